@@ -1,0 +1,22 @@
+import type { AccessTokenService } from './auth/access-tokens.service.js';
+import type { AccountService } from './auth/accounts.service.js';
+import type { SessionService } from './auth/sessions.service.js';
+import type { CacheBus } from './cache/cache-bus.js';
+import type { Config } from './config/config.js';
+import type { Database } from './db/index.js';
+import type { Clock } from './shared/clock.js';
+import type { MembershipResolver } from './tenancy/memberships.cache.js';
+import type { TenancyService } from './tenancy/tenancy.service.js';
+
+/** Everything route plugins may call, built once by buildApp. */
+export interface AppServices {
+  readonly config: Config;
+  readonly db: Database;
+  readonly bus: CacheBus;
+  readonly clock: Clock;
+  readonly tokens: AccessTokenService;
+  readonly sessions: SessionService;
+  readonly accounts: AccountService;
+  readonly memberships: MembershipResolver;
+  readonly tenancy: TenancyService;
+}

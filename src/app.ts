@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { AppServices } from './app-services.js';
+import { createAccessTokenService } from './auth/access-tokens.service.js';
+import { createAccountService } from './auth/accounts.service.js';
+import { authRoutes } from './auth/auth.routes.js';
+import { createAccessTokenStrategy } from './auth/authenticate.js';
+import { resolveSecretKey } from './auth/secret-key.js';
+import { createSessionService } from './auth/sessions.service.js';
+import type { CacheBus } from './cache/cache-bus.js';
+import { createInProcessBus } from './cache/in-process-bus.js';
+import type { Config } from './config/config.js';
+import type { Database } from './db/index.js';
+import { installErrorHandling } from './http/error-handler.js';
+import { installOpenApi } from './http/openapi.js';
+import { installPipeline } from './http/pipeline.js';
+import { REDACTED_PATHS } from './http/redaction.js';
+import { healthRoutes } from './ops/health.routes.js';
+import { systemClock, type Clock } from './shared/clock.js';
+import { createMembershipResolver } from './tenancy/memberships.cache.js';
+import { createTenancyService } from './tenancy/tenancy.service.js';
+import { tenancyRoutes } from './tenancy/tenancy.routes.js';
+
+export interface AppDeps {
+  db: Database;
+  bus?: CacheBus;
+  clock?: Clock;
+  /** Overrides where log lines go (tests capture them to check redaction). */
+  logStream?: NodeJS.WritableStream;
+}
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** Builds every service from config + ports. Separate from buildApp so CLIs can reuse it. */
+export async function buildServices(config: Config, deps: AppDeps): Promise<AppServices> {
+  const clock = deps.clock ?? systemClock;
+  const bus = deps.bus ?? createInProcessBus();
+  const tokens = await createAccessTokenService({
+    db: deps.db,
+    encryptionKey: resolveSecretKey(config),
+    issuer: config.jwt.issuer,
+    audience: config.jwt.audience,
+    ttlSeconds: config.jwt.accessTtlSeconds,
+    clock,
+  });
+  bus.subscribe((m) => {
+    if (m.kind === 'signing_keys') void tokens.reload();
+  });
+  const sessions = createSessionService({
+    db: deps.db,
+    bus,
+    clock,
+    tokens,
+    idleTimeoutSeconds: config.session.idleTimeoutSeconds,
+    absoluteLifetimeSeconds: config.session.absoluteLifetimeSeconds,
+    cacheTtlSeconds: config.session.cacheTtlSeconds,
+    cacheMax: config.session.cacheMax,
+  });
+  const memberships = createMembershipResolver({
+    db: deps.db,
+    bus,
+    ttlSeconds: config.session.cacheTtlSeconds,
+    max: config.session.cacheMax,
+  });
+  const accounts = await createAccountService({ db: deps.db, sessions });
+  const tenancy = createTenancyService({ db: deps.db, memberships });
+  return { config, db: deps.db, bus, clock, tokens, sessions, accounts, memberships, tenancy };
+}
+
+/**
+ * Returns a Fastify instance that is not listening (tests drive it with `inject()`).
+ * Route order matters only in one way: the pipeline and error handling are installed
+ * before any route, so every route is checked for an access policy.
+ */
+export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
+  const services = await buildServices(config, deps);
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
+      base: { version: config.version },
+      ...(deps.logStream ? { stream: deps.logStream } : {}),
+    },
+    // One line per request is written by our own onResponse hook (with route, principal, tenant).
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
+    },
+    bodyLimit: config.bodyLimitBytes,
+    requestTimeout: config.requestTimeoutMs,
+    trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.headers({
+      'x-request-id': request.id,
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-store',
+    });
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const principal = request.auth?.principal;
+    request.log.info(
+      {
+        requestId: request.id,
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: reply.statusCode,
+        durationMs: Math.round(reply.elapsedTime * 100) / 100,
+        principal: principal ? (principal.kind === 'user' ? `user:${principal.userId}` : `api_key:${principal.keyId}`) : null,
+        tenantId: request.auth?.tenantId ?? null,
+      },
+      'request',
+    );
+  });
+
+  installErrorHandling(app);
+  installPipeline(app, {
+    strategies: [createAccessTokenStrategy(services)],
+    memberships: services.memberships,
+  });
+
+  await installOpenApi(app, config.version);
+  await app.register(healthRoutes, { services });
+  await app.register(authRoutes, { services });
+  await app.register(tenancyRoutes, { services });
+
+  app.addHook('onClose', async () => {
+    await services.bus.close();
+  });
+  return app;
+}

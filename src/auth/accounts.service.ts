@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../db/index.js';
+import { AppError } from '../http/app-error.js';
+import { isUniqueViolation } from '../db/errors.js';
+import { createDummyHash, hashPassword, verifyPassword } from './password.js';
+import type { IssuedTokens, SessionService } from './sessions.service.js';
+import * as users from './users.repo.js';
+
+export interface PublicUser {
+  id: string;
+  email: string;
+  name: string;
+}
+
+export interface ClientMeta {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export function toPublicUser(u: users.UserRecord): PublicUser {
+  return { id: u.id, email: u.email, name: u.name };
+}
+
+/** Sign-up and password login. Sessions and tokens come from the session service. */
+export async function createAccountService(deps: { db: Database; sessions: SessionService }) {
+  const dummyHash = await createDummyHash();
+
+  return {
+    async signup(input: { email: string; password: string; name: string }, meta: ClientMeta) {
+      const passwordHash = await hashPassword(input.password);
+      let user: users.UserRecord;
+      try {
+        user = await users.insertUser(deps.db, { id: randomUUID(), email: input.email, name: input.name, passwordHash });
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new AppError('duplicate_resource', 'An account with this email already exists');
+        throw err;
+      }
+      const tokens = await deps.sessions.create(user.id, meta);
+      return { user: toPublicUser(user), ...tokens };
+    },
+
+    /**
+     * Verifies email + password. Unknown emails verify against a dummy hash so both failures
+     * cost one argon2 verification and return the same body (ASVS 2.2 / 3.2, no enumeration).
+     */
+    async verifyCredentials(email: string, password: string): Promise<users.UserRecord | null> {
+      const user = await users.findUserByEmail(deps.db, email);
+      const ok = await verifyPassword(user?.passwordHash ?? dummyHash, password);
+      return user && ok ? user : null;
+    },
+
+    async login(input: { email: string; password: string }, meta: ClientMeta): Promise<{ user: PublicUser } & IssuedTokens> {
+      const user = await this.verifyCredentials(input.email, input.password);
+      if (!user) throw new AppError('invalid_credentials');
+      const tokens = await deps.sessions.create(user.id, meta);
+      return { user: toPublicUser(user), ...tokens };
+    },
+
+    findUser: (id: string) => users.findUserById(deps.db, id),
+  };
+}
+
+export type AccountService = Awaited<ReturnType<typeof createAccountService>>;

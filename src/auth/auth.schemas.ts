@@ -1,0 +1,45 @@
+import { Type } from '@fastify/type-provider-typebox';
+import { Email, IsoDate, Uuid } from '../http/schemas.js';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password.js';
+
+export const Password = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH });
+
+export const PublicUserSchema = Type.Object({ id: Uuid, email: Type.String(), name: Type.String() });
+
+export const SignupBody = Type.Object(
+  { email: Email, password: Password, name: Type.String({ minLength: 1, maxLength: 200 }) },
+  { additionalProperties: false },
+);
+
+// No length rules on login: an over-long or short password is just a wrong password.
+export const LoginBody = Type.Object(
+  { email: Type.String({ maxLength: 254 }), password: Type.String({ maxLength: 1024 }) },
+  { additionalProperties: false },
+);
+
+export const RefreshBody = Type.Object({ refreshToken: Type.String({ maxLength: 512 }) }, { additionalProperties: false });
+
+export const TokenResponse = Type.Object({
+  user: PublicUserSchema,
+  accessToken: Type.String(),
+  refreshToken: Type.String(),
+  expiresIn: Type.Integer(),
+  sessionId: Uuid,
+});
+
+export const MeResponse = Type.Object({
+  user: PublicUserSchema,
+  memberships: Type.Array(Type.Object({ tenantId: Uuid, tenantSlug: Type.String(), role: Type.String() })),
+  session: Type.Object({ id: Uuid, createdAt: IsoDate, expiresAt: IsoDate }),
+});
+
+export const SessionItem = Type.Object({
+  id: Uuid,
+  createdAt: IsoDate,
+  lastSeenAt: IsoDate,
+  ip: Type.Union([Type.String(), Type.Null()]),
+  userAgent: Type.Union([Type.String(), Type.Null()]),
+  current: Type.Boolean(),
+});
+
+export const SessionParams = Type.Object({ id: Type.String({ maxLength: 64 }) }, { additionalProperties: false });

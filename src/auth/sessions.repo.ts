@@ -1,0 +1,113 @@
+import type { Queryable } from '../db/index.js';
+
+export interface SessionRecord {
+  id: string;
+  userId: string;
+  isSuperadmin: boolean;
+  createdAt: Date;
+  lastSeenAt: Date;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+const SESSION_COLUMNS = `s.id, s.user_id AS "userId", u.is_superadmin AS "isSuperadmin", s.created_at AS "createdAt",
+  s.last_seen_at AS "lastSeenAt", s.expires_at AS "expiresAt", s.revoked_at AS "revokedAt",
+  s.ip, s.user_agent AS "userAgent"`;
+
+export async function insertSession(
+  db: Queryable,
+  s: { id: string; userId: string; createdAt: Date; expiresAt: Date; ip: string | null; userAgent: string | null },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
+     VALUES ($1, $2, $3, $3, $4, $5, $6)`,
+    [s.id, s.userId, s.createdAt, s.expiresAt, s.ip, s.userAgent],
+  );
+}
+
+export async function findSession(db: Queryable, id: string): Promise<SessionRecord | null> {
+  const res = await db.query<SessionRecord>(
+    `SELECT ${SESSION_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1`,
+    [id],
+  );
+  return res.rows[0] ?? null;
+}
+
+/** Live sessions of a user: not revoked, not past their absolute or idle expiry. */
+export async function listLiveSessions(db: Queryable, userId: string, now: Date, idleSeconds: number): Promise<SessionRecord[]> {
+  const res = await db.query<SessionRecord>(
+    `SELECT ${SESSION_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id
+      WHERE s.user_id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
+        AND s.last_seen_at > $2 - make_interval(secs => $3)
+      ORDER BY s.created_at DESC LIMIT 100`,
+    [userId, now, idleSeconds],
+  );
+  return res.rows;
+}
+
+/** Marks a session revoked; returns false when it was already revoked or does not exist. */
+export async function revokeSession(db: Queryable, id: string, reason: string, now: Date): Promise<boolean> {
+  const res = await db.query(
+    `UPDATE sessions SET revoked_at = $2, revoked_reason = $3 WHERE id = $1 AND revoked_at IS NULL`,
+    [id, now, reason],
+  );
+  return res.rowCount > 0;
+}
+
+/** Revokes all live sessions of a user except `exceptId`; returns the revoked ids. */
+export async function revokeUserSessions(
+  db: Queryable,
+  userId: string,
+  reason: string,
+  now: Date,
+  exceptId: string | null,
+): Promise<string[]> {
+  const res = await db.query<{ id: string }>(
+    `UPDATE sessions SET revoked_at = $2, revoked_reason = $3
+      WHERE user_id = $1 AND revoked_at IS NULL AND ($4::uuid IS NULL OR id <> $4::uuid) RETURNING id`,
+    [userId, now, reason, exceptId],
+  );
+  return res.rows.map((r) => r.id);
+}
+
+export async function touchSession(db: Queryable, id: string, at: Date): Promise<void> {
+  await db.query(`UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $2`, [id, at]);
+}
+
+export interface RefreshTokenRecord {
+  id: string;
+  sessionId: string;
+  secretHash: Buffer;
+  usedAt: Date | null;
+}
+
+export async function insertRefreshToken(
+  db: Queryable,
+  t: { id: string; sessionId: string; secretHash: Buffer; createdAt: Date },
+): Promise<void> {
+  await db.query(`INSERT INTO refresh_tokens (id, session_id, secret_hash, created_at) VALUES ($1, $2, $3, $4)`, [
+    t.id,
+    t.sessionId,
+    t.secretHash,
+    t.createdAt,
+  ]);
+}
+
+export async function findRefreshToken(db: Queryable, id: string): Promise<RefreshTokenRecord | null> {
+  const res = await db.query<RefreshTokenRecord>(
+    `SELECT id, session_id AS "sessionId", secret_hash AS "secretHash", used_at AS "usedAt" FROM refresh_tokens WHERE id = $1`,
+    [id],
+  );
+  const row = res.rows[0];
+  if (!row) return null;
+  // PGlite returns bytea as Uint8Array, node-postgres as Buffer.
+  return { ...row, secretHash: Buffer.from(row.secretHash) };
+}
+
+/** Consumes a refresh token exactly once; false when it was already used (concurrently or before). */
+export async function markRefreshTokenUsed(db: Queryable, id: string, now: Date): Promise<boolean> {
+  const res = await db.query(`UPDATE refresh_tokens SET used_at = $2 WHERE id = $1 AND used_at IS NULL`, [id, now]);
+  return res.rowCount > 0;
+}

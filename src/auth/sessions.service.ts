@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { CacheBus } from '../cache/cache-bus.js';
+import type { Database } from '../db/index.js';
+import { AppError } from '../http/app-error.js';
+import type { Clock } from '../shared/clock.js';
+import type { AccessTokenService } from './access-tokens.service.js';
+import { digestsEqual, generateSecret, hashSecret, splitToken } from './secrets.js';
+import * as repo from './sessions.repo.js';
+
+const REFRESH_PREFIX = 'rt_';
+/** Persist last-seen at most this often per session: idle tracking without a write per request. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+export interface SessionState {
+  readonly id: string;
+  readonly userId: string;
+  readonly isSuperadmin: boolean;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  lastSeenAt: number;
+  persistedLastSeenAt: number;
+}
+
+export interface IssuedTokens {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  sessionId: string;
+}
+
+export interface SessionServiceOptions {
+  db: Database;
+  bus: CacheBus;
+  clock: Clock;
+  tokens: AccessTokenService;
+  idleTimeoutSeconds: number;
+  absoluteLifetimeSeconds: number;
+  cacheTtlSeconds: number;
+  cacheMax: number;
+  onCacheLookup?: (result: 'hit' | 'miss') => void;
+  onTouchError?: (err: unknown) => void;
+}
+
+export type SessionCheck =
+  | { ok: true; session: SessionState }
+  | { ok: false; reason: 'revoked' | 'expired' | 'idle' | 'unknown' };
+
+/**
+ * Session lifecycle: creation with a refresh token, liveness checks through an in-process
+ * cache (no database read on a hit), refresh rotation with reuse detection, revocation that
+ * reaches every instance through the cache bus.
+ */
+export function createSessionService(opts: SessionServiceOptions) {
+  const cache = new LRUCache<string, SessionState>({ max: opts.cacheMax, ttl: opts.cacheTtlSeconds * 1000 });
+  const idleMs = opts.idleTimeoutSeconds * 1000;
+
+  opts.bus.subscribe((message) => {
+    if (message.kind === 'session') cache.delete(message.sessionId);
+    if (message.kind === 'user_sessions' || message.kind === 'user') {
+      for (const [id, s] of cache.entries()) if (s.userId === message.userId) cache.delete(id);
+    }
+  });
+
+  function toState(r: repo.SessionRecord): SessionState {
+    return {
+      id: r.id,
+      userId: r.userId,
+      isSuperadmin: r.isSuperadmin,
+      createdAt: r.createdAt.getTime(),
+      expiresAt: r.expiresAt.getTime(),
+      lastSeenAt: r.lastSeenAt.getTime(),
+      persistedLastSeenAt: r.lastSeenAt.getTime(),
+    };
+  }
+
+  function judge(s: SessionState, now: number): SessionCheck {
+    if (now >= s.expiresAt) return { ok: false, reason: 'expired' };
+    if (now - s.lastSeenAt >= idleMs) return { ok: false, reason: 'idle' };
+    return { ok: true, session: s };
+  }
+
+  async function issueRefreshToken(tx: Parameters<Parameters<Database['transaction']>[0]>[0], sessionId: string, now: number) {
+    const id = randomUUID();
+    const secret = generateSecret();
+    await repo.insertRefreshToken(tx, { id, sessionId, secretHash: hashSecret(secret), createdAt: new Date(now) });
+    return `${REFRESH_PREFIX}${id}.${secret}`;
+  }
+
+  async function revoke(sessionId: string, reason: string): Promise<boolean> {
+    const revoked = await repo.revokeSession(opts.db, sessionId, reason, new Date(opts.clock.now()));
+    cache.delete(sessionId);
+    await opts.bus.publish({ kind: 'session', sessionId });
+    return revoked;
+  }
+
+  return {
+    /** Creates a session and its first token pair (login, signup, MFA completion). */
+    async create(userId: string, meta: { ip: string | null; userAgent: string | null }): Promise<IssuedTokens> {
+      const now = opts.clock.now();
+      const sessionId = randomUUID();
+      const refreshToken = await opts.db.transaction(async (tx) => {
+        await repo.insertSession(tx, {
+          id: sessionId,
+          userId,
+          createdAt: new Date(now),
+          expiresAt: new Date(now + opts.absoluteLifetimeSeconds * 1000),
+          ...meta,
+        });
+        return issueRefreshToken(tx, sessionId, now);
+      });
+      const access = await opts.tokens.sign({ userId, sessionId });
+      return { accessToken: access.token, refreshToken, expiresIn: access.expiresIn, sessionId };
+    },
+
+    /**
+     * Is this session live right now? Served from the cache when possible; a miss reads the
+     * database once. Counts as activity for the idle timeout.
+     */
+    async check(sessionId: string): Promise<SessionCheck> {
+      const now = opts.clock.now();
+      let state = cache.get(sessionId);
+      opts.onCacheLookup?.(state ? 'hit' : 'miss');
+      if (!state) {
+        const row = await repo.findSession(opts.db, sessionId);
+        if (!row) return { ok: false, reason: 'unknown' };
+        if (row.revokedAt) return { ok: false, reason: 'revoked' };
+        state = toState(row);
+        cache.set(sessionId, state);
+      }
+      const verdict = judge(state, now);
+      if (!verdict.ok) {
+        cache.delete(sessionId);
+        if (verdict.reason === 'idle' || verdict.reason === 'expired') await revoke(sessionId, verdict.reason);
+        return verdict;
+      }
+      state.lastSeenAt = now;
+      if (now - state.persistedLastSeenAt >= TOUCH_INTERVAL_MS) {
+        state.persistedLastSeenAt = now;
+        repo.touchSession(opts.db, sessionId, new Date(now)).catch((err: unknown) => opts.onTouchError?.(err));
+      }
+      return verdict;
+    },
+
+    /**
+     * Rotates a refresh token (RFC 6749 §10.4, OAuth 2.0 Security BCP §4.14). A token that was
+     * already used is treated as stolen: the whole session is revoked. There is no grace
+     * window, so a client must not send the same refresh token twice concurrently.
+     */
+    async refresh(refreshToken: string): Promise<IssuedTokens> {
+      const parts = splitToken(refreshToken, REFRESH_PREFIX);
+      if (!parts) throw new AppError('invalid_token', 'The refresh token is invalid');
+      const record = await repo.findRefreshToken(opts.db, parts.id);
+      if (!record || !digestsEqual(record.secretHash, hashSecret(parts.secret))) {
+        throw new AppError('invalid_token', 'The refresh token is invalid');
+      }
+      const session = await repo.findSession(opts.db, record.sessionId);
+      const now = opts.clock.now();
+      if (!session || session.revokedAt || !judge(toState(session), now).ok) {
+        throw new AppError('invalid_token', 'The session has ended');
+      }
+      const rotated = await opts.db.transaction(async (tx) => {
+        if (!(await repo.markRefreshTokenUsed(tx, record.id, new Date(now)))) return null;
+        await repo.touchSession(tx, session.id, new Date(now));
+        return issueRefreshToken(tx, session.id, now);
+      });
+      if (rotated === null) {
+        await revoke(session.id, 'refresh_reuse');
+        throw new AppError('invalid_token', 'The refresh token was already used; the session has been revoked', {
+          reason: 'refresh_token_reuse',
+        });
+      }
+      const cached = cache.get(session.id);
+      if (cached) cached.lastSeenAt = cached.persistedLastSeenAt = now;
+      const access = await opts.tokens.sign({ userId: session.userId, sessionId: session.id });
+      return { accessToken: access.token, refreshToken: rotated, expiresIn: access.expiresIn, sessionId: session.id };
+    },
+
+    revoke,
+
+    /** Revokes every session of a user (optionally keeping one), e.g. after a password change. */
+    async revokeAllForUser(userId: string, reason: string, exceptSessionId: string | null = null): Promise<number> {
+      const ids = await repo.revokeUserSessions(opts.db, userId, reason, new Date(opts.clock.now()), exceptSessionId);
+      for (const id of ids) {
+        cache.delete(id);
+        await opts.bus.publish({ kind: 'session', sessionId: id });
+      }
+      return ids.length;
+    },
+
+    listLive(userId: string) {
+      return repo.listLiveSessions(opts.db, userId, new Date(opts.clock.now()), opts.idleTimeoutSeconds);
+    },
+
+    find: (sessionId: string) => repo.findSession(opts.db, sessionId),
+  };
+}
+
+export type SessionService = ReturnType<typeof createSessionService>;

@@ -1,0 +1,45 @@
+import type { Queryable } from '../db/index.js';
+
+export interface UserRecord {
+  id: string;
+  email: string;
+  name: string;
+  passwordHash: string;
+  isSuperadmin: boolean;
+  createdAt: Date;
+}
+
+const USER_COLUMNS = `id, email, name, password_hash AS "passwordHash", is_superadmin AS "isSuperadmin", created_at AS "createdAt"`;
+
+/** Emails compare case-insensitively; stored once as typed and once normalised for uniqueness. */
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export async function insertUser(
+  db: Queryable,
+  u: { id: string; email: string; name: string; passwordHash: string; synthetic?: boolean },
+): Promise<UserRecord> {
+  const res = await db.query<UserRecord>(
+    `INSERT INTO users (id, email, email_normalized, name, password_hash, synthetic)
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${USER_COLUMNS}`,
+    [u.id, u.email.trim(), normalizeEmail(u.email), u.name, u.passwordHash, u.synthetic ?? false],
+  );
+  return res.rows[0]!;
+}
+
+export async function findUserByEmail(db: Queryable, email: string): Promise<UserRecord | null> {
+  const res = await db.query<UserRecord>(`SELECT ${USER_COLUMNS} FROM users WHERE email_normalized = $1`, [
+    normalizeEmail(email),
+  ]);
+  return res.rows[0] ?? null;
+}
+
+export async function findUserById(db: Queryable, id: string): Promise<UserRecord | null> {
+  const res = await db.query<UserRecord>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id]);
+  return res.rows[0] ?? null;
+}
+
+export async function setSuperadmin(db: Queryable, id: string, value: boolean): Promise<void> {
+  await db.query(`UPDATE users SET is_superadmin = $2, updated_at = now() WHERE id = $1`, [id, value]);
+}

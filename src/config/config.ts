@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+
+/** Validated, frozen runtime configuration. Every field is documented in the README table. */
+export interface Config {
+  readonly env: 'development' | 'production' | 'test';
+  readonly host: string;
+  readonly port: number;
+  readonly version: string;
+  /** `memory`, a directory for the embedded PGlite database, or ignored when databaseUrl is set. */
+  readonly dataDir: string;
+  readonly databaseUrl: string | undefined;
+  readonly databasePoolMax: number;
+  readonly redisUrl: string | undefined;
+  /** 32-byte key that encrypts signing keys at rest; generated into dataDir when embedded. */
+  readonly secretKey: string | undefined;
+  readonly logLevel: string;
+  readonly bodyLimitBytes: number;
+  readonly requestTimeoutMs: number;
+  readonly jwt: {
+    readonly issuer: string;
+    readonly audience: string;
+    readonly accessTtlSeconds: number;
+  };
+  readonly session: {
+    readonly idleTimeoutSeconds: number;
+    readonly absoluteLifetimeSeconds: number;
+    readonly cacheTtlSeconds: number;
+    readonly cacheMax: number;
+  };
+  readonly trustProxy: readonly string[];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function readInt(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function readPackageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Reads and validates configuration once at startup; throws ConfigError with the offending variable. */
+export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+  const nodeEnv = env.NODE_ENV ?? 'development';
+  if (nodeEnv !== 'development' && nodeEnv !== 'production' && nodeEnv !== 'test') {
+    throw new ConfigError(`NODE_ENV must be development, production or test, got "${nodeEnv}"`);
+  }
+  const secretKey = env.BOKA_SECRET_KEY || undefined;
+  if (secretKey !== undefined && Buffer.from(secretKey, 'base64url').length < 32) {
+    throw new ConfigError('BOKA_SECRET_KEY must be at least 32 bytes, base64url-encoded (openssl rand -base64 32)');
+  }
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl !== undefined && secretKey === undefined) {
+    throw new ConfigError(
+      'BOKA_SECRET_KEY is required with DATABASE_URL: every instance must decrypt the same signing keys',
+    );
+  }
+  const accessTtl = readInt(env, 'ACCESS_TOKEN_TTL_SECONDS', 600, 30, 3600);
+  const config: Config = {
+    env: nodeEnv,
+    host: env.HOST ?? '127.0.0.1',
+    port: readInt(env, 'PORT', 3000, 0, 65535),
+    version: env.BOKA_VERSION || readPackageVersion(),
+    dataDir: env.BOKA_DATA_DIR || './.boka/data',
+    databaseUrl,
+    databasePoolMax: readInt(env, 'DATABASE_POOL_MAX', 10, 1, 500),
+    redisUrl: env.REDIS_URL || undefined,
+    secretKey,
+    logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
+    bodyLimitBytes: readInt(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
+    requestTimeoutMs: readInt(env, 'REQUEST_TIMEOUT_MS', 10_000, 100, 600_000),
+    jwt: {
+      issuer: env.JWT_ISSUER ?? 'boka',
+      audience: env.JWT_AUDIENCE ?? 'boka-api',
+      accessTtlSeconds: accessTtl,
+    },
+    session: {
+      idleTimeoutSeconds: readInt(env, 'SESSION_IDLE_TIMEOUT_SECONDS', 30 * 60, 60, 30 * 24 * 3600),
+      absoluteLifetimeSeconds: readInt(env, 'SESSION_ABSOLUTE_LIFETIME_SECONDS', 12 * 3600, 300, 365 * 24 * 3600),
+      cacheTtlSeconds: readInt(env, 'SESSION_CACHE_TTL_SECONDS', 60, 1, 3600),
+      cacheMax: readInt(env, 'SESSION_CACHE_MAX', 100_000, 100, 10_000_000),
+    },
+    trustProxy: (env.TRUST_PROXY ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    ...overrides,
+  };
+  return Object.freeze(config);
+}

@@ -1,0 +1,44 @@
+/** Minimal query surface shared by the embedded (PGlite) and server (node-postgres) adapters. */
+export interface Queryable {
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+}
+
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+/** The database port. One implementation per folder-less adapter file: `pglite.ts`, `postgres.ts`. */
+export interface Database extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /** Runs `fn` in one transaction; rolls back on any thrown error. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Executes a multi-statement script as the connecting (migration) role. */
+  execScript(sql: string): Promise<Array<{ rows: Record<string, unknown>[] }>>;
+  /** Pool statistics for metrics; PGlite reports a single connection. */
+  poolStats(): { total: number; idle: number; waiting: number };
+  close(): Promise<void>;
+}
+
+/** Database role the application runs as. Not a superuser, so row-level security applies. */
+export const APP_ROLE = 'boka_app';
+
+/**
+ * Runs `fn` in a transaction whose `app.tenant_id` setting is `tenantId`.
+ * Row-level security policies read that setting: it is the second guard behind the
+ * `tenantId` argument every repository function takes.
+ */
+export function withTenant<T>(db: Database, tenantId: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    await tx.query(`SELECT set_config('app.tenant_id', $1, true)`, [tenantId]);
+    return fn(tx);
+  });
+}
+
+/** Like withTenant, but scopes rows to one user (e.g. that user's memberships across tenants). */
+export function withUser<T>(db: Database, userId: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    await tx.query(`SELECT set_config('app.user_id', $1, true)`, [userId]);
+    return fn(tx);
+  });
+}

@@ -1,0 +1,42 @@
+/** SQLSTATE helpers (PostgreSQL Appendix A). Both drivers expose the code as `err.code`. */
+function sqlState(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') return err.code;
+  return undefined;
+}
+
+export function isUniqueViolation(err: unknown): boolean {
+  return sqlState(err) === '23505';
+}
+
+export function isExclusionViolation(err: unknown): boolean {
+  return sqlState(err) === '23P01';
+}
+
+export function isForeignKeyViolation(err: unknown): boolean {
+  return sqlState(err) === '23503';
+}
+
+/** Class 08 (connection exception), 57P0x (shutdown), 53 (insufficient resources), or a socket error. */
+export function isConnectionError(err: unknown): boolean {
+  const code = sqlState(err);
+  if (code === undefined) return false;
+  return (
+    code.startsWith('08') ||
+    code.startsWith('57P') ||
+    code.startsWith('53') ||
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code)
+  );
+}
+
+/** 57014: statement timeout / cancelled. */
+export function isQueryTimeout(err: unknown): boolean {
+  return sqlState(err) === '57014';
+}
+
+/** Heuristic for driver-level errors without a SQLSTATE (pool timeouts, terminated connections). */
+export function isDriverConnectionMessage(err: unknown): boolean {
+  return (
+    err instanceof Error &&
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(err.message)
+  );
+}

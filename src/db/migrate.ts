@@ -1,0 +1,42 @@
+import { fileURLToPath } from 'node:url';
+import Postgrator from 'postgrator';
+import type { Database } from './database.js';
+
+const MIGRATION_PATTERN = fileURLToPath(new URL('./migrations/*.sql', import.meta.url));
+// Arbitrary constant: serialises concurrent instances migrating the same server database.
+const MIGRATION_LOCK_KEY = 7_262_021;
+
+function createPostgrator(owner: Database): Postgrator {
+  return new Postgrator({
+    migrationPattern: MIGRATION_PATTERN,
+    driver: 'pg',
+    schemaTable: 'boka_schema_version',
+    validateChecksums: true,
+    execQuery: async (sql: string) => ({ rows: (await owner.query(sql)).rows }),
+    execSqlScript: async (sql: string) => {
+      await owner.execScript(sql);
+    },
+  });
+}
+
+/**
+ * Applies pending migrations with postgrator, as the connecting (owner) role. Each migration
+ * file is one implicit transaction on PostgreSQL, so a failure leaves no half-applied file.
+ */
+export async function migrateToLatest(owner: Database): Promise<{ applied: string[]; version: number }> {
+  if (owner.kind === 'postgres') await owner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+  try {
+    const migrator = createPostgrator(owner);
+    const applied = await migrator.migrate();
+    return { applied: applied.map((m) => m.name), version: await migrator.getDatabaseVersion() };
+  } finally {
+    if (owner.kind === 'postgres') await owner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+  }
+}
+
+/** Reports whether the database schema is at the newest migration shipped with this build. */
+export async function readMigrationStatus(db: Database): Promise<{ current: number; latest: number }> {
+  const latest = await createPostgrator(db).getMaxVersion();
+  const res = await db.query<{ version: string }>('SELECT max(version) AS version FROM boka_schema_version');
+  return { current: Number(res.rows[0]?.version ?? 0), latest };
+}

@@ -1,0 +1,40 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
+import type { Database, Queryable, QueryResult } from './database.js';
+
+function toResult<R>(res: { rows: unknown[]; affectedRows?: number }): QueryResult<R> {
+  return { rows: res.rows as R[], rowCount: res.affectedRows ?? res.rows.length };
+}
+
+/**
+ * Embedded PostgreSQL (PGlite, WASM). One connection, so transactions are serialised by
+ * PGlite's own mutex; `dataDir === 'memory'` keeps everything in memory.
+ */
+export async function createPgliteDatabase(dataDir: string): Promise<Database> {
+  if (dataDir !== 'memory') mkdirSync(dataDir, { recursive: true });
+  const pg = await PGlite.create({
+    dataDir: dataDir === 'memory' ? undefined : dataDir,
+    extensions: { btree_gist },
+  });
+  const wrap = (q: Pick<PGlite, 'query'>): Queryable => ({
+    async query<R>(sql: string, params?: readonly unknown[]) {
+      return toResult<R>(await q.query(sql, params as unknown[] | undefined));
+    },
+  });
+  const root = wrap(pg);
+  return {
+    kind: 'pglite',
+    query: root.query,
+    transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
+    async execScript(sql) {
+      const results = await pg.exec(sql);
+      return results.map((r) => ({ rows: r.rows as Record<string, unknown>[] }));
+    },
+    poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
+    close: () => pg.close(),
+  };
+}
+
+/** Exposes the raw PGlite handle for the socket server used by the rollout demo. */
+export type { PGlite };

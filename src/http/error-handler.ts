@@ -1,0 +1,111 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isConnectionError, isDriverConnectionMessage, isQueryTimeout } from '../db/errors.js';
+import { AppError } from './app-error.js';
+import type { ErrorCode } from './errors.catalogue.js';
+
+/** The one documented error body (docs/errors.md). */
+export interface ErrorBody {
+  error: ErrorCode;
+  code: ErrorCode;
+  message: string;
+  details?: unknown;
+  requestId: string;
+  timestamp: string;
+}
+
+function toBody(err: AppError, requestId: string, now: Date): ErrorBody {
+  return {
+    error: err.code,
+    code: err.code,
+    message: err.message,
+    ...(err.details === undefined ? {} : { details: err.details }),
+    requestId,
+    timestamp: now.toISOString(),
+  };
+}
+
+interface ValidationIssue {
+  instancePath?: string;
+  params?: Record<string, unknown>;
+  message?: string;
+}
+
+/** Ajv issues → `[{field, message}]`, with the field as a dotted path (`hours.0.start`). */
+function toFieldErrors(issues: ValidationIssue[], context: string | undefined) {
+  return issues.map((issue) => {
+    const path = (issue.instancePath ?? '').split('/').filter(Boolean);
+    const extra = issue.params?.missingProperty ?? issue.params?.additionalProperty;
+    if (typeof extra === 'string') path.push(extra);
+    const message = issue.params?.additionalProperty ? 'is not an allowed field' : (issue.message ?? 'is invalid');
+    return { field: path.join('.') || context || 'body', in: context, message };
+  });
+}
+
+/**
+ * Maps anything thrown into an AppError. Unknown errors become a generic 500 whose cause is
+ * only logged, never sent (no stack, SQL or secret in a response; ASVS 7.4.1).
+ */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const fe = err as Partial<FastifyError> & { validation?: ValidationIssue[]; validationContext?: string };
+  if (Array.isArray(fe.validation)) {
+    return new AppError('validation_error', 'The request is invalid', toFieldErrors(fe.validation, fe.validationContext));
+  }
+  switch (fe.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError('payload_too_large');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new AppError('invalid_request', 'Unsupported or missing content type; send application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new AppError('invalid_request', 'The JSON body is empty');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new AppError('invalid_request', 'The body is not valid JSON');
+  }
+  if (err instanceof SyntaxError || fe.code === 'FST_ERR_CTP_INVALID_JSON') {
+    return new AppError('invalid_request', 'The body is not valid JSON');
+  }
+  if (isQueryTimeout(err)) return new AppError('timeout', undefined, undefined, { cause: err });
+  if (isConnectionError(err) || isDriverConnectionMessage(err)) {
+    return new AppError('database_error', undefined, undefined, { cause: err, headers: { 'retry-after': '5' } });
+  }
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    // Any other client error Fastify raised while parsing (bad headers, bad URL encoding…).
+    return new AppError('invalid_request', fe.message);
+  }
+  return new AppError('internal_server_error', undefined, undefined, { cause: err });
+}
+
+export function sendError(reply: FastifyReply, request: FastifyRequest, err: AppError): FastifyReply {
+  if (err.headers) void reply.headers(err.headers);
+  return reply.code(err.status).type('application/json; charset=utf-8').send(toBody(err, request.id, new Date()));
+}
+
+/**
+ * Installs the error handler and the 404/405 handler. `routePatterns` is filled as routes
+ * register so an unknown method on a known path answers 405 with an Allow header.
+ */
+export function installErrorHandling(app: FastifyInstance, hooks: { onError?: (err: AppError, request: FastifyRequest) => void } = {}): void {
+  const patterns: Array<{ re: RegExp; method: string }> = [];
+  app.addHook('onRoute', (route) => {
+    const re = new RegExp(`^${route.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+')}/?$`);
+    for (const method of [route.method].flat()) patterns.push({ re, method });
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const appErr = toAppError(err);
+    if (appErr.status >= 500) request.log.error({ err: appErr.cause ?? err, code: appErr.code }, 'request failed');
+    hooks.onError?.(appErr, request);
+    return sendError(reply, request, appErr);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = patterns.filter((p) => p.re.test(path)).map((p) => p.method);
+    if (allowed.length > 0) {
+      void reply.header('allow', [...new Set(allowed)].join(', '));
+      return sendError(reply, request, new AppError('method_not_allowed'));
+    }
+    return sendError(reply, request, new AppError('not_found', `No route for ${request.method} ${path}`));
+  });
+}

@@ -1,0 +1,63 @@
+import type { Queryable } from '../db/index.js';
+import type { TenantRole } from '../auth/permissions.js';
+
+export interface MemberRecord {
+  userId: string;
+  email: string;
+  name: string;
+  role: TenantRole;
+}
+
+export async function findMemberRole(tx: Queryable, tenantId: string, userId: string): Promise<TenantRole | null> {
+  const res = await tx.query<{ role: TenantRole }>(
+    `SELECT role FROM memberships WHERE tenant_id = $1 AND user_id = $2`,
+    [tenantId, userId],
+  );
+  return res.rows[0]?.role ?? null;
+}
+
+export async function insertMember(tx: Queryable, tenantId: string, userId: string, role: TenantRole): Promise<void> {
+  await tx.query(`INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, $3)`, [tenantId, userId, role]);
+}
+
+export async function updateMemberRole(tx: Queryable, tenantId: string, userId: string, role: TenantRole): Promise<void> {
+  await tx.query(`UPDATE memberships SET role = $3 WHERE tenant_id = $1 AND user_id = $2`, [tenantId, userId, role]);
+}
+
+export async function deleteMember(tx: Queryable, tenantId: string, userId: string): Promise<void> {
+  await tx.query(`DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2`, [tenantId, userId]);
+}
+
+/** Locks the tenant's owner rows so two concurrent demotions cannot both pass the last-owner check. */
+export async function countOwnersForUpdate(tx: Queryable, tenantId: string): Promise<number> {
+  const res = await tx.query<{ user_id: string }>(
+    `SELECT user_id FROM memberships WHERE tenant_id = $1 AND role = 'owner' FOR UPDATE`,
+    [tenantId],
+  );
+  return res.rows.length;
+}
+
+/** Keyset page ordered by user id; synthetic (probe) users never appear. */
+export async function listMembers(
+  tx: Queryable,
+  tenantId: string,
+  page: { after: string | null; limit: number },
+): Promise<MemberRecord[]> {
+  const res = await tx.query<MemberRecord>(
+    `SELECT m.user_id AS "userId", u.email, u.name, m.role
+       FROM memberships m JOIN users u ON u.id = m.user_id
+      WHERE m.tenant_id = $1 AND NOT u.synthetic AND ($2::uuid IS NULL OR m.user_id > $2::uuid)
+      ORDER BY m.user_id LIMIT $3`,
+    [tenantId, page.after, page.limit],
+  );
+  return res.rows;
+}
+
+export async function findMember(tx: Queryable, tenantId: string, userId: string): Promise<MemberRecord | null> {
+  const res = await tx.query<MemberRecord>(
+    `SELECT m.user_id AS "userId", u.email, u.name, m.role
+       FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.tenant_id = $1 AND m.user_id = $2`,
+    [tenantId, userId],
+  );
+  return res.rows[0] ?? null;
+}

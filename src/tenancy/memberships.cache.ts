@@ -1,0 +1,45 @@
+import { LRUCache } from 'lru-cache';
+import type { TenantRole } from '../auth/permissions.js';
+import type { CacheBus } from '../cache/cache-bus.js';
+import { withTenant, type Database } from '../db/index.js';
+import { findMemberRole } from './members.repo.js';
+
+/**
+ * Membership role per (tenant, user), cached in process. Role changes and removals publish an
+ * invalidation, so the member's very next request sees the new role on every instance.
+ */
+export function createMembershipResolver(opts: {
+  db: Database;
+  bus: CacheBus;
+  ttlSeconds: number;
+  max: number;
+  onCacheLookup?: (result: 'hit' | 'miss') => void;
+}) {
+  // `null` (not a member) is cached too, so probing foreign tenants costs no database reads.
+  const cache = new LRUCache<string, { role: TenantRole | null }>({ max: opts.max, ttl: opts.ttlSeconds * 1000 });
+  const keyOf = (tenantId: string, userId: string) => `${tenantId}:${userId}`;
+
+  opts.bus.subscribe((m) => {
+    if (m.kind === 'membership') cache.delete(keyOf(m.tenantId, m.userId));
+    if (m.kind === 'user') for (const key of cache.keys()) if (key.endsWith(`:${m.userId}`)) cache.delete(key);
+  });
+
+  return {
+    async resolve(tenantId: string, userId: string): Promise<TenantRole | null> {
+      const key = keyOf(tenantId, userId);
+      const hit = cache.get(key);
+      opts.onCacheLookup?.(hit ? 'hit' : 'miss');
+      if (hit) return hit.role;
+      const role = await withTenant(opts.db, tenantId, (tx) => findMemberRole(tx, tenantId, userId));
+      cache.set(key, { role });
+      return role;
+    },
+    /** Drops the entry here and on every other instance. */
+    async invalidate(tenantId: string, userId: string): Promise<void> {
+      cache.delete(keyOf(tenantId, userId));
+      await opts.bus.publish({ kind: 'membership', tenantId, userId });
+    },
+  };
+}
+
+export type MembershipResolver = ReturnType<typeof createMembershipResolver>;

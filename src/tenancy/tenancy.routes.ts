@@ -1,0 +1,64 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AppServices } from '../app-services.js';
+import { requireAuth, SIGNED_IN, tenantPermission } from '../http/access.js';
+import { AppError } from '../http/app-error.js';
+import { PageQuery, TenantParams } from '../http/schemas.js';
+import { isUuid } from '../shared/pagination.js';
+import { AddMemberBody, ChangeRoleBody, CreateTenantBody, MemberPage, MemberParams, MemberSchema, TenantResponse } from './tenancy.schemas.js';
+
+/** Tenants and members. The tenant is always the `:tenantId` path parameter, never a body field. */
+export const tenancyRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
+  const { tenancy } = services;
+
+  app.post('/api/tenants', {
+    config: { access: SIGNED_IN },
+    schema: { tags: ['tenants'], body: CreateTenantBody, response: { 201: TenantResponse } },
+  }, async (request, reply) => {
+    const { principal } = requireAuth(request.auth);
+    if (principal.kind !== 'user') throw new AppError('forbidden');
+    return reply.code(201).send(await tenancy.createTenant(principal.userId, request.body));
+  });
+
+  app.get('/api/tenants/:tenantId', {
+    config: { access: tenantPermission('tenant.read') },
+    schema: { tags: ['tenants'], params: TenantParams, response: { 200: TenantResponse } },
+  }, async (request) => tenancy.getTenant(request.params.tenantId));
+
+  app.get('/api/tenants/:tenantId/members', {
+    config: { access: tenantPermission('members.read') },
+    schema: { tags: ['members'], params: TenantParams, querystring: PageQuery, response: { 200: MemberPage } },
+  }, async (request) => tenancy.listMembers(request.params.tenantId, request.query));
+
+  app.post('/api/tenants/:tenantId/members', {
+    config: { access: tenantPermission('members.create') },
+    schema: { tags: ['members'], params: TenantParams, body: AddMemberBody, response: { 201: MemberSchema } },
+  }, async (request, reply) => {
+    const auth = requireAuth(request.auth);
+    const member = await tenancy.addMember(request.params.tenantId, auth.role ?? 'guest', request.body);
+    return reply.code(201).send(member);
+  });
+
+  app.patch('/api/tenants/:tenantId/members/:userId', {
+    config: { access: tenantPermission('members.write') },
+    schema: { tags: ['members'], params: MemberParams, body: ChangeRoleBody, response: { 200: MemberSchema } },
+  }, async (request) => {
+    const auth = requireAuth(request.auth);
+    const { tenantId, userId } = request.params;
+    if (!isUuid(userId)) throw new AppError('not_found', 'Member not found');
+    await tenancy.changeRole(tenantId, auth.role ?? 'guest', userId, request.body.role);
+    const page = await tenancy.getMember(tenantId, userId);
+    if (!page) throw new AppError('not_found', 'Member not found');
+    return page;
+  });
+
+  app.delete('/api/tenants/:tenantId/members/:userId', {
+    config: { access: tenantPermission('members.delete') },
+    schema: { tags: ['members'], params: MemberParams },
+  }, async (request, reply) => {
+    const auth = requireAuth(request.auth);
+    const { tenantId, userId } = request.params;
+    if (!isUuid(userId)) throw new AppError('not_found', 'Member not found');
+    await tenancy.removeMember(tenantId, auth.role ?? 'guest', userId);
+    return reply.code(204).send();
+  });
+};

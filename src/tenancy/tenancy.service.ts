@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import type { Role, TenantRole } from '../auth/permissions.js';
+import { findUserByEmail } from '../auth/users.repo.js';
+import { isUniqueViolation } from '../db/errors.js';
+import { withTenant, withUser, type Database } from '../db/index.js';
+import { AppError } from '../http/app-error.js';
+import { decodeCursor, isUuid, toPage } from '../shared/pagination.js';
+import { checkRoleAssignment } from './escalation.core.js';
+import * as members from './members.repo.js';
+import type { MembershipResolver } from './memberships.cache.js';
+import * as tenants from './tenants.repo.js';
+
+export function toPublicTenant(t: tenants.TenantRecord) {
+  return { id: t.id, name: t.name, slug: t.slug, createdAt: t.createdAt.toISOString() };
+}
+
+/** Tenants and memberships. Every method on tenant data takes the tenant id first. */
+export function createTenancyService(deps: { db: Database; memberships: MembershipResolver }) {
+  const { db } = deps;
+
+  function assertAssignable(actorRole: Role, current: TenantRole | null, next: TenantRole | null) {
+    const check = checkRoleAssignment(actorRole, current, next);
+    if (!check.ok) throw new AppError('insufficient_permissions', check.reason, { required: 'members.manage', role: actorRole });
+  }
+
+  return {
+    async createTenant(ownerUserId: string, input: { name: string; slug: string }, opts: { synthetic?: boolean } = {}) {
+      const id = randomUUID();
+      try {
+        const tenant = await withTenant(db, id, async (tx) => {
+          const t = await tenants.insertTenant(tx, { id, ...input, synthetic: opts.synthetic ?? false });
+          await members.insertMember(tx, id, ownerUserId, 'owner');
+          return t;
+        });
+        await deps.memberships.invalidate(id, ownerUserId);
+        return toPublicTenant(tenant);
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new AppError('duplicate_resource', 'A tenant with this slug already exists', { field: 'slug' });
+        throw err;
+      }
+    },
+
+    async getTenant(tenantId: string) {
+      const tenant = await withTenant(db, tenantId, (tx) => tenants.findTenant(tx, tenantId));
+      if (!tenant) throw new AppError('not_found', 'Tenant not found');
+      return toPublicTenant(tenant);
+    },
+
+    listMembershipsOf(userId: string) {
+      return withUser(db, userId, (tx) => tenants.listUserMemberships(tx, userId));
+    },
+
+    async listMembers(tenantId: string, query: { cursor?: string; limit: number }) {
+      const after = decodeCursor(query.cursor, isUuid);
+      const rows = await withTenant(db, tenantId, (tx) => members.listMembers(tx, tenantId, { after, limit: query.limit + 1 }));
+      return toPage(rows, query.limit, (m) => m.userId);
+    },
+
+    async addMember(tenantId: string, actorRole: Role, input: { email: string; role: TenantRole }) {
+      assertAssignable(actorRole, null, input.role);
+      const user = await findUserByEmail(db, input.email);
+      if (!user) throw new AppError('not_found', 'No account with this email', { field: 'email' });
+      try {
+        await withTenant(db, tenantId, (tx) => members.insertMember(tx, tenantId, user.id, input.role));
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new AppError('duplicate_resource', 'This user is already a member');
+        throw err;
+      }
+      await deps.memberships.invalidate(tenantId, user.id);
+      return { userId: user.id, email: user.email, name: user.name, role: input.role };
+    },
+
+    async changeRole(tenantId: string, actorRole: Role, userId: string, role: TenantRole) {
+      const result = await withTenant(db, tenantId, async (tx) => {
+        const ownerCount = await members.countOwnersForUpdate(tx, tenantId);
+        const current = await members.findMemberRole(tx, tenantId, userId);
+        if (!current) throw new AppError('not_found', 'Member not found');
+        assertAssignable(actorRole, current, role);
+        if (current === 'owner' && role !== 'owner' && ownerCount <= 1) {
+          throw new AppError('invalid_state', 'The last owner cannot be demoted; make another member owner first');
+        }
+        await members.updateMemberRole(tx, tenantId, userId, role);
+        return { previous: current };
+      });
+      await deps.memberships.invalidate(tenantId, userId);
+      return result;
+    },
+
+    async removeMember(tenantId: string, actorRole: Role, userId: string) {
+      await withTenant(db, tenantId, async (tx) => {
+        const ownerCount = await members.countOwnersForUpdate(tx, tenantId);
+        const current = await members.findMemberRole(tx, tenantId, userId);
+        if (!current) throw new AppError('not_found', 'Member not found');
+        assertAssignable(actorRole, current, null);
+        if (current === 'owner' && ownerCount <= 1) {
+          throw new AppError('invalid_state', 'The last owner cannot be removed');
+        }
+        await members.deleteMember(tx, tenantId, userId);
+      });
+      await deps.memberships.invalidate(tenantId, userId);
+    },
+
+    getMember(tenantId: string, userId: string) {
+      return withTenant(db, tenantId, (tx) => members.findMember(tx, tenantId, userId));
+    },
+  };
+}
+
+export type TenancyService = ReturnType<typeof createTenancyService>;
