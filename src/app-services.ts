@@ -5,6 +5,7 @@ import type { CacheBus } from './cache/cache-bus.js';
 import type { Config } from './config/config.js';
 import type { Database } from './db/index.js';
 import type { Clock } from './shared/clock.js';
+import type { EventHub } from './shared/events.js';
 import type { MembershipResolver } from './tenancy/memberships.cache.js';
 import type { TenancyService } from './tenancy/tenancy.service.js';
 
@@ -14,6 +15,7 @@ export interface AppServices {
   readonly db: Database;
   readonly bus: CacheBus;
   readonly clock: Clock;
+  readonly events: EventHub;
   readonly tokens: AccessTokenService;
   readonly sessions: SessionService;
   readonly accounts: AccountService;

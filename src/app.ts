@@ -18,6 +18,7 @@ import { installPipeline } from './http/pipeline.js';
 import { REDACTED_PATHS } from './http/redaction.js';
 import { healthRoutes } from './ops/health.routes.js';
 import { systemClock, type Clock } from './shared/clock.js';
+import { createEventHub, type EventHub } from './shared/events.js';
 import { createMembershipResolver } from './tenancy/memberships.cache.js';
 import { createTenancyService } from './tenancy/tenancy.service.js';
 import { tenancyRoutes } from './tenancy/tenancy.routes.js';
@@ -26,6 +27,7 @@ export interface AppDeps {
   db: Database;
   bus?: CacheBus;
   clock?: Clock;
+  events?: EventHub;
   /** Overrides where log lines go (tests capture them to check redaction). */
   logStream?: NodeJS.WritableStream;
 }
@@ -36,6 +38,7 @@ const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
 export async function buildServices(config: Config, deps: AppDeps): Promise<AppServices> {
   const clock = deps.clock ?? systemClock;
   const bus = deps.bus ?? createInProcessBus();
+  const events = deps.events ?? createEventHub();
   const tokens = await createAccessTokenService({
     db: deps.db,
     encryptionKey: resolveSecretKey(config),
@@ -52,6 +55,7 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
     bus,
     clock,
     tokens,
+    events,
     idleTimeoutSeconds: config.session.idleTimeoutSeconds,
     absoluteLifetimeSeconds: config.session.absoluteLifetimeSeconds,
     cacheTtlSeconds: config.session.cacheTtlSeconds,
@@ -63,9 +67,9 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
     ttlSeconds: config.session.cacheTtlSeconds,
     max: config.session.cacheMax,
   });
-  const accounts = await createAccountService({ db: deps.db, sessions });
+  const accounts = await createAccountService({ db: deps.db, sessions, events });
   const tenancy = createTenancyService({ db: deps.db, memberships });
-  return { config, db: deps.db, bus, clock, tokens, sessions, accounts, memberships, tenancy };
+  return { config, db: deps.db, bus, clock, events, tokens, sessions, accounts, memberships, tenancy };
 }
 
 /**
@@ -121,6 +125,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   installPipeline(app, {
     strategies: [createAccessTokenStrategy(services)],
     memberships: services.memberships,
+    events: services.events,
+    steps: [],
   });
 
   await installOpenApi(app, config.version);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/index.js';
+import type { EventHub, RequestMeta } from '../shared/events.js';
 import { AppError } from '../http/app-error.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { createDummyHash, hashPassword, verifyPassword } from './password.js';
@@ -12,21 +13,16 @@ export interface PublicUser {
   name: string;
 }
 
-export interface ClientMeta {
-  ip: string | null;
-  userAgent: string | null;
-}
-
 export function toPublicUser(u: users.UserRecord): PublicUser {
   return { id: u.id, email: u.email, name: u.name };
 }
 
 /** Sign-up and password login. Sessions and tokens come from the session service. */
-export async function createAccountService(deps: { db: Database; sessions: SessionService }) {
+export async function createAccountService(deps: { db: Database; sessions: SessionService; events: EventHub }) {
   const dummyHash = await createDummyHash();
 
   return {
-    async signup(input: { email: string; password: string; name: string }, meta: ClientMeta) {
+    async signup(input: { email: string; password: string; name: string }, meta: RequestMeta) {
       const passwordHash = await hashPassword(input.password);
       let user: users.UserRecord;
       try {
@@ -49,10 +45,14 @@ export async function createAccountService(deps: { db: Database; sessions: Sessi
       return user && ok ? user : null;
     },
 
-    async login(input: { email: string; password: string }, meta: ClientMeta): Promise<{ user: PublicUser } & IssuedTokens> {
+    async login(input: { email: string; password: string }, meta: RequestMeta): Promise<{ user: PublicUser } & IssuedTokens> {
       const user = await this.verifyCredentials(input.email, input.password);
-      if (!user) throw new AppError('invalid_credentials');
+      if (!user) {
+        deps.events.emit('auth.login_failed', { userId: null, reason: 'invalid_credentials', meta });
+        throw new AppError('invalid_credentials');
+      }
       const tokens = await deps.sessions.create(user.id, meta);
+      deps.events.emit('auth.login', { userId: user.id, sessionId: tokens.sessionId, meta });
       return { user: toPublicUser(user), ...tokens };
     },
 

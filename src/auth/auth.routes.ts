@@ -3,15 +3,11 @@ import type { FastifyRequest } from 'fastify';
 import type { AppServices } from '../app-services.js';
 import { PUBLIC, SIGNED_IN, requireAuth } from '../http/access.js';
 import { AppError } from '../http/app-error.js';
+import { requestMeta } from '../http/request-meta.js';
 import { isUuid } from '../shared/pagination.js';
 import { LoginBody, MeResponse, RefreshBody, SessionItem, SessionParams, SignupBody, TokenResponse } from './auth.schemas.js';
 import type { UserPrincipal } from './principal.js';
 import { Type } from '@fastify/type-provider-typebox';
-
-function clientMeta(request: FastifyRequest) {
-  const ua = request.headers['user-agent'];
-  return { ip: request.ip ?? null, userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null };
-}
 
 function userPrincipal(request: FastifyRequest): UserPrincipal {
   const { principal } = requireAuth(request.auth);
@@ -27,20 +23,20 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
     config: { access: PUBLIC },
     schema: { tags: ['auth'], body: SignupBody, response: { 201: TokenResponse } },
   }, async (request, reply) => {
-    const result = await accounts.signup(request.body, clientMeta(request));
+    const result = await accounts.signup(request.body, requestMeta(request));
     return reply.code(201).send(result);
   });
 
   app.post('/api/auth/login', {
     config: { access: PUBLIC },
     schema: { tags: ['auth'], body: LoginBody, response: { 200: TokenResponse } },
-  }, async (request) => accounts.login(request.body, clientMeta(request)));
+  }, async (request) => accounts.login(request.body, requestMeta(request)));
 
   app.post('/api/auth/refresh', {
     config: { access: PUBLIC },
     schema: { tags: ['auth'], body: RefreshBody, response: { 200: TokenResponse } },
   }, async (request) => {
-    const issued = await sessions.refresh(request.body.refreshToken);
+    const issued = await sessions.refresh(request.body.refreshToken, requestMeta(request));
     const session = await sessions.find(issued.sessionId);
     const user = session ? await accounts.findUser(session.userId) : null;
     if (!user) throw new AppError('invalid_token');
@@ -51,7 +47,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
     config: { access: SIGNED_IN },
     schema: { tags: ['auth'] },
   }, async (request, reply) => {
-    await sessions.revoke(userPrincipal(request).sessionId, 'logout');
+    const principal = userPrincipal(request);
+    await sessions.revoke(principal.sessionId, 'logout', requestMeta(request));
+    services.events.emit('auth.logout', { userId: principal.userId, sessionId: principal.sessionId, meta: requestMeta(request) });
     return reply.code(204).send();
   });
 
@@ -100,7 +98,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
     const target = isUuid(request.params.id) ? await sessions.find(request.params.id) : null;
     // Someone else's session id answers exactly like an unknown one.
     if (!target || target.userId !== principal.userId || target.revokedAt) throw new AppError('not_found', 'Session not found');
-    await sessions.revoke(target.id, 'user_revoked');
+    await sessions.revoke(target.id, 'user_revoked', requestMeta(request));
     return reply.code(204).send();
   });
 

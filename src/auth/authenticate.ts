@@ -15,7 +15,8 @@ export interface AuthStrategy {
   authenticate(credential: Credential): Promise<Principal>;
 }
 
-export type AuthFailureReason = 'missing' | 'invalid' | 'expired' | 'revoked';
+/** Prefix of every Boka API key secret (`boka_sk_…`). */
+export const API_KEY_PREFIX = 'boka_sk_';
 
 /** Reads `Authorization: Bearer …` or `X-API-Key`. Returns null when neither is present. */
 export function extractCredential(headers: Record<string, string | string[] | undefined>): Credential | null {
@@ -25,6 +26,8 @@ export function extractCredential(headers: Record<string, string | string[] | un
   if (typeof authorization !== 'string' || authorization === '') return null;
   const match = /^Bearer +(\S+)$/i.exec(authorization);
   if (!match?.[1]) throw new AppError('invalid_token', 'The Authorization header must be "Bearer <token>"');
+  // API keys may also be sent as a bearer token; their prefix tells them apart from JWTs.
+  if (match[1].startsWith(API_KEY_PREFIX)) return { kind: 'api_key', key: match[1] };
   return { kind: 'bearer', token: match[1] };
 }
 

@@ -47,13 +47,13 @@ export async function listLiveSessions(db: Queryable, userId: string, now: Date,
   return res.rows;
 }
 
-/** Marks a session revoked; returns false when it was already revoked or does not exist. */
-export async function revokeSession(db: Queryable, id: string, reason: string, now: Date): Promise<boolean> {
-  const res = await db.query(
-    `UPDATE sessions SET revoked_at = $2, revoked_reason = $3 WHERE id = $1 AND revoked_at IS NULL`,
+/** Marks a session revoked; returns its user id, or null when it was already revoked or does not exist. */
+export async function revokeSession(db: Queryable, id: string, reason: string, now: Date): Promise<string | null> {
+  const res = await db.query<{ userId: string }>(
+    `UPDATE sessions SET revoked_at = $2, revoked_reason = $3 WHERE id = $1 AND revoked_at IS NULL RETURNING user_id AS "userId"`,
     [id, now, reason],
   );
-  return res.rowCount > 0;
+  return res.rows[0]?.userId ?? null;
 }
 
 /** Revokes all live sessions of a user except `exceptId`; returns the revoked ids. */

@@ -4,6 +4,7 @@ import type { CacheBus } from '../cache/cache-bus.js';
 import type { Database } from '../db/index.js';
 import { AppError } from '../http/app-error.js';
 import type { Clock } from '../shared/clock.js';
+import type { EventHub, RequestMeta } from '../shared/events.js';
 import type { AccessTokenService } from './access-tokens.service.js';
 import { digestsEqual, generateSecret, hashSecret, splitToken } from './secrets.js';
 import * as repo from './sessions.repo.js';
@@ -34,6 +35,7 @@ export interface SessionServiceOptions {
   bus: CacheBus;
   clock: Clock;
   tokens: AccessTokenService;
+  events: EventHub;
   idleTimeoutSeconds: number;
   absoluteLifetimeSeconds: number;
   cacheTtlSeconds: number;
@@ -87,30 +89,39 @@ export function createSessionService(opts: SessionServiceOptions) {
     return `${REFRESH_PREFIX}${id}.${secret}`;
   }
 
-  async function revoke(sessionId: string, reason: string): Promise<boolean> {
-    const revoked = await repo.revokeSession(opts.db, sessionId, reason, new Date(opts.clock.now()));
+  /** Revokes one session here and, through the bus, on every instance. */
+  async function revoke(sessionId: string, reason: string, meta: RequestMeta | null = null): Promise<boolean> {
+    const userId = await repo.revokeSession(opts.db, sessionId, reason, new Date(opts.clock.now()));
     cache.delete(sessionId);
     await opts.bus.publish({ kind: 'session', sessionId });
-    return revoked;
+    if (userId) opts.events.emit('session.revoked', { userId, sessionId, reason, meta });
+    return userId !== null;
   }
 
   return {
     /** Creates a session and its first token pair (login, signup, MFA completion). */
-    async create(userId: string, meta: { ip: string | null; userAgent: string | null }): Promise<IssuedTokens> {
+    async create(userId: string, meta: RequestMeta): Promise<IssuedTokens> {
       const now = opts.clock.now();
       const sessionId = randomUUID();
-      const refreshToken = await opts.db.transaction(async (tx) => {
-        await repo.insertSession(tx, {
-          id: sessionId,
-          userId,
-          createdAt: new Date(now),
-          expiresAt: new Date(now + opts.absoluteLifetimeSeconds * 1000),
-          ...meta,
+      try {
+        const refreshToken = await opts.db.transaction(async (tx) => {
+          await repo.insertSession(tx, {
+            id: sessionId,
+            userId,
+            createdAt: new Date(now),
+            expiresAt: new Date(now + opts.absoluteLifetimeSeconds * 1000),
+            ip: meta.ip,
+            userAgent: meta.userAgent,
+          });
+          return issueRefreshToken(tx, sessionId, now);
         });
-        return issueRefreshToken(tx, sessionId, now);
-      });
-      const access = await opts.tokens.sign({ userId, sessionId });
-      return { accessToken: access.token, refreshToken, expiresIn: access.expiresIn, sessionId };
+        const access = await opts.tokens.sign({ userId, sessionId });
+        opts.events.emit('session.created', { userId, sessionId, result: 'ok' });
+        return { accessToken: access.token, refreshToken, expiresIn: access.expiresIn, sessionId };
+      } catch (err) {
+        opts.events.emit('session.created', { userId, sessionId: null, result: 'error' });
+        throw err;
+      }
     },
 
     /**
@@ -147,7 +158,7 @@ export function createSessionService(opts: SessionServiceOptions) {
      * already used is treated as stolen: the whole session is revoked. There is no grace
      * window, so a client must not send the same refresh token twice concurrently.
      */
-    async refresh(refreshToken: string): Promise<IssuedTokens> {
+    async refresh(refreshToken: string, meta: RequestMeta): Promise<IssuedTokens> {
       const parts = splitToken(refreshToken, REFRESH_PREFIX);
       if (!parts) throw new AppError('invalid_token', 'The refresh token is invalid');
       const record = await repo.findRefreshToken(opts.db, parts.id);
@@ -165,7 +176,8 @@ export function createSessionService(opts: SessionServiceOptions) {
         return issueRefreshToken(tx, session.id, now);
       });
       if (rotated === null) {
-        await revoke(session.id, 'refresh_reuse');
+        await revoke(session.id, 'refresh_reuse', meta);
+        opts.events.emit('auth.refresh_reuse', { userId: session.userId, sessionId: session.id, meta });
         throw new AppError('invalid_token', 'The refresh token was already used; the session has been revoked', {
           reason: 'refresh_token_reuse',
         });

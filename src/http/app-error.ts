@@ -9,10 +9,11 @@ export class AppError extends Error {
     readonly code: ErrorCode,
     message?: string,
     readonly details?: unknown,
-    options?: { cause?: unknown; headers?: Record<string, string> },
+    /** `status` overrides the catalogue's only where docs/errors.md documents the alternative. */
+    options?: { cause?: unknown; headers?: Record<string, string>; status?: number },
   ) {
     super(message ?? ERROR_CATALOGUE[code].message, options);
-    this.status = ERROR_CATALOGUE[code].status;
+    this.status = options?.status ?? ERROR_CATALOGUE[code].status;
     this.headers = options?.headers;
   }
 

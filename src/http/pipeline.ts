@@ -1,32 +1,38 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { authenticate, extractCredential, type AuthStrategy } from '../auth/authenticate.js';
 import { authorize, type Decision } from '../auth/authorize.core.js';
-import type { Principal } from '../auth/principal.js';
+import { describePrincipal, type Principal } from '../auth/principal.js';
+import type { EventHub } from '../shared/events.js';
 import type { MembershipResolver } from '../tenancy/memberships.cache.js';
 import { isUuid } from '../shared/pagination.js';
 import type { AccessPolicy, AuthContext } from './access.js';
 import { AppError } from './app-error.js';
+import { requestMeta } from './request-meta.js';
 
-export interface PipelineHooks {
-  /** Called for every authentication failure (metrics, audit). */
-  onAuthFailure?(request: FastifyRequest, error: AppError): void;
-  /** Called for every authorization denial (metrics, audit). */
-  onDenied?(request: FastifyRequest, principal: Principal, decision: Extract<Decision, { allowed: false }>): void;
-  /** Later steps of the pipeline (rate limit, audit), run after authorization succeeded. */
-  afterAuthorize?: Array<(request: FastifyRequest, auth: AuthContext | null) => Promise<void>>;
-}
+/**
+ * A later step of the pipeline (rate limiting, MFA policy…), run after authorization with the
+ * route's policy and the auth context (null on public routes). Throw an AppError to refuse.
+ */
+export type PipelineStep = (request: FastifyRequest, auth: AuthContext | null, policy: AccessPolicy) => Promise<void>;
+
+const FAILURE_REASON = { missing_authorization: 'missing', token_expired: 'expired' } as const;
 
 /**
  * The one request pipeline, in order: request id + logging (Fastify core) → authentication →
- * tenant standing + role/permission → the afterAuthorize steps. It runs in `onRequest`,
- * before any body is parsed, so an anonymous client cannot make the server parse a body on a
- * protected route. Routes without an access policy are refused at registration.
+ * tenant standing + role/permission → the later steps (rate limit, audit). It runs in
+ * `onRequest`, before any body is parsed, so an anonymous client cannot make the server parse
+ * a body on a protected route. Routes without an access policy are refused at registration.
  */
 export function installPipeline(
   app: FastifyInstance,
-  deps: { strategies: readonly AuthStrategy[]; memberships: MembershipResolver; hooks?: PipelineHooks },
+  deps: {
+    strategies: readonly AuthStrategy[];
+    memberships: MembershipResolver;
+    events: EventHub;
+    steps?: readonly PipelineStep[];
+  },
 ): void {
-  const hooks = deps.hooks ?? {};
+  const steps = deps.steps ?? [];
   app.decorateRequest('auth', null);
 
   app.addHook('onRoute', (route) => {
@@ -41,30 +47,54 @@ export function installPipeline(
       if (!credential) throw new AppError('missing_authorization');
       return await authenticate(deps.strategies, credential);
     } catch (err) {
-      if (err instanceof AppError) hooks.onAuthFailure?.(request, err);
+      if (err instanceof AppError) {
+        const reason =
+          (FAILURE_REASON as Record<string, 'missing' | 'expired'>)[err.code] ??
+          ((err.details as { reason?: string } | undefined)?.reason?.startsWith('session_') ? 'revoked' : 'invalid');
+        deps.events.emit('auth.failure', { reason, meta: requestMeta(request) });
+      }
       throw err;
     }
   }
 
-  function deny(request: FastifyRequest, principal: Principal, decision: Extract<Decision, { allowed: false }>): never {
-    hooks.onDenied?.(request, principal, decision);
-    throw new AppError(decision.reason, undefined, { required: decision.required, role: decision.role });
+  function deny(
+    request: FastifyRequest,
+    principal: Principal,
+    tenantId: string | null,
+    decision: { reason: 'tenant_mismatch' | 'insufficient_permissions' | 'forbidden'; required: string | null; role: string | null },
+    message?: string,
+  ): never {
+    deps.events.emit('access.denied', {
+      principal: describePrincipal(principal),
+      tenantId,
+      reason: decision.reason,
+      required: decision.required,
+      meta: requestMeta(request),
+    });
+    const details = decision.required ? { required: decision.required, role: decision.role } : undefined;
+    throw new AppError(decision.reason, message, details);
+  }
+
+  async function runSteps(request: FastifyRequest, auth: AuthContext | null, policy: AccessPolicy): Promise<void> {
+    for (const step of steps) await step(request, auth, policy);
   }
 
   app.addHook('onRequest', async (request) => {
     const policy: AccessPolicy | undefined = request.routeOptions.config.access;
-    if (!policy || 'public' in policy) {
-      for (const step of hooks.afterAuthorize ?? []) await step(request, null);
-      return;
-    }
+    if (!policy) return; // the 404/405 handler
+    if ('public' in policy) return runSteps(request, null, policy);
+
     const principal = await authenticateRequest(request);
     let auth: AuthContext;
-
     if ('authenticated' in policy) {
-      if (principal.kind !== 'user') throw new AppError('forbidden', 'This endpoint requires a signed-in user');
+      if (principal.kind !== 'user') {
+        deny(request, principal, null, { reason: 'forbidden', required: null, role: null }, 'This endpoint requires a signed-in user');
+      }
       auth = { principal, tenantId: null, role: principal.isSuperadmin ? 'superadmin' : null };
     } else if ('superadmin' in policy) {
-      if (principal.kind !== 'user' || !principal.isSuperadmin) throw new AppError('forbidden', 'Superadmins only');
+      if (principal.kind !== 'user' || !principal.isSuperadmin) {
+        deny(request, principal, null, { reason: 'forbidden', required: null, role: null }, 'Superadmins only');
+      }
       auth = { principal, tenantId: null, role: 'superadmin' };
     } else {
       const tenantId = (request.params as Record<string, unknown>).tenantId;
@@ -73,11 +103,11 @@ export function installPipeline(
       const memberId = principal.kind === 'user' ? principal.userId : principal.creatorUserId;
       const role =
         principal.kind === 'user' && principal.isSuperadmin ? null : await deps.memberships.resolve(tenantId, memberId);
-      const decision = authorize(principal, policy.permission, { tenantId, role });
-      if (!decision.allowed) deny(request, principal, decision);
+      const decision: Decision = authorize(principal, policy.permission, { tenantId, role });
+      if (!decision.allowed) deny(request, principal, tenantId, decision);
       auth = { principal, tenantId, role: decision.role };
     }
     request.auth = auth;
-    for (const step of hooks.afterAuthorize ?? []) await step(request, auth);
+    await runSteps(request, auth, policy);
   });
 }

@@ -1,14 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppServices } from '../app-services.js';
-import { requireAuth, SIGNED_IN, tenantPermission } from '../http/access.js';
+import { requireAuth, SIGNED_IN, tenantPermission, type AuthContext } from '../http/access.js';
 import { AppError } from '../http/app-error.js';
+import { requestMeta } from '../http/request-meta.js';
 import { PageQuery, TenantParams } from '../http/schemas.js';
 import { isUuid } from '../shared/pagination.js';
 import { AddMemberBody, ChangeRoleBody, CreateTenantBody, MemberPage, MemberParams, MemberSchema, TenantResponse } from './tenancy.schemas.js';
 
 /** Tenants and members. The tenant is always the `:tenantId` path parameter, never a body field. */
 export const tenancyRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
-  const { tenancy } = services;
+  const { tenancy, events } = services;
+  const actorId = (auth: AuthContext) =>
+    auth.principal.kind === 'user' ? auth.principal.userId : auth.principal.creatorUserId;
 
   app.post('/api/tenants', {
     config: { access: SIGNED_IN },
@@ -16,7 +19,9 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
   }, async (request, reply) => {
     const { principal } = requireAuth(request.auth);
     if (principal.kind !== 'user') throw new AppError('forbidden');
-    return reply.code(201).send(await tenancy.createTenant(principal.userId, request.body));
+    const tenant = await tenancy.createTenant(principal.userId, request.body);
+    events.emit('tenant.created', { tenantId: tenant.id, userId: principal.userId, meta: requestMeta(request) });
+    return reply.code(201).send(tenant);
   });
 
   app.get('/api/tenants/:tenantId', {
@@ -35,6 +40,13 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
   }, async (request, reply) => {
     const auth = requireAuth(request.auth);
     const member = await tenancy.addMember(request.params.tenantId, auth.role ?? 'guest', request.body);
+    events.emit('member.added', {
+      tenantId: request.params.tenantId,
+      actorUserId: actorId(auth),
+      userId: member.userId,
+      role: member.role,
+      meta: requestMeta(request),
+    });
     return reply.code(201).send(member);
   });
 
@@ -45,7 +57,15 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
     const auth = requireAuth(request.auth);
     const { tenantId, userId } = request.params;
     if (!isUuid(userId)) throw new AppError('not_found', 'Member not found');
-    await tenancy.changeRole(tenantId, auth.role ?? 'guest', userId, request.body.role);
+    const { previous } = await tenancy.changeRole(tenantId, auth.role ?? 'guest', userId, request.body.role);
+    events.emit('member.role_change', {
+      tenantId,
+      actorUserId: actorId(auth),
+      userId,
+      from: previous,
+      to: request.body.role,
+      meta: requestMeta(request),
+    });
     const page = await tenancy.getMember(tenantId, userId);
     if (!page) throw new AppError('not_found', 'Member not found');
     return page;
@@ -59,6 +79,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
     const { tenantId, userId } = request.params;
     if (!isUuid(userId)) throw new AppError('not_found', 'Member not found');
     await tenancy.removeMember(tenantId, auth.role ?? 'guest', userId);
+    events.emit('member.removed', { tenantId, actorUserId: actorId(auth), userId, meta: requestMeta(request) });
     return reply.code(204).send();
   });
 };

@@ -1,0 +1,34 @@
+/**
+ * `boka <command> …` — one entry point for operator commands. Each command lives in its own
+ * module and is imported lazily, so `boka smoke` does not load the database driver.
+ * Add a command: one line in COMMANDS, exporting `run(argv): Promise<number>` (exit code).
+ */
+type Command = { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> };
+
+const COMMANDS: Record<string, Command> = {
+  db: { summary: 'db migrate | db status', load: () => import('./db.command.js') },
+  keys: { summary: 'keys rotate | keys list — access-token signing keys', load: () => import('./keys.command.js') },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  boka ${name.padEnd(10)} ${c.summary}`);
+  return ['usage: boka <command> [options]', '', ...lines].join('\n');
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  const command = name ? COMMANDS[name] : undefined;
+  if (!command) {
+    console.error(usage());
+    return name === undefined || name === '--help' || name === 'help' ? 0 : 2;
+  }
+  return (await command.load()).run(rest);
+}
+
+runCli(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  },
+);

@@ -1,0 +1,60 @@
+import { EventEmitter } from 'node:events';
+
+/** Where a request came from; attached to events so audit and metrics need no HTTP types. */
+export interface RequestMeta {
+  readonly requestId: string | null;
+  readonly ip: string | null;
+  readonly userAgent: string | null;
+}
+
+/**
+ * Domain events, emitted by services after the fact. Metrics and the audit log subscribe;
+ * services never know who listens. Add an event here before emitting it.
+ */
+export interface BokaEvents {
+  'auth.login': { userId: string; sessionId: string; meta: RequestMeta };
+  'auth.login_failed': { userId: string | null; reason: 'invalid_credentials' | 'locked' | 'mfa_failed'; meta: RequestMeta };
+  'auth.failure': { reason: 'missing' | 'invalid' | 'expired' | 'revoked'; meta: RequestMeta };
+  'auth.logout': { userId: string; sessionId: string; meta: RequestMeta };
+  'auth.refresh_reuse': { userId: string; sessionId: string; meta: RequestMeta };
+  'session.created': { userId: string | null; sessionId: string | null; result: 'ok' | 'error' };
+  'session.revoked': { userId: string; sessionId: string; reason: string; meta: RequestMeta | null };
+  'access.denied': {
+    principal: { type: 'user' | 'api_key'; id: string };
+    tenantId: string | null;
+    reason: 'tenant_mismatch' | 'insufficient_permissions' | 'forbidden';
+    required: string | null;
+    meta: RequestMeta;
+  };
+  'tenant.created': { tenantId: string; userId: string; meta: RequestMeta };
+  'member.added': { tenantId: string; actorUserId: string; userId: string; role: string; meta: RequestMeta };
+  'member.role_change': { tenantId: string; actorUserId: string; userId: string; from: string; to: string; meta: RequestMeta };
+  'member.removed': { tenantId: string; actorUserId: string; userId: string; meta: RequestMeta };
+}
+
+export interface EventHub {
+  emit<K extends keyof BokaEvents>(name: K, payload: BokaEvents[K]): void;
+  on<K extends keyof BokaEvents>(name: K, listener: (payload: BokaEvents[K]) => void): void;
+}
+
+/** Synchronous in-process hub. A throwing listener is isolated so it cannot fail the request. */
+export function createEventHub(onListenerError: (err: unknown, event: string) => void = () => {}): EventHub {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(50);
+  return {
+    emit(name, payload) {
+      for (const listener of emitter.listeners(name)) {
+        try {
+          (listener as (p: unknown) => void)(payload);
+        } catch (err) {
+          onListenerError(err, name);
+        }
+      }
+    },
+    on(name, listener) {
+      emitter.on(name, listener as (p: unknown) => void);
+    },
+  };
+}
+
+export const NO_META: RequestMeta = { requestId: null, ip: null, userAgent: null };
