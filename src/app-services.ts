@@ -4,6 +4,7 @@ import type { SessionService } from './auth/sessions.service.js';
 import type { CacheBus } from './cache/cache-bus.js';
 import type { Config } from './config/config.js';
 import type { Database } from './db/index.js';
+import type { MailTransport } from './mail/index.js';
 import type { Clock } from './shared/clock.js';
 import type { EventHub } from './shared/events.js';
 import type { MembershipResolver } from './tenancy/memberships.cache.js';
@@ -16,6 +17,7 @@ export interface AppServices {
   readonly bus: CacheBus;
   readonly clock: Clock;
   readonly events: EventHub;
+  readonly mail: MailTransport;
   readonly tokens: AccessTokenService;
   readonly sessions: SessionService;
   readonly accounts: AccountService;

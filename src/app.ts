@@ -12,6 +12,7 @@ import type { CacheBus } from './cache/cache-bus.js';
 import { createInProcessBus } from './cache/in-process-bus.js';
 import type { Config } from './config/config.js';
 import type { Database } from './db/index.js';
+import { createMailTransport, type MailTransport } from './mail/index.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { installOpenApi } from './http/openapi.js';
 import { installPipeline } from './http/pipeline.js';
@@ -28,6 +29,7 @@ export interface AppDeps {
   bus?: CacheBus;
   clock?: Clock;
   events?: EventHub;
+  mail?: MailTransport;
   /** Overrides where log lines go (tests capture them to check redaction). */
   logStream?: NodeJS.WritableStream;
 }
@@ -39,6 +41,7 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
   const clock = deps.clock ?? systemClock;
   const bus = deps.bus ?? createInProcessBus();
   const events = deps.events ?? createEventHub();
+  const mail = deps.mail ?? createMailTransport(config, (line) => process.stderr.write(`${line}\n`));
   const tokens = await createAccessTokenService({
     db: deps.db,
     encryptionKey: resolveSecretKey(config),
@@ -69,7 +72,7 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
   });
   const accounts = await createAccountService({ db: deps.db, sessions, events });
   const tenancy = createTenancyService({ db: deps.db, memberships });
-  return { config, db: deps.db, bus, clock, events, tokens, sessions, accounts, memberships, tenancy };
+  return { config, db: deps.db, bus, clock, events, mail, tokens, sessions, accounts, memberships, tenancy };
 }
 
 /**

@@ -28,6 +28,8 @@ export interface Config {
     readonly cacheMax: number;
   };
   readonly trustProxy: readonly string[];
+  readonly smtpUrl: string | undefined;
+  readonly mailFrom: string;
 }
 
 export class ConfigError extends Error {
@@ -93,6 +95,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       cacheMax: readInt(env, 'SESSION_CACHE_MAX', 100_000, 100, 10_000_000),
     },
     trustProxy: (env.TRUST_PROXY ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    smtpUrl: env.SMTP_URL || undefined,
+    mailFrom: env.MAIL_FROM ?? 'Boka <no-reply@boka.invalid>',
     ...overrides,
   };
   return Object.freeze(config);
