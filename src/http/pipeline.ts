@@ -15,6 +15,20 @@ import { requestMeta } from './request-meta.js';
  */
 export type PipelineStep = (request: FastifyRequest, auth: AuthContext | null, policy: AccessPolicy) => Promise<void>;
 
+/** One registered route and its declared policy; tests walk this to cover every route. */
+export interface RouteEntry {
+  readonly method: string;
+  readonly url: string;
+  readonly access: AccessPolicy;
+}
+
+const routeTables = new WeakMap<FastifyInstance, RouteEntry[]>();
+
+/** Every route registered on `app` with its access policy (HEAD routes excluded). */
+export function listRoutes(app: FastifyInstance): readonly RouteEntry[] {
+  return routeTables.get(app) ?? [];
+}
+
 const FAILURE_REASON = { missing_authorization: 'missing', token_expired: 'expired' } as const;
 
 /**
@@ -35,10 +49,14 @@ export function installPipeline(
   const steps = deps.steps ?? [];
   app.decorateRequest('auth', null);
 
+  const table: RouteEntry[] = [];
+  routeTables.set(app, table);
   app.addHook('onRoute', (route) => {
-    if (!route.config?.access) {
+    const access = route.config?.access;
+    if (!access) {
       throw new Error(`route ${String(route.method)} ${route.url} declares no access policy (config.access)`);
     }
+    for (const method of [route.method].flat()) if (method !== 'HEAD') table.push({ method, url: route.url, access });
   });
 
   async function authenticateRequest(request: FastifyRequest): Promise<Principal> {

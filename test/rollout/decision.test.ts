@@ -1,0 +1,346 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DEFAULT_PLAN, loadPlan } from '../../src/rollout/plan.core.js';
+import type { Plan } from '../../src/rollout/plan.schema.js';
+import { DecisionSim } from './helpers/decision-sim.js';
+
+const MIN = 60_000;
+const healthy = { requests: 200, errorRate: 0.001, p95: 80 };
+const blueOk = { requests: 1000, errorRate: 0.001, p95: 80 };
+
+function plan(yaml: string): Plan {
+  const result = loadPlan(yaml);
+  if (!result.ok) throw new Error(JSON.stringify(result.errors));
+  return result.plan;
+}
+
+const fast = plan(`
+interval: 10s
+minSamples: 30
+steps:
+  - { weight: 10, duration: 1m }
+  - { weight: 50, duration: 1m }
+  - { weight: 100 }
+bake: { duration: 5m, interval: 1m }
+`);
+
+describe('decision core: progression', () => {
+  it('promotes a healthy green through every default step, then bakes 2h with deep health each minute', () => {
+    const sim = new DecisionSim(DEFAULT_PLAN);
+    sim.startHealthy();
+    sim.run(5 * 3_600_000, healthy, blueOk);
+    assert.equal(sim.state.phase, 'promoted');
+    assert.deepEqual(sim.weights, [10, 25, 50, 75, 100]);
+    assert.deepEqual(sim.actions.at(-1), { type: 'finish', outcome: 'promoted' });
+    const probes = sim.count('probe_health');
+    assert.ok(probes >= 120 && probes <= 122, `probes: ${probes}`);
+    // The bake lasted its configured 2h, no less.
+    const bake = sim.decisions.find((d) => d.kind === 'bake_started');
+    const done = sim.decisions.find((d) => d.kind === 'complete');
+    assert.ok(bake && done && done.at - bake.at >= 2 * 3_600_000);
+    assert.deepEqual(sim.actions.filter((a) => a.type === 'notify').map((a) => a.type === 'notify' && a.event), ['start', 'step', 'step', 'step', 'step', 'step', 'complete']);
+  });
+
+  it('never leaves a step before its duration', () => {
+    const sim = new DecisionSim(fast);
+    sim.startHealthy();
+    sim.run(50_000, healthy, blueOk);
+    assert.deepEqual(sim.weights, [10]);
+    sim.run(10_000, healthy, blueOk);
+    assert.deepEqual(sim.weights, [10, 50]);
+  });
+
+  it('does not start the step clock until the router confirms the weight', () => {
+    const sim = new DecisionSim(fast);
+    sim.autoAckWeights = false;
+    sim.startHealthy();
+    sim.run(5 * MIN, healthy, blueOk);
+    assert.deepEqual(sim.weights, [10]);
+    assert.match(sim.state.lastDecision?.message ?? '', /waiting for the traffic router to confirm 10%/);
+  });
+
+  it('a failed preflight never sends green traffic', () => {
+    const sim = new DecisionSim(fast);
+    sim.send({ type: 'start' });
+    sim.send({ type: 'preflight_result', ok: false, failures: ['green /api/health/deep: 503'] });
+    assert.equal(sim.state.phase, 'aborted');
+    assert.deepEqual(sim.weights, []);
+    assert.equal(sim.count('rollback'), 0);
+    assert.deepEqual(sim.actions.at(-1), { type: 'finish', outcome: 'aborted' });
+  });
+});
+
+describe('decision core: minSamples', () => {
+  it('holds with "insufficient data" and never passes a step on nothing', () => {
+    const sim = new DecisionSim(fast);
+    sim.startHealthy();
+    sim.run(10 * MIN, { requests: 29, errorRate: 0, p95: 50 }, blueOk);
+    assert.deepEqual(sim.weights, [10]);
+    assert.equal(sim.state.phase, 'progressing');
+    assert.equal(sim.state.lastDecision?.kind, 'insufficient_data');
+    assert.match(sim.state.lastDecision?.message ?? '', /green has 29 requests .* needs 30; holding at 10%/);
+  });
+
+  it('never fails on nothing either: 100% errors over 5 requests does not roll back', () => {
+    const sim = new DecisionSim(fast);
+    sim.startHealthy();
+    sim.run(5 * MIN, { requests: 5, errorRate: 1 }, blueOk);
+    assert.equal(sim.count('rollback'), 0);
+  });
+
+  it('advances once traffic reaches minSamples', () => {
+    const sim = new DecisionSim(fast);
+    sim.startHealthy();
+    sim.run(2 * MIN, { requests: 10 }, blueOk);
+    sim.run(10_000, { requests: 30, errorRate: 0, p95: 50 }, blueOk);
+    assert.deepEqual(sim.weights, [10, 50]);
+  });
+});
+
+describe('decision core: rules', () => {
+  const ruleCases: { name: string; green: Record<string, number>; action: 'rollback' | 'pause' }[] = [
+    { name: 'error rate > 1%', green: { errorRate: 0.05 }, action: 'rollback' },
+    { name: 'db errors > 5%', green: { dbErrorRate: 0.08 }, action: 'rollback' },
+    { name: 'session-creation failures > 10%', green: { sessionFailureRate: 0.2 }, action: 'rollback' },
+    { name: 'auth failures > 5%', green: { authFailureRate: 0.09 }, action: 'pause' },
+  ];
+  for (const c of ruleCases) {
+    it(`default plan: ${c.name} → ${c.action} at the first judged evaluation`, () => {
+      const sim = new DecisionSim(DEFAULT_PLAN);
+      sim.startHealthy();
+      sim.run(MIN, healthy, blueOk);
+      sim.run(10_000, { ...healthy, ...c.green }, { ...blueOk, sessionFailureRate: 0 });
+      if (c.action === 'rollback') {
+        assert.equal(sim.state.phase, 'rolled_back');
+        assert.equal(sim.state.detection?.firstBadAt, sim.state.detection?.decidedAt);
+        assert.equal(sim.weights.at(-1), 10, 'rollback is its own action, not a weight step');
+        assert.equal(sim.count('rollback'), 1);
+      } else {
+        assert.equal(sim.state.phase, 'paused');
+        assert.equal(sim.state.pauseReason, 'rule');
+        assert.equal(sim.count('rollback'), 0);
+      }
+    });
+  }
+
+  it('p95 > 500ms rolls back only after it held for the whole 2m, within one interval of the window', () => {
+    const sim = new DecisionSim(DEFAULT_PLAN);
+    sim.startHealthy();
+    sim.run(MIN, healthy, blueOk);
+    const firstBad = sim.now + DEFAULT_PLAN.intervalMs;
+    sim.run(110_000, { ...healthy, p95: 900 }, blueOk);
+    assert.equal(sim.state.phase, 'progressing', 'not before 2m');
+    assert.equal(sim.count('rollback'), 0);
+    sim.run(20_000, { ...healthy, p95: 900 }, blueOk);
+    assert.equal(sim.state.phase, 'rolled_back');
+    const detection = sim.state.detection;
+    assert.ok(detection);
+    assert.equal(detection.firstBadAt, firstBad);
+    assert.equal(detection.decidedAt - firstBad, 120_000);
+    assert.equal(detection.rule, 'p95-latency');
+  });
+
+  it('one good evaluation inside the for window restarts it', () => {
+    const sim = new DecisionSim(DEFAULT_PLAN);
+    sim.startHealthy();
+    sim.run(100_000, { ...healthy, p95: 900 }, blueOk);
+    sim.run(10_000, healthy, blueOk);
+    sim.run(120_000, { ...healthy, p95: 900 }, blueOk);
+    assert.equal(sim.count('rollback'), 0, 'the earlier bad minutes do not count');
+    sim.run(10_000, { ...healthy, p95: 900 }, blueOk);
+    assert.equal(sim.count('rollback'), 1);
+  });
+
+  it('a slow step is held, not advanced, while a for window is pending', () => {
+    const sim = new DecisionSim(plan('steps: [{weight: 10, duration: 30s}, {weight: 100}]\nrules: [{metric: p95_latency_ms, op: ">", threshold: 500ms, for: 2m, action: rollback}]'));
+    sim.startHealthy();
+    sim.run(60_000, { ...healthy, p95: 900 }, blueOk);
+    assert.deepEqual(sim.weights, [10]);
+    assert.equal(sim.state.lastDecision?.kind, 'hold');
+  });
+
+  it('compare-with-blue: green as bad as blue is excused and held, not rolled back and not advanced', () => {
+    const sim = new DecisionSim(fast);
+    sim.startHealthy();
+    sim.run(5 * MIN, { ...healthy, errorRate: 0.03 }, { ...blueOk, errorRate: 0.03 });
+    assert.equal(sim.count('rollback'), 0);
+    assert.deepEqual(sim.weights, [10]);
+    const last = sim.state.lastDecision;
+    assert.equal(last?.kind, 'hold');
+    assert.equal(last?.evaluations?.find((e) => e.metric === 'error_rate')?.status, 'excused');
+  });
+
+  it('compare-with-blue: when blue is healthy the same green rate rolls back', () => {
+    const sim = new DecisionSim(fast);
+    sim.startHealthy();
+    sim.run(10_000, { ...healthy, errorRate: 0.03 }, blueOk);
+    assert.equal(sim.state.phase, 'rolled_back');
+    const rule = sim.decisions.find((d) => d.kind === 'rollback')?.rule;
+    assert.equal(rule?.green?.value, 0.03);
+    assert.equal(rule?.blue?.value, 0.001);
+    assert.equal(rule?.green?.samples, 200);
+  });
+
+  it('compare-with-blue: too little blue traffic means green is judged alone', () => {
+    const sim = new DecisionSim(fast);
+    sim.startHealthy();
+    sim.run(10_000, { ...healthy, errorRate: 0.03 }, { requests: 3, errorRate: 0.03 });
+    assert.equal(sim.state.phase, 'rolled_back');
+  });
+
+  it('rules keep watching during bake: a bad green at 100% rolls back', () => {
+    const sim = new DecisionSim(fast);
+    sim.startHealthy();
+    sim.run(3 * MIN, healthy, blueOk);
+    assert.equal(sim.state.phase, 'baking');
+    sim.run(10_000, { ...healthy, errorRate: 0.2 }, { requests: 0 });
+    assert.equal(sim.state.phase, 'rolled_back');
+  });
+
+  it('a failed deep health during bake rolls back', () => {
+    const sim = new DecisionSim(fast);
+    sim.startHealthy();
+    sim.run(3 * MIN, healthy, blueOk);
+    assert.equal(sim.state.phase, 'baking');
+    sim.healthOk = false;
+    sim.run(2 * MIN, healthy, { requests: 0 });
+    assert.equal(sim.state.phase, 'rolled_back');
+    assert.match(sim.decisions.find((d) => d.kind === 'rollback')?.message ?? '', /deep health of green failed/);
+  });
+});
+
+describe('decision core: rollback: freeze', () => {
+  const frozen = plan(`rollback: freeze\nsteps: [{weight: 10, duration: 1m}, {weight: 100}]\n`);
+
+  it('pauses at the current weight instead of rolling back', () => {
+    const sim = new DecisionSim(frozen);
+    sim.startHealthy();
+    sim.run(30_000, { ...healthy, errorRate: 0.2 }, blueOk);
+    assert.equal(sim.state.phase, 'paused');
+    assert.equal(sim.state.pauseReason, 'freeze');
+    assert.equal(sim.state.weight, 10);
+    assert.equal(sim.count('rollback'), 0);
+    assert.equal(sim.actions.filter((a) => a.type === 'notify' && a.event === 'pause').length, 1, 'notified once, not every tick');
+  });
+
+  it('an operator rollback still rolls back', () => {
+    const sim = new DecisionSim(frozen);
+    sim.startHealthy();
+    sim.run(30_000, { ...healthy, errorRate: 0.2 }, blueOk);
+    sim.send({ type: 'command', command: 'rollback', by: 'ops' });
+    assert.equal(sim.state.phase, 'rolled_back');
+    assert.equal(sim.state.detection?.firstBadAt, null);
+  });
+});
+
+describe('decision core: commands and gates', () => {
+  it('pause holds the weight through the step duration; resume restarts the step clock', () => {
+    const sim = new DecisionSim(fast);
+    sim.startHealthy();
+    sim.run(30_000, healthy, blueOk);
+    sim.send({ type: 'command', command: 'pause' });
+    sim.run(5 * MIN, healthy, blueOk);
+    assert.deepEqual(sim.weights, [10]);
+    sim.send({ type: 'command', command: 'resume' });
+    sim.run(50_000, healthy, blueOk);
+    assert.deepEqual(sim.weights, [10], 'the step restarted on resume');
+    sim.run(10_000, healthy, blueOk);
+    assert.deepEqual(sim.weights, [10, 50]);
+  });
+
+  it('a rollback rule still fires while paused', () => {
+    const sim = new DecisionSim(fast);
+    sim.startHealthy();
+    sim.send({ type: 'command', command: 'pause' });
+    sim.run(10_000, { ...healthy, errorRate: 0.5 }, blueOk);
+    assert.equal(sim.state.phase, 'rolled_back');
+  });
+
+  it('a pause rule pauses once, then resume continues', () => {
+    const sim = new DecisionSim(DEFAULT_PLAN);
+    sim.startHealthy();
+    sim.run(10_000, { ...healthy, authFailureRate: 0.2 }, blueOk);
+    sim.run(60_000, { ...healthy, authFailureRate: 0.2 }, blueOk);
+    assert.equal(sim.actions.filter((a) => a.type === 'notify' && a.event === 'pause').length, 1);
+    sim.send({ type: 'command', command: 'resume', by: 'alice' });
+    sim.run(5 * MIN, healthy, blueOk);
+    assert.deepEqual(sim.weights, [10, 25]);
+  });
+
+  it('a manual gate waits after its step until resume', () => {
+    const sim = new DecisionSim(plan('steps: [{weight: 10, duration: 1m, gate: manual}, {weight: 30, duration: 1m}, {weight: 100}]'));
+    sim.startHealthy();
+    sim.run(10 * MIN, healthy, blueOk);
+    assert.deepEqual(sim.weights, [10]);
+    assert.equal(sim.state.pauseReason, 'manual_gate');
+    sim.send({ type: 'command', command: 'resume' });
+    assert.deepEqual(sim.weights, [10, 30]);
+  });
+
+  it('promote skips to 100% and bakes; promote during bake completes', () => {
+    const sim = new DecisionSim(fast);
+    sim.startHealthy();
+    sim.send({ type: 'command', command: 'promote' });
+    assert.deepEqual(sim.weights, [10, 100]);
+    assert.equal(sim.state.phase, 'baking');
+    sim.send({ type: 'command', command: 'promote' });
+    assert.equal(sim.state.phase, 'promoted');
+  });
+
+  it('abort moves everything to blue through a verified rollback and ends aborted', () => {
+    const sim = new DecisionSim(fast);
+    sim.startHealthy();
+    sim.run(MIN, healthy, blueOk);
+    sim.send({ type: 'command', command: 'abort', by: 'ops' });
+    assert.equal(sim.count('rollback'), 1);
+    assert.equal(sim.state.phase, 'aborted');
+    assert.deepEqual(sim.actions.at(-1), { type: 'finish', outcome: 'aborted' });
+  });
+
+  it('rollback stays in rolling_back until verified, and retries after a traffic failure', () => {
+    const sim = new DecisionSim(fast);
+    sim.autoVerifyRollback = false;
+    sim.startHealthy();
+    sim.run(10_000, { ...healthy, errorRate: 0.5 }, blueOk);
+    assert.equal(sim.state.phase, 'rolling_back');
+    assert.equal(sim.count('rollback'), 1);
+    sim.send({ type: 'traffic_failed', weight: 0, error: 'ECONNREFUSED' });
+    assert.equal(sim.state.phase, 'rolling_back');
+    sim.run(10_000, healthy, blueOk);
+    assert.equal(sim.count('rollback'), 2, 'retried at the next evaluation');
+    sim.now += 500;
+    sim.send({ type: 'rollback_verified', blueHealthy: true, detail: 'ok' });
+    assert.equal(sim.state.phase, 'rolled_back');
+    const d = sim.state.detection;
+    assert.ok(d && d.verifiedAt !== null);
+    assert.equal(d.verifiedAt - d.decidedAt, 10_500);
+  });
+
+  it('a traffic failure pauses; resume re-applies the weight', () => {
+    const sim = new DecisionSim(fast);
+    sim.weightFails = true;
+    sim.startHealthy();
+    assert.equal(sim.state.phase, 'paused');
+    assert.equal(sim.state.pauseReason, 'traffic');
+    sim.weightFails = false;
+    sim.send({ type: 'command', command: 'resume' });
+    assert.equal(sim.state.phase, 'progressing');
+    assert.equal(sim.state.weightConfirmed, true);
+  });
+
+  const rejected: { name: string; setup: (sim: DecisionSim) => void; command: 'pause' | 'resume' | 'promote' | 'abort' | 'rollback' }[] = [
+    { name: 'resume when not paused', setup: (s) => s.startHealthy(), command: 'resume' },
+    { name: 'rollback after promotion', setup: (s) => { s.startHealthy(); s.send({ type: 'command', command: 'promote' }); s.send({ type: 'command', command: 'promote' }); }, command: 'rollback' },
+    { name: 'pause before start', setup: () => undefined, command: 'pause' },
+  ];
+  for (const c of rejected) {
+    it(`rejects ${c.name} with an explanation`, () => {
+      const sim = new DecisionSim(fast);
+      c.setup(sim);
+      const phase = sim.state.phase;
+      sim.send({ type: 'command', command: c.command });
+      assert.equal(sim.state.phase, phase);
+      assert.equal(sim.state.lastDecision?.kind, 'rejected');
+    });
+  }
+});

@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Agent, request } from 'undici';
+import { isAdminAuthorized } from '../../src/rollout/router/admin.js';
+import { createRouter, type Router } from '../../src/rollout/router/router.js';
+import { buildToken, startBackend, type Backend } from './helpers/backends.js';
+
+const agent = new Agent({ connections: 64 });
+
+async function get(url: string, headers: Record<string, string> = {}) {
+  const res = await request(url, { headers, dispatcher: agent });
+  const text = await res.body.text();
+  return { status: res.statusCode, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+async function putWeight(base: string, greenWeight: number) {
+  const res = await request(`${base}/_router/admin/weight`, { method: 'PUT', body: JSON.stringify({ greenWeight }), headers: { 'content-type': 'application/json' }, dispatcher: agent });
+  return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
+}
+
+describe('built-in router', () => {
+  let blue: Backend;
+  let green: Backend;
+  let router: Router;
+  let base: string;
+  let nextId = 0;
+
+  before(async () => {
+    blue = await startBackend('blue');
+    green = await startBackend('green');
+    // Deterministic anonymous ids make the weight test reproducible.
+    router = createRouter({ blue: [blue.url], green: [green.url], createStickyId: () => `anon-${nextId++}` });
+    base = (await router.listen(0, '127.0.0.1')).url;
+  });
+  after(async () => {
+    await router.close();
+    await Promise.all([blue.close(), green.close()]);
+    await agent.close();
+  });
+
+  it('routes new anonymous clients in proportion to the weight, and says which color answered', async () => {
+    router.setWeight(30);
+    let greenCount = 0;
+    const n = 2000;
+    for (let batch = 0; batch < n; batch += 100) {
+      const results = await Promise.all(Array.from({ length: 100 }, () => get(`${base}/x`)));
+      for (const r of results) {
+        assert.equal(r.status, 200);
+        assert.equal(r.headers['x-boka-color'], r.body.color, 'x-boka-color names the color that answered');
+        if (r.body.color === 'green') greenCount++;
+      }
+    }
+    const share = greenCount / n;
+    assert.ok(share > 0.26 && share < 0.34, `green share ${share} for weight 30`);
+  });
+
+  it('gives a new anonymous client a boka_sticky cookie that keeps it on its color', async () => {
+    router.setWeight(50);
+    const first = await get(`${base}/x`);
+    const cookie = String(first.headers['set-cookie']).split(';')[0] ?? '';
+    assert.match(cookie, /^boka_sticky=/);
+    for (let i = 0; i < 20; i++) {
+      const again = await get(`${base}/x`, { cookie });
+      assert.equal(again.body.color, first.body.color);
+      assert.equal(again.headers['set-cookie'], undefined);
+    }
+  });
+
+  it('keeps signed-in users on one color and only moves them blue → green as the weight rises', async () => {
+    const users = Array.from({ length: 300 }, (_, i) => buildToken(`session-${i}`));
+    const seen: string[][] = users.map(() => []);
+    for (const weight of [0, 10, 25, 50, 75, 100]) {
+      router.setWeight(weight);
+      const colors = await Promise.all(users.map((token) => get(`${base}/me`, { authorization: `Bearer ${token}` }).then((r) => String(r.body.color))));
+      // Same user, same weight, same color.
+      const again = await Promise.all(users.slice(0, 50).map((token) => get(`${base}/me`, { authorization: `Bearer ${token}` }).then((r) => String(r.body.color))));
+      assert.deepEqual(again, colors.slice(0, 50));
+      colors.forEach((c, i) => seen[i]?.push(c));
+      const greenShare = colors.filter((c) => c === 'green').length / users.length;
+      assert.ok(Math.abs(greenShare - weight / 100) < 0.08, `weight ${weight}: green share ${greenShare}`);
+    }
+    for (const history of seen) {
+      const firstGreen = history.indexOf('green');
+      if (firstGreen >= 0) assert.ok(history.slice(firstGreen).every((c) => c === 'green'), `moved back: ${history.join(',')}`);
+      assert.equal(history.at(-1), 'green');
+      assert.equal(history[0], 'blue');
+    }
+  });
+
+  it('keeps an API key on one color', async () => {
+    router.setWeight(50);
+    const colors = new Set<string>();
+    for (let i = 0; i < 10; i++) colors.add(String((await get(`${base}/x`, { 'x-api-key': 'boka_live_abc123' })).body.color));
+    assert.equal(colors.size, 1);
+  });
+
+  it('applies a weight change atomically: every request after the change goes to the new color', async () => {
+    router.setWeight(0);
+    let stop = false;
+    const background = (async () => {
+      while (!stop) await Promise.all(Array.from({ length: 10 }, () => get(`${base}/x`)));
+    })();
+    await get(`${base}/x`);
+    const put = await putWeight(base, 100);
+    assert.equal(put.status, 200);
+    assert.equal(put.body.greenWeight, 100);
+    const state = await get(`${base}/_router/state`);
+    assert.equal(state.body.greenWeight, 100, 'read back');
+    const after = await Promise.all(Array.from({ length: 200 }, (_, i) => get(`${base}/x`, { authorization: `Bearer ${buildToken(`atomic-${i}`)}` })));
+    stop = true;
+    await background;
+    assert.ok(after.every((r) => r.body.color === 'green'), 'no request after the switch reached blue');
+  });
+
+  it('lets in-flight requests finish on the color they started on', async () => {
+    router.setWeight(0);
+    const heldBefore = blue.held;
+    const inflight = get(`${base}/hold`, { authorization: `Bearer ${buildToken('slow-user')}` });
+    while (blue.held === heldBefore) await new Promise((r) => setImmediate(r));
+    assert.equal(router.readState().colors.blue.inflight, 1);
+    router.setWeight(100);
+    const drained = router.waitForDrain('blue', 10_000);
+    const during = await get(`${base}/x`, { authorization: `Bearer ${buildToken('slow-user')}` });
+    assert.equal(during.body.color, 'green');
+    blue.release();
+    const finished = await inflight;
+    assert.equal(finished.status, 200);
+    assert.equal(finished.body.color, 'blue');
+    assert.equal(finished.body.held, true);
+    assert.equal(await drained, true);
+    assert.equal(router.readState().colors.blue.inflight, 0);
+  });
+
+  it('forwards request bodies and the Host header', async () => {
+    router.setWeight(100);
+    const res = await request(`${base}/echo`, { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' }, dispatcher: agent });
+    const body = (await res.body.json()) as { body: string; host: string };
+    assert.equal(body.body, '{"a":1}');
+    assert.equal(body.host, new URL(base).host);
+  });
+
+  it('counts status classes and latency per color at the edge', async () => {
+    const fresh = createRouter({ blue: [blue.url], green: [green.url], initialWeight: 100 });
+    const url = (await fresh.listen(0, '127.0.0.1')).url;
+    try {
+      await Promise.all([...Array.from({ length: 30 }, () => get(`${url}/ok`)), ...Array.from({ length: 10 }, () => get(`${url}/fail`))]);
+      const stats = fresh.readStats(60_000);
+      assert.equal(stats.green.requests, 40);
+      assert.equal(stats.green.status5xx, 10);
+      assert.equal(stats.green.status2xx, 30);
+      assert.equal(stats.green.errorRate, 0.25);
+      assert.ok(stats.green.p95Ms !== null && stats.green.p95Ms >= 0);
+      assert.equal(stats.blue.requests, 0);
+      assert.equal(stats.green.recentErrors.length, 10);
+      assert.equal(stats.green.recentErrors[0]?.path, '/fail');
+      const viaHttp = await get(`${url}/_router/admin/stats?windowMs=60000`);
+      assert.equal((viaHttp.body.green as { requests: number }).requests, 40);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('answers 502 with the color when a color is down, and counts it as that color\'s 5xx', async () => {
+    const down = await startBackend('gone');
+    await down.close();
+    const fresh = createRouter({ blue: [blue.url], green: [down.url], initialWeight: 100 });
+    const url = (await fresh.listen(0, '127.0.0.1')).url;
+    try {
+      const res = await get(`${url}/x`);
+      assert.equal(res.status, 502);
+      assert.equal(res.headers['x-boka-color'], 'green');
+      const stats = fresh.readStats(60_000);
+      assert.equal(stats.green.status5xx, 1);
+      assert.match(stats.green.recentErrors[0]?.detail ?? '', /ECONNREFUSED|connect/i);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('rejects bad weights and unknown admin routes', async () => {
+    assert.equal((await putWeight(base, 150)).status, 400);
+    assert.equal((await get(`${base}/_router/nope`)).status, 404);
+    assert.equal((await get(`${base}/_router/admin/rollout`)).status, 404);
+  });
+});
+
+describe('admin authorization', () => {
+  const cases: [string, string | undefined, string | undefined, string | undefined, boolean][] = [
+    ['IPv4 loopback', '127.0.0.1', undefined, undefined, true],
+    ['IPv6 loopback', '::1', undefined, undefined, true],
+    ['remote without token configured', '10.0.0.5', 'Bearer x', undefined, false],
+    ['remote with the right token', '10.0.0.5', 'Bearer s3cret', 's3cret', true],
+    ['remote with a wrong token', '10.0.0.5', 'Bearer s3creT', 's3cret', false],
+    ['remote with no header', '10.0.0.5', undefined, 's3cret', false],
+  ];
+  for (const [name, remote, header, token, allowed] of cases) {
+    it(name, () => assert.equal(isAdminAuthorized(remote, header, token), allowed));
+  }
+});
