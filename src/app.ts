@@ -17,7 +17,7 @@ import { installErrorHandling } from './http/error-handler.js';
 import { installOpenApi } from './http/openapi.js';
 import { installPipeline } from './http/pipeline.js';
 import { REDACTED_PATHS } from './http/redaction.js';
-import { healthRoutes } from './ops/health.routes.js';
+import { createOps, installOps, instrumentDatabase, type Ops } from './ops/index.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { createEventHub, type EventHub } from './shared/events.js';
 import { createMembershipResolver } from './tenancy/memberships.cache.js';
@@ -27,6 +27,8 @@ import { tenancyRoutes } from './tenancy/tenancy.routes.js';
 export interface AppDeps {
   db: Database;
   bus?: CacheBus;
+  /** Metrics + drain state; main.ts passes its own so it can drain and serve METRICS_PORT. */
+  ops?: Ops;
   clock?: Clock;
   events?: EventHub;
   mail?: MailTransport;
@@ -38,6 +40,8 @@ const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /** Builds every service from config + ports. Separate from buildApp so CLIs can reuse it. */
 export async function buildServices(config: Config, deps: AppDeps): Promise<AppServices> {
+  const ops = deps.ops ?? createOps(config);
+  deps = { ...deps, db: instrumentDatabase(deps.db, ops.metrics) };
   const clock = deps.clock ?? systemClock;
   const bus = deps.bus ?? createInProcessBus();
   const events = deps.events ?? createEventHub();
@@ -63,16 +67,19 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
     absoluteLifetimeSeconds: config.session.absoluteLifetimeSeconds,
     cacheTtlSeconds: config.session.cacheTtlSeconds,
     cacheMax: config.session.cacheMax,
+    onCacheLookup: (result) => ops.metrics.countCacheLookup('session', result),
   });
   const memberships = createMembershipResolver({
     db: deps.db,
     bus,
     ttlSeconds: config.session.cacheTtlSeconds,
     max: config.session.cacheMax,
+    onCacheLookup: (result) => ops.metrics.countCacheLookup('membership', result),
   });
   const accounts = await createAccountService({ db: deps.db, sessions, events });
-  const tenancy = createTenancyService({ db: deps.db, memberships });
-  return { config, db: deps.db, bus, clock, events, mail, tokens, sessions, accounts, memberships, tenancy };
+  const tenancy = createTenancyService({ db: deps.db, memberships, bus, cacheTtlSeconds: config.session.cacheTtlSeconds });
+  ops.metrics.subscribe(events);
+  return { config, db: deps.db, bus, clock, events, mail, tokens, sessions, accounts, memberships, tenancy, ops };
 }
 
 /**
@@ -133,7 +140,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   });
 
   await installOpenApi(app, config.version);
-  await app.register(healthRoutes, { services });
+  await installOps(app, services);
   await app.register(authRoutes, { services });
   await app.register(tenancyRoutes, { services });
 

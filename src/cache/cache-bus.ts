@@ -8,6 +8,7 @@ export type Invalidation =
   | { readonly kind: 'membership'; readonly tenantId: string; readonly userId: string }
   | { readonly kind: 'user'; readonly userId: string }
   | { readonly kind: 'api_key'; readonly keyId: string }
+  | { readonly kind: 'tenant'; readonly tenantId: string }
   | { readonly kind: 'signing_keys' };
 
 /** The cache-bus port. Implementations: `in-process-bus.ts` (embedded default), Redis pub/sub. */

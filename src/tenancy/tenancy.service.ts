@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { CacheBus } from '../cache/cache-bus.js';
 import type { Role, TenantRole } from '../auth/permissions.js';
 import { findUserByEmail } from '../auth/users.repo.js';
 import { isUniqueViolation } from '../db/errors.js';
@@ -15,8 +17,14 @@ export function toPublicTenant(t: tenants.TenantRecord) {
 }
 
 /** Tenants and memberships. Every method on tenant data takes the tenant id first. */
-export function createTenancyService(deps: { db: Database; memberships: MembershipResolver }) {
+export function createTenancyService(deps: { db: Database; memberships: MembershipResolver; bus: CacheBus; cacheTtlSeconds: number }) {
   const { db } = deps;
+  // Tenant records are read on every tenant request and change rarely: cache them, and drop an
+  // entry on every instance through the bus when the tenant changes (`invalidateTenant`).
+  const tenantCache = new LRUCache<string, ReturnType<typeof toPublicTenant>>({ max: 10_000, ttl: deps.cacheTtlSeconds * 1000 });
+  deps.bus.subscribe((m) => {
+    if (m.kind === 'tenant') tenantCache.delete(m.tenantId);
+  });
 
   function assertAssignable(actorRole: Role, current: TenantRole | null, next: TenantRole | null) {
     const check = checkRoleAssignment(actorRole, current, next);
@@ -41,9 +49,19 @@ export function createTenancyService(deps: { db: Database; memberships: Membersh
     },
 
     async getTenant(tenantId: string) {
+      const cached = tenantCache.get(tenantId);
+      if (cached) return cached;
       const tenant = await withTenant(db, tenantId, (tx) => tenants.findTenant(tx, tenantId));
       if (!tenant) throw new AppError('not_found', 'Tenant not found');
-      return toPublicTenant(tenant);
+      const result = toPublicTenant(tenant);
+      tenantCache.set(tenantId, result);
+      return result;
+    },
+
+    /** Call after any change to a tenant row (name, slug, deletion). */
+    async invalidateTenant(tenantId: string) {
+      tenantCache.delete(tenantId);
+      await deps.bus.publish({ kind: 'tenant', tenantId });
     },
 
     listMembershipsOf(userId: string) {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { base64url, generateKeyPair, importJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
+import type { webcrypto } from 'node:crypto';
 import { decryptAtRest } from '../../src/auth/secrets.js';
 import { bearer, createTestApp, errorBody, signUp, type SignedInUser, type TestContext } from '../helpers/app.js';
 
@@ -9,6 +10,8 @@ import { bearer, createTestApp, errorBody, signUp, type SignedInUser, type TestC
  * ASVS 3.5.3). Every forged token must be refused with 401 invalid_token, an expired one with
  * token_expired.
  */
+type CryptoKey = webcrypto.CryptoKey;
+
 describe('access-token verification', () => {
   let ctx: TestContext;
   let user: SignedInUser;
