@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { addMember, bearer, createTenant, createTestApp, errorBody, signUp, type SignedInUser, type TestContext } from '../helpers/app.js';
+import { addMember, bearer, createTenant, createTestApp, errorBody, signUp, TEST_PASSWORD, type SignedInUser, type TestContext } from '../helpers/app.js';
 
 describe('tenants and members', () => {
   let ctx: TestContext;
@@ -119,6 +119,18 @@ describe('tenants and members', () => {
     const removed = await inject(member, 'GET', `/api/tenants/${tenant.id}`);
     assert.equal(removed.statusCode, 403);
     assert.equal(errorBody(removed).code, 'tenant_mismatch');
+  });
+
+  test('a superadmin reads any tenant without a membership; the same user without the flag cannot', async () => {
+    const owner = await signUp(ctx.app, 'sa-owner');
+    const tenant = await createTenant(ctx.app, owner);
+    const admin = await signUp(ctx.app, 'sa');
+    assert.equal((await inject(admin, 'GET', `/api/tenants/${tenant.id}`)).statusCode, 403);
+    await ctx.database.db.query('UPDATE users SET is_superadmin = true WHERE id = $1', [admin.id]);
+    const login = await ctx.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: admin.email, password: TEST_PASSWORD } });
+    const elevated = { ...admin, accessToken: login.json<{ accessToken: string }>().accessToken };
+    assert.equal((await inject(elevated, 'GET', `/api/tenants/${tenant.id}`)).statusCode, 200);
+    assert.equal((await inject(elevated, 'GET', `/api/tenants/${tenant.id}/members`)).statusCode, 200);
   });
 
   test('adding an unknown email is 404; adding a member twice is 409', async () => {
