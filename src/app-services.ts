@@ -5,6 +5,13 @@ import type { CacheBus } from './cache/cache-bus.js';
 import type { Config } from './config/config.js';
 import type { Database } from './db/index.js';
 import type { MailTransport } from './mail/index.js';
+import type { Ops } from './ops/index.js';
+import type { ApiKeyService } from './api-keys/api-keys.service.js';
+import type { AuditService } from './audit/audit.service.js';
+import type { PasswordFlows } from './auth/password-flows.service.js';
+import type { MfaPolicyService } from './mfa/mfa-policy.js';
+import type { MfaService } from './mfa/mfa.service.js';
+import type { RateLimits } from './rate-limit/index.js';
 import type { Clock } from './shared/clock.js';
 import type { EventHub } from './shared/events.js';
 import type { MembershipResolver } from './tenancy/memberships.cache.js';
@@ -23,4 +30,12 @@ export interface AppServices {
   readonly accounts: AccountService;
   readonly memberships: MembershipResolver;
   readonly tenancy: TenancyService;
+  readonly ops: Ops;
+  // Security layer (issue 4, docs/security.md).
+  readonly rateLimits: RateLimits;
+  readonly audit: AuditService;
+  readonly mfa: MfaService;
+  readonly mfaPolicies: MfaPolicyService;
+  readonly apiKeys: ApiKeyService;
+  readonly passwords: PasswordFlows;
 }

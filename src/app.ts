@@ -23,6 +23,20 @@ import { createEventHub, type EventHub } from './shared/events.js';
 import { createMembershipResolver } from './tenancy/memberships.cache.js';
 import { createTenancyService } from './tenancy/tenancy.service.js';
 import { tenancyRoutes } from './tenancy/tenancy.routes.js';
+import { bookingRoutes } from './booking/index.js';
+import { invitationRoutes } from './invitations/invitations.routes.js';
+import { createSuperadminAuditStep } from './admin/superadmin-audit.step.js';
+import { createApiKeyStrategy } from './api-keys/api-key.strategy.js';
+import { apiKeyRoutes } from './api-keys/api-keys.routes.js';
+import { createApiKeyService } from './api-keys/api-keys.service.js';
+import { auditRoutes } from './audit/audit.routes.js';
+import { createAuditService } from './audit/audit.service.js';
+import { createPasswordFlows } from './auth/password-flows.service.js';
+import { passwordFlowRoutes } from './auth/password-flows.routes.js';
+import { createMfaPolicyService, createMfaPolicyStep, mfaPolicyRoutes } from './mfa/mfa-policy.js';
+import { mfaRoutes } from './mfa/mfa.routes.js';
+import { createMfaService } from './mfa/mfa.service.js';
+import { createRateLimits, installRateLimitHeaders } from './rate-limit/index.js';
 
 export interface AppDeps {
   db: Database;
@@ -76,10 +90,35 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
     max: config.session.cacheMax,
     onCacheLookup: (result) => ops.metrics.countCacheLookup('membership', result),
   });
-  const accounts = await createAccountService({ db: deps.db, sessions, events });
+  // Security layer (docs/security.md): lockouts and limits, audit trail, MFA, API keys, password flows.
+  const logError = (msg: string, err: unknown, extra: Record<string, unknown> = {}) =>
+    (deps.logStream ?? process.stderr).write(
+      `${JSON.stringify({ level: 50, time: Date.now(), msg, err: err instanceof Error ? err.message : String(err), ...extra })}\n`,
+    );
+  const rateLimits = await createRateLimits(config, { events, onStoreError: (err) => logError('rate-limit store error', err) });
+  const audit = createAuditService({
+    db: deps.db,
+    clock,
+    events,
+    onWriteError: (err, entry) => logError('audit write failed', err, { audit: { ...entry, meta: entry.meta ?? null } }),
+  });
+  const secretKey = resolveSecretKey(config);
+  const cacheTtlSeconds = config.session.cacheTtlSeconds;
+  const mfa = createMfaService({ db: deps.db, bus, clock, events, sessions, guard: rateLimits.guard, encryptionKey: secretKey, issuer: 'Boka', cacheTtlSeconds });
+  const mfaPolicies = createMfaPolicyService({ db: deps.db, cacheTtlSeconds });
+  const apiKeys = createApiKeyService({
+    db: deps.db, bus, clock, events, cacheTtlSeconds, cacheMax: config.session.cacheMax,
+    onFlushError: (err) => logError('api key lastUsedAt flush failed', err),
+  });
+  const passwords = createPasswordFlows({
+    db: deps.db, clock, events, sessions, mail, guard: rateLimits.guard, resetUrl: config.passwordResetUrl,
+    onMailError: (err) => logError('mail send failed', err),
+  });
+  const accounts = await createAccountService({ db: deps.db, sessions, events, guard: rateLimits.guard, mfa });
   const tenancy = createTenancyService({ db: deps.db, memberships, bus, cacheTtlSeconds: config.session.cacheTtlSeconds });
   ops.metrics.subscribe(events);
-  return { config, db: deps.db, bus, clock, events, mail, tokens, sessions, accounts, memberships, tenancy, ops };
+  return { config, db: deps.db, bus, clock, events, mail, tokens, sessions, accounts, memberships, tenancy, ops,
+    rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords };
 }
 
 /**
@@ -104,6 +143,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     },
     bodyLimit: config.bodyLimitBytes,
     requestTimeout: config.requestTimeoutMs,
+    // Draining (src/main.ts): requests already on an open connection are served, with
+    // `Connection: close`, instead of a 503 (src/ops/install.ts).
+    return503OnClosing: false,
     trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -133,18 +175,33 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
 
   installErrorHandling(app);
   installPipeline(app, {
-    strategies: [createAccessTokenStrategy(services)],
+    strategies: [createAccessTokenStrategy(services), createApiKeyStrategy(services.apiKeys)],
     memberships: services.memberships,
     events: services.events,
-    steps: [],
+    steps: [
+      services.rateLimits.step,
+      createMfaPolicyStep(services.mfaPolicies, services.mfa),
+      createSuperadminAuditStep(services.events),
+    ],
   });
+  installRateLimitHeaders(app);
 
   await installOpenApi(app, config.version);
   await installOps(app, services);
   await app.register(authRoutes, { services });
   await app.register(tenancyRoutes, { services });
+  await app.register(bookingRoutes, { services });
+  await app.register(invitationRoutes, { services });
+  await app.register(apiKeyRoutes, { services });
+  await app.register(mfaRoutes, { services });
+  await app.register(mfaPolicyRoutes, { services });
+  await app.register(auditRoutes, { services });
+  await app.register(passwordFlowRoutes, { services });
 
   app.addHook('onClose', async () => {
+    await services.apiKeys.close();
+    await services.audit.flush();
+    await services.rateLimits.close();
     await services.bus.close();
   });
   return app;

@@ -5,6 +5,7 @@ import { AppError } from '../http/app-error.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { createDummyHash, hashPassword, verifyPassword } from './password.js';
 import type { IssuedTokens, SessionService } from './sessions.service.js';
+import type { AttemptGuard } from '../rate-limit/attempt-guard.js';
 import * as users from './users.repo.js';
 
 export interface PublicUser {
@@ -18,7 +19,15 @@ export function toPublicUser(u: users.UserRecord): PublicUser {
 }
 
 /** Sign-up and password login. Sessions and tokens come from the session service. */
-export async function createAccountService(deps: { db: Database; sessions: SessionService; events: EventHub }) {
+export async function createAccountService(deps: {
+  db: Database;
+  sessions: SessionService;
+  events: EventHub;
+  /** Brute-force lockout (ASVS 2.2.1); absent in CLIs. */
+  guard?: AttemptGuard;
+  /** Second factor: with MFA on, a correct password yields a challenge instead of a session. */
+  mfa?: { isEnabled(userId: string): Promise<boolean>; createChallenge(userId: string): Promise<string> };
+}) {
   const dummyHash = await createDummyHash();
 
   return {
@@ -46,10 +55,26 @@ export async function createAccountService(deps: { db: Database; sessions: Sessi
     },
 
     async login(input: { email: string; password: string }, meta: RequestMeta): Promise<{ user: PublicUser } & IssuedTokens> {
+      // The lock is keyed by the normalised email, existing or not: a locked unknown address
+      // answers exactly like a locked real one.
+      let ticket: Awaited<ReturnType<AttemptGuard['begin']>> | null = null;
+      try {
+        ticket = deps.guard ? await deps.guard.begin({ scope: 'login', account: users.normalizeEmail(input.email), meta }) : null;
+      } catch (err) {
+        if (err instanceof AppError && err.code === 'quota_exceeded') {
+          deps.events.emit('auth.login_failed', { userId: null, reason: 'locked', meta });
+        }
+        throw err;
+      }
       const user = await this.verifyCredentials(input.email, input.password);
       if (!user) {
         deps.events.emit('auth.login_failed', { userId: null, reason: 'invalid_credentials', meta });
         throw new AppError('invalid_credentials');
+      }
+      await ticket?.succeeded();
+      if (deps.mfa && (await deps.mfa.isEnabled(user.id))) {
+        const challengeToken = await deps.mfa.createChallenge(user.id);
+        throw new AppError('mfa_required', undefined, { challengeToken });
       }
       const tokens = await deps.sessions.create(user.id, meta);
       deps.events.emit('auth.login', { userId: user.id, sessionId: tokens.sessionId, meta });

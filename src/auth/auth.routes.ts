@@ -36,7 +36,10 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
     config: { access: PUBLIC },
     schema: { tags: ['auth'], body: RefreshBody, response: { 200: TokenResponse } },
   }, async (request) => {
+    // Per-IP budget of failed refreshes (ASVS 2.2.1); a success gives the point back.
+    const ticket = await services.rateLimits.guard.begin({ scope: 'refresh', account: null, meta: requestMeta(request) });
     const issued = await sessions.refresh(request.body.refreshToken, requestMeta(request));
+    await ticket.succeeded();
     const session = await sessions.find(issued.sessionId);
     const user = session ? await accounts.findUser(session.userId) : null;
     if (!user) throw new AppError('invalid_token');

@@ -6,8 +6,10 @@
 type Command = { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> };
 
 const COMMANDS: Record<string, Command> = {
-  db: { summary: 'db migrate | db status', load: () => import('./db.command.js') },
+  db: { summary: 'db migrate | status | backup [--verify] | restore <file> --yes | backups', load: () => import('./db.command.js') },
   keys: { summary: 'keys rotate | keys list — access-token signing keys', load: () => import('./keys.command.js') },
+  audit: { summary: 'audit verify — re-walk the audit hash chains', load: () => import('./audit.command.js') },
+  admin: { summary: 'admin create-superadmin --email <e> [--password-stdin]', load: () => import('./admin.command.js') },
 };
 
 function usage(): string {

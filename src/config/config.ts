@@ -30,6 +30,30 @@ export interface Config {
   readonly trustProxy: readonly string[];
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string;
+  /** Page that receives password-reset links (`#token=…` is appended). */
+  readonly passwordResetUrl: string;
+  /** Rate limits and lockouts (src/rate-limit, docs/security.md). State is in Redis when redisUrl is set. */
+  readonly rateLimit: {
+    /** Requests per minute per principal (user, API key, or client IP when anonymous); 0 disables. */
+    readonly perPrincipalPerMinute: number;
+    /** Failed auth attempts (login, MFA, refresh, reset) per client IP per 15 minutes. */
+    readonly authFailuresPerIp: number;
+    /** When the shared store (Redis) is down, non-auth routes: `memory` (per-instance limits), `open`, `closed` (503). */
+    readonly onStoreFailure: 'memory' | 'open' | 'closed';
+    readonly keyPrefix: string;
+  };
+  /** Health, metrics, drain, cache bus and backups (src/ops, docs/operations.md). */
+  readonly ops: {
+    readonly healthToken: string | undefined;
+    readonly deepHealthBudgetMs: number;
+    readonly deepHealthPerMinute: number;
+    readonly metricsPort: number | undefined;
+    readonly metricsToken: string | undefined;
+    readonly shutdownTimeoutMs: number;
+    readonly shutdownDelayMs: number;
+    readonly cacheBusChannel: string;
+    readonly backupDir: string;
+  };
 }
 
 export class ConfigError extends Error {
@@ -46,6 +70,13 @@ function readInt(env: Env, name: string, fallback: number, min: number, max: num
     throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
   }
   return value;
+}
+
+function readChoice<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(choices as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${choices.join(', ')}, got "${raw}"`);
+  return raw as T;
 }
 
 function readPackageVersion(): string {
@@ -97,6 +128,24 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     trustProxy: (env.TRUST_PROXY ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     smtpUrl: env.SMTP_URL || undefined,
     mailFrom: env.MAIL_FROM ?? 'Boka <no-reply@boka.invalid>',
+    passwordResetUrl: env.PASSWORD_RESET_URL || 'http://localhost:3000/reset-password',
+    rateLimit: {
+      perPrincipalPerMinute: readInt(env, 'RATE_LIMIT_PER_PRINCIPAL_PER_MINUTE', 1000, 0, 1_000_000),
+      authFailuresPerIp: readInt(env, 'RATE_LIMIT_AUTH_FAILURES_PER_IP', 50, 1, 1_000_000),
+      onStoreFailure: readChoice(env, 'RATE_LIMIT_STORE_FAILURE', ['memory', 'open', 'closed'] as const, 'memory'),
+      keyPrefix: env.RATE_LIMIT_KEY_PREFIX || 'boka:rl',
+    },
+    ops: {
+      healthToken: env.HEALTH_TOKEN || undefined,
+      deepHealthBudgetMs: readInt(env, 'DEEP_HEALTH_BUDGET_MS', 250, 1, 60_000),
+      deepHealthPerMinute: readInt(env, 'DEEP_HEALTH_PER_MINUTE', 30, 1, 6000),
+      metricsPort: env.METRICS_PORT ? readInt(env, 'METRICS_PORT', 0, 0, 65535) : undefined,
+      metricsToken: env.METRICS_TOKEN || undefined,
+      shutdownTimeoutMs: readInt(env, 'SHUTDOWN_TIMEOUT_MS', 30_000, 0, 3_600_000),
+      shutdownDelayMs: readInt(env, 'SHUTDOWN_DELAY_MS', 0, 0, 600_000),
+      cacheBusChannel: env.CACHE_BUS_CHANNEL || 'boka:cache-bus',
+      backupDir: env.BACKUP_DIR || './.boka/backups',
+    },
     ...overrides,
   };
   return Object.freeze(config);

@@ -30,6 +30,46 @@ export interface BokaEvents {
   'member.added': { tenantId: string; actorUserId: string; userId: string; role: string; meta: RequestMeta };
   'member.role_change': { tenantId: string; actorUserId: string; userId: string; from: string; to: string; meta: RequestMeta };
   'member.removed': { tenantId: string; actorUserId: string; userId: string; meta: RequestMeta };
+  // Booking (issue 3): reservations and invitations. Instants are UTC ISO strings.
+  'reservation.created': {
+    tenantId: string;
+    reservationId: string;
+    actorUserId: string;
+    staffId: string;
+    customerId: string;
+    start: string;
+    end: string;
+    channel: 'tenant' | 'public';
+    meta: RequestMeta;
+  };
+  'reservation.status_changed': { tenantId: string; reservationId: string; actorUserId: string; from: string; to: string; meta: RequestMeta };
+  'reservation.rescheduled': {
+    tenantId: string;
+    reservationId: string;
+    actorUserId: string;
+    from: { start: string; end: string };
+    to: { start: string; end: string };
+    meta: RequestMeta;
+  };
+  'invitation.created': { tenantId: string; invitationId: string; actorUserId: string; email: string; role: string; meta: RequestMeta };
+  'invitation.revoked': { tenantId: string; invitationId: string; actorUserId: string; meta: RequestMeta };
+  'invitation.accepted': { tenantId: string; invitationId: string; userId: string; role: string; meta: RequestMeta };
+  // Security layer (issue 4): MFA, password flows, lockouts, API keys, platform administration.
+  'auth.locked': { userId: string | null; scope: 'account' | 'ip' | 'mfa'; meta: RequestMeta };
+  'mfa.enabled': { userId: string; meta: RequestMeta };
+  'mfa.disabled': { userId: string; method: 'code' | 'password'; meta: RequestMeta };
+  'mfa.backup_codes_regenerated': { userId: string; meta: RequestMeta };
+  'mfa.replay': { userId: string; meta: RequestMeta };
+  'mfa.backup_code_used': { userId: string; remaining: number; meta: RequestMeta };
+  'auth.password_changed': { userId: string; revokedSessions: number; meta: RequestMeta };
+  'auth.password_reset_requested': { userId: string; meta: RequestMeta };
+  'auth.password_reset': { userId: string; revokedSessions: number; meta: RequestMeta };
+  'apikey.created': { tenantId: string; keyId: string; actorUserId: string; permissions: readonly string[]; meta: RequestMeta };
+  'apikey.revoked': { tenantId: string; keyId: string; actorUserId: string; meta: RequestMeta };
+  'apikey.use_denied': { tenantId: string; keyId: string; reason: 'revoked' | 'expired' | 'invalid_secret' | 'creator_gone' };
+  'tenant.security_policy_changed': { tenantId: string; actorUserId: string; requireMfaFor: readonly string[]; meta: RequestMeta };
+  'superadmin.access': { userId: string; tenantId: string | null; method: string; route: string; meta: RequestMeta };
+  'superadmin.granted': { userId: string; email: string; created: boolean };
 }
 
 export interface EventHub {

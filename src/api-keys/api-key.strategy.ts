@@ -1,0 +1,10 @@
+import type { AuthStrategy } from '../auth/authenticate.js';
+import type { ApiKeyService } from './api-keys.service.js';
+
+/** Plugs API keys (`X-API-Key` or `Bearer boka_sk_…`) into the one authentication step. */
+export function createApiKeyStrategy(apiKeys: Pick<ApiKeyService, 'verify'>): AuthStrategy {
+  return {
+    canHandle: (c) => c.kind === 'api_key',
+    authenticate: (c) => apiKeys.verify(c),
+  };
+}

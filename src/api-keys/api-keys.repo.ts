@@ -1,0 +1,71 @@
+import type { Database, Queryable } from '../db/index.js';
+
+export interface ApiKeyRecord {
+  id: string;
+  tenantId: string;
+  name: string;
+  prefix: string;
+  secretHash: Buffer;
+  permissions: string[];
+  createdBy: string;
+  createdAt: Date;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  lastUsedAt: Date | null;
+}
+
+const COLUMNS = `id, tenant_id AS "tenantId", name, prefix, secret_hash AS "secretHash", permissions, created_by AS "createdBy",
+  created_at AS "createdAt", expires_at AS "expiresAt", revoked_at AS "revokedAt", last_used_at AS "lastUsedAt"`;
+
+function toRecord(r: ApiKeyRecord): ApiKeyRecord {
+  return { ...r, secretHash: Buffer.from(r.secretHash) };
+}
+
+export async function insertApiKey(
+  tx: Queryable,
+  tenantId: string,
+  k: { id: string; name: string; prefix: string; secretHash: Buffer; permissions: readonly string[]; createdBy: string; createdAt: Date; expiresAt: Date | null },
+): Promise<ApiKeyRecord> {
+  const res = await tx.query<ApiKeyRecord>(
+    `INSERT INTO api_keys (id, tenant_id, name, prefix, secret_hash, permissions, created_by, created_at, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${COLUMNS}`,
+    [k.id, tenantId, k.name, k.prefix, k.secretHash, k.permissions, k.createdBy, k.createdAt, k.expiresAt],
+  );
+  return toRecord(res.rows[0]!);
+}
+
+/** Newest first, revoked keys included (they show `revokedAt`). */
+export async function listApiKeys(tx: Queryable, tenantId: string, page: { before: string | null; limit: number }): Promise<ApiKeyRecord[]> {
+  const res = await tx.query<ApiKeyRecord>(
+    `SELECT ${COLUMNS} FROM api_keys WHERE tenant_id = $1 AND ($2::uuid IS NULL OR id < $2::uuid) ORDER BY id DESC LIMIT $3`,
+    [tenantId, page.before, page.limit],
+  );
+  return res.rows.map(toRecord);
+}
+
+export async function revokeApiKey(tx: Queryable, tenantId: string, id: string, at: Date): Promise<boolean> {
+  const res = await tx.query(`UPDATE api_keys SET revoked_at = $3 WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL`, [tenantId, id, at]);
+  return res.rowCount > 0;
+}
+
+/**
+ * Authentication-time lookup: the tenant is not known yet, so the RLS policy admits exactly the
+ * row named by `app.api_key_id` for this one transaction.
+ */
+export function findApiKeyForAuth(db: Database, id: string): Promise<ApiKeyRecord | null> {
+  return db.transaction(async (tx) => {
+    await tx.query(`SELECT set_config('app.api_key_id', $1, true)`, [id]);
+    const res = await tx.query<ApiKeyRecord>(`SELECT ${COLUMNS} FROM api_keys WHERE id = $1`, [id]);
+    return res.rows[0] ? toRecord(res.rows[0]) : null;
+  });
+}
+
+/** Batched last-use write for one tenant's keys; never moves a timestamp backwards. */
+export async function touchApiKeys(tx: Queryable, tenantId: string, uses: ReadonlyArray<{ id: string; at: Date }>): Promise<void> {
+  for (const u of uses) {
+    await tx.query(
+      `UPDATE api_keys SET last_used_at = GREATEST(COALESCE(last_used_at, $3), $3) WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, u.id, u.at],
+    );
+  }
+}

@@ -1,0 +1,43 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AppServices } from '../app-services.js';
+import { requireAuth, tenantPermission } from '../http/access.js';
+import { AppError } from '../http/app-error.js';
+import { requestMeta } from '../http/request-meta.js';
+import { PageQuery, TenantParams } from '../http/schemas.js';
+import { ApiKeyPage, ApiKeyParams, CreateApiKeyBody, CreatedApiKey } from './api-keys.schemas.js';
+
+/** Tenant API keys (owner/manager). The secret is in the create response only. */
+export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
+  const { apiKeys } = services;
+
+  app.post('/api/tenants/:tenantId/api-keys', {
+    config: { access: tenantPermission('api_keys.create') },
+    schema: { tags: ['api-keys'], params: TenantParams, body: CreateApiKeyBody, response: { 201: CreatedApiKey } },
+  }, async (request, reply) => {
+    const auth = requireAuth(request.auth);
+    // Keys are minted by people: a key minting keys would outlive every human check.
+    if (auth.principal.kind !== 'user') throw new AppError('forbidden', 'API keys cannot create API keys');
+    const created = await apiKeys.create(
+      request.params.tenantId,
+      { userId: auth.principal.userId, role: auth.role ?? 'guest' },
+      request.body,
+      requestMeta(request),
+    );
+    return reply.code(201).send(created);
+  });
+
+  app.get('/api/tenants/:tenantId/api-keys', {
+    config: { access: tenantPermission('api_keys.read') },
+    schema: { tags: ['api-keys'], params: TenantParams, querystring: PageQuery, response: { 200: ApiKeyPage } },
+  }, async (request) => apiKeys.list(request.params.tenantId, request.query));
+
+  app.delete('/api/tenants/:tenantId/api-keys/:id', {
+    config: { access: tenantPermission('api_keys.delete') },
+    schema: { tags: ['api-keys'], params: ApiKeyParams },
+  }, async (request, reply) => {
+    const auth = requireAuth(request.auth);
+    const actor = auth.principal.kind === 'user' ? auth.principal.userId : auth.principal.creatorUserId;
+    await apiKeys.revoke(request.params.tenantId, request.params.id, actor, requestMeta(request));
+    return reply.code(204).send();
+  });
+};

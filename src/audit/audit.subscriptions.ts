@@ -1,0 +1,85 @@
+import type { EventHub } from '../shared/events.js';
+import type { AuditEntry } from './audit.service.js';
+
+const user = (id: string | null) => (id ? { type: 'user' as const, id } : { type: 'anonymous' as const, id: null });
+
+/**
+ * Maps domain events to audit records. Events carry ids and request facts only, never a secret,
+ * so nothing here can leak a token or password into the log (ASVS 7.1.1).
+ */
+export function subscribeAuditEvents(events: EventHub, record: (entry: AuditEntry) => void): void {
+  events.on('auth.login', (e) =>
+    record({ tenantId: null, actor: user(e.userId), action: 'auth.login', target: `session:${e.sessionId}`, outcome: 'success', meta: e.meta }));
+  events.on('auth.login_failed', (e) =>
+    record({ tenantId: null, actor: user(e.userId), action: 'auth.login_failed', outcome: 'failure', meta: e.meta, details: { reason: e.reason } }));
+  events.on('auth.locked', (e) =>
+    record({ tenantId: null, actor: user(e.userId), action: 'auth.locked', outcome: 'denied', meta: e.meta, details: { scope: e.scope } }));
+  events.on('auth.logout', (e) =>
+    record({ tenantId: null, actor: user(e.userId), action: 'auth.logout', target: `session:${e.sessionId}`, outcome: 'success', meta: e.meta }));
+  events.on('auth.refresh_reuse', (e) =>
+    record({ tenantId: null, actor: user(e.userId), action: 'auth.refresh_reuse', target: `session:${e.sessionId}`, outcome: 'denied', meta: e.meta }));
+  events.on('session.revoked', (e) =>
+    record({ tenantId: null, actor: user(e.userId), action: 'session.revoked', target: `session:${e.sessionId}`, outcome: 'success', meta: e.meta, details: { reason: e.reason } }));
+
+  // Every 403 decision. A non-member probing a tenant goes to the platform chain (the tenant may
+  // not even exist, and strangers must not be able to grow a tenant's chain); a member's denial
+  // goes to that tenant's chain.
+  events.on('access.denied', (e) =>
+    record({
+      tenantId: e.reason === 'insufficient_permissions' ? e.tenantId : null,
+      actor: e.principal,
+      action: 'access.denied',
+      target: e.tenantId ? `tenant:${e.tenantId}` : null,
+      outcome: 'denied',
+      meta: e.meta,
+      details: { reason: e.reason, required: e.required },
+    }));
+
+  events.on('tenant.created', (e) =>
+    record({ tenantId: e.tenantId, actor: user(e.userId), action: 'tenant.created', target: `tenant:${e.tenantId}`, outcome: 'success', meta: e.meta }));
+  events.on('member.added', (e) =>
+    record({ tenantId: e.tenantId, actor: user(e.actorUserId), action: 'member.added', target: `user:${e.userId}`, outcome: 'success', meta: e.meta, details: { role: e.role } }));
+  events.on('member.role_change', (e) =>
+    record({ tenantId: e.tenantId, actor: user(e.actorUserId), action: 'member.role_change', target: `user:${e.userId}`, outcome: 'success', meta: e.meta, details: { from: e.from, to: e.to } }));
+  events.on('member.removed', (e) =>
+    record({ tenantId: e.tenantId, actor: user(e.actorUserId), action: 'member.removed', target: `user:${e.userId}`, outcome: 'success', meta: e.meta }));
+
+  events.on('mfa.enabled', (e) =>
+    record({ tenantId: null, actor: user(e.userId), action: 'mfa.enabled', target: `user:${e.userId}`, outcome: 'success', meta: e.meta }));
+  events.on('mfa.disabled', (e) =>
+    record({ tenantId: null, actor: user(e.userId), action: 'mfa.disabled', target: `user:${e.userId}`, outcome: 'success', meta: e.meta, details: { method: e.method } }));
+  events.on('mfa.backup_codes_regenerated', (e) =>
+    record({ tenantId: null, actor: user(e.userId), action: 'mfa.backup_codes_regenerated', target: `user:${e.userId}`, outcome: 'success', meta: e.meta }));
+  events.on('mfa.backup_code_used', (e) =>
+    record({ tenantId: null, actor: user(e.userId), action: 'mfa.backup_code_used', target: `user:${e.userId}`, outcome: 'success', meta: e.meta, details: { remaining: e.remaining } }));
+  // ASVS 2.8.5: a replayed TOTP code is logged.
+  events.on('mfa.replay', (e) =>
+    record({ tenantId: null, actor: user(e.userId), action: 'mfa.replay', target: `user:${e.userId}`, outcome: 'denied', meta: e.meta }));
+
+  events.on('auth.password_changed', (e) =>
+    record({ tenantId: null, actor: user(e.userId), action: 'auth.password_changed', target: `user:${e.userId}`, outcome: 'success', meta: e.meta, details: { revokedSessions: e.revokedSessions } }));
+  events.on('auth.password_reset_requested', (e) =>
+    record({ tenantId: null, actor: { type: 'anonymous', id: null }, action: 'auth.password_reset_requested', target: `user:${e.userId}`, outcome: 'success', meta: e.meta }));
+  events.on('auth.password_reset', (e) =>
+    record({ tenantId: null, actor: user(e.userId), action: 'auth.password_reset', target: `user:${e.userId}`, outcome: 'success', meta: e.meta, details: { revokedSessions: e.revokedSessions } }));
+
+  events.on('apikey.created', (e) =>
+    record({ tenantId: e.tenantId, actor: user(e.actorUserId), action: 'apikey.create', target: `api_key:${e.keyId}`, outcome: 'success', meta: e.meta, details: { permissions: e.permissions.join(' ') } }));
+  events.on('apikey.revoked', (e) =>
+    record({ tenantId: e.tenantId, actor: user(e.actorUserId), action: 'apikey.revoke', target: `api_key:${e.keyId}`, outcome: 'success', meta: e.meta }));
+  events.on('apikey.use_denied', (e) =>
+    record({ tenantId: e.tenantId, actor: { type: 'api_key', id: e.keyId }, action: 'apikey.use_denied', target: `api_key:${e.keyId}`, outcome: 'denied', details: { reason: e.reason } }));
+
+  events.on('tenant.security_policy_changed', (e) =>
+    record({ tenantId: e.tenantId, actor: user(e.actorUserId), action: 'tenant.security_policy_changed', target: `tenant:${e.tenantId}`, outcome: 'success', meta: e.meta, details: { requireMfaFor: e.requireMfaFor.join(' ') } }));
+
+  // Every superadmin action lands in the platform chain, and in the tenant's chain when it
+  // touched a tenant, so the tenant's owners see it too.
+  events.on('superadmin.access', (e) => {
+    const entry = { actor: user(e.userId), action: 'superadmin.access', target: e.tenantId ? `tenant:${e.tenantId}` : null, outcome: 'success' as const, meta: e.meta, details: { method: e.method, route: e.route } };
+    record({ ...entry, tenantId: null });
+    if (e.tenantId) record({ ...entry, tenantId: e.tenantId });
+  });
+  events.on('superadmin.granted', (e) =>
+    record({ tenantId: null, actor: { type: 'system', id: 'cli' }, action: 'superadmin.granted', target: `user:${e.userId}`, outcome: 'success', details: { email: e.email, created: e.created } }));
+}

@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../db/index.js';
+import { AppError } from '../http/app-error.js';
+import type { MailTransport } from '../mail/index.js';
+import type { AttemptGuard } from '../rate-limit/attempt-guard.js';
+import type { Clock } from '../shared/clock.js';
+import type { EventHub, RequestMeta } from '../shared/events.js';
+import { hashPassword, verifyPassword } from './password.js';
+import * as repo from './password-flows.repo.js';
+import { digestsEqual, generateSecret, hashSecret, splitToken } from './secrets.js';
+import type { SessionService } from './sessions.service.js';
+import { findUserByEmail, findUserById, normalizeEmail } from './users.repo.js';
+
+const RESET_PREFIX = 'pr_';
+/** ASVS 2.5.1 / 2.3.1 style one-time secret: short-lived. */
+const RESET_TTL_MS = 15 * 60_000;
+
+export interface PasswordFlowOptions {
+  db: Database;
+  clock: Clock;
+  events: EventHub;
+  sessions: SessionService;
+  mail: MailTransport;
+  guard: AttemptGuard;
+  /** Base URL for the reset link in the e-mail (the token goes in the fragment, never to a server log). */
+  resetUrl: string;
+  onMailError?: (err: unknown) => void;
+}
+
+/** Password change, forgotten-password e-mail and reset. */
+export function createPasswordFlows(opts: PasswordFlowOptions) {
+  const { db } = opts;
+
+  function notify(to: string, subject: string, text: string): void {
+    // Mail goes out after the response; a slow or failing SMTP server must not fail the change.
+    opts.mail.send({ to, subject, text }).catch((err: unknown) => opts.onMailError?.(err));
+  }
+
+  return {
+    /** ASVS 2.2.3 (notify) and 3.3.3 (terminate the other sessions). */
+    async change(userId: string, sessionId: string, input: { currentPassword: string; newPassword: string }, meta: RequestMeta) {
+      const user = await findUserById(db, userId);
+      if (!user) throw new AppError('invalid_token');
+      const ticket = await opts.guard.begin({ scope: 'password', account: userId, userId, meta });
+      if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
+        throw new AppError('invalid_credentials', 'The current password is incorrect');
+      }
+      await ticket.succeeded();
+      const passwordHash = await hashPassword(input.newPassword);
+      await db.transaction((tx) => repo.updatePasswordHash(tx, userId, passwordHash));
+      const revokedSessions = await opts.sessions.revokeAllForUser(userId, 'password_changed', sessionId);
+      opts.events.emit('auth.password_changed', { userId, revokedSessions, meta });
+      notify(user.email, 'Your Boka password was changed',
+        `The password of your Boka account was changed at ${new Date(opts.clock.now()).toISOString()}.\n` +
+        `All other sessions were signed out. If this was not you, reset your password now and contact support.`);
+    },
+
+    /** Same answer whether or not the account exists (ASVS 2.5.x, no enumeration). */
+    async forgot(email: string, meta: RequestMeta): Promise<void> {
+      // Per-account budget: quietly stop sending mail, never tell the caller.
+      try {
+        await opts.guard.begin({ scope: 'reset', account: `forgot:${normalizeEmail(email)}`, meta: { ...meta, ip: null } });
+      } catch (err) {
+        if (err instanceof AppError && err.code === 'quota_exceeded') return;
+        throw err;
+      }
+      const user = await findUserByEmail(db, email);
+      if (!user) return;
+      const id = randomUUID();
+      const secret = generateSecret();
+      const now = opts.clock.now();
+      await db.transaction((tx) =>
+        repo.insertReset(tx, { id, userId: user.id, secretHash: hashSecret(secret), createdAt: new Date(now), expiresAt: new Date(now + RESET_TTL_MS) }),
+      );
+      opts.events.emit('auth.password_reset_requested', { userId: user.id, meta });
+      notify(user.email, 'Reset your Boka password',
+        `Use this link within 15 minutes to choose a new password:\n${opts.resetUrl}#token=${RESET_PREFIX}${id}.${secret}\n` +
+        `If you did not ask for this, ignore this e-mail.`);
+    },
+
+    /** One-time token → new password; every session ends (ASVS 3.3.3). */
+    async reset(token: string, newPassword: string, meta: RequestMeta): Promise<void> {
+      const ticket = await opts.guard.begin({ scope: 'reset', account: null, meta });
+      const parts = splitToken(token, RESET_PREFIX);
+      const record = parts ? await repo.findReset(db, parts.id) : null;
+      const now = opts.clock.now();
+      if (!parts || !record || !digestsEqual(record.secretHash, hashSecret(parts.secret)) || record.usedAt || record.expiresAt.getTime() <= now) {
+        throw new AppError('invalid_token', 'The reset link is invalid or has expired');
+      }
+      await ticket.succeeded();
+      const passwordHash = await hashPassword(newPassword);
+      const done = await db.transaction(async (tx) => {
+        if (!(await repo.useReset(tx, record.id, new Date(now)))) return false;
+        await repo.updatePasswordHash(tx, record.userId, passwordHash);
+        return true;
+      });
+      if (!done) throw new AppError('invalid_token', 'The reset link is invalid or has expired');
+      const revokedSessions = await opts.sessions.revokeAllForUser(record.userId, 'password_reset');
+      const user = await findUserById(db, record.userId);
+      if (user) await opts.guard.clear('login', normalizeEmail(user.email));
+      opts.events.emit('auth.password_reset', { userId: record.userId, revokedSessions, meta });
+      if (user) notify(user.email, 'Your Boka password was reset', 'Your password was reset and all sessions were signed out.');
+    },
+  };
+}
+
+export type PasswordFlows = ReturnType<typeof createPasswordFlows>;

@@ -1,0 +1,53 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import type { AppServices } from '../app-services.js';
+import { TokenResponse } from '../auth/auth.schemas.js';
+import type { UserPrincipal } from '../auth/principal.js';
+import { PUBLIC, SIGNED_IN, requireAuth } from '../http/access.js';
+import { AppError } from '../http/app-error.js';
+import { requestMeta } from '../http/request-meta.js';
+import { BackupCodesResponse, CodeBody, DisableBody, TotpSetupResponse, VerifyBody } from './mfa.schemas.js';
+
+function userPrincipal(request: FastifyRequest): UserPrincipal {
+  const { principal } = requireAuth(request.auth);
+  if (principal.kind !== 'user') throw new AppError('forbidden', 'This endpoint requires a signed-in user');
+  return principal;
+}
+
+/** TOTP enrolment, backup codes, and the second step of an MFA login. */
+export const mfaRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
+  const { mfa, accounts } = services;
+
+  app.post('/api/auth/mfa/totp/setup', {
+    config: { access: SIGNED_IN },
+    schema: { tags: ['mfa'], response: { 200: TotpSetupResponse } },
+  }, async (request) => mfa.setup(userPrincipal(request).userId));
+
+  app.post('/api/auth/mfa/totp/enable', {
+    config: { access: SIGNED_IN },
+    schema: { tags: ['mfa'], body: CodeBody, response: { 200: BackupCodesResponse } },
+  }, async (request) => mfa.enable(userPrincipal(request).userId, request.body.code, requestMeta(request)));
+
+  app.post('/api/auth/mfa/totp/disable', {
+    config: { access: SIGNED_IN },
+    schema: { tags: ['mfa'], body: DisableBody },
+  }, async (request, reply) => {
+    await mfa.disable(userPrincipal(request).userId, request.body, requestMeta(request));
+    return reply.code(204).send();
+  });
+
+  app.post('/api/auth/mfa/backup-codes', {
+    config: { access: SIGNED_IN },
+    schema: { tags: ['mfa'], response: { 200: BackupCodesResponse } },
+  }, async (request) => mfa.regenerateBackupCodes(userPrincipal(request).userId, requestMeta(request)));
+
+  app.post('/api/auth/mfa/verify', {
+    config: { access: PUBLIC },
+    schema: { tags: ['mfa'], body: VerifyBody, response: { 200: TokenResponse } },
+  }, async (request) => {
+    const { userId, ...tokens } = await mfa.verifyChallenge(request.body.challengeToken, request.body.code, requestMeta(request));
+    const user = await accounts.findUser(userId);
+    if (!user) throw new AppError('invalid_token');
+    return { user: { id: user.id, email: user.email, name: user.name }, ...tokens };
+  });
+};

@@ -1,0 +1,182 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import QRCode from 'qrcode';
+import { verifyPassword } from '../auth/password.js';
+import { decryptAtRest, digestsEqual, encryptAtRest, generateSecret, hashSecret, splitToken } from '../auth/secrets.js';
+import type { IssuedTokens, SessionService } from '../auth/sessions.service.js';
+import { findUserById } from '../auth/users.repo.js';
+import type { CacheBus } from '../cache/cache-bus.js';
+import type { Database } from '../db/index.js';
+import { AppError } from '../http/app-error.js';
+import type { AttemptGuard } from '../rate-limit/attempt-guard.js';
+import type { Clock } from '../shared/clock.js';
+import type { EventHub, RequestMeta } from '../shared/events.js';
+import { generateBackupCodes, hashBackupCode, looksLikeBackupCode } from './backup-codes.core.js';
+import * as repo from './mfa.repo.js';
+import { checkTotp, createTotp, generateTotpSecret } from './totp.core.js';
+
+const CHALLENGE_PREFIX = 'mfa_';
+/** The password step is valid for this long before the second factor must follow. */
+const CHALLENGE_TTL_MS = 5 * 60_000;
+
+export interface MfaServiceOptions {
+  db: Database;
+  bus: CacheBus;
+  clock: Clock;
+  events: EventHub;
+  sessions: SessionService;
+  guard: AttemptGuard;
+  /** Encrypts TOTP secrets at rest (the same key as signing keys). */
+  encryptionKey: Buffer;
+  issuer: string;
+  cacheTtlSeconds: number;
+}
+
+const wrongCode = () => new AppError('invalid_credentials', 'The code is incorrect or was already used');
+
+/**
+ * TOTP (RFC 6238) enrolment and verification, backup codes, and the login challenge that
+ * follows a correct password when MFA is on. Every code check goes through the attempt guard.
+ */
+export function createMfaService(opts: MfaServiceOptions) {
+  const { db } = opts;
+  const enabledCache = new LRUCache<string, { enabled: boolean }>({ max: 100_000, ttl: opts.cacheTtlSeconds * 1000 });
+  opts.bus.subscribe((m) => {
+    if (m.kind === 'user') enabledCache.delete(m.userId);
+  });
+
+  async function changed(userId: string): Promise<void> {
+    enabledCache.delete(userId);
+    await opts.bus.publish({ kind: 'user', userId });
+  }
+
+  async function newBackupCodes(tx: Parameters<Parameters<Database['transaction']>[0]>[0], userId: string): Promise<string[]> {
+    const codes = generateBackupCodes(randomBytes);
+    await repo.replaceBackupCodes(tx, userId, codes.map((c) => ({ id: randomUUID(), hash: hashBackupCode(c) })));
+    return codes;
+  }
+
+  /** Checks a TOTP or backup code for an enabled user; consumes it on success. */
+  async function checkSecondFactor(userId: string, code: string, meta: RequestMeta): Promise<boolean> {
+    const mfa = await repo.findMfa(db, userId);
+    if (!mfa?.enabledAt) return false;
+    const now = opts.clock.now();
+    if (looksLikeBackupCode(code)) {
+      if (!(await repo.consumeBackupCode(db, userId, hashBackupCode(code), new Date(now)))) return false;
+      opts.events.emit('mfa.backup_code_used', { userId, remaining: await repo.countUnusedBackupCodes(db, userId), meta });
+      return true;
+    }
+    const totp = createTotp(decryptAtRest(mfa.secretEnc, opts.encryptionKey));
+    const check = checkTotp(totp, code, now, mfa.lastStep);
+    const accepted = check.ok && (await repo.advanceStep(db, userId, check.step));
+    if (!accepted && (check.ok || check.reason === 'replay')) {
+      // ASVS 2.8.5: a reused code is refused and logged.
+      opts.events.emit('mfa.replay', { userId, meta });
+    }
+    return accepted;
+  }
+
+  async function guarded<T>(userId: string, meta: RequestMeta, fn: () => Promise<T | null>): Promise<T> {
+    const ticket = await opts.guard.begin({ scope: 'mfa', account: userId, userId, meta });
+    const result = await fn();
+    if (result === null) throw wrongCode();
+    await ticket.succeeded();
+    return result;
+  }
+
+  return {
+    async isEnabled(userId: string): Promise<boolean> {
+      const hit = enabledCache.get(userId);
+      if (hit) return hit.enabled;
+      const enabled = Boolean((await repo.findMfa(db, userId))?.enabledAt);
+      enabledCache.set(userId, { enabled });
+      return enabled;
+    },
+
+    /** New secret + otpauth:// URI + QR code; MFA stays off until `enable` proves the app has it. */
+    async setup(userId: string): Promise<{ secret: string; uri: string; qrSvg: string }> {
+      const user = await findUserById(db, userId);
+      if (!user) throw new AppError('invalid_token');
+      const current = await repo.findMfa(db, userId);
+      if (current?.enabledAt) throw new AppError('invalid_state', 'MFA is already enabled; disable it first to enrol a new device');
+      const secret = generateTotpSecret(randomBytes);
+      await repo.upsertPendingSecret(db, userId, encryptAtRest(secret, opts.encryptionKey));
+      const uri = createTotp(secret, { issuer: opts.issuer, label: user.email }).toString();
+      const qrSvg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M' });
+      return { secret, uri, qrSvg };
+    },
+
+    async enable(userId: string, code: string, meta: RequestMeta): Promise<{ backupCodes: string[] }> {
+      const pending = await repo.findMfa(db, userId);
+      if (!pending) throw new AppError('invalid_state', 'Call /api/auth/mfa/totp/setup first');
+      if (pending.enabledAt) throw new AppError('invalid_state', 'MFA is already enabled');
+      const result = await guarded(userId, meta, async () => {
+        const check = checkTotp(createTotp(decryptAtRest(pending.secretEnc, opts.encryptionKey)), code, opts.clock.now(), pending.lastStep);
+        if (!check.ok) return null;
+        return db.transaction(async (tx) => {
+          if (!(await repo.enableMfa(tx, userId, check.step, new Date(opts.clock.now())))) return null;
+          return { backupCodes: await newBackupCodes(tx, userId) };
+        });
+      });
+      await changed(userId);
+      opts.events.emit('mfa.enabled', { userId, meta });
+      return result;
+    },
+
+    async disable(userId: string, proof: { code?: string; password?: string }, meta: RequestMeta): Promise<void> {
+      if (!(await repo.findMfa(db, userId))?.enabledAt) throw new AppError('invalid_state', 'MFA is not enabled');
+      const method = proof.code !== undefined ? 'code' : 'password';
+      await guarded(userId, meta, async () => {
+        if (proof.code !== undefined) return (await checkSecondFactor(userId, proof.code, meta)) ? true : null;
+        const user = await findUserById(db, userId);
+        return user && proof.password !== undefined && (await verifyPassword(user.passwordHash, proof.password)) ? true : null;
+      });
+      await db.transaction((tx) => repo.deleteMfa(tx, userId));
+      await changed(userId);
+      opts.events.emit('mfa.disabled', { userId, method, meta });
+    },
+
+    async regenerateBackupCodes(userId: string, meta: RequestMeta): Promise<{ backupCodes: string[] }> {
+      if (!(await repo.findMfa(db, userId))?.enabledAt) throw new AppError('invalid_state', 'MFA is not enabled');
+      const backupCodes = await db.transaction((tx) => newBackupCodes(tx, userId));
+      opts.events.emit('mfa.backup_codes_regenerated', { userId, meta });
+      return { backupCodes };
+    },
+
+    /** After a correct password: a single-use token naming the user, valid for five minutes. */
+    async createChallenge(userId: string): Promise<string> {
+      const id = randomUUID();
+      const secret = generateSecret();
+      const now = opts.clock.now();
+      await repo.insertChallenge(db, { id, userId, secretHash: hashSecret(secret), createdAt: new Date(now), expiresAt: new Date(now + CHALLENGE_TTL_MS) });
+      return `${CHALLENGE_PREFIX}${id}.${secret}`;
+    },
+
+    /** Completes an MFA login: a valid challenge plus a TOTP or backup code → a session. */
+    async verifyChallenge(challengeToken: string, code: string, meta: RequestMeta): Promise<{ userId: string } & IssuedTokens> {
+      const parts = splitToken(challengeToken, CHALLENGE_PREFIX);
+      const challenge = parts ? await repo.findChallenge(db, parts.id) : null;
+      const now = opts.clock.now();
+      if (!parts || !challenge || !digestsEqual(challenge.secretHash, hashSecret(parts.secret)) || challenge.usedAt || challenge.expiresAt.getTime() <= now) {
+        throw new AppError('invalid_token', 'The MFA challenge is invalid or has expired; sign in again');
+      }
+      const { userId } = challenge;
+      try {
+        await guarded(userId, meta, async () => ((await checkSecondFactor(userId, code, meta)) ? true : null));
+      } catch (err) {
+        if (err instanceof AppError && err.code === 'invalid_credentials') {
+          opts.events.emit('auth.login_failed', { userId, reason: 'mfa_failed', meta });
+        }
+        throw err;
+      }
+      if (!(await repo.useChallenge(db, challenge.id, new Date(opts.clock.now())))) {
+        throw new AppError('invalid_token', 'The MFA challenge is invalid or has expired; sign in again');
+      }
+      const tokens = await opts.sessions.create(userId, meta);
+      opts.events.emit('auth.login', { userId, sessionId: tokens.sessionId, meta });
+      return { userId, ...tokens };
+    },
+  };
+}
+
+export type MfaService = ReturnType<typeof createMfaService>;

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { after, before, describe, test } from 'node:test';
+import { Secret, TOTP } from 'otpauth';
+import { bearer, createTenant, createTestApp, signUp, TEST_PASSWORD, type TestContext } from '../helpers/app.js';
+import { createMailbox, createManualClock, waitFor } from './helpers.js';
+
+// ASVS 7.1.1: no credential, token, key or code in any log line or audit row.
+describe('secrets never reach the logs or the audit trail', () => {
+  const lines: string[] = [];
+  const logStream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  const clock = createManualClock();
+  const mailbox = createMailbox();
+  let ctx: TestContext;
+  before(async () => {
+    ctx = await createTestApp({ env: { LOG_LEVEL: 'trace' }, deps: { logStream, clock, mail: mailbox } });
+  });
+  after(() => ctx.close());
+
+  test('a run through every credential flow leaves no secret behind', async () => {
+    const secrets: string[] = [TEST_PASSWORD];
+    const post = (url: string, payload: object, headers: Record<string, string> = {}) => ctx.app.inject({ method: 'POST', url, payload, headers });
+
+    const user = await signUp(ctx.app, 'secrets');
+    secrets.push(user.accessToken, user.refreshToken);
+    const refreshed = (await post('/api/auth/refresh', { refreshToken: user.refreshToken })).json();
+    secrets.push(refreshed.accessToken, refreshed.refreshToken);
+    await post('/api/auth/refresh', { refreshToken: user.refreshToken }); // reuse → audited
+    await post('/api/auth/login', { email: user.email, password: 'a wrong password here' });
+    secrets.push('a wrong password here');
+
+    const login = (await post('/api/auth/login', { email: user.email, password: TEST_PASSWORD })).json();
+    secrets.push(login.accessToken, login.refreshToken);
+    const tenant = await createTenant(ctx.app, { ...user, accessToken: login.accessToken });
+    const key = (await post(`/api/tenants/${tenant.id}/api-keys`, { name: 'k', permissions: ['tenant.read'] }, bearer(login.accessToken))).json().key as string;
+    secrets.push(key);
+    await ctx.app.inject({ method: 'GET', url: `/api/tenants/${tenant.id}`, headers: { 'x-api-key': key } });
+    await ctx.app.inject({ method: 'GET', url: `/api/tenants/${tenant.id}/members`, headers: bearer(key) });
+
+    const setup = (await post('/api/auth/mfa/totp/setup', {}, bearer(login.accessToken))).json();
+    secrets.push(setup.secret);
+    const code = new TOTP({ secret: Secret.fromBase32(setup.secret) }).generate({ timestamp: clock.now() });
+    const backupCodes = (await post('/api/auth/mfa/totp/enable', { code }, bearer(login.accessToken))).json().backupCodes as string[];
+    secrets.push(...backupCodes);
+    clock.advance(30_000);
+    const challenge = (await post('/api/auth/login', { email: user.email, password: TEST_PASSWORD })).json().details.challengeToken as string;
+    secrets.push(challenge);
+    const mfaCode = new TOTP({ secret: Secret.fromBase32(setup.secret) }).generate({ timestamp: clock.now() });
+    const mfaLogin = (await post('/api/auth/mfa/verify', { challengeToken: challenge, code: mfaCode })).json();
+    secrets.push(mfaLogin.accessToken, mfaLogin.refreshToken);
+
+    const newPassword = 'the replacement passphrase';
+    secrets.push(newPassword);
+    await post('/api/auth/password/forgot', { email: user.email });
+    const resetToken = /#token=(\S+)/.exec((await waitFor(async () => mailbox.last(user.email))).text)![1]!;
+    secrets.push(resetToken);
+    assert.equal((await post('/api/auth/password/reset', { token: resetToken, newPassword })).statusCode, 204);
+
+    await ctx.app.close(); // flushes the audit queue and batched writes
+    const audit = await ctx.database.db.query(`SELECT * FROM audit_log`);
+    const auditText = JSON.stringify(audit.rows);
+    const logText = lines.join('');
+    assert.ok(lines.length > 10, 'logs were captured');
+    assert.ok(audit.rows.length > 5, 'audit rows were written');
+    // Every secret and its distinctive part (the bit after the id of `<prefix><id>.<secret>`).
+    const needles = secrets.flatMap((s) => [s, s.includes('.') && !s.startsWith('ey') ? s.slice(s.indexOf('.') + 1) : s]);
+    for (const s of needles) {
+      assert.ok(!logText.includes(s), `a secret (${s.slice(0, 6)}…) appears in the logs`);
+      assert.ok(!auditText.includes(s), `a secret (${s.slice(0, 6)}…) appears in the audit log`);
+    }
+  });
+});
