@@ -1,29 +1,73 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { buildApp } from './app.js';
+import { createRedisBus } from './cache/redis-bus.js';
 import { loadConfig } from './config/config.js';
 import { openDatabase } from './db/index.js';
+import { createOps } from './ops/index.js';
+import { startMetricsServer } from './ops/metrics.routes.js';
 
-/** Reads config, opens the database (migrating it), listens, and drains on SIGTERM/SIGINT. */
+/**
+ * Reads config, opens the database (migrating it), connects the cache bus (Redis when
+ * REDIS_URL is set), listens, and drains on SIGTERM/SIGINT:
+ *  1. readiness answers 503 at once and every response carries `Connection: close`;
+ *  2. after SHUTDOWN_DELAY_MS (time for a load balancer to notice), the listener closes, idle
+ *     keep-alive connections are closed, in-flight requests finish;
+ *  3. the bus and the pool close. Past SHUTDOWN_TIMEOUT_MS remaining connections are cut.
+ */
 async function main(): Promise<void> {
   const config = loadConfig();
+  const ops = createOps(config);
   const db = await openDatabase(config);
-  const app = await buildApp(config, { db });
+  let logBusError = (err: unknown) => console.error('cache bus:', err instanceof Error ? err.message : err);
+  const bus = config.redisUrl
+    ? createRedisBus({ url: config.redisUrl, channel: config.ops.cacheBusChannel, onError: (err) => logBusError(err) })
+    : undefined;
+  const busReady = bus ? await bus.waitUntilReady(5_000) : true;
+  const app = await buildApp(config, { db, bus, ops });
+  // Redis keeps retrying; log each kind of failure at most every 10 s instead of per attempt.
+  let lastBusLog = 0;
+  logBusError = (err) => {
+    if (Date.now() - lastBusLog < 10_000) return;
+    lastBusLog = Date.now();
+    app.log.warn({ err }, 'cache bus error; caches fall back to TTL expiry until it reconnects');
+  };
+  if (!busReady) app.log.warn('cache bus not connected at startup; starting degraded');
+
+  const metricsServer =
+    config.ops.metricsPort === undefined
+      ? null
+      : await startMetricsServer(ops.metrics, { host: config.host, port: config.ops.metricsPort, token: config.ops.metricsToken });
+
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
-    app.log.info({ signal }, 'shutting down');
+    ops.drain.start();
+    app.log.info({ signal, delayMs: config.ops.shutdownDelayMs, timeoutMs: config.ops.shutdownTimeoutMs }, 'draining');
     const timer = setTimeout(() => {
-      app.log.error('shutdown timed out; exiting');
+      app.log.error('shutdown timed out; cutting remaining connections');
+      app.server.closeAllConnections();
       process.exit(1);
-    }, 30_000);
+    }, config.ops.shutdownTimeoutMs);
     timer.unref();
-    await app.close();
-    await db.close();
-    process.exit(0);
+    try {
+      if (config.ops.shutdownDelayMs > 0) await sleep(config.ops.shutdownDelayMs);
+      // Fastify: stop listening, close idle keep-alive sockets, wait for in-flight requests,
+      // then run onClose hooks (the cache bus).
+      await app.close();
+      await metricsServer?.close();
+      await db.close();
+      app.log.info('shutdown complete');
+      process.exit(0);
+    } catch (err) {
+      app.log.error({ err }, 'shutdown failed');
+      process.exit(1);
+    }
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
   await app.listen({ host: config.host, port: config.port });
+  if (metricsServer) app.log.info({ port: metricsServer.port }, 'metrics listening');
 }
 
 main().catch((err: unknown) => {

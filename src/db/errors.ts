@@ -37,6 +37,6 @@ export function isQueryTimeout(err: unknown): boolean {
 export function isDriverConnectionMessage(err: unknown): boolean {
   return (
     err instanceof Error &&
-    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(err.message)
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/i.test(err.message)
   );
 }

@@ -6,6 +6,10 @@ export interface PostgresOptions {
   max: number;
   /** Connect as the migration role without switching to the application role. */
   asOwner?: boolean;
+  /** Give up connecting after this long (an unreachable server must not hang requests). Default 2 s. */
+  connectTimeoutMs?: number;
+  /** Server-side statement_timeout; the client gives up 1 s later if the server is silent. Default 5 s. */
+  statementTimeoutMs?: number;
 }
 
 /** Pooled connection to a PostgreSQL server. Every pooled connection runs `SET ROLE boka_app`. */
@@ -13,8 +17,17 @@ export function createPostgresDatabase(opts: PostgresOptions): Database {
   const pool = new pg.Pool({
     connectionString: opts.url,
     max: opts.max,
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 2_000,
     idleTimeoutMillis: 30_000,
+    // Migrations (asOwner) may legitimately run long; application statements may not.
+    ...(opts.asOwner
+      ? {}
+      : {
+          statement_timeout: opts.statementTimeoutMs ?? 5_000,
+          // Client-side bound for a server or network that stops answering altogether.
+          query_timeout: (opts.statementTimeoutMs ?? 5_000) + 1_000,
+        }),
+    keepAlive: true,
   });
   // The pool emits 'error' for idle clients whose connection drops; without a listener
   // that would crash the process. The next checkout reconnects.
@@ -33,6 +46,10 @@ export function createPostgresDatabase(opts: PostgresOptions): Database {
     query,
     async transaction(fn) {
       const client = await pool.connect();
+      // A checked-out client whose connection drops between statements emits 'error'; without
+      // a listener that crashes the process. The next statement fails instead.
+      const ignoreDrop = () => {};
+      client.on('error', ignoreDrop);
       try {
         await client.query('BEGIN');
         const result = await fn({
@@ -42,11 +59,13 @@ export function createPostgresDatabase(opts: PostgresOptions): Database {
           },
         });
         await client.query('COMMIT');
+        client.off('error', ignoreDrop);
         client.release();
         return result;
       } catch (err) {
         // If even ROLLBACK fails the connection is broken: destroy it instead of pooling it.
         const healthy = await client.query('ROLLBACK').then(() => true, () => false);
+        client.off('error', ignoreDrop);
         client.release(!healthy);
         throw err;
       }

@@ -19,6 +19,7 @@ export const ERROR_CATALOGUE = {
   conflict: { status: 409, message: 'The request conflicts with the current state' },
   duplicate_resource: { status: 409, message: 'The resource already exists' },
   invalid_state: { status: 422, message: 'The resource is not in a state that allows this' },
+  slot_unavailable: { status: 422, message: 'This time cannot be booked' },
   quota_exceeded: { status: 429, message: 'Too many requests' },
   internal_server_error: { status: 500, message: 'Internal server error' },
   database_error: { status: 503, message: 'The database is unavailable' },

@@ -1,11 +1,64 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AppServices } from '../app-services.js';
+import { readMigrationStatus } from '../db/index.js';
 import { PUBLIC } from '../http/access.js';
+import { AppError } from '../http/app-error.js';
+import { createDeepHealth } from './deep-health.service.js';
+import { isLoopbackAddress, readinessReasons } from './health.core.js';
 
-/** Liveness: no I/O, answers as long as the event loop does. */
+/** Readiness must answer even when the database hangs: a load balancer's probe has a deadline. */
+const READY_DB_TIMEOUT_MS = 2_000;
+
+const CheckSchema = Type.Object({
+  status: Type.Union([Type.Literal('pass'), Type.Literal('fail')]),
+  durationMs: Type.Number(),
+  error: Type.Optional(Type.String()),
+});
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/** Compares digests in constant time, so response timing does not reveal the token. */
+function tokenMatches(presented: string | undefined, expected: string): boolean {
+  return presented !== undefined && timingSafeEqual(digest(presented), digest(expected));
+}
+
+/** `Authorization: Bearer <token>` or `X-Health-Token` (ops tools often cannot set Authorization). */
+export function presentedToken(request: FastifyRequest, header = 'x-health-token'): string | undefined {
+  const auth = request.headers.authorization;
+  const match = typeof auth === 'string' ? /^Bearer +(\S+)$/i.exec(auth) : null;
+  if (match?.[1]) return match[1];
+  const custom = request.headers[header];
+  return typeof custom === 'string' && custom !== '' ? custom : undefined;
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('deadline exceeded')), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Liveness (`/api/health`, no I/O), readiness (`/ready`: database, migrations, draining) and
+ * the deep post-deployment check (`/deep`, protected and rate-limited).
+ */
 export const healthRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
+  const { config, ops } = services;
   const startedAt = services.clock.now();
+  const deep = createDeepHealth(services, ops, { budgetMs: config.ops.deepHealthBudgetMs });
+  // One budget for the whole instance, not per client: the point is to bound database load.
+  const deepLimiter = new RateLimiterMemory({ points: config.ops.deepHealthPerMinute, duration: 60 });
+  let latestMigration: number | null = null;
+
   app.get('/api/health', {
     config: { access: PUBLIC },
     schema: {
@@ -14,7 +67,75 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
     },
   }, async () => ({
     status: 'ok' as const,
-    version: services.config.version,
+    version: config.version,
     uptime: Math.round((services.clock.now() - startedAt) / 1000),
   }));
+
+  app.get('/api/health/ready', {
+    config: { access: PUBLIC },
+    schema: {
+      tags: ['health'],
+      response: {
+        200: Type.Object({ status: Type.Literal('ok'), version: Type.String() }),
+        503: Type.Object({ status: Type.Literal('unavailable'), version: Type.String(), reasons: Type.Array(Type.String()) }),
+      },
+    },
+  }, async (_request, reply) => {
+    let databaseOk = true;
+    let migrations: { current: number; latest: number } | null = null;
+    if (!ops.drain.draining) {
+      try {
+        if (latestMigration === null) {
+          migrations = await withDeadline(readMigrationStatus(services.db), READY_DB_TIMEOUT_MS);
+          latestMigration = migrations.latest;
+        } else {
+          const res = await withDeadline(
+            services.db.query<{ version: string | null }>('SELECT max(version) AS version FROM boka_schema_version'),
+            READY_DB_TIMEOUT_MS,
+          );
+          migrations = { current: Number(res.rows[0]?.version ?? 0), latest: latestMigration };
+        }
+      } catch (err) {
+        databaseOk = false;
+        reply.log.warn({ err }, 'readiness: database check failed');
+      }
+    }
+    const reasons = readinessReasons({ draining: ops.drain.draining, databaseOk, migrations });
+    if (reasons.length === 0) return { status: 'ok' as const, version: config.version };
+    return reply.code(503).send({ status: 'unavailable' as const, version: config.version, reasons });
+  });
+
+  app.get('/api/health/deep', {
+    config: { access: PUBLIC },
+    schema: {
+      tags: ['health'],
+      response: {
+        '2xx': Type.Object({
+          status: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('unhealthy')]),
+          version: Type.String(),
+          checks: Type.Record(Type.String(), CheckSchema),
+        }),
+      },
+    },
+  }, async (request, reply) => {
+    // Either the configured token, or (without one) loopback callers only; request.ip honours
+    // TRUST_PROXY, so a proxied outside caller is not mistaken for a local one.
+    if (config.ops.healthToken !== undefined) {
+      if (!tokenMatches(presentedToken(request), config.ops.healthToken)) {
+        throw new AppError('forbidden', 'The deep health check needs the health token');
+      }
+    } else if (!isLoopbackAddress(request.ip)) {
+      throw new AppError('forbidden', 'The deep health check is available from loopback only (or set HEALTH_TOKEN)');
+    }
+    try {
+      await deepLimiter.consume('deep');
+    } catch (rejection) {
+      const retryAfter = rejection instanceof RateLimiterRes ? Math.ceil(rejection.msBeforeNext / 1000) : 60;
+      throw new AppError('quota_exceeded', 'The deep health check is rate-limited', undefined, {
+        headers: { 'retry-after': String(retryAfter) },
+      });
+    }
+    const report = await deep.run();
+    return reply.code(report.status === 'unhealthy' ? 503 : 200).send(report);
+  });
 };

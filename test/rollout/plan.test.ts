@@ -85,6 +85,7 @@ webhooks: [ "http://127.0.0.1:9/hook" ]
     { name: 'bad webhook URL', yaml: 'webhooks:\n  - "ftp://x"\n', line: 2, field: 'webhooks[0]', expected: /http\(s\) URL/ },
     { name: 'unknown top-level field', yaml: 'interval: 10s\nstepz: []\n', line: 2, field: 'stepz', expected: /known field/ },
     { name: 'broken YAML', yaml: 'steps: [\n  - weight: 1\n', line: 2, field: '(yaml)', expected: /valid YAML/ },
+    { name: 'duplicate key', yaml: 'interval: 1s\nwindow: 1m\ninterval: 2s\n', line: 3, field: '(yaml)', expected: /valid YAML/ },
   ];
   for (const c of bad) {
     it(`reports ${c.name} with line, field and expectation`, () => {
@@ -93,7 +94,7 @@ webhooks: [ "http://127.0.0.1:9/hook" ]
       if (result.ok) return;
       const hit = result.errors.find((e) => e.field === c.field);
       assert.ok(hit, `no error on ${c.field}; got:\n${formatPlanErrors(result.errors, 'plan.yaml')}`);
-      if (c.field !== '(yaml)') assert.equal(hit.line, c.line, formatPlanErrors([hit], 'plan.yaml'));
+      if (c.name !== 'broken YAML') assert.equal(hit.line, c.line, formatPlanErrors([hit], 'plan.yaml'));
       assert.match(hit.expected, c.expected);
     });
   }

@@ -17,7 +17,7 @@ export interface Backend {
 
 export async function startBackend(
   color: string,
-  handler?: (req: IncomingMessage, res: ServerResponse, backend: Backend) => void | Promise<void>,
+  handler?: (req: IncomingMessage, res: ServerResponse, backend: Backend) => unknown,
 ): Promise<Backend> {
   let releases: (() => void)[] = [];
   const backend: Backend = {
