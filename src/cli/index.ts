@@ -9,6 +9,11 @@ const COMMANDS: Record<string, Command> = {
   db: { summary: 'db migrate | status | backup [--verify] | restore <file> --yes | backups', load: () => import('./db.command.js') },
   keys: { summary: 'keys rotate | keys list — access-token signing keys', load: () => import('./keys.command.js') },
   audit: { summary: 'audit verify — re-walk the audit hash chains', load: () => import('./audit.command.js') },
+  rollout: {
+    summary: 'rollout start --blue <url> --green <url> [--plan f] | status | pause | resume | promote | abort | rollback | plan',
+    load: async () => ({ run: (await import('../rollout/cli.js')).runRolloutCli }),
+  },
+  smoke: { summary: 'smoke <url> — signup → login → me → tenant → logout against a running Boka', load: async () => ({ run: (await import('../rollout/cli.js')).runSmokeCli }) },
   admin: { summary: 'admin create-superadmin --email <e> [--password-stdin]', load: () => import('./admin.command.js') },
 };
 

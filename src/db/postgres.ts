@@ -12,7 +12,10 @@ export interface PostgresOptions {
   statementTimeoutMs?: number;
 }
 
-/** Pooled connection to a PostgreSQL server. Every pooled connection runs `SET ROLE boka_app`. */
+/**
+ * Pooled connection to a PostgreSQL server. Application connections start as role boka_app
+ * (startup option `-c role=…`, so no connection is ever used before the switch).
+ */
 export function createPostgresDatabase(opts: PostgresOptions): Database {
   const pool = new pg.Pool({
     connectionString: opts.url,
@@ -23,6 +26,7 @@ export function createPostgresDatabase(opts: PostgresOptions): Database {
     ...(opts.asOwner
       ? {}
       : {
+          options: `-c role=${APP_ROLE}`,
           statement_timeout: opts.statementTimeoutMs ?? 5_000,
           // Client-side bound for a server or network that stops answering altogether.
           query_timeout: (opts.statementTimeoutMs ?? 5_000) + 1_000,
@@ -32,11 +36,6 @@ export function createPostgresDatabase(opts: PostgresOptions): Database {
   // The pool emits 'error' for idle clients whose connection drops; without a listener
   // that would crash the process. The next checkout reconnects.
   pool.on('error', () => {});
-  if (!opts.asOwner) {
-    pool.on('connect', (client) => {
-      client.query(`SET ROLE ${APP_ROLE}`).catch(() => client.release(true));
-    });
-  }
   const query: Queryable['query'] = async (sql, params) => {
     const res = await pool.query(sql, params as unknown[] | undefined);
     return { rows: res.rows, rowCount: res.rowCount ?? res.rows.length };

@@ -1,0 +1,276 @@
+/**
+ * Load benchmark (npm run bench:load). Two modes:
+ *  - default: starts Boka (`node src/main.ts`, a child process) on 127.0.0.1 against a scratch
+ *    database on DATABASE_URL, plus an empty Fastify route as the baseline, creates distinct
+ *    sessions directly through the services, and drives a mix of authenticated routes;
+ *    with REDIS_URL a second instance measures revoke-on-A → rejected-on-B delays.
+ *  - `--url http://host:port`: targets a running Boka, creating its own users and tenant over
+ *    HTTP (a staging load test before a rollout). Non-loopback targets need `--allow-remote`.
+ * Everything is bounded by --duration (seconds per phase).
+ *
+ *   npm run bench:load -- --connections 1000 --duration 30
+ *   npm run bench:load -- --url http://127.0.0.1:3000 --sessions 50 --connections 100 --duration 10
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+
+interface AutocannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p90: number; p99: number; p97_5: number; max: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  '2xx': number;
+}
+interface AutocannonClient {
+  setRequests(requests: Array<{ method: string; path: string; headers?: Record<string, string> }>): void;
+}
+type Autocannon = (opts: Record<string, unknown>, cb: (err: Error | null, result: AutocannonResult) => void) => unknown;
+// autocannon ships no type declarations; this is the slice of its API used here.
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const PASSWORD = 'bench password 0123456789';
+
+const { values: args } = parseArgs({
+  options: {
+    url: { type: 'string' },
+    'allow-remote': { type: 'boolean', default: false },
+    connections: { type: 'string', default: '1000' },
+    duration: { type: 'string', default: '30' },
+    sessions: { type: 'string', default: '' },
+    'revoke-samples': { type: 'string', default: '50' },
+  },
+});
+const connections = Number(args.connections);
+const duration = Math.min(Number(args.duration), 120);
+const children: ChildProcess[] = [];
+process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+
+function runLoad(url: string, setupClient?: (client: AutocannonClient) => void, path = '/'): Promise<AutocannonResult> {
+  return new Promise((resolve, reject) => {
+    autocannon({ url: `${url}${path}`, connections, duration, ...(setupClient ? { setupClient } : {}) }, (err, result) =>
+      err ? reject(err) : resolve(result),
+    );
+  });
+}
+
+function startProcess(script: string[], env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...script], {
+    cwd: ROOT,
+    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', NODE_ENV: 'development', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script.join(' ')} did not start`)), 30_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      const m = /listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(chunk.toString('utf8'));
+      if (m) {
+        clearTimeout(timer);
+        resolve({ url: m[1]!, child });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`${script.join(' ')} exited with ${code}`)));
+  });
+}
+
+async function http(base: string, method: string, path: string, token?: string, body?: unknown) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, json: (await res.text().then((t) => (t ? JSON.parse(t) : null))) as Record<string, unknown> };
+}
+
+async function cacheCounts(base: string): Promise<{ hit: number; miss: number } | null> {
+  const res = await fetch(`${base}/metrics`).catch(() => null);
+  if (!res || res.status !== 200) return null;
+  const text = await res.text();
+  let hit = 0;
+  let miss = 0;
+  for (const m of text.matchAll(/^boka_cache_requests_total\{[^}]*result="(hit|miss)"[^}]*\} (\S+)$/gm)) {
+    if (m[1] === 'hit') hit += Number(m[2]);
+    else miss += Number(m[2]);
+  }
+  return { hit, miss };
+}
+
+interface Session {
+  token: string;
+  tenantId: string;
+}
+
+/** Sessions over HTTP (any Boka): one signup each (argon2 on the server), a shared tenant. */
+async function sessionsOverHttp(base: string, count: number): Promise<Session[]> {
+  const tag = randomBytes(4).toString('hex');
+  const owner = await http(base, 'POST', '/api/auth/signup', undefined, { email: `bench-owner-${tag}@example.test`, password: PASSWORD, name: 'bench' });
+  if (owner.status !== 201) throw new Error(`signup failed: ${owner.status} ${JSON.stringify(owner.json)}`);
+  const ownerToken = owner.json.accessToken as string;
+  const tenant = await http(base, 'POST', '/api/tenants', ownerToken, { name: `bench-${tag}`, slug: `bench-${tag}` });
+  const tenantId = tenant.json.id as string;
+  const sessions: Session[] = [{ token: ownerToken, tenantId }];
+  for (let i = 1; i < count; i++) {
+    const email = `bench-${tag}-${i}@example.test`;
+    const s = await http(base, 'POST', '/api/auth/signup', undefined, { email, password: PASSWORD, name: 'bench' });
+    await http(base, 'POST', `/api/tenants/${tenantId}/members`, ownerToken, { email, role: 'staff' });
+    sessions.push({ token: s.json.accessToken as string, tenantId });
+  }
+  return sessions;
+}
+
+/** Sessions straight through the services (no argon2 per user): thousands in seconds. */
+async function sessionsInProcess(databaseUrl: string, secret: string, count: number): Promise<Session[]> {
+  const { loadConfig } = await import('../src/config/config.js');
+  const { openDatabase, withTenant } = await import('../src/db/index.js');
+  const { buildServices } = await import('../src/app.js');
+  const { hashPassword } = await import('../src/auth/password.js');
+  const config = loadConfig({ ...process.env, DATABASE_URL: databaseUrl, BOKA_SECRET_KEY: secret, NODE_ENV: 'development', LOG_LEVEL: 'silent' });
+  const db = await openDatabase(config);
+  try {
+    const services = await buildServices(config, { db });
+    const hash = await hashPassword(PASSWORD);
+    const tenants: string[] = [];
+    const sessions: Session[] = [];
+    for (let i = 0; i < count; i++) {
+      const id = randomUUID();
+      await db.query(
+        `INSERT INTO users (id, email, email_normalized, name, password_hash) VALUES ($1, $2, $2, 'bench', $3)`,
+        [id, `bench-${id}@example.test`, hash],
+      );
+      if (i % 50 === 0) tenants.push((await services.tenancy.createTenant(id, { name: `bench-${i}`, slug: `bench-${id}` })).id);
+      const tenantId = tenants[tenants.length - 1]!;
+      if (i % 50 !== 0) {
+        await withTenant(db, tenantId, (tx) => tx.query(`INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, 'staff')`, [tenantId, id]));
+      }
+      const issued = await services.sessions.create(id, { requestId: null, ip: '127.0.0.1', userAgent: 'bench' });
+      sessions.push({ token: issued.accessToken, tenantId });
+    }
+    return sessions;
+  } finally {
+    await db.close();
+  }
+}
+
+function mixFor(sessions: Session[], hasReservations: boolean) {
+  let next = 0;
+  return (client: AutocannonClient) => {
+    const s = sessions[next++ % sessions.length]!;
+    const headers = { authorization: `Bearer ${s.token}` };
+    client.setRequests([
+      { method: 'GET', path: '/api/auth/me', headers },
+      { method: 'GET', path: `/api/tenants/${s.tenantId}`, headers },
+      ...(hasReservations ? [{ method: 'GET', path: `/api/tenants/${s.tenantId}/reservations`, headers }] : []),
+    ]);
+  };
+}
+
+/** Revoke on A, poll B until it rejects: the cross-instance invalidation delay. */
+async function measureRevocation(a: string, b: string, samples: number): Promise<number[]> {
+  const delays: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const [s] = await sessionsOverHttp(a, 1);
+    for (let k = 0; k < 2; k++) await http(b, 'GET', '/api/auth/me', s!.token);
+    const start = performance.now();
+    await http(a, 'POST', '/api/auth/logout', s!.token);
+    while ((await http(b, 'GET', '/api/auth/me', s!.token)).status !== 401) {
+      if (performance.now() - start > 5_000) throw new Error('revocation never reached B');
+    }
+    delays.push(performance.now() - start);
+  }
+  return delays.sort((x, y) => x - y);
+}
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+
+function report(label: string, r: AutocannonResult): void {
+  console.log(
+    `${label.padEnd(22)} rps ${r.requests.average.toFixed(0).padStart(7)}  p50 ${r.latency.p50} ms  p90 ${r.latency.p90} ms  ` +
+      `p99 ${r.latency.p99} ms  max ${r.latency.max} ms  errors ${r.errors}  timeouts ${r.timeouts}  non-2xx ${r.non2xx}  total ${r.requests.total}`,
+  );
+}
+
+async function main(): Promise<void> {
+  console.log(`connections ${connections}, ${duration} s per phase, ${new Date().toISOString()}`);
+  if (args.url) {
+    const target = new URL(args.url);
+    if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(target.hostname) && !args['allow-remote']) {
+      throw new Error('refusing to load a non-loopback target without --allow-remote');
+    }
+    const base = target.origin;
+    const sessions = await sessionsOverHttp(base, Number(args.sessions || 50));
+    const hasReservations = (await http(base, 'GET', `/api/tenants/${sessions[0]!.tenantId}/reservations`, sessions[0]!.token)).status === 200;
+    const before = await cacheCounts(base);
+    report('boka (mix)', await runLoad(base, mixFor(sessions, hasReservations)));
+    const after = await cacheCounts(base);
+    if (before && after) {
+      const hits = after.hit - before.hit;
+      console.log(`cache hit rate ${((100 * hits) / Math.max(1, hits + after.miss - before.miss)).toFixed(2)} %`);
+    } else console.log('cache hit rate: /metrics not reachable on this URL');
+    return;
+  }
+
+  const server = process.env.DATABASE_URL;
+  if (!server) throw new Error('set DATABASE_URL to a PostgreSQL server (a scratch database is created and dropped)');
+  const name = `boka_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: server });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  const secret = randomBytes(32).toString('base64url');
+  try {
+    const env = {
+      DATABASE_URL: url.toString(),
+      BOKA_SECRET_KEY: secret,
+      BOKA_VERSION: 'bench',
+      DATABASE_POOL_MAX: '20',
+      ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL, CACHE_BUS_CHANNEL: `bench:${name}` } : {}),
+    };
+    const empty = await startProcess(['bench/empty-server.ts'], {});
+    const a = await startProcess(['src/main.ts'], { ...env, LOG_LEVEL: 'info' });
+    // (LOG_LEVEL=info only so the "listening at" line can be read; request lines go to a pipe.)
+    const sessions = await sessionsInProcess(url.toString(), secret, Number(args.sessions || Math.min(connections, 1000)));
+    const hasReservations = (await http(a.url, 'GET', `/api/tenants/${sessions[0]!.tenantId}/reservations`, sessions[0]!.token)).status === 200;
+    console.log(`${sessions.length} distinct sessions; routes: me, tenant${hasReservations ? ', reservations' : ''}`);
+
+    report('empty fastify route', await runLoad(empty.url));
+    const before = await cacheCounts(a.url);
+    const load = runLoad(a.url, mixFor(sessions, hasReservations));
+    let delays: number[] = [];
+    if (process.env.REDIS_URL) {
+      // Revoke on B, rejected on A while A is under the steady load.
+      const b = await startProcess(['src/main.ts'], { ...env, LOG_LEVEL: 'info' });
+      delays = await measureRevocation(b.url, a.url, Number(args['revoke-samples']));
+    }
+    const result = await load;
+    const after = await cacheCounts(a.url);
+    report('boka (mix)', result);
+    if (before && after) {
+      const hits = after.hit - before.hit;
+      const misses = after.miss - before.miss;
+      console.log(`cache hit rate ${((100 * hits) / Math.max(1, hits + misses)).toFixed(2)} % (${hits} hits, ${misses} misses)`);
+    }
+    if (delays.length > 0) {
+      console.log(`revoke→rejected across instances: p50 ${pct(delays, 50).toFixed(1)} ms, p99 ${pct(delays, 99).toFixed(1)} ms (${delays.length} samples)`);
+    }
+  } finally {
+    children.forEach((c) => c.kill('SIGKILL'));
+    await new Promise((r) => setTimeout(r, 300));
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,70 @@
+import { withTenant, type Database, type Queryable } from '../db/index.js';
+import { AppError } from '../http/app-error.js';
+import type { Clock } from '../shared/clock.js';
+import { isUuid } from '../shared/pagination.js';
+import { computeSlots } from './availability.core.js';
+import { findService } from './services.repo.js';
+import { findSettings } from './settings.repo.js';
+import { loadSchedules } from './staff.repo.js';
+import { iso, notFound, parseInstant } from './wire.js';
+
+export const MAX_RANGE_DAYS = 31;
+const MINUTE = 60_000;
+
+export interface AvailabilityQuery {
+  serviceId: string;
+  from: string;
+  to: string;
+  staffId?: string;
+}
+
+/** Validates the range: end after start, at most 31 days. */
+export function parseRange(q: { from: string; to: string }): { from: number; to: number } {
+  const from = parseInstant(q.from, 'from');
+  const to = parseInstant(q.to, 'to');
+  const bad = (field: string, message: string) =>
+    new AppError('validation_error', 'The request is invalid', [{ field, in: 'querystring', message }]);
+  if (to <= from) throw bad('to', 'must be after from');
+  if (to - from > MAX_RANGE_DAYS * 86_400_000) throw bad('to', `must be at most ${MAX_RANGE_DAYS} days after from`);
+  return { from, to };
+}
+
+/** Free slots of a service in a tenant, in the tenant's time zone (DST-correct). */
+export function createAvailabilityService(deps: { db: Database; clock: Clock }) {
+  const { db, clock } = deps;
+
+  async function slotsIn(tx: Queryable, tenantId: string, q: AvailabilityQuery, range: { from: number; to: number }, activeOnly: boolean) {
+    const service = isUuid(q.serviceId) ? await findService(tx, tenantId, q.serviceId) : null;
+    if (!service || (activeOnly && !service.active)) throw notFound('Service', 'serviceId');
+    if (!service.active) return { slots: [] };
+    const settings = await findSettings(tx, tenantId);
+    const schedules = await loadSchedules(tx, tenantId, {
+      serviceId: service.id,
+      staffId: q.staffId ?? null,
+      from: new Date(range.from),
+      to: new Date(range.to + (service.durationMinutes + service.bufferMinutes) * MINUTE),
+    });
+    const slots = computeSlots(
+      {
+        timeZone: settings.timezone,
+        durationMinutes: service.durationMinutes,
+        bufferMinutes: service.bufferMinutes,
+        from: range.from,
+        to: range.to,
+        earliestStart: clock.now() + settings.leadTimeMinutes * MINUTE,
+      },
+      schedules,
+    );
+    return { slots: slots.map((s) => ({ start: iso(s.start), end: iso(s.end), staffId: s.staffId })) };
+  }
+
+  return {
+    slotsIn,
+    slots(tenantId: string, q: AvailabilityQuery, opts: { activeOnly?: boolean } = {}) {
+      const range = parseRange(q);
+      return withTenant(db, tenantId, (tx) => slotsIn(tx, tenantId, q, range, opts.activeOnly ?? false));
+    },
+  };
+}
+
+export type AvailabilityService = ReturnType<typeof createAvailabilityService>;

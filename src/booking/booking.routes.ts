@@ -1,0 +1,173 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AppServices } from '../app-services.js';
+import { tenantPermission } from '../http/access.js';
+import { PageQuery, TenantParams } from '../http/schemas.js';
+import type { BookingServices } from './index.js';
+import {
+  AvailabilityQuery,
+  AvailabilityResponse,
+  CustomerCreate,
+  CustomerPage,
+  CustomerPatch,
+  CustomerSchema,
+  IdParams,
+  ServiceCreate,
+  ServicePage,
+  ServicePatch,
+  ServiceSchema,
+  SettingsPatch,
+  SettingsSchema,
+  StaffCreate,
+  StaffDetail,
+  StaffHoursBody,
+  StaffPage,
+  StaffPatch,
+  StaffSchema,
+  StaffServicesBody,
+  TimeOffCreate,
+  TimeOffPage,
+  TimeOffParams,
+  TimeOffSchema,
+} from './booking.schemas.js';
+
+const T = '/api/tenants/:tenantId';
+
+/** Settings, services, staff (services, hours, time off), customers and availability of one tenant. */
+export const bookingAdminRoutes: FastifyPluginAsyncTypebox<{ services: AppServices; booking: BookingServices }> = async (
+  app,
+  { booking },
+) => {
+  const { settings, catalog, staff, customers, availability } = booking;
+
+  // Settings
+  app.get(`${T}/settings`, {
+    config: { access: tenantPermission('settings.read') },
+    schema: { tags: ['settings'], params: TenantParams, response: { 200: SettingsSchema } },
+  }, async (request) => settings.get(request.params.tenantId));
+
+  app.patch(`${T}/settings`, {
+    config: { access: tenantPermission('settings.write') },
+    schema: { tags: ['settings'], params: TenantParams, body: SettingsPatch, response: { 200: SettingsSchema } },
+  }, async (request) => settings.update(request.params.tenantId, request.body));
+
+  // Services
+  app.get(`${T}/services`, {
+    config: { access: tenantPermission('services.read') },
+    schema: { tags: ['services'], params: TenantParams, querystring: PageQuery, response: { 200: ServicePage } },
+  }, async (request) => catalog.list(request.params.tenantId, request.query));
+
+  app.post(`${T}/services`, {
+    config: { access: tenantPermission('services.create') },
+    schema: { tags: ['services'], params: TenantParams, body: ServiceCreate, response: { 201: ServiceSchema } },
+  }, async (request, reply) => reply.code(201).send(await catalog.create(request.params.tenantId, request.body)));
+
+  app.get(`${T}/services/:id`, {
+    config: { access: tenantPermission('services.read') },
+    schema: { tags: ['services'], params: IdParams, response: { 200: ServiceSchema } },
+  }, async (request) => catalog.get(request.params.tenantId, request.params.id));
+
+  app.patch(`${T}/services/:id`, {
+    config: { access: tenantPermission('services.write') },
+    schema: { tags: ['services'], params: IdParams, body: ServicePatch, response: { 200: ServiceSchema } },
+  }, async (request) => catalog.update(request.params.tenantId, request.params.id, request.body));
+
+  app.delete(`${T}/services/:id`, {
+    config: { access: tenantPermission('services.delete') },
+    schema: {
+      tags: ['services'],
+      params: IdParams,
+      description: 'Deletes the service, or only deactivates it when reservations reference it.',
+    },
+  }, async (request, reply) => {
+    await catalog.remove(request.params.tenantId, request.params.id);
+    return reply.code(204).send();
+  });
+
+  // Staff
+  app.get(`${T}/staff`, {
+    config: { access: tenantPermission('staff.read') },
+    schema: { tags: ['staff'], params: TenantParams, querystring: PageQuery, response: { 200: StaffPage } },
+  }, async (request) => staff.list(request.params.tenantId, request.query));
+
+  app.post(`${T}/staff`, {
+    config: { access: tenantPermission('staff.create') },
+    schema: { tags: ['staff'], params: TenantParams, body: StaffCreate, response: { 201: StaffSchema } },
+  }, async (request, reply) => reply.code(201).send(await staff.create(request.params.tenantId, request.body)));
+
+  app.get(`${T}/staff/:id`, {
+    config: { access: tenantPermission('staff.read') },
+    schema: { tags: ['staff'], params: IdParams, response: { 200: StaffDetail } },
+  }, async (request) => staff.get(request.params.tenantId, request.params.id));
+
+  app.patch(`${T}/staff/:id`, {
+    config: { access: tenantPermission('staff.write') },
+    schema: { tags: ['staff'], params: IdParams, body: StaffPatch, response: { 200: StaffSchema } },
+  }, async (request) => staff.update(request.params.tenantId, request.params.id, request.body));
+
+  app.delete(`${T}/staff/:id`, {
+    config: { access: tenantPermission('staff.delete') },
+    schema: {
+      tags: ['staff'],
+      params: IdParams,
+      description: 'Deletes the staff member, or only deactivates them when reservations reference them.',
+    },
+  }, async (request, reply) => {
+    await staff.remove(request.params.tenantId, request.params.id);
+    return reply.code(204).send();
+  });
+
+  app.put(`${T}/staff/:id/services`, {
+    config: { access: tenantPermission('staff.write') },
+    schema: { tags: ['staff'], params: IdParams, body: StaffServicesBody, response: { 200: StaffServicesBody } },
+  }, async (request) => staff.setServices(request.params.tenantId, request.params.id, request.body.serviceIds));
+
+  app.put(`${T}/staff/:id/hours`, {
+    config: { access: tenantPermission('availability.write') },
+    schema: { tags: ['staff'], params: IdParams, body: StaffHoursBody, response: { 200: StaffHoursBody } },
+  }, async (request) => staff.setHours(request.params.tenantId, request.params.id, request.body.hours));
+
+  app.get(`${T}/staff/:id/time-off`, {
+    config: { access: tenantPermission('staff.read') },
+    schema: { tags: ['staff'], params: IdParams, querystring: PageQuery, response: { 200: TimeOffPage } },
+  }, async (request) => staff.listTimeOff(request.params.tenantId, request.params.id, request.query));
+
+  app.post(`${T}/staff/:id/time-off`, {
+    config: { access: tenantPermission('availability.write') },
+    schema: { tags: ['staff'], params: IdParams, body: TimeOffCreate, response: { 201: TimeOffSchema } },
+  }, async (request, reply) => reply.code(201).send(await staff.addTimeOff(request.params.tenantId, request.params.id, request.body)));
+
+  app.delete(`${T}/staff/:id/time-off/:timeOffId`, {
+    config: { access: tenantPermission('availability.write') },
+    schema: { tags: ['staff'], params: TimeOffParams },
+  }, async (request, reply) => {
+    await staff.removeTimeOff(request.params.tenantId, request.params.id, request.params.timeOffId);
+    return reply.code(204).send();
+  });
+
+  // Customers
+  app.get(`${T}/customers`, {
+    config: { access: tenantPermission('customers.read') },
+    schema: { tags: ['customers'], params: TenantParams, querystring: PageQuery, response: { 200: CustomerPage } },
+  }, async (request) => customers.list(request.params.tenantId, request.query));
+
+  app.post(`${T}/customers`, {
+    config: { access: tenantPermission('customers.create') },
+    schema: { tags: ['customers'], params: TenantParams, body: CustomerCreate, response: { 201: CustomerSchema } },
+  }, async (request, reply) => reply.code(201).send(await customers.create(request.params.tenantId, request.body)));
+
+  app.get(`${T}/customers/:id`, {
+    config: { access: tenantPermission('customers.read') },
+    schema: { tags: ['customers'], params: IdParams, response: { 200: CustomerSchema } },
+  }, async (request) => customers.get(request.params.tenantId, request.params.id));
+
+  app.patch(`${T}/customers/:id`, {
+    config: { access: tenantPermission('customers.write') },
+    schema: { tags: ['customers'], params: IdParams, body: CustomerPatch, response: { 200: CustomerSchema } },
+  }, async (request) => customers.update(request.params.tenantId, request.params.id, request.body));
+
+  // Availability inside the tenant (members; inactive services answer with no slots)
+  app.get(`${T}/availability`, {
+    config: { access: tenantPermission('availability.read') },
+    schema: { tags: ['availability'], params: TenantParams, querystring: AvailabilityQuery, response: { 200: AvailabilityResponse } },
+  }, async (request) => availability.slots(request.params.tenantId, request.query));
+};

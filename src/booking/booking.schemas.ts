@@ -1,0 +1,203 @@
+import { Type } from '@fastify/type-provider-typebox';
+import { IsoDate, pageOf, PageQuery, Uuid } from '../http/schemas.js';
+
+/** Wire schemas of the booking domain. camelCase JSON; instants ISO 8601, returned in UTC. */
+
+const Id = Type.String({ maxLength: 64 });
+const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code, e.g. EUR' });
+const Clock = Type.String({ pattern: '^([01][0-9]|2[0-4]):[0-5][0-9]$', description: 'local time HH:MM' });
+const Minutes = (max: number) => Type.Integer({ minimum: 0, maximum: max });
+
+export const IdParams = Type.Object({ tenantId: Id, id: Id }, { additionalProperties: false });
+export const TimeOffParams = Type.Object({ tenantId: Id, id: Id, timeOffId: Id }, { additionalProperties: false });
+
+// Settings
+export const SettingsSchema = Type.Object({
+  timezone: Type.String(),
+  currency: Currency,
+  leadTimeMinutes: Type.Integer(),
+  cancellationCutoffMinutes: Type.Integer(),
+});
+export const SettingsPatch = Type.Object(
+  {
+    timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone, e.g. Europe/Berlin' })),
+    currency: Type.Optional(Currency),
+    leadTimeMinutes: Type.Optional(Minutes(525_600)),
+    cancellationCutoffMinutes: Type.Optional(Minutes(525_600)),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+// Services
+export const ServiceSchema = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  durationMinutes: Type.Integer(),
+  bufferMinutes: Type.Integer(),
+  priceCents: Type.Integer(),
+  currency: Currency,
+  active: Type.Boolean(),
+});
+export const ServicePage = pageOf(ServiceSchema);
+const serviceFields = {
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  durationMinutes: Type.Integer({ minimum: 5, maximum: 1440 }),
+  bufferMinutes: Type.Integer({ minimum: 0, maximum: 1440 }),
+  priceCents: Type.Integer({ minimum: 0, maximum: 100_000_000_000 }),
+  currency: Currency,
+  active: Type.Boolean(),
+};
+export const ServiceCreate = Type.Object(
+  {
+    name: serviceFields.name,
+    durationMinutes: serviceFields.durationMinutes,
+    bufferMinutes: Type.Optional(serviceFields.bufferMinutes),
+    priceCents: serviceFields.priceCents,
+    currency: Type.Optional(serviceFields.currency),
+    active: Type.Optional(serviceFields.active),
+  },
+  { additionalProperties: false },
+);
+export const ServicePatch = Type.Object(
+  {
+    name: Type.Optional(serviceFields.name),
+    durationMinutes: Type.Optional(serviceFields.durationMinutes),
+    bufferMinutes: Type.Optional(serviceFields.bufferMinutes),
+    priceCents: Type.Optional(serviceFields.priceCents),
+    currency: Type.Optional(serviceFields.currency),
+    active: Type.Optional(serviceFields.active),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+// Staff
+export const HoursItem = Type.Object(
+  { weekday: Type.Integer({ minimum: 0, maximum: 6, description: '0 = Sunday' }), start: Clock, end: Clock },
+  { additionalProperties: false },
+);
+export const StaffSchema = Type.Object({
+  id: Uuid,
+  displayName: Type.String(),
+  userId: Type.Optional(Uuid),
+  active: Type.Boolean(),
+});
+export const StaffDetail = Type.Object({
+  id: Uuid,
+  displayName: Type.String(),
+  userId: Type.Optional(Uuid),
+  active: Type.Boolean(),
+  serviceIds: Type.Array(Uuid),
+  hours: Type.Array(HoursItem),
+});
+export const StaffPage = pageOf(StaffSchema);
+export const StaffCreate = Type.Object(
+  { displayName: Type.String({ minLength: 1, maxLength: 200 }), userId: Type.Optional(Uuid), active: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+export const StaffPatch = Type.Object(
+  {
+    displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    userId: Type.Optional(Type.Union([Uuid, Type.Null()])),
+    active: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export const StaffServicesBody = Type.Object(
+  { serviceIds: Type.Array(Uuid, { maxItems: 500, uniqueItems: true }) },
+  { additionalProperties: false },
+);
+export const StaffHoursBody = Type.Object({ hours: Type.Array(HoursItem, { maxItems: 100 }) }, { additionalProperties: false });
+
+export const TimeOffSchema = Type.Object({ id: Uuid, start: IsoDate, end: IsoDate, reason: Type.Optional(Type.String()) });
+export const TimeOffPage = pageOf(TimeOffSchema);
+export const TimeOffCreate = Type.Object(
+  { start: IsoDate, end: IsoDate, reason: Type.Optional(Type.String({ maxLength: 500 })) },
+  { additionalProperties: false },
+);
+
+// Customers
+export const CustomerSchema = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  email: Type.String(),
+  phone: Type.Optional(Type.String()),
+  userId: Type.Optional(Uuid),
+});
+export const CustomerPage = pageOf(CustomerSchema);
+const Phone = Type.String({ minLength: 3, maxLength: 32, pattern: '^[+0-9 ()./-]+$' });
+export const CustomerCreate = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    email: Type.String({ format: 'email', minLength: 3, maxLength: 254 }),
+    phone: Type.Optional(Phone),
+    userId: Type.Optional(Uuid),
+  },
+  { additionalProperties: false },
+);
+export const CustomerPatch = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    email: Type.Optional(Type.String({ format: 'email', minLength: 3, maxLength: 254 })),
+    phone: Type.Optional(Type.Union([Phone, Type.Null()])),
+    userId: Type.Optional(Type.Union([Uuid, Type.Null()])),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+// Reservations
+export const StatusSchema = Type.Union([
+  Type.Literal('pending'),
+  Type.Literal('confirmed'),
+  Type.Literal('completed'),
+  Type.Literal('no_show'),
+  Type.Literal('cancelled'),
+]);
+export const ReservationSchema = Type.Object({
+  id: Uuid,
+  serviceId: Uuid,
+  staffId: Uuid,
+  customerId: Uuid,
+  start: IsoDate,
+  end: IsoDate,
+  status: StatusSchema,
+  notes: Type.Optional(Type.String()),
+});
+export const ReservationPage = pageOf(ReservationSchema);
+export const ReservationCreate = Type.Object(
+  { serviceId: Uuid, staffId: Uuid, customerId: Uuid, start: IsoDate, notes: Type.Optional(Type.String({ maxLength: 2000 })) },
+  { additionalProperties: false },
+);
+export const ReservationPatch = Type.Object(
+  { status: Type.Optional(StatusSchema), start: Type.Optional(IsoDate) },
+  { additionalProperties: false, minProperties: 1, maxProperties: 1, description: 'either {status} or {start} (reschedule)' },
+);
+export const ReservationQuery = Type.Object(
+  {
+    ...PageQuery.properties,
+    from: Type.Optional(IsoDate),
+    to: Type.Optional(IsoDate),
+    staffId: Type.Optional(Uuid),
+    customerId: Type.Optional(Uuid),
+    status: Type.Optional(StatusSchema),
+  },
+  { additionalProperties: false },
+);
+
+// Availability
+export const SlotSchema = Type.Object({ start: IsoDate, end: IsoDate, staffId: Uuid });
+export const AvailabilityResponse = Type.Object({ slots: Type.Array(SlotSchema) });
+export const AvailabilityQuery = Type.Object(
+  { serviceId: Uuid, from: IsoDate, to: IsoDate, staffId: Type.Optional(Uuid) },
+  { additionalProperties: false },
+);
+
+// Public booking
+export const SlugParams = Type.Object(
+  { slug: Type.String({ minLength: 1, maxLength: 63 }) },
+  { additionalProperties: false },
+);
+export const PublicTenant = Type.Object({ name: Type.String(), slug: Type.String(), timezone: Type.String() });
+export const PublicReservationCreate = Type.Object(
+  { serviceId: Uuid, staffId: Type.Optional(Uuid), start: IsoDate, notes: Type.Optional(Type.String({ maxLength: 2000 })) },
+  { additionalProperties: false },
+);

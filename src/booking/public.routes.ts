@@ -1,0 +1,62 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AppServices } from '../app-services.js';
+import { PUBLIC, requireAuth, SIGNED_IN } from '../http/access.js';
+import { AppError } from '../http/app-error.js';
+import { requestMeta } from '../http/request-meta.js';
+import { PageQuery } from '../http/schemas.js';
+import {
+  AvailabilityQuery,
+  AvailabilityResponse,
+  PublicReservationCreate,
+  PublicTenant,
+  ReservationSchema,
+  ServicePage,
+  SlugParams,
+} from './booking.schemas.js';
+import type { BookingServices } from './index.js';
+
+const P = '/api/public/tenants/:slug';
+
+/** Public booking by tenant slug: browse without an account, book as any signed-in user. */
+export const publicBookingRoutes: FastifyPluginAsyncTypebox<{ services: AppServices; booking: BookingServices }> = async (
+  app,
+  { services, booking },
+) => {
+  const { publicBooking } = booking;
+
+  app.get(P, {
+    config: { access: PUBLIC },
+    schema: { tags: ['public'], security: [], params: SlugParams, response: { 200: PublicTenant } },
+  }, async (request) => publicBooking.tenant(request.params.slug));
+
+  app.get(`${P}/services`, {
+    config: { access: PUBLIC },
+    schema: { tags: ['public'], security: [], params: SlugParams, querystring: PageQuery, response: { 200: ServicePage } },
+  }, async (request) => publicBooking.services(request.params.slug, request.query));
+
+  app.get(`${P}/availability`, {
+    config: { access: PUBLIC },
+    schema: { tags: ['public'], security: [], params: SlugParams, querystring: AvailabilityQuery, response: { 200: AvailabilityResponse } },
+  }, async (request) => publicBooking.availability(request.params.slug, request.query));
+
+  app.post(`${P}/reservations`, {
+    config: { access: SIGNED_IN },
+    schema: { tags: ['public'], params: SlugParams, body: PublicReservationCreate, response: { 201: ReservationSchema } },
+  }, async (request, reply) => {
+    const { principal } = requireAuth(request.auth);
+    if (principal.kind !== 'user') throw new AppError('forbidden', 'This endpoint requires a signed-in user');
+    const { tenantId, reservation } = await publicBooking.book(request.params.slug, principal.userId, request.body);
+    services.events.emit('reservation.created', {
+      tenantId,
+      reservationId: reservation.id,
+      actorUserId: principal.userId,
+      staffId: reservation.staffId,
+      customerId: reservation.customerId,
+      start: reservation.start,
+      end: reservation.end,
+      channel: 'public',
+      meta: requestMeta(request),
+    });
+    return reply.code(201).send(reservation);
+  });
+};

@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { findUserById } from '../auth/users.repo.js';
+import { isExclusionViolation } from '../db/errors.js';
+import { withTenant, type Database, type Queryable } from '../db/index.js';
+import { AppError } from '../http/app-error.js';
+import type { Clock } from '../shared/clock.js';
+import { decodeCursor, isUuid, toPage } from '../shared/pagination.js';
+import { findMemberRole, insertMember } from '../tenancy/members.repo.js';
+import type { MembershipResolver } from '../tenancy/memberships.cache.js';
+import { checkSlot } from './availability.core.js';
+import type { AvailabilityQuery, AvailabilityService } from './availability.service.js';
+import { parseRange } from './availability.service.js';
+import * as customers from './customers.repo.js';
+import type { ReservationsService } from './reservations.service.js';
+import { slotUnavailable } from './reservations.service.js';
+import { findReservation } from './reservations.repo.js';
+import { findService, listServices } from './services.repo.js';
+import { findSettings, findTenantBySlug } from './settings.repo.js';
+import { findStaff, loadSchedules } from './staff.repo.js';
+import { notFound, parseInstant, toReservation } from './wire.js';
+
+const MINUTE = 60_000;
+
+/**
+ * Public booking by tenant slug, without membership. The slug is resolved through the narrow
+ * tenants_public_slug policy; everything else runs under withTenant like any tenant request.
+ */
+export function createPublicBookingService(deps: {
+  db: Database;
+  clock: Clock;
+  memberships: MembershipResolver;
+  availability: AvailabilityService;
+  reservations: ReservationsService;
+}) {
+  const { db, clock } = deps;
+
+  async function resolve(slug: string): Promise<{ id: string; name: string; slug: string }> {
+    const tenant = await db.transaction((tx) => findTenantBySlug(tx, slug));
+    if (!tenant) throw notFound('Tenant');
+    return tenant;
+  }
+
+  /**
+   * The signed-in user's customer record in the tenant: matched by linked user id, else created.
+   * A record with the same email but no linked account is NOT claimed automatically: sign-up
+   * does not prove ownership of the address, so claiming it would hand its reservation history
+   * to whoever registered the email first (ASVS 2.1 / account linking). Staff link it instead
+   * (`PATCH customers/:id {userId}`).
+   */
+  async function ensureCustomer(tx: Queryable, tenantId: string, user: { id: string; email: string; name: string }) {
+    const linked = await customers.findCustomerByUser(tx, tenantId, user.id);
+    if (linked) return linked;
+    if (await customers.findCustomerByEmail(tx, tenantId, user.email)) {
+      throw new AppError('conflict', 'This business already has a customer record with your email; ask them to link it to your account', {
+        reason: 'customer_email_unlinked',
+      });
+    }
+    return customers.insertCustomer(tx, tenantId, { id: randomUUID(), name: user.name, email: user.email, phone: null, userId: user.id });
+  }
+
+  return {
+    async tenant(slug: string) {
+      const t = await resolve(slug);
+      const settings = await withTenant(db, t.id, (tx) => findSettings(tx, t.id));
+      return { name: t.name, slug: t.slug, timezone: settings.timezone };
+    },
+
+    async services(slug: string, query: { cursor?: string; limit: number }) {
+      const t = await resolve(slug);
+      const after = decodeCursor(query.cursor, isUuid);
+      return withTenant(db, t.id, async (tx) =>
+        toPage(await listServices(tx, t.id, { after, limit: query.limit + 1, activeOnly: true }), query.limit, (s) => s.id),
+      );
+    },
+
+    async availability(slug: string, q: AvailabilityQuery) {
+      const range = parseRange(q);
+      const t = await resolve(slug);
+      return withTenant(db, t.id, (tx) => deps.availability.slotsIn(tx, t.id, q, range, true));
+    },
+
+    /**
+     * Books for the signed-in user, who becomes (or is matched to) a customer and gets the
+     * `customer` role if not yet a member. Without `staffId`, the first free qualified staff
+     * member (by id) is chosen.
+     */
+    async book(slug: string, userId: string, input: { serviceId: string; staffId?: string; start: string; notes?: string }) {
+      const start = parseInstant(input.start, 'start');
+      const t = await resolve(slug);
+      const user = await findUserById(db, userId);
+      if (!user) throw new AppError('invalid_token');
+      const tenantId = t.id;
+      let chosen: string | null = null;
+      let service: Awaited<ReturnType<typeof findService>> = null;
+      let joined = false;
+      try {
+        const id = await withTenant(db, tenantId, async (tx) => {
+          service = await findService(tx, tenantId, input.serviceId);
+          if (!service || !service.active) throw notFound('Service', 'serviceId');
+          const settings = await findSettings(tx, tenantId);
+          const customer = await ensureCustomer(tx, tenantId, user);
+          if ((await findMemberRole(tx, tenantId, user.id)) === null) {
+            await insertMember(tx, tenantId, user.id, 'customer');
+            joined = true;
+          }
+          if (input.staffId === undefined) {
+            const schedules = await loadSchedules(tx, tenantId, {
+              serviceId: service.id,
+              staffId: null,
+              from: new Date(start - 86_400_000),
+              to: new Date(start + 2 * 86_400_000),
+            });
+            const now = clock.now();
+            const free = schedules.find(
+              (s) =>
+                checkSlot(
+                  {
+                    timeZone: settings.timezone,
+                    durationMinutes: service!.durationMinutes,
+                    bufferMinutes: service!.bufferMinutes,
+                    now,
+                    earliestStart: now + settings.leadTimeMinutes * MINUTE,
+                  },
+                  s,
+                  start,
+                ).ok,
+            );
+            if (!free) {
+              if (schedules.length === 0) throw slotUnavailable('service_not_performed', { serviceId: service.id });
+              throw new AppError('conflict', 'No qualified staff member is free at this time', { start: new Date(start).toISOString() });
+            }
+            chosen = free.staffId;
+          } else {
+            const staff = await findStaff(tx, tenantId, input.staffId);
+            if (!staff) throw notFound('Staff member', 'staffId');
+            if (!staff.active) throw slotUnavailable('staff_inactive', { staffId: staff.id });
+            chosen = staff.id;
+          }
+          return deps.reservations.book(tx, tenantId, settings, {
+            service,
+            staffId: chosen,
+            customerId: customer.id,
+            start,
+            notes: input.notes ?? null,
+            createdBy: user.id,
+          });
+        });
+        if (joined) await deps.memberships.invalidate(tenantId, user.id);
+        const r = await withTenant(db, tenantId, (tx) => findReservation(tx, tenantId, id));
+        return { tenantId, reservation: toReservation(r!) };
+      } catch (err) {
+        if (service && chosen && isExclusionViolation(err)) return deps.reservations.explainExclusion(err, tenantId, chosen, start, service);
+        throw err;
+      }
+    },
+  };
+}
+
+export type PublicBookingService = ReturnType<typeof createPublicBookingService>;

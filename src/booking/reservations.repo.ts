@@ -1,0 +1,115 @@
+import type { Queryable } from '../db/index.js';
+import type { ReservationStatus } from './reservation-status.core.js';
+
+export interface ReservationRecord {
+  id: string;
+  serviceId: string;
+  staffId: string;
+  customerId: string;
+  start: Date;
+  end: Date;
+  blockedUntil: Date;
+  status: ReservationStatus;
+  notes: string | null;
+  /** The linked users, for own-only visibility. */
+  staffUserId: string | null;
+  customerUserId: string | null;
+}
+
+const SELECT = `SELECT r.id, r.service_id AS "serviceId", r.staff_id AS "staffId", r.customer_id AS "customerId",
+  r.starts_at AS "start", r.ends_at AS "end", r.blocked_until AS "blockedUntil", r.status, r.notes,
+  s.user_id AS "staffUserId", c.user_id AS "customerUserId"
+  FROM reservations r
+  JOIN staff s ON s.id = r.staff_id AND s.tenant_id = r.tenant_id
+  JOIN customers c ON c.id = r.customer_id AND c.tenant_id = r.tenant_id`;
+
+export async function insertReservation(
+  tx: Queryable,
+  tenantId: string,
+  r: {
+    id: string;
+    serviceId: string;
+    staffId: string;
+    customerId: string;
+    start: Date;
+    end: Date;
+    blockedUntil: Date;
+    status: ReservationStatus;
+    notes: string | null;
+    createdBy: string | null;
+  },
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO reservations (id, tenant_id, service_id, staff_id, customer_id, starts_at, ends_at, blocked_until, status, notes, created_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    [r.id, tenantId, r.serviceId, r.staffId, r.customerId, r.start, r.end, r.blockedUntil, r.status, r.notes, r.createdBy],
+  );
+}
+
+export async function findReservation(tx: Queryable, tenantId: string, id: string, opts: { forUpdate?: boolean } = {}): Promise<ReservationRecord | null> {
+  const res = await tx.query<ReservationRecord>(
+    `${SELECT} WHERE r.tenant_id = $1 AND r.id = $2${opts.forUpdate ? ' FOR UPDATE OF r' : ''}`,
+    [tenantId, id],
+  );
+  return res.rows[0] ?? null;
+}
+
+/** An active reservation of `staffId` whose footprint overlaps [start, blockedUntil). */
+export async function findClash(
+  tx: Queryable,
+  tenantId: string,
+  q: { staffId: string; start: Date; blockedUntil: Date; excludeId: string | null },
+): Promise<{ id: string; start: Date; end: Date } | null> {
+  const res = await tx.query<{ id: string; start: Date; end: Date }>(
+    `SELECT id, starts_at AS "start", ends_at AS "end" FROM reservations
+      WHERE tenant_id = $1 AND staff_id = $2 AND status IN ('pending', 'confirmed')
+        AND starts_at < $4 AND blocked_until > $3 AND ($5::uuid IS NULL OR id <> $5::uuid)
+      ORDER BY starts_at LIMIT 1`,
+    [tenantId, q.staffId, q.start, q.blockedUntil, q.excludeId],
+  );
+  return res.rows[0] ?? null;
+}
+
+export interface ReservationFilter {
+  from: Date | null;
+  to: Date | null;
+  staffId: string | null;
+  customerId: string | null;
+  status: ReservationStatus | null;
+  /** Own-only visibility: rows whose staff or customer is linked to this user. */
+  visibleToUser: string | null;
+  after: { start: Date; id: string } | null;
+  limit: number;
+}
+
+/** Keyset page ordered by (starts_at, id). */
+export async function listReservations(tx: Queryable, tenantId: string, f: ReservationFilter): Promise<ReservationRecord[]> {
+  const res = await tx.query<ReservationRecord>(
+    `${SELECT}
+      WHERE r.tenant_id = $1
+        AND ($2::timestamptz IS NULL OR r.starts_at >= $2) AND ($3::timestamptz IS NULL OR r.starts_at < $3)
+        AND ($4::uuid IS NULL OR r.staff_id = $4) AND ($5::uuid IS NULL OR r.customer_id = $5)
+        AND ($6::text IS NULL OR r.status = $6)
+        AND ($7::uuid IS NULL OR s.user_id = $7 OR c.user_id = $7)
+        AND ($8::timestamptz IS NULL OR (r.starts_at, r.id) > ($8::timestamptz, $9::uuid))
+      ORDER BY r.starts_at, r.id LIMIT $10`,
+    [tenantId, f.from, f.to, f.staffId, f.customerId, f.status, f.visibleToUser, f.after?.start ?? null, f.after?.id ?? null, f.limit],
+  );
+  return res.rows;
+}
+
+export async function updateStatus(tx: Queryable, tenantId: string, id: string, status: ReservationStatus): Promise<void> {
+  await tx.query(`UPDATE reservations SET status = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [tenantId, id, status]);
+}
+
+export async function updateTimes(
+  tx: Queryable,
+  tenantId: string,
+  id: string,
+  t: { start: Date; end: Date; blockedUntil: Date },
+): Promise<void> {
+  await tx.query(
+    `UPDATE reservations SET starts_at = $3, ends_at = $4, blocked_until = $5, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, id, t.start, t.end, t.blockedUntil],
+  );
+}

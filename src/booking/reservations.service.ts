@@ -1,0 +1,299 @@
+import { randomUUID } from 'node:crypto';
+import { isExclusionViolation } from '../db/errors.js';
+import { withTenant, type Database, type Queryable } from '../db/index.js';
+import { AppError } from '../http/app-error.js';
+import type { Clock } from '../shared/clock.js';
+import { decodeCursor, encodeCursor, isUuid } from '../shared/pagination.js';
+import type { Actor } from './actor.js';
+import { checkSlot, type SlotRejection, type StaffSchedule } from './availability.core.js';
+import { findCustomer } from './customers.repo.js';
+import { canTransition, isActive, isBeforeCutoff, TRANSITIONS, type ReservationStatus } from './reservation-status.core.js';
+import * as repo from './reservations.repo.js';
+import type { ReservationRecord } from './reservations.repo.js';
+import { findService, type ServiceRecord } from './services.repo.js';
+import { findSettings, type TenantSettings } from './settings.repo.js';
+import { findStaff, loadSchedules } from './staff.repo.js';
+import { iso, notFound, parseInstant, toReservation } from './wire.js';
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+
+const REJECTION_MESSAGES: Record<SlotRejection | 'service_not_performed' | 'service_inactive' | 'staff_inactive', string> = {
+  in_past: 'The start time is in the past',
+  lead_time: 'The start time is inside the tenant’s booking lead time',
+  outside_working_hours: 'The staff member does not work at this time',
+  not_aligned: 'The start time is not on the service’s slot grid (slots repeat every durationMinutes from the start of working hours)',
+  time_off: 'The staff member is off at this time',
+  busy: 'The slot is taken',
+  service_not_performed: 'The staff member does not perform this service',
+  service_inactive: 'The service is not bookable',
+  staff_inactive: 'The staff member is not bookable',
+};
+
+export function slotUnavailable(reason: keyof typeof REJECTION_MESSAGES, extra: Record<string, unknown> = {}): AppError {
+  return new AppError('slot_unavailable', REJECTION_MESSAGES[reason], { reason, ...extra });
+}
+
+function conflict(staffId: string, start: number, end: number, clash: { start: Date | number; end: Date | number } | null): AppError {
+  return new AppError('conflict', 'The staff member is already booked at this time', {
+    staffId,
+    requested: { start: iso(start), end: iso(end) },
+    ...(clash ? { clashingSlot: { start: iso(clash.start), end: iso(clash.end) } } : {}),
+  });
+}
+
+export interface BookingRequest {
+  service: ServiceRecord;
+  staffId: string;
+  customerId: string;
+  start: number;
+  notes: string | null;
+  createdBy: string | null;
+}
+
+/** Reservations: create, reschedule, status changes, own-only visibility. */
+export function createReservationsService(deps: { db: Database; clock: Clock }) {
+  const { db, clock } = deps;
+
+  /** Checks one staff member's schedule for the slot; throws the 422 / 409 that explains why not. */
+  async function assertBookable(
+    tx: Queryable,
+    tenantId: string,
+    settings: TenantSettings,
+    req: { service: ServiceRecord; staffId: string; start: number; excludeReservationId?: string },
+  ): Promise<void> {
+    const schedules: StaffSchedule[] = await loadSchedules(tx, tenantId, {
+      serviceId: req.service.id,
+      staffId: req.staffId,
+      from: new Date(req.start - DAY),
+      to: new Date(req.start + 2 * DAY),
+      excludeReservationId: req.excludeReservationId,
+    });
+    const schedule = schedules[0];
+    if (!schedule) throw slotUnavailable('service_not_performed', { staffId: req.staffId, serviceId: req.service.id });
+    const now = clock.now();
+    const check = checkSlot(
+      {
+        timeZone: settings.timezone,
+        durationMinutes: req.service.durationMinutes,
+        bufferMinutes: req.service.bufferMinutes,
+        now,
+        earliestStart: now + settings.leadTimeMinutes * MINUTE,
+      },
+      schedule,
+      req.start,
+    );
+    if (check.ok) return;
+    const end = req.start + req.service.durationMinutes * MINUTE;
+    if (check.reason === 'busy') throw conflict(req.staffId, req.start, end, check.clash ?? null);
+    throw slotUnavailable(check.reason, {
+      staffId: req.staffId,
+      ...(check.reason === 'lead_time' ? { leadTimeMinutes: settings.leadTimeMinutes } : {}),
+      ...(check.clash ? { timeOff: { start: iso(check.clash.start), end: iso(check.clash.end) } } : {}),
+    });
+  }
+
+  /**
+   * Validates and inserts in the caller's transaction. The exclusion constraint is the real
+   * guard against double booking: the pre-check only gives better messages.
+   */
+  async function book(tx: Queryable, tenantId: string, settings: TenantSettings, req: BookingRequest): Promise<string> {
+    if (!req.service.active) throw slotUnavailable('service_inactive', { serviceId: req.service.id });
+    await assertBookable(tx, tenantId, settings, { service: req.service, staffId: req.staffId, start: req.start });
+    const id = randomUUID();
+    const end = req.start + req.service.durationMinutes * MINUTE;
+    await repo.insertReservation(tx, tenantId, {
+      id,
+      serviceId: req.service.id,
+      staffId: req.staffId,
+      customerId: req.customerId,
+      start: new Date(req.start),
+      end: new Date(end),
+      blockedUntil: new Date(end + req.service.bufferMinutes * MINUTE),
+      status: 'pending',
+      notes: req.notes,
+      createdBy: req.createdBy,
+    });
+    return id;
+  }
+
+  /** Turns a lost race (SQLSTATE 23P01) into 409 naming the slot that won. */
+  async function explainExclusion(err: unknown, tenantId: string, staffId: string, start: number, service: ServiceRecord): Promise<never> {
+    if (!isExclusionViolation(err)) throw err;
+    const end = start + service.durationMinutes * MINUTE;
+    const clash = await withTenant(db, tenantId, (tx) =>
+      repo.findClash(tx, tenantId, { staffId, start: new Date(start), blockedUntil: new Date(end + service.bufferMinutes * MINUTE), excludeId: null }),
+    );
+    throw conflict(staffId, start, end, clash);
+  }
+
+  /** How `actor` relates to a reservation; null = may not see it (answered as 404). */
+  function relation(actor: Actor, r: ReservationRecord): 'manager' | 'staff' | 'customer' | null {
+    if (actor.can('reservations.read')) return 'manager';
+    if (r.staffUserId === actor.userId && actor.can('reservations:own.write')) return 'staff';
+    if (r.customerUserId === actor.userId) return 'customer';
+    return null;
+  }
+
+  async function loadVisible(tx: Queryable, tenantId: string, actor: Actor, id: string, forUpdate = false) {
+    const r = isUuid(id) ? await repo.findReservation(tx, tenantId, id, { forUpdate }) : null;
+    const rel = r ? relation(actor, r) : null;
+    if (!r || !rel) throw notFound('Reservation');
+    return { r, rel };
+  }
+
+  function getOne(tenantId: string, actor: Actor, id: string) {
+    return withTenant(db, tenantId, async (tx) => toReservation((await loadVisible(tx, tenantId, actor, id)).r));
+  }
+
+  return {
+    book,
+    explainExclusion,
+    get: getOne,
+
+    async create(
+      tenantId: string,
+      actor: Actor,
+      input: { serviceId: string; staffId: string; customerId: string; start: string; notes?: string },
+    ) {
+      const start = parseInstant(input.start, 'start');
+      let service: ServiceRecord | null = null;
+      try {
+        const id = await withTenant(db, tenantId, async (tx) => {
+          const settings = await findSettings(tx, tenantId);
+          service = await findService(tx, tenantId, input.serviceId);
+          if (!service) throw notFound('Service', 'serviceId');
+          const staff = await findStaff(tx, tenantId, input.staffId);
+          if (!staff) throw notFound('Staff member', 'staffId');
+          const customer = await findCustomer(tx, tenantId, input.customerId);
+          if (!customer) throw notFound('Customer', 'customerId');
+          if (!actor.can('reservations.create')) {
+            // Own-only: staff book into their own calendar, customers book for themselves.
+            const ownStaff = staff.userId === actor.userId && actor.can('reservations:own.write');
+            const ownCustomer = customer.userId === actor.userId;
+            if (!ownStaff && !ownCustomer) {
+              throw new AppError('insufficient_permissions', 'You may only book for yourself or into your own calendar', {
+                required: 'reservations.create',
+                role: actor.role,
+              });
+            }
+          }
+          if (!staff.active) throw slotUnavailable('staff_inactive', { staffId: staff.id });
+          return book(tx, tenantId, settings, {
+            service,
+            staffId: staff.id,
+            customerId: customer.id,
+            start,
+            notes: input.notes ?? null,
+            createdBy: actor.userId,
+          });
+        });
+        return getOne(tenantId, actor, id);
+      } catch (err) {
+        if (service) return explainExclusion(err, tenantId, input.staffId, start, service);
+        throw err;
+      }
+    },
+
+    list(
+      tenantId: string,
+      actor: Actor,
+      q: { cursor?: string; limit: number; from?: string; to?: string; staffId?: string; customerId?: string; status?: ReservationStatus },
+    ) {
+      const cursor = decodeCursor(q.cursor, (k) => {
+        const [t, id] = k.split('|');
+        return t !== undefined && !Number.isNaN(Date.parse(t)) && isUuid(id);
+      });
+      const after = cursor ? { start: new Date(cursor.split('|')[0]!), id: cursor.split('|')[1]! } : null;
+      const from = q.from ? parseInstant(q.from, 'from') : null;
+      const to = q.to ? parseInstant(q.to, 'to') : null;
+      if (from !== null && to !== null && to <= from) {
+        throw new AppError('validation_error', 'The request is invalid', [{ field: 'to', in: 'querystring', message: 'must be after from' }]);
+      }
+      return withTenant(db, tenantId, async (tx) => {
+        const rows = await repo.listReservations(tx, tenantId, {
+          from: from === null ? null : new Date(from),
+          to: to === null ? null : new Date(to),
+          staffId: q.staffId ?? null,
+          customerId: q.customerId ?? null,
+          status: q.status ?? null,
+          visibleToUser: actor.can('reservations.read') ? null : actor.userId,
+          after,
+          limit: q.limit + 1,
+        });
+        const items = rows.slice(0, q.limit);
+        const last = items[items.length - 1];
+        return {
+          items: items.map(toReservation),
+          nextCursor: rows.length > q.limit && last ? encodeCursor(`${iso(last.start)}|${last.id}`) : null,
+        };
+      });
+    },
+
+    /** `{status}` moves along the status machine; `{start}` reschedules (same rules as create). */
+    async update(tenantId: string, actor: Actor, id: string, patch: { status?: ReservationStatus; start?: string }) {
+      if ((patch.status === undefined) === (patch.start === undefined)) {
+        throw new AppError('validation_error', 'Send either status or start', [{ field: 'body', message: 'must have exactly one of status, start' }]);
+      }
+      const newStart = patch.start === undefined ? null : parseInstant(patch.start, 'start');
+      let resched: { staffId: string; service: ServiceRecord } | null = null;
+      try {
+        const result = await withTenant(db, tenantId, async (tx) => {
+          const { r, rel } = await loadVisible(tx, tenantId, actor, id, true);
+          const settings = await findSettings(tx, tenantId);
+          if (rel === 'manager' && !actor.can('reservations.write') && !(patch.status === 'cancelled' && actor.can('reservations.cancel'))) {
+            throw new AppError('insufficient_permissions', undefined, { required: 'reservations.write', role: actor.role });
+          }
+          if (patch.status !== undefined) {
+            if (!canTransition(r.status, patch.status)) {
+              throw new AppError('invalid_state', `A ${r.status} reservation cannot become ${patch.status}`, {
+                from: r.status,
+                to: patch.status,
+                allowed: TRANSITIONS[r.status],
+              });
+            }
+            if (rel === 'customer') {
+              if (patch.status !== 'cancelled') {
+                throw new AppError('insufficient_permissions', 'Customers may only cancel', { required: 'reservations:own.write', role: actor.role });
+              }
+              if (!isBeforeCutoff(clock.now(), r.start.getTime(), settings.cancellationCutoffMinutes)) {
+                throw new AppError('invalid_state', 'The cancellation cutoff has passed', {
+                  reason: 'cancellation_cutoff',
+                  cancellationCutoffMinutes: settings.cancellationCutoffMinutes,
+                });
+              }
+            }
+            await repo.updateStatus(tx, tenantId, r.id, patch.status);
+            return { previous: r, kind: 'status' as const };
+          }
+          if (rel === 'customer') {
+            throw new AppError('insufficient_permissions', 'Customers may only cancel', { required: 'reservations:own.write', role: actor.role });
+          }
+          if (!isActive(r.status)) {
+            throw new AppError('invalid_state', `A ${r.status} reservation cannot be rescheduled`, { from: r.status });
+          }
+          const service = await findService(tx, tenantId, r.serviceId);
+          if (!service) throw notFound('Service');
+          resched = { staffId: r.staffId, service };
+          const start = newStart!;
+          await assertBookable(tx, tenantId, settings, { service, staffId: r.staffId, start, excludeReservationId: r.id });
+          const end = start + service.durationMinutes * MINUTE;
+          await repo.updateTimes(tx, tenantId, r.id, {
+            start: new Date(start),
+            end: new Date(end),
+            blockedUntil: new Date(end + service.bufferMinutes * MINUTE),
+          });
+          return { previous: r, kind: 'reschedule' as const };
+        });
+        const current = await getOne(tenantId, actor, id);
+        return { ...result, current };
+      } catch (err) {
+        const r = resched as { staffId: string; service: ServiceRecord } | null;
+        if (r && newStart !== null) return explainExclusion(err, tenantId, r.staffId, newStart, r.service);
+        throw err;
+      }
+    },
+  };
+}
+
+export type ReservationsService = ReturnType<typeof createReservationsService>;

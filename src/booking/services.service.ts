@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import { withTenant, type Database } from '../db/index.js';
+import { decodeCursor, isUuid, toPage } from '../shared/pagination.js';
+import * as repo from './services.repo.js';
+import type { ServiceRecord } from './services.repo.js';
+import { assertCurrency } from './settings.service.js';
+import { findSettings } from './settings.repo.js';
+import { notFound } from './wire.js';
+
+type ServiceInput = Omit<ServiceRecord, 'id' | 'bufferMinutes' | 'currency' | 'active'> &
+  Partial<Pick<ServiceRecord, 'bufferMinutes' | 'currency' | 'active'>>;
+
+/** The services a tenant offers (what can be booked). */
+export function createServicesService(deps: { db: Database }) {
+  const { db } = deps;
+  return {
+    list(tenantId: string, query: { cursor?: string; limit: number }, opts: { activeOnly?: boolean } = {}) {
+      const after = decodeCursor(query.cursor, isUuid);
+      return withTenant(db, tenantId, async (tx) =>
+        toPage(await repo.listServices(tx, tenantId, { after, limit: query.limit + 1, activeOnly: opts.activeOnly }), query.limit, (s) => s.id),
+      );
+    },
+
+    async get(tenantId: string, id: string): Promise<ServiceRecord> {
+      const s = isUuid(id) ? await withTenant(db, tenantId, (tx) => repo.findService(tx, tenantId, id)) : null;
+      if (!s) throw notFound('Service');
+      return s;
+    },
+
+    async create(tenantId: string, input: ServiceInput): Promise<ServiceRecord> {
+      if (input.currency !== undefined) assertCurrency(input.currency);
+      return withTenant(db, tenantId, async (tx) => {
+        const currency = input.currency ?? (await findSettings(tx, tenantId)).currency;
+        return repo.insertService(tx, tenantId, {
+          id: randomUUID(),
+          name: input.name,
+          durationMinutes: input.durationMinutes,
+          bufferMinutes: input.bufferMinutes ?? 0,
+          priceCents: input.priceCents,
+          currency,
+          active: input.active ?? true,
+        });
+      });
+    },
+
+    async update(tenantId: string, id: string, patch: Partial<Omit<ServiceRecord, 'id'>>): Promise<ServiceRecord> {
+      if (patch.currency !== undefined) assertCurrency(patch.currency);
+      if (!isUuid(id)) throw notFound('Service');
+      return withTenant(db, tenantId, async (tx) => {
+        const current = await repo.findService(tx, tenantId, id);
+        if (!current) throw notFound('Service');
+        return repo.updateService(tx, tenantId, { ...current, ...patch, id });
+      });
+    },
+
+    /** Deletes, or only deactivates when reservations reference the service (history stays intact). */
+    async remove(tenantId: string, id: string): Promise<{ deactivated: boolean }> {
+      if (!isUuid(id)) throw notFound('Service');
+      return withTenant(db, tenantId, async (tx) => {
+        const current = await repo.findService(tx, tenantId, id);
+        if (!current) throw notFound('Service');
+        if (await repo.hasReservationsForService(tx, tenantId, id)) {
+          await repo.updateService(tx, tenantId, { ...current, active: false });
+          return { deactivated: true };
+        }
+        await repo.deleteService(tx, tenantId, id);
+        return { deactivated: false };
+      });
+    },
+  };
+}
+
+export type ServicesService = ReturnType<typeof createServicesService>;

@@ -1,0 +1,36 @@
+import { withTenant, type Database } from '../db/index.js';
+import { AppError } from '../http/app-error.js';
+import * as settingsRepo from './settings.repo.js';
+import type { TenantSettings } from './settings.repo.js';
+import { isValidTimeZone } from './timezone.core.js';
+
+const KNOWN_CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
+
+/** ISO 4217 codes the runtime knows; "XXX"-style nonsense is refused. */
+export function assertCurrency(currency: string, field = 'currency'): void {
+  if (!KNOWN_CURRENCIES.has(currency)) {
+    throw new AppError('validation_error', 'The request is invalid', [{ field, message: 'is not an ISO 4217 currency code' }]);
+  }
+}
+
+export function createSettingsService(deps: { db: Database }) {
+  const { db } = deps;
+  return {
+    get(tenantId: string): Promise<TenantSettings> {
+      return withTenant(db, tenantId, (tx) => settingsRepo.findSettings(tx, tenantId));
+    },
+
+    async update(tenantId: string, patch: Partial<TenantSettings>): Promise<TenantSettings> {
+      if (patch.timezone !== undefined && !isValidTimeZone(patch.timezone)) {
+        throw new AppError('validation_error', 'The request is invalid', [{ field: 'timezone', message: 'is not an IANA time zone' }]);
+      }
+      if (patch.currency !== undefined) assertCurrency(patch.currency);
+      return withTenant(db, tenantId, async (tx) => {
+        const current = await settingsRepo.findSettings(tx, tenantId);
+        return settingsRepo.upsertSettings(tx, tenantId, { ...current, ...patch });
+      });
+    },
+  };
+}
+
+export type SettingsService = ReturnType<typeof createSettingsService>;

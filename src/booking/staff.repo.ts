@@ -1,0 +1,175 @@
+import type { Queryable } from '../db/index.js';
+import type { StaffSchedule, WeeklyHours } from './availability.core.js';
+
+export interface StaffRecord {
+  id: string;
+  displayName: string;
+  userId: string | null;
+  active: boolean;
+}
+
+export interface TimeOffRecord {
+  id: string;
+  start: Date;
+  end: Date;
+  reason: string | null;
+}
+
+const COLUMNS = `id, display_name AS "displayName", user_id AS "userId", active`;
+
+export async function insertStaff(tx: Queryable, tenantId: string, s: StaffRecord): Promise<StaffRecord> {
+  const res = await tx.query<StaffRecord>(
+    `INSERT INTO staff (id, tenant_id, display_name, user_id, active) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
+    [s.id, tenantId, s.displayName, s.userId, s.active],
+  );
+  return res.rows[0]!;
+}
+
+export async function findStaff(tx: Queryable, tenantId: string, id: string): Promise<StaffRecord | null> {
+  const res = await tx.query<StaffRecord>(`SELECT ${COLUMNS} FROM staff WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+  return res.rows[0] ?? null;
+}
+
+export async function findStaffByUser(tx: Queryable, tenantId: string, userId: string): Promise<StaffRecord | null> {
+  const res = await tx.query<StaffRecord>(`SELECT ${COLUMNS} FROM staff WHERE tenant_id = $1 AND user_id = $2`, [tenantId, userId]);
+  return res.rows[0] ?? null;
+}
+
+export async function listStaff(tx: Queryable, tenantId: string, page: { after: string | null; limit: number }): Promise<StaffRecord[]> {
+  const res = await tx.query<StaffRecord>(
+    `SELECT ${COLUMNS} FROM staff WHERE tenant_id = $1 AND ($2::uuid IS NULL OR id > $2::uuid) ORDER BY id LIMIT $3`,
+    [tenantId, page.after, page.limit],
+  );
+  return res.rows;
+}
+
+export async function updateStaff(tx: Queryable, tenantId: string, s: StaffRecord): Promise<StaffRecord> {
+  const res = await tx.query<StaffRecord>(
+    `UPDATE staff SET display_name = $3, user_id = $4, active = $5 WHERE tenant_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
+    [tenantId, s.id, s.displayName, s.userId, s.active],
+  );
+  return res.rows[0]!;
+}
+
+export async function hasReservationsForStaff(tx: Queryable, tenantId: string, id: string): Promise<boolean> {
+  const res = await tx.query(`SELECT 1 FROM reservations WHERE tenant_id = $1 AND staff_id = $2 LIMIT 1`, [tenantId, id]);
+  return res.rows.length > 0;
+}
+
+export async function deleteStaff(tx: Queryable, tenantId: string, id: string): Promise<void> {
+  await tx.query(`DELETE FROM staff WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+}
+
+export async function listStaffServiceIds(tx: Queryable, tenantId: string, staffId: string): Promise<string[]> {
+  const res = await tx.query<{ serviceId: string }>(
+    `SELECT service_id AS "serviceId" FROM staff_services WHERE tenant_id = $1 AND staff_id = $2 ORDER BY service_id`,
+    [tenantId, staffId],
+  );
+  return res.rows.map((r) => r.serviceId);
+}
+
+export async function replaceStaffServices(tx: Queryable, tenantId: string, staffId: string, serviceIds: readonly string[]): Promise<void> {
+  await tx.query(`DELETE FROM staff_services WHERE tenant_id = $1 AND staff_id = $2`, [tenantId, staffId]);
+  if (serviceIds.length === 0) return;
+  await tx.query(
+    `INSERT INTO staff_services (tenant_id, staff_id, service_id) SELECT $1, $2, unnest($3::uuid[])`,
+    [tenantId, staffId, serviceIds],
+  );
+}
+
+export async function performsService(tx: Queryable, tenantId: string, staffId: string, serviceId: string): Promise<boolean> {
+  const res = await tx.query(
+    `SELECT 1 FROM staff_services WHERE tenant_id = $1 AND staff_id = $2 AND service_id = $3`,
+    [tenantId, staffId, serviceId],
+  );
+  return res.rows.length > 0;
+}
+
+export async function listHours(tx: Queryable, tenantId: string, staffId: string): Promise<WeeklyHours[]> {
+  const res = await tx.query<WeeklyHours>(
+    `SELECT weekday, start_minute AS "startMinute", end_minute AS "endMinute" FROM staff_hours
+      WHERE tenant_id = $1 AND staff_id = $2 ORDER BY weekday, start_minute`,
+    [tenantId, staffId],
+  );
+  return res.rows;
+}
+
+export async function replaceHours(tx: Queryable, tenantId: string, staffId: string, hours: readonly WeeklyHours[]): Promise<void> {
+  await tx.query(`DELETE FROM staff_hours WHERE tenant_id = $1 AND staff_id = $2`, [tenantId, staffId]);
+  if (hours.length === 0) return;
+  await tx.query(
+    `INSERT INTO staff_hours (tenant_id, staff_id, weekday, start_minute, end_minute)
+     SELECT $1, $2, w, s, e FROM unnest($3::int[], $4::int[], $5::int[]) AS h(w, s, e)`,
+    [tenantId, staffId, hours.map((h) => h.weekday), hours.map((h) => h.startMinute), hours.map((h) => h.endMinute)],
+  );
+}
+
+const TIME_OFF_COLUMNS = `id, starts_at AS "start", ends_at AS "end", reason`;
+
+export async function insertTimeOff(
+  tx: Queryable,
+  tenantId: string,
+  t: { id: string; staffId: string; start: Date; end: Date; reason: string | null },
+): Promise<TimeOffRecord> {
+  const res = await tx.query<TimeOffRecord>(
+    `INSERT INTO time_off (id, tenant_id, staff_id, starts_at, ends_at, reason) VALUES ($1, $2, $3, $4, $5, $6)
+     RETURNING ${TIME_OFF_COLUMNS}`,
+    [t.id, tenantId, t.staffId, t.start, t.end, t.reason],
+  );
+  return res.rows[0]!;
+}
+
+export async function listTimeOff(
+  tx: Queryable,
+  tenantId: string,
+  staffId: string,
+  page: { after: string | null; limit: number },
+): Promise<TimeOffRecord[]> {
+  const res = await tx.query<TimeOffRecord>(
+    `SELECT ${TIME_OFF_COLUMNS} FROM time_off WHERE tenant_id = $1 AND staff_id = $2 AND ($3::uuid IS NULL OR id > $3::uuid)
+      ORDER BY id LIMIT $4`,
+    [tenantId, staffId, page.after, page.limit],
+  );
+  return res.rows;
+}
+
+export async function deleteTimeOff(tx: Queryable, tenantId: string, staffId: string, id: string): Promise<boolean> {
+  const res = await tx.query(`DELETE FROM time_off WHERE tenant_id = $1 AND staff_id = $2 AND id = $3`, [tenantId, staffId, id]);
+  return res.rowCount > 0;
+}
+
+/**
+ * Everything availability needs for the active staff members performing `serviceId`, in one
+ * round trip: per staff member its weekly hours, its time off and its active reservations'
+ * footprints overlapping [from, to). The reservation filter uses the exclusion constraint's
+ * GiST index (staff_id, tstzrange).
+ */
+export async function loadSchedules(
+  tx: Queryable,
+  tenantId: string,
+  q: { serviceId: string; staffId: string | null; from: Date; to: Date; excludeReservationId?: string },
+): Promise<StaffSchedule[]> {
+  const res = await tx.query<{ id: string; hours: Array<[number, number, number]>; off: Array<[number, number]>; busy: Array<[number, number]> }>(
+    `SELECT s.id,
+       COALESCE((SELECT json_agg(json_build_array(h.weekday, h.start_minute, h.end_minute))
+                   FROM staff_hours h WHERE h.tenant_id = $1 AND h.staff_id = s.id), '[]') AS hours,
+       COALESCE((SELECT json_agg(json_build_array(extract(epoch FROM t.starts_at) * 1000, extract(epoch FROM t.ends_at) * 1000))
+                   FROM time_off t WHERE t.tenant_id = $1 AND t.staff_id = s.id AND t.starts_at < $5 AND t.ends_at > $4), '[]') AS off,
+       COALESCE((SELECT json_agg(json_build_array(extract(epoch FROM r.starts_at) * 1000, extract(epoch FROM r.blocked_until) * 1000))
+                   FROM reservations r
+                  WHERE r.tenant_id = $1 AND r.staff_id = s.id AND r.status IN ('pending', 'confirmed')
+                    AND tstzrange(r.starts_at, r.blocked_until, '[)') && tstzrange($4, $5, '[)')
+                    AND ($6::uuid IS NULL OR r.id <> $6::uuid)), '[]') AS busy
+       FROM staff s JOIN staff_services ss ON ss.staff_id = s.id AND ss.tenant_id = s.tenant_id
+      WHERE s.tenant_id = $1 AND s.active AND ss.service_id = $2 AND ($3::uuid IS NULL OR s.id = $3::uuid)
+      ORDER BY s.id`,
+    [tenantId, q.serviceId, q.staffId, q.from, q.to, q.excludeReservationId ?? null],
+  );
+  const parse = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as Array<number[]>;
+  return res.rows.map((r) => ({
+    staffId: r.id,
+    hours: parse(r.hours).map(([weekday, startMinute, endMinute]) => ({ weekday: weekday!, startMinute: startMinute!, endMinute: endMinute! })),
+    timeOff: parse(r.off).map(([start, end]) => ({ start: Number(start), end: Number(end) })),
+    busy: parse(r.busy).map(([start, end]) => ({ start: Number(start), end: Number(end) })),
+  }));
+}

@@ -1,0 +1,51 @@
+import { AppError } from '../http/app-error.js';
+import type { CustomerRecord } from './customers.repo.js';
+import type { ReservationRecord } from './reservations.repo.js';
+import type { StaffRecord, TimeOffRecord } from './staff.repo.js';
+
+/** Record → wire shape. Nullable columns become absent fields; instants become UTC ISO strings. */
+export function iso(d: Date | number): string {
+  return new Date(d).toISOString();
+}
+
+export function toStaff(s: StaffRecord) {
+  return { id: s.id, displayName: s.displayName, active: s.active, ...(s.userId ? { userId: s.userId } : {}) };
+}
+
+export function toCustomer(c: CustomerRecord) {
+  return {
+    id: c.id,
+    name: c.name,
+    email: c.email,
+    ...(c.phone ? { phone: c.phone } : {}),
+    ...(c.userId ? { userId: c.userId } : {}),
+  };
+}
+
+export function toTimeOff(t: TimeOffRecord) {
+  return { id: t.id, start: iso(t.start), end: iso(t.end), ...(t.reason ? { reason: t.reason } : {}) };
+}
+
+export function toReservation(r: ReservationRecord) {
+  return {
+    id: r.id,
+    serviceId: r.serviceId,
+    staffId: r.staffId,
+    customerId: r.customerId,
+    start: iso(r.start),
+    end: iso(r.end),
+    status: r.status,
+    ...(r.notes ? { notes: r.notes } : {}),
+  };
+}
+
+/** Parses an ISO 8601 instant the schema already accepted; the field name goes into details. */
+export function parseInstant(value: string, field: string): number {
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) throw new AppError('validation_error', 'The request is invalid', [{ field, message: 'is not a date-time' }]);
+  return t;
+}
+
+export function notFound(what: string, field?: string): AppError {
+  return new AppError('not_found', `${what} not found`, field ? { field } : undefined);
+}

@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import type { Role, TenantRole } from '../auth/permissions.js';
+import { digestsEqual, generateSecret, hashSecret, splitToken } from '../auth/secrets.js';
+import { findUserById, normalizeEmail } from '../auth/users.repo.js';
+import { isUniqueViolation } from '../db/errors.js';
+import { withTenant, type Database } from '../db/index.js';
+import { AppError } from '../http/app-error.js';
+import type { MailTransport } from '../mail/index.js';
+import type { Clock } from '../shared/clock.js';
+import { decodeCursor, isUuid, toPage } from '../shared/pagination.js';
+import { checkRoleAssignment } from '../tenancy/escalation.core.js';
+import { findMemberRole, insertMember } from '../tenancy/members.repo.js';
+import type { MembershipResolver } from '../tenancy/memberships.cache.js';
+import * as repo from './invitations.repo.js';
+import type { InvitationRecord } from './invitations.repo.js';
+
+export const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
+const TOKEN_PREFIX = 'inv_';
+
+export function toWireInvitation(i: InvitationRecord) {
+  return { id: i.id, email: i.email, role: i.role, createdAt: i.createdAt.toISOString(), expiresAt: i.expiresAt.toISOString() };
+}
+
+/**
+ * Invitations to join a tenant. The one-time token (`inv_<id>.<secret>`, 256-bit secret) is
+ * mailed; only SHA-256(secret) is stored and compared in constant time (ASVS 2.9.2, 3.5.2).
+ * Tokens expire after 7 days and are single use.
+ */
+export function createInvitationsService(deps: {
+  db: Database;
+  clock: Clock;
+  mail: MailTransport;
+  memberships: MembershipResolver;
+  tenantName: (tenantId: string) => Promise<string>;
+}) {
+  const { db, clock } = deps;
+  const gone = (reason: string, message: string) => new AppError('invalid_state', message, { reason });
+
+  return {
+    async create(tenantId: string, actor: { userId: string; role: Role }, input: { email: string; role: TenantRole }) {
+      const check = checkRoleAssignment(actor.role, null, input.role);
+      if (!check.ok) throw new AppError('insufficient_permissions', check.reason, { required: 'members.manage', role: actor.role });
+      const id = randomUUID();
+      const secret = generateSecret();
+      const token = `${TOKEN_PREFIX}${id}.${secret}`;
+      const now = new Date(clock.now());
+      const invitation = await withTenant(db, tenantId, async (tx) => {
+        if (await findMemberRoleByEmail(tx, tenantId, input.email)) {
+          throw new AppError('duplicate_resource', 'This person is already a member', { field: 'email' });
+        }
+        await repo.revokePendingFor(tx, tenantId, input.email, now);
+        return repo.insertInvitation(tx, tenantId, {
+          id,
+          email: input.email,
+          role: input.role,
+          tokenHash: hashSecret(secret),
+          invitedBy: actor.userId,
+          createdAt: now,
+          expiresAt: new Date(now.getTime() + INVITATION_TTL_MS),
+        });
+      });
+      const tenantName = await deps.tenantName(tenantId);
+      await deps.mail.send({
+        to: invitation.email,
+        subject: `You are invited to ${tenantName} on Boka`,
+        text:
+          `You have been invited to join ${tenantName} as ${invitation.role}.\n\n` +
+          `Sign in (or sign up with this address) and accept with this one-time code, valid for 7 days:\n\n${token}\n`,
+      });
+      return { invitation, token };
+    },
+
+    list(tenantId: string, query: { cursor?: string; limit: number }) {
+      const after = decodeCursor(query.cursor, isUuid);
+      return withTenant(db, tenantId, async (tx) => {
+        const rows = await repo.listPending(tx, tenantId, { after, limit: query.limit + 1, now: new Date(clock.now()) });
+        const page = toPage(rows, query.limit, (i) => i.id);
+        return { items: page.items.map(toWireInvitation), nextCursor: page.nextCursor };
+      });
+    },
+
+    async revoke(tenantId: string, id: string): Promise<void> {
+      const ok = isUuid(id) && (await withTenant(db, tenantId, (tx) => repo.revokeInvitation(tx, tenantId, id, new Date(clock.now()))));
+      if (!ok) throw new AppError('not_found', 'Invitation not found');
+    },
+
+    /** The signed-in user whose email matches becomes a member with the invited role. */
+    async accept(userId: string, token: string) {
+      const parts = splitToken(token, TOKEN_PREFIX);
+      const notFound = new AppError('not_found', 'Invitation not found');
+      if (!parts) throw notFound;
+      const inv = await db.transaction((tx) => repo.findInvitationById(tx, parts.id));
+      // An unknown id and a wrong secret answer alike.
+      if (!inv || !digestsEqual(hashSecret(parts.secret), Buffer.from(inv.tokenHash))) throw notFound;
+      const now = new Date(clock.now());
+      if (inv.revokedAt) throw gone('revoked', 'This invitation was revoked');
+      if (inv.acceptedAt) throw gone('used', 'This invitation was already used');
+      if (inv.expiresAt.getTime() <= now.getTime()) throw gone('expired', 'This invitation has expired');
+      const user = await findUserById(db, userId);
+      if (!user || normalizeEmail(user.email) !== normalizeEmail(inv.email)) {
+        throw new AppError('forbidden', 'This invitation was sent to another email address');
+      }
+      try {
+        await withTenant(db, inv.tenantId, async (tx) => {
+          if (await findMemberRole(tx, inv.tenantId, userId)) {
+            throw new AppError('duplicate_resource', 'You are already a member of this tenant');
+          }
+          if (!(await repo.markAccepted(tx, inv.tenantId, inv.id, userId, now))) throw gone('used', 'This invitation was already used');
+          await insertMember(tx, inv.tenantId, userId, inv.role);
+        });
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new AppError('duplicate_resource', 'You are already a member of this tenant');
+        throw err;
+      }
+      await deps.memberships.invalidate(inv.tenantId, userId);
+      return { tenantId: inv.tenantId, role: inv.role, invitationId: inv.id };
+    },
+  };
+}
+
+async function findMemberRoleByEmail(tx: Parameters<typeof findMemberRole>[0], tenantId: string, email: string) {
+  const res = await tx.query<{ role: string }>(
+    `SELECT m.role FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.tenant_id = $1 AND u.email_normalized = $2`,
+    [tenantId, normalizeEmail(email)],
+  );
+  return res.rows[0]?.role ?? null;
+}
+
+export type InvitationsService = ReturnType<typeof createInvitationsService>;

@@ -1,0 +1,184 @@
+import Type from 'typebox';
+
+/** Metrics every metric source knows by name; a rule with a Prometheus `query` may name its own. */
+export const BUILTIN_METRICS = [
+  'error_rate',
+  'p95_latency_ms',
+  'db_error_rate',
+  'session_failure_rate',
+  'auth_failure_rate',
+] as const;
+export type BuiltinMetric = (typeof BUILTIN_METRICS)[number];
+
+export const RULE_OPS = ['>', '>=', '<', '<='] as const;
+export type RuleOp = (typeof RULE_OPS)[number];
+
+export const RULE_ACTIONS = ['rollback', 'pause'] as const;
+export type RuleAction = (typeof RULE_ACTIONS)[number];
+
+export const NOTIFY_EVENTS = ['start', 'step', 'pause', 'rollback', 'complete'] as const;
+export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
+
+/** A validated, normalized rule: durations in ms, rates as fractions, latency in ms. */
+export interface Rule {
+  readonly name: string;
+  readonly metric: string;
+  readonly op: RuleOp;
+  readonly threshold: number;
+  readonly forMs: number;
+  readonly action: RuleAction;
+  /**
+   * When set, green only breaches if it is also worse than blue's same window by more than
+   * `margin` (same unit as the threshold). Null judges green alone.
+   */
+  readonly compareWithBlue: { readonly margin: number } | null;
+  /** PromQL with `$color` and `$window` placeholders; only for the Prometheus metric source. */
+  readonly query: { readonly value: string; readonly samples: string | null } | null;
+}
+
+export interface Step {
+  readonly weight: number;
+  readonly durationMs: number;
+  /** `manual`: after the step passes, wait for `boka rollout resume` (or promote). */
+  readonly gate: 'auto' | 'manual';
+}
+
+export interface HttpCheck {
+  readonly name: string;
+  readonly method: string;
+  readonly path: string;
+  readonly expectStatus: number;
+  readonly body: unknown;
+  /** Send the smoke user's bearer token. */
+  readonly auth: boolean;
+}
+
+export interface Webhook {
+  readonly url: string;
+  readonly events: readonly NotifyEvent[];
+}
+
+/** A validated rollout plan. Build one with `loadPlan` or use `DEFAULT_PLAN`. */
+export interface Plan {
+  readonly intervalMs: number;
+  readonly windowMs: number;
+  readonly minSamples: number;
+  readonly rollback: 'auto' | 'freeze';
+  readonly preflight: {
+    readonly readyPath: string;
+    readonly deepPath: string;
+    readonly smoke: boolean;
+    readonly checks: readonly HttpCheck[];
+    readonly backup: { readonly dir: string; readonly maxAgeMs: number } | null;
+    readonly timeoutMs: number;
+  };
+  readonly steps: readonly Step[];
+  readonly rules: readonly Rule[];
+  readonly bake: { readonly durationMs: number; readonly intervalMs: number };
+  readonly drainTimeoutMs: number;
+  readonly webhooks: readonly Webhook[];
+  readonly metrics: {
+    readonly scrapePath: string | null;
+    readonly prometheusUrl: string | null;
+  };
+}
+
+const DurationText = Type.Union([Type.String(), Type.Number()], { description: 'a duration like 30s, 5m or 2h' });
+const Quantity = Type.Union([Type.Number(), Type.String()], { description: 'a number, a percentage like 1% or a latency like 500ms' });
+const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
+
+const RawRule = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1 })),
+    metric: Type.String({ minLength: 1 }),
+    op: literals(RULE_OPS),
+    threshold: Quantity,
+    for: Type.Optional(DurationText),
+    action: literals(RULE_ACTIONS),
+    compareWithBlue: Type.Optional(
+      Type.Union([Type.Boolean(), Type.Object({ margin: Quantity }, { additionalProperties: false })]),
+    ),
+    query: Type.Optional(Type.String({ minLength: 1 })),
+    samplesQuery: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+const RawStep = Type.Object(
+  {
+    weight: Type.Number({ exclusiveMinimum: 0, maximum: 100 }),
+    duration: Type.Optional(DurationText),
+    gate: Type.Optional(literals(['auto', 'manual'] as const)),
+  },
+  { additionalProperties: false },
+);
+
+const RawCheck = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1 })),
+    method: Type.Optional(literals(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'] as const)),
+    path: Type.String({ pattern: '^/' }),
+    expectStatus: Type.Optional(Type.Integer({ minimum: 100, maximum: 599 })),
+    body: Type.Optional(Type.Unknown()),
+    auth: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+/** Shape of the YAML file before normalization; every field is optional except where noted. */
+export const RawPlanSchema = Type.Object(
+  {
+    version: Type.Optional(Type.Literal(1)),
+    interval: Type.Optional(DurationText),
+    window: Type.Optional(DurationText),
+    minSamples: Type.Optional(Type.Integer({ minimum: 1 })),
+    rollback: Type.Optional(literals(['auto', 'freeze'] as const)),
+    drainTimeout: Type.Optional(DurationText),
+    preflight: Type.Optional(
+      Type.Object(
+        {
+          readyPath: Type.Optional(Type.String({ pattern: '^/' })),
+          deepPath: Type.Optional(Type.String({ pattern: '^/' })),
+          smoke: Type.Optional(Type.Boolean()),
+          timeout: Type.Optional(DurationText),
+          checks: Type.Optional(Type.Array(RawCheck)),
+          backup: Type.Optional(
+            Type.Object({ dir: Type.String({ minLength: 1 }), maxAge: DurationText }, { additionalProperties: false }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    steps: Type.Optional(Type.Array(RawStep, { minItems: 1 })),
+    rules: Type.Optional(Type.Array(RawRule)),
+    bake: Type.Optional(
+      Type.Object(
+        { duration: Type.Optional(DurationText), interval: Type.Optional(DurationText) },
+        { additionalProperties: false },
+      ),
+    ),
+    webhooks: Type.Optional(
+      Type.Array(
+        Type.Union([
+          Type.String({ pattern: '^https?://' }),
+          Type.Object(
+            { url: Type.String({ pattern: '^https?://' }), events: Type.Optional(Type.Array(literals(NOTIFY_EVENTS))) },
+            { additionalProperties: false },
+          ),
+        ]),
+      ),
+    ),
+    metrics: Type.Optional(
+      Type.Object(
+        {
+          scrapePath: Type.Optional(Type.Union([Type.String({ pattern: '^/' }), Type.Literal(false)])),
+          prometheus: Type.Optional(
+            Type.Object({ url: Type.String({ pattern: '^https?://' }) }, { additionalProperties: false }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);

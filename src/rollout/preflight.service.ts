@@ -1,0 +1,71 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import { formatDuration } from './duration.core.js';
+import type { Plan } from './plan.schema.js';
+import { runSmokeSuite, type SmokeResult } from './smoke.js';
+
+export interface PreflightCheck {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+export interface PreflightResult {
+  readonly ok: boolean;
+  readonly checks: readonly PreflightCheck[];
+}
+
+/** GET a health path; ok on 2xx. The body's first 200 characters go into the detail. */
+export async function probeHealth(baseUrl: string, path: string, timeoutMs: number): Promise<PreflightCheck> {
+  const dispatcher = new Agent({ connections: 1, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  const name = `${baseUrl}${path}`;
+  try {
+    const res = await request(new URL(path, baseUrl), { dispatcher });
+    const text = (await res.body.text()).slice(0, 200);
+    const ok = res.statusCode >= 200 && res.statusCode < 300;
+    return { name, ok, detail: `${res.statusCode}${ok ? '' : ` ${text}`}` };
+  } catch (error) {
+    return { name, ok: false, detail: error instanceof Error ? error.message : String(error) };
+  } finally {
+    await dispatcher.close();
+  }
+}
+
+/** Finds the newest file in `dir` and checks it is younger than `maxAgeMs`. */
+export async function checkBackupAge(dir: string, maxAgeMs: number, now: number): Promise<PreflightCheck> {
+  const name = `backup in ${dir} younger than ${formatDuration(maxAgeMs)}`;
+  try {
+    const entries = await readdir(dir);
+    let newest = 0;
+    for (const entry of entries) {
+      const s = await stat(join(dir, entry));
+      if (s.isFile()) newest = Math.max(newest, s.mtimeMs);
+    }
+    if (newest === 0) return { name, ok: false, detail: 'no backup file found' };
+    const age = now - newest;
+    return { name, ok: age <= maxAgeMs, detail: `newest is ${formatDuration(age)} old` };
+  } catch (error) {
+    return { name, ok: false, detail: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/**
+ * Everything that must hold before green gets its first request: both colors ready, green's
+ * deep health, the smoke suite against green directly, and (optionally) a fresh backup.
+ */
+export async function runPreflight(plan: Plan, blue: readonly string[], green: readonly string[], now: () => number, smoke: (url: string) => Promise<SmokeResult> = (url) => runSmokeSuite(url, { extraChecks: plan.preflight.checks, timeoutMs: plan.preflight.timeoutMs })): Promise<PreflightResult> {
+  const t = plan.preflight.timeoutMs;
+  const checks: PreflightCheck[] = [];
+  const ready = await Promise.all([...blue, ...green].map((u) => probeHealth(u, plan.preflight.readyPath, t)));
+  checks.push(...ready.map((c) => ({ ...c, name: `ready ${c.name}` })));
+  const deep = await Promise.all(green.map((u) => probeHealth(u, plan.preflight.deepPath, t)));
+  checks.push(...deep.map((c) => ({ ...c, name: `deep ${c.name}` })));
+  const firstGreen = green[0];
+  if (plan.preflight.smoke && firstGreen) {
+    const result = await smoke(firstGreen);
+    checks.push(...result.checks.map((c) => ({ name: `smoke ${c.name}`, ok: c.ok, detail: c.detail })));
+  }
+  if (plan.preflight.backup) checks.push(await checkBackupAge(plan.preflight.backup.dir, plan.preflight.backup.maxAgeMs, now()));
+  return { ok: checks.every((c) => c.ok), checks };
+}

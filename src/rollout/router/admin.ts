@@ -1,0 +1,86 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Command } from '../decision.types.js';
+import type { Router } from './router.js';
+
+/** What a running rollout offers to `boka rollout status|pause|…` through the router's admin API. */
+export interface RolloutControl {
+  readStatus(): unknown;
+  sendCommand(command: Command, by: string): Promise<{ accepted: boolean; message: string }>;
+}
+
+const COMMANDS = new Set<Command>(['pause', 'resume', 'promote', 'abort', 'rollback']);
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+/** Loopback callers are trusted; others must present the admin token (compared in constant time). */
+export function isAdminAuthorized(remoteAddress: string | undefined, authorization: string | undefined, token: string | undefined): boolean {
+  if (LOOPBACK.has(remoteAddress ?? '')) return true;
+  if (!token) return false;
+  const given = Buffer.from(String(authorization ?? '').replace(/^Bearer\s+/i, ''));
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+async function readJsonBody(req: IncomingMessage, limit = 16_384): Promise<unknown> {
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new Error('body too large');
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text ? (JSON.parse(text) as unknown) : {};
+}
+
+/**
+ * `/_router/*`: the state read-back, weight writes, edge stats and the rollout's commands.
+ * Loopback callers are trusted; anyone else needs the admin bearer token.
+ */
+export async function handleAdmin(
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: { router: Router; adminToken: string | undefined; control: () => RolloutControl | null },
+): Promise<void> {
+  try {
+    if (!isAdminAuthorized(req.socket.remoteAddress, req.headers.authorization, ctx.adminToken)) return sendJson(res, 401, { error: { code: 'UNAUTHORIZED', message: 'loopback or admin token required' } });
+    const url = new URL(req.url ?? '/', 'http://router.invalid');
+    const route = `${req.method ?? 'GET'} ${url.pathname}`;
+    if (route === 'GET /_router/state') return sendJson(res, 200, ctx.router.readState());
+    if (route === 'PUT /_router/admin/weight') {
+      const body = (await readJsonBody(req)) as { greenWeight?: unknown };
+      if (typeof body.greenWeight !== 'number' || body.greenWeight < 0 || body.greenWeight > 100) {
+        return sendJson(res, 400, { error: { code: 'BAD_WEIGHT', message: 'body must be {"greenWeight": 0..100}' } });
+      }
+      return sendJson(res, 200, ctx.router.setWeight(body.greenWeight));
+    }
+    if (route === 'GET /_router/admin/stats') {
+      const windowMs = Number(url.searchParams.get('windowMs') ?? 60_000);
+      if (!Number.isFinite(windowMs) || windowMs <= 0) return sendJson(res, 400, { error: { code: 'BAD_WINDOW', message: 'windowMs must be > 0' } });
+      return sendJson(res, 200, ctx.router.readStats(windowMs));
+    }
+    const control = ctx.control();
+    if (route === 'GET /_router/admin/rollout') {
+      if (!control) return sendJson(res, 404, { error: { code: 'NO_ROLLOUT', message: 'no rollout is attached to this router' } });
+      return sendJson(res, 200, control.readStatus());
+    }
+    const match = /^POST \/_router\/admin\/rollout\/([a-z]+)$/.exec(route);
+    if (match?.[1]) {
+      if (!control) return sendJson(res, 404, { error: { code: 'NO_ROLLOUT', message: 'no rollout is attached to this router' } });
+      const command = match[1] as Command;
+      if (!COMMANDS.has(command)) return sendJson(res, 404, { error: { code: 'UNKNOWN_COMMAND', message: `unknown command ${command}` } });
+      const body = (await readJsonBody(req)) as { by?: unknown };
+      const by = typeof body.by === 'string' && body.by ? body.by.slice(0, 64) : 'operator';
+      const result = await control.sendCommand(command, by);
+      return sendJson(res, result.accepted ? 200 : 409, result);
+    }
+    return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no admin route ${route}` } });
+  } catch (error) {
+    if (!res.headersSent) sendJson(res, 400, { error: { code: 'BAD_REQUEST', message: error instanceof Error ? error.message : String(error) } });
+  }
+}

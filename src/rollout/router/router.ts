@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Color } from '../decision.types.js';
+import { chooseColor, extractStickyKey, hashToBucket, STICKY_COOKIE } from '../sticky.core.js';
+import { handleAdmin, type RolloutControl } from './admin.js';
+import { ColorPool, type ColorSummary } from './color-pool.js';
+import { forwardRequest } from './proxy.js';
+
+export type { RolloutControl } from './admin.js';
+
+export interface RouterOptions {
+  readonly blue: readonly string[];
+  readonly green: readonly string[];
+  readonly initialWeight?: number;
+  /** Bearer token for `/_router/*` from non-loopback clients; without it only loopback may call. */
+  readonly adminToken?: string;
+  /** Clock for latency and windows; injectable for tests. */
+  readonly now?: () => number;
+  /** Id source for new anonymous clients' sticky cookie. */
+  readonly createStickyId?: () => string;
+  readonly retainMs?: number;
+  readonly upstreamTimeoutMs?: number;
+  /** On close, how long busy connections may take before they are cut. */
+  readonly closeGraceMs?: number;
+}
+
+/** What `GET /_router/state` returns: the weight every new request is routed with. */
+export interface RouterState {
+  readonly greenWeight: number;
+  /** Increments on every weight change, so a reader can tell its own write from an older one. */
+  readonly version: number;
+  readonly updatedAt: number;
+  readonly colors: Readonly<Record<Color, { readonly upstreams: readonly string[]; readonly inflight: number }>>;
+}
+
+export interface RouterStats {
+  readonly at: number;
+  readonly windowMs: number;
+  readonly greenWeight: number;
+  readonly blue: ColorSummary;
+  readonly green: ColorSummary;
+}
+
+export interface Router {
+  listen(port: number, host: string): Promise<{ url: string; port: number }>;
+  close(): Promise<void>;
+  /** Applies to requests that start after this call; in-flight ones finish where they are. */
+  setWeight(greenWeight: number): RouterState;
+  readState(): RouterState;
+  readStats(windowMs: number): RouterStats;
+  waitForDrain(color: Color, timeoutMs: number): Promise<boolean>;
+  setControl(control: RolloutControl | null): void;
+}
+
+/**
+ * The built-in weighted reverse proxy: one node:http server, one undici Pool per upstream.
+ * Every request reads the weight once, so a weight change is atomic for new requests.
+ */
+export function createRouter(options: RouterOptions): Router {
+  const now = options.now ?? Date.now;
+  const createStickyId = options.createStickyId ?? randomUUID;
+  const retainMs = options.retainMs ?? 15 * 60_000;
+  const timeout = options.upstreamTimeoutMs ?? 30_000;
+  const pools: Record<Color, ColorPool> = {
+    blue: new ColorPool('blue', options.blue, retainMs, timeout),
+    green: new ColorPool('green', options.green, retainMs, timeout),
+  };
+  let weight = validateWeight(options.initialWeight ?? 0);
+  let version = 0;
+  let updatedAt = now();
+  let control: RolloutControl | null = null;
+  let closing = false;
+
+  function readState(): RouterState {
+    return {
+      greenWeight: weight,
+      version,
+      updatedAt,
+      colors: {
+        blue: { upstreams: pools.blue.upstreams, inflight: pools.blue.inflight },
+        green: { upstreams: pools.green.upstreams, inflight: pools.green.inflight },
+      },
+    };
+  }
+
+  const router: Router = {
+    async listen(port, host) {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      const address = server.address() as AddressInfo;
+      const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      return { url: `http://${shownHost}:${address.port}`, port: address.port };
+    },
+    async close() {
+      closing = true;
+      // Busy keep-alive connections get `Connection: close` on their next answer; whatever is
+      // still open after the grace period is cut.
+      const grace = setTimeout(() => server.closeAllConnections(), options.closeGraceMs ?? 5_000);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      clearTimeout(grace);
+      await Promise.all([pools.blue.close(), pools.green.close()]);
+    },
+    setWeight(next) {
+      weight = validateWeight(next);
+      version++;
+      updatedAt = now();
+      return readState();
+    },
+    readState,
+    readStats(windowMs) {
+      const at = now();
+      return { at, windowMs, greenWeight: weight, blue: pools.blue.summarize(at, windowMs), green: pools.green.summarize(at, windowMs) };
+    },
+    waitForDrain(color, timeoutMs) {
+      return pools[color].waitForDrain(timeoutMs);
+    },
+    setControl(next) {
+      control = next;
+    },
+  };
+
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (closing) res.setHeader('connection', 'close');
+    if (req.url?.startsWith('/_router/')) {
+      void handleAdmin(req, res, { router, adminToken: options.adminToken, control: () => control });
+      return;
+    }
+    const weightNow = weight;
+    const sticky = extractStickyKey(req.headers);
+    let key = sticky?.key;
+    let setCookie: string | null = null;
+    if (!key) {
+      const id = createStickyId();
+      key = `cookie:${id}`;
+      setCookie = `${STICKY_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Lax`;
+    }
+    const color = chooseColor(hashToBucket(key), weightNow);
+    void forwardRequest(req, res, { color, pool: pools[color], now, setCookie });
+  });
+  server.keepAliveTimeout = 5_000;
+
+  return router;
+}
+
+function validateWeight(weight: number): number {
+  if (!Number.isFinite(weight) || weight < 0 || weight > 100) throw new RangeError(`green weight must be within 0..100, got ${weight}`);
+  return weight;
+}

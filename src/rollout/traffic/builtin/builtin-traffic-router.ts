@@ -1,0 +1,56 @@
+import { Agent, request } from 'undici';
+import type { TrafficRouter } from '../traffic-router.js';
+
+export interface BuiltinTrafficOptions {
+  /** Base URL of the built-in router, e.g. http://127.0.0.1:8080. */
+  readonly routerUrl: string;
+  readonly adminToken?: string;
+  readonly timeoutMs?: number;
+  /** Pause between in-flight polls while draining; injected so tests need not wait. */
+  readonly pollMs?: number;
+}
+
+/**
+ * Drives the built-in router over its admin API, so the controller treats it exactly like an
+ * external router (and could run in another process).
+ */
+export function createBuiltinTrafficRouter(options: BuiltinTrafficOptions): TrafficRouter {
+  const dispatcher = new Agent({ connections: 2, headersTimeout: options.timeoutMs ?? 5_000, bodyTimeout: options.timeoutMs ?? 5_000 });
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (options.adminToken) headers.authorization = `Bearer ${options.adminToken}`;
+
+  async function call(method: 'GET' | 'PUT', path: string, body?: unknown): Promise<Record<string, unknown>> {
+    const res = await request(new URL(path, options.routerUrl), { method, headers, body: body === undefined ? null : JSON.stringify(body), dispatcher });
+    const json = (await res.body.json()) as Record<string, unknown>;
+    if (res.statusCode !== 200) throw new Error(`router ${method} ${path}: ${res.statusCode} ${JSON.stringify(json)}`);
+    return json;
+  }
+
+  async function readInflight(): Promise<number> {
+    const state = await call('GET', '/_router/state');
+    return (state.colors as { green: { inflight: number } }).green.inflight;
+  }
+
+  return {
+    name: 'builtin',
+    async setGreenWeight(weight) {
+      await call('PUT', '/_router/admin/weight', { greenWeight: weight });
+    },
+    async readGreenWeight() {
+      const state = await call('GET', '/_router/state');
+      if (typeof state.greenWeight !== 'number') throw new Error('router state has no greenWeight');
+      return state.greenWeight;
+    },
+    async drainGreen(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if ((await readInflight()) === 0) return true;
+        if (Date.now() >= deadline) return false;
+        await new Promise((r) => setTimeout(r, options.pollMs ?? 100));
+      }
+    },
+    async close() {
+      await dispatcher.close();
+    },
+  };
+}
