@@ -86,6 +86,7 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
   const memberships = createMembershipResolver({
     db: deps.db,
     bus,
+    clock,
     ttlSeconds: config.session.cacheTtlSeconds,
     max: config.session.cacheMax,
     onCacheLookup: (result) => ops.metrics.countCacheLookup('membership', result),
@@ -109,13 +110,15 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
   const apiKeys = createApiKeyService({
     db: deps.db, bus, clock, events, cacheTtlSeconds, cacheMax: config.session.cacheMax,
     onFlushError: (err) => logError('api key lastUsedAt flush failed', err),
+    onCacheLookup: (result) => ops.metrics.countCacheLookup('api_key', result),
+    onVerify: (result) => ops.metrics.countApiKeyRequest(result),
   });
   const passwords = createPasswordFlows({
     db: deps.db, clock, events, sessions, mail, guard: rateLimits.guard, resetUrl: config.passwordResetUrl,
     onMailError: (err) => logError('mail send failed', err),
   });
   const accounts = await createAccountService({ db: deps.db, sessions, events, guard: rateLimits.guard, mfa });
-  const tenancy = createTenancyService({ db: deps.db, memberships, bus, cacheTtlSeconds: config.session.cacheTtlSeconds });
+  const tenancy = createTenancyService({ db: deps.db, memberships, bus, clock, cacheTtlSeconds: config.session.cacheTtlSeconds });
   ops.metrics.subscribe(events);
   return { config, db: deps.db, bus, clock, events, mail, tokens, sessions, accounts, memberships, tenancy, ops,
     rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords };

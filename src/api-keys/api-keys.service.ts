@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 import { API_KEY_PREFIX, type Credential } from '../auth/authenticate.js';
 import { hasPermission, isPermission, type Permission, type Role } from '../auth/permissions.js';
 import type { ApiKeyPrincipal } from '../auth/principal.js';
 import { digestsEqual, generateSecret, hashSecret, splitToken } from '../auth/secrets.js';
 import type { CacheBus } from '../cache/cache-bus.js';
+import { createBusCache } from '../cache/bus-cache.js';
 import { withTenant, type Database } from '../db/index.js';
 import { AppError } from '../http/app-error.js';
 import type { Clock } from '../shared/clock.js';
@@ -22,6 +22,9 @@ export interface ApiKeyServiceOptions {
   /** How often batched `lastUsedAt` values are written. */
   flushIntervalMs?: number;
   onFlushError?: (err: unknown) => void;
+  onCacheLookup?: (result: 'hit' | 'miss') => void;
+  /** Every verification outcome (metrics: boka_api_key_requests_total{result}). */
+  onVerify?: (result: 'ok' | 'rejected') => void;
 }
 
 export function toPublicApiKey(k: repo.ApiKeyRecord, lastUsedAt: Date | null = k.lastUsedAt) {
@@ -44,7 +47,13 @@ export function toPublicApiKey(k: repo.ApiKeyRecord, lastUsedAt: Date | null = k
  * in memory and written in batches, never once per request.
  */
 export function createApiKeyService(opts: ApiKeyServiceOptions) {
-  const cache = new LRUCache<string, repo.ApiKeyRecord>({ max: opts.cacheMax, ttl: opts.cacheTtlSeconds * 1000 });
+  const cache = createBusCache<repo.ApiKeyRecord>({
+    bus: opts.bus,
+    clock: opts.clock,
+    max: opts.cacheMax,
+    ttlSeconds: opts.cacheTtlSeconds,
+    onLookup: opts.onCacheLookup,
+  });
   const lastUsed = new Map<string, { tenantId: string; at: Date }>();
   const stats = { cacheHits: 0, dbReads: 0, lastUsedWrites: 0 };
 
@@ -127,31 +136,15 @@ export function createApiKeyService(opts: ApiKeyServiceOptions) {
       opts.events.emit('apikey.revoked', { tenantId, keyId, actorUserId, meta });
     },
 
-    /** Credential → principal. Cache hit: one SHA-256 and no database read. */
     async verify(credential: Credential): Promise<ApiKeyPrincipal> {
-      if (credential.kind !== 'api_key') throw new AppError('invalid_token');
-      const parts = splitToken(credential.key, API_KEY_PREFIX);
-      if (!parts) throw new AppError('invalid_token', 'The API key is invalid');
-      let key = cache.get(parts.id);
-      if (key) stats.cacheHits += 1;
-      else {
-        stats.dbReads += 1;
-        key = (await repo.findApiKeyForAuth(opts.db, parts.id)) ?? undefined;
-        if (!key) throw new AppError('invalid_token', 'The API key is invalid');
-        cache.set(parts.id, key);
+      try {
+        const principal = await verifyKey(credential);
+        opts.onVerify?.('ok');
+        return principal;
+      } catch (err) {
+        opts.onVerify?.('rejected');
+        throw err;
       }
-      if (!digestsEqual(key.secretHash, hashSecret(parts.secret))) deny(key, 'invalid_secret');
-      if (key.revokedAt) deny(key, 'revoked');
-      const now = opts.clock.now();
-      if (key.expiresAt && key.expiresAt.getTime() <= now) deny(key, 'expired');
-      lastUsed.set(key.id, { tenantId: key.tenantId, at: new Date(now) });
-      return {
-        kind: 'api_key',
-        keyId: key.id,
-        tenantId: key.tenantId,
-        permissions: new Set(key.permissions.filter(isPermission)) as ReadonlySet<Permission>,
-        creatorUserId: key.createdBy,
-      };
     },
 
     flushLastUsed,
@@ -162,6 +155,33 @@ export function createApiKeyService(opts: ApiKeyServiceOptions) {
       await flushLastUsed();
     },
   };
+
+  /** Credential → principal. Cache hit: one SHA-256 and no database read. */
+  async function verifyKey(credential: Credential): Promise<ApiKeyPrincipal> {
+    if (credential.kind !== 'api_key') throw new AppError('invalid_token');
+    const parts = splitToken(credential.key, API_KEY_PREFIX);
+    if (!parts) throw new AppError('invalid_token', 'The API key is invalid');
+    let key = cache.get(parts.id);
+    if (key) stats.cacheHits += 1;
+    else {
+      stats.dbReads += 1;
+      key = (await repo.findApiKeyForAuth(opts.db, parts.id)) ?? undefined;
+      if (!key) throw new AppError('invalid_token', 'The API key is invalid');
+      cache.set(parts.id, key);
+    }
+    if (!digestsEqual(key.secretHash, hashSecret(parts.secret))) deny(key, 'invalid_secret');
+    if (key.revokedAt) deny(key, 'revoked');
+    const now = opts.clock.now();
+    if (key.expiresAt && key.expiresAt.getTime() <= now) deny(key, 'expired');
+    lastUsed.set(key.id, { tenantId: key.tenantId, at: new Date(now) });
+    return {
+      kind: 'api_key',
+      keyId: key.id,
+      tenantId: key.tenantId,
+      permissions: new Set(key.permissions.filter(isPermission)) as ReadonlySet<Permission>,
+      creatorUserId: key.createdBy,
+    };
+  }
 }
 
 export type ApiKeyService = ReturnType<typeof createApiKeyService>;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 import type { CacheBus } from '../cache/cache-bus.js';
+import { createBusCache } from '../cache/bus-cache.js';
 import type { Database } from '../db/index.js';
 import { AppError } from '../http/app-error.js';
 import type { Clock } from '../shared/clock.js';
@@ -54,13 +54,19 @@ export type SessionCheck =
  * reaches every instance through the cache bus.
  */
 export function createSessionService(opts: SessionServiceOptions) {
-  const cache = new LRUCache<string, SessionState>({ max: opts.cacheMax, ttl: opts.cacheTtlSeconds * 1000 });
+  const cache = createBusCache<SessionState>({
+    bus: opts.bus,
+    clock: opts.clock,
+    max: opts.cacheMax,
+    ttlSeconds: opts.cacheTtlSeconds,
+    onLookup: opts.onCacheLookup,
+  });
   const idleMs = opts.idleTimeoutSeconds * 1000;
 
   opts.bus.subscribe((message) => {
     if (message.kind === 'session') cache.delete(message.sessionId);
     if (message.kind === 'user_sessions' || message.kind === 'user') {
-      for (const [id, s] of cache.entries()) if (s.userId === message.userId) cache.delete(id);
+      cache.deleteWhere((_id, s) => s.userId === message.userId);
     }
   });
 
@@ -131,7 +137,6 @@ export function createSessionService(opts: SessionServiceOptions) {
     async check(sessionId: string): Promise<SessionCheck> {
       const now = opts.clock.now();
       let state = cache.get(sessionId);
-      opts.onCacheLookup?.(state ? 'hit' : 'miss');
       if (!state) {
         const row = await repo.findSession(opts.db, sessionId);
         if (!row) return { ok: false, reason: 'unknown' };

@@ -1,6 +1,7 @@
-import { LRUCache } from 'lru-cache';
 import type { TenantRole } from '../auth/permissions.js';
 import type { CacheBus } from '../cache/cache-bus.js';
+import { createBusCache } from '../cache/bus-cache.js';
+import type { Clock } from '../shared/clock.js';
 import { withTenant, type Database } from '../db/index.js';
 import { findMemberRole } from './members.repo.js';
 
@@ -11,24 +12,30 @@ import { findMemberRole } from './members.repo.js';
 export function createMembershipResolver(opts: {
   db: Database;
   bus: CacheBus;
+  clock: Clock;
   ttlSeconds: number;
   max: number;
   onCacheLookup?: (result: 'hit' | 'miss') => void;
 }) {
   // `null` (not a member) is cached too, so probing foreign tenants costs no database reads.
-  const cache = new LRUCache<string, { role: TenantRole | null }>({ max: opts.max, ttl: opts.ttlSeconds * 1000 });
+  const cache = createBusCache<{ role: TenantRole | null }>({
+    bus: opts.bus,
+    clock: opts.clock,
+    max: opts.max,
+    ttlSeconds: opts.ttlSeconds,
+    onLookup: opts.onCacheLookup,
+  });
   const keyOf = (tenantId: string, userId: string) => `${tenantId}:${userId}`;
 
   opts.bus.subscribe((m) => {
     if (m.kind === 'membership') cache.delete(keyOf(m.tenantId, m.userId));
-    if (m.kind === 'user') for (const key of cache.keys()) if (key.endsWith(`:${m.userId}`)) cache.delete(key);
+    if (m.kind === 'user') cache.deleteWhere((key) => key.endsWith(`:${m.userId}`));
   });
 
   return {
     async resolve(tenantId: string, userId: string): Promise<TenantRole | null> {
       const key = keyOf(tenantId, userId);
       const hit = cache.get(key);
-      opts.onCacheLookup?.(hit ? 'hit' : 'miss');
       if (hit) return hit.role;
       const role = await withTenant(opts.db, tenantId, (tx) => findMemberRole(tx, tenantId, userId));
       cache.set(key, { role });

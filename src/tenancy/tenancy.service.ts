@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 import type { CacheBus } from '../cache/cache-bus.js';
+import { createBusCache } from '../cache/bus-cache.js';
+import type { Clock } from '../shared/clock.js';
 import type { Role, TenantRole } from '../auth/permissions.js';
 import { findUserByEmail } from '../auth/users.repo.js';
 import { isUniqueViolation } from '../db/errors.js';
@@ -17,11 +18,22 @@ export function toPublicTenant(t: tenants.TenantRecord) {
 }
 
 /** Tenants and memberships. Every method on tenant data takes the tenant id first. */
-export function createTenancyService(deps: { db: Database; memberships: MembershipResolver; bus: CacheBus; cacheTtlSeconds: number }) {
+export function createTenancyService(deps: {
+  db: Database;
+  memberships: MembershipResolver;
+  bus: CacheBus;
+  clock: Clock;
+  cacheTtlSeconds: number;
+}) {
   const { db } = deps;
   // Tenant records are read on every tenant request and change rarely: cache them, and drop an
   // entry on every instance through the bus when the tenant changes (`invalidateTenant`).
-  const tenantCache = new LRUCache<string, ReturnType<typeof toPublicTenant>>({ max: 10_000, ttl: deps.cacheTtlSeconds * 1000 });
+  const tenantCache = createBusCache<ReturnType<typeof toPublicTenant>>({
+    bus: deps.bus,
+    clock: deps.clock,
+    max: 10_000,
+    ttlSeconds: deps.cacheTtlSeconds,
+  });
   deps.bus.subscribe((m) => {
     if (m.kind === 'tenant') tenantCache.delete(m.tenantId);
   });

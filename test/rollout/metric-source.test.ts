@@ -34,9 +34,13 @@ runMetricSourceSuite('router', async () => {
   };
 });
 
-/** A fixture color exposing Boka's counters in Prometheus text, driven by the test. */
+/**
+ * A fixture color exposing Boka's counters in Prometheus text, driven by the test. Names and
+ * label values are the real ones (src/ops/metrics.ts); boka-metrics.test.ts reads the real
+ * app's own exposition.
+ */
 async function startMetricsBackend(color: string) {
-  const counts = { ok: 0, failed: 0, dbErrors: 0, sessionsOk: 0, sessionsFailed: 0, authFailures: 0, authRequests: 0 };
+  const counts = { ok: 0, failed: 0, dbErrors: 0, sessionsOk: 0, sessionsFailed: 0, authFailures: 0, authRequests: 0, scrapes: 0 };
   const backend = await startBackend(color, (req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
     res.end(
@@ -47,9 +51,10 @@ async function startMetricsBackend(color: string) {
         `boka_http_requests_total{method="GET",route="/api/bookings",status_code="500",version="1.2.0"} ${counts.failed}`,
         `boka_http_requests_total{method="POST",route="/api/auth/login",status_code="401",version="1.2.0"} ${counts.authRequests}`,
         `boka_db_errors_total{kind="connection"} ${counts.dbErrors}`,
-        `boka_sessions_created_total{result="success"} ${counts.sessionsOk}`,
+        `boka_sessions_created_total{result="ok"} ${counts.sessionsOk}`,
         `boka_sessions_created_total{result="error"} ${counts.sessionsFailed}`,
-        `boka_auth_failures_total{reason="bad_password"} ${counts.authFailures}`,
+        `boka_auth_failures_total{reason="invalid_credentials"} ${counts.authFailures}`,
+        `boka_http_requests_total{method="GET",route="/metrics",status_code="200",version="1.2.0"} ${counts.scrapes}`,
         '',
       ].join('\n'),
     );
@@ -118,13 +123,15 @@ describe('scrape source: Boka-specific metrics', () => {
     const source = createScrapeMetricSource({ blue: [blue.backend.url], green: [green.backend.url], path: '/metrics' });
     try {
       await source.collect(60_000, 0);
-      Object.assign(green.counts, { ok: 90, failed: 10, dbErrors: 8, sessionsOk: 18, sessionsFailed: 2, authRequests: 20, authFailures: 4 });
+      Object.assign(green.counts, { ok: 90, failed: 10, dbErrors: 8, sessionsOk: 18, sessionsFailed: 2, authRequests: 20, authFailures: 4, scrapes: 500 });
       const reading = await source.collect(60_000, 10_000);
+      // The scrapes of /metrics themselves are the observer's traffic, not green's.
       assert.equal(reading.green.requests, 120);
       assert.equal(reading.green.metrics.db_error_rate?.value, 8 / 120);
       assert.equal(reading.green.metrics.session_failure_rate?.value, 0.1);
       assert.equal(reading.green.metrics.session_failure_rate?.samples, 20);
-      assert.equal(reading.green.metrics.auth_failure_rate?.value, 4 / 20);
+      // Token failures happen on any signed-in route, so every API request is the denominator.
+      assert.equal(reading.green.metrics.auth_failure_rate?.value, 4 / 120);
       // Only the increase inside the window counts: 70 s later, with nothing new, there is no traffic.
       const later = await source.collect(60_000, 80_000);
       assert.equal(later.green.requests, 0);

@@ -2,36 +2,64 @@ import { estimateQuantileFromCumulative } from './histogram.core.js';
 import { sumSamples, type PromSample } from './prom-text.core.js';
 import type { SourceWindow } from '../metric-source.js';
 
-/** The Boka counters one scrape yields, summed over a color's instances. */
+/**
+ * The Boka counters one scrape yields, summed over a color's instances. Names and label values
+ * are the ones `src/ops/metrics.ts` registers (docs/operations.md, "Metrics").
+ */
 export interface BokaCounters {
+  /** `boka_http_requests_total` outside the operational routes (health, metrics). */
   readonly requests: number;
   readonly requests5xx: number;
-  readonly authRouteRequests: number;
+  /** The requests that can yield an authentication failure: every `/api/…` route but health. */
+  readonly apiRequests: number;
   readonly dbErrors: number;
   readonly sessionsTotal: number;
   readonly sessionsFailed: number;
   readonly authFailures: number;
-  /** Cumulative histogram buckets of request duration in seconds, keyed by `le`. */
+  /** Cumulative buckets of `boka_http_request_duration_seconds` (same routes as `requests`), keyed by `le`. */
   readonly durationBuckets: Readonly<Record<string, number>>;
 }
 
-const SUCCESS_RESULTS = new Set(['success', 'ok', 'created']);
+type Labels = Readonly<Record<string, string>>;
 
-/** Reads Boka's documented metric names out of one scrape. */
+/**
+ * The controller's own scrapes and health probes hit `/metrics` and `/api/health/*` on every
+ * evaluation; counting them would dilute green's rates with the observer's traffic.
+ */
+function isOperational(labels: Labels): boolean {
+  const route = labels.route ?? '';
+  return route === '/metrics' || route === '/api/health' || route.startsWith('/api/health/');
+}
+
+/**
+ * `boka_sessions_created_total{result}` is `ok` or `error` (the `session.created` event);
+ * anything but `ok` is a failed creation.
+ */
+const SESSION_OK = 'ok';
+
+/**
+ * Reads Boka's metric names out of one scrape.
+ *
+ * `boka_auth_failures_total` counts token failures (`missing`/`invalid`/`expired`/`revoked`,
+ * emitted by the request pipeline on any signed-in route) and login failures
+ * (`invalid_credentials`/`locked`/`mfa_failed`, on `/api/auth/login` and MFA completion), so
+ * its denominator is every API request, not only `/api/auth/*`.
+ */
 export function readBokaCounters(samples: readonly PromSample[]): BokaCounters {
   const buckets: Record<string, number> = {};
   for (const s of samples) {
-    if (s.name === 'boka_http_request_duration_seconds_bucket' && s.labels.le !== undefined) {
+    if (s.name === 'boka_http_request_duration_seconds_bucket' && s.labels.le !== undefined && !isOperational(s.labels)) {
       buckets[s.labels.le] = (buckets[s.labels.le] ?? 0) + s.value;
     }
   }
+  const served = (l: Labels) => !isOperational(l);
   return {
-    requests: sumSamples(samples, 'boka_http_requests_total'),
-    requests5xx: sumSamples(samples, 'boka_http_requests_total', (l) => (l.status_code ?? '').startsWith('5')),
-    authRouteRequests: sumSamples(samples, 'boka_http_requests_total', (l) => (l.route ?? '').startsWith('/api/auth')),
+    requests: sumSamples(samples, 'boka_http_requests_total', served),
+    requests5xx: sumSamples(samples, 'boka_http_requests_total', (l) => served(l) && (l.status_code ?? '').startsWith('5')),
+    apiRequests: sumSamples(samples, 'boka_http_requests_total', (l) => served(l) && (l.route ?? '').startsWith('/api/')),
     dbErrors: sumSamples(samples, 'boka_db_errors_total'),
     sessionsTotal: sumSamples(samples, 'boka_sessions_created_total'),
-    sessionsFailed: sumSamples(samples, 'boka_sessions_created_total', (l) => !SUCCESS_RESULTS.has(l.result ?? '')),
+    sessionsFailed: sumSamples(samples, 'boka_sessions_created_total', (l) => l.result !== SESSION_OK),
     authFailures: sumSamples(samples, 'boka_auth_failures_total'),
     durationBuckets: buckets,
   };
@@ -44,7 +72,7 @@ export function addCounters(a: BokaCounters, b: BokaCounters): BokaCounters {
   return {
     requests: a.requests + b.requests,
     requests5xx: a.requests5xx + b.requests5xx,
-    authRouteRequests: a.authRouteRequests + b.authRouteRequests,
+    apiRequests: a.apiRequests + b.apiRequests,
     dbErrors: a.dbErrors + b.dbErrors,
     sessionsTotal: a.sessionsTotal + b.sessionsTotal,
     sessionsFailed: a.sessionsFailed + b.sessionsFailed,
@@ -65,8 +93,10 @@ export function diffCounters(later: BokaCounters, earlier: BokaCounters): Source
   if (requests > 0) {
     metrics.error_rate = { value: increase(later.requests5xx, earlier.requests5xx) / requests, samples: requests };
     metrics.db_error_rate = { value: increase(later.dbErrors, earlier.dbErrors) / requests, samples: requests };
-    const authBase = increase(later.authRouteRequests, earlier.authRouteRequests) || requests;
-    metrics.auth_failure_rate = { value: Math.min(1, increase(later.authFailures, earlier.authFailures) / authBase), samples: authBase };
+    const apiRequests = increase(later.apiRequests, earlier.apiRequests);
+    if (apiRequests > 0) {
+      metrics.auth_failure_rate = { value: Math.min(1, increase(later.authFailures, earlier.authFailures) / apiRequests), samples: apiRequests };
+    }
   }
   const sessions = increase(later.sessionsTotal, earlier.sessionsTotal);
   if (sessions > 0) {
