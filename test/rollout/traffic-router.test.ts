@@ -10,8 +10,13 @@ import { createNginxTrafficRouter } from '../../src/rollout/traffic/nginx/nginx-
 import { startBackend } from './helpers/backends.js';
 import { runTrafficRouterSuite } from './traffic-router.suite.js';
 
-async function sendVia(agent: Agent, url: string): Promise<string> {
-  const res = await request(url, { dispatcher: agent });
+/**
+ * `fresh` opens a new connection per request: an nginx reload closes the old workers' idle
+ * keep-alive connections, and a request racing that close would fail for reasons unrelated
+ * to the weights under test.
+ */
+async function sendVia(agent: Agent, url: string, fresh = false): Promise<string> {
+  const res = await request(url, { dispatcher: agent, reset: fresh });
   return String(((await res.body.json()) as { color: string }).color);
 }
 
@@ -62,7 +67,7 @@ runTrafficRouterSuite(
     const conf = join(prefix, 'nginx.conf');
     writeFileSync(
       conf,
-      `worker_processes 1;\npid ${prefix}/nginx.pid;\nerror_log ${prefix}/error.log;\nevents { worker_connections 256; }\nhttp {\n  access_log off;\n  client_body_temp_path ${prefix}/body;\n  proxy_temp_path ${prefix}/proxy;\n  fastcgi_temp_path ${prefix}/fastcgi;\n  uwsgi_temp_path ${prefix}/uwsgi;\n  scgi_temp_path ${prefix}/scgi;\n  include ${includePath};\n  server {\n    listen 127.0.0.1:${publicPort};\n    location / { proxy_pass http://boka_app; }\n  }\n}\n`,
+      `worker_processes 1;\npid ${prefix}/nginx.pid;\nerror_log ${prefix}/error.log;\nevents { worker_connections 1024; }\nhttp {\n  access_log off;\n  client_body_temp_path ${prefix}/body;\n  proxy_temp_path ${prefix}/proxy;\n  fastcgi_temp_path ${prefix}/fastcgi;\n  uwsgi_temp_path ${prefix}/uwsgi;\n  scgi_temp_path ${prefix}/scgi;\n  include ${includePath};\n  server {\n    listen 127.0.0.1:${publicPort};\n    location / { proxy_pass http://boka_app; }\n  }\n}\n`,
     );
     const nginxArgs = ['-p', prefix, '-c', conf];
     const traffic = createNginxTrafficRouter({
@@ -81,7 +86,7 @@ runTrafficRouterSuite(
     const agent = new Agent();
     return {
       router: traffic,
-      send: () => sendVia(agent, `http://127.0.0.1:${publicPort}/x`),
+      send: () => sendVia(agent, `http://127.0.0.1:${publicPort}/x`, true),
       async teardown() {
         spawnSync(bin, [...nginxArgs, '-s', 'quit']);
         await agent.close();
