@@ -44,6 +44,13 @@ export function subscribeAuditEvents(events: EventHub, record: (entry: AuditEntr
   events.on('member.removed', (e) =>
     record({ tenantId: e.tenantId, actor: user(e.actorUserId), action: 'member.removed', target: `user:${e.userId}`, outcome: 'success', meta: e.meta }));
 
+  events.on('invitation.created', (e) =>
+    record({ tenantId: e.tenantId, actor: user(e.actorUserId), action: 'invitation.create', target: `invitation:${e.invitationId}`, outcome: 'success', meta: e.meta, details: { role: e.role } }));
+  events.on('invitation.revoked', (e) =>
+    record({ tenantId: e.tenantId, actor: user(e.actorUserId), action: 'invitation.revoke', target: `invitation:${e.invitationId}`, outcome: 'success', meta: e.meta }));
+  events.on('invitation.accepted', (e) =>
+    record({ tenantId: e.tenantId, actor: user(e.userId), action: 'invitation.accept', target: `invitation:${e.invitationId}`, outcome: 'success', meta: e.meta, details: { role: e.role } }));
+
   events.on('mfa.enabled', (e) =>
     record({ tenantId: null, actor: user(e.userId), action: 'mfa.enabled', target: `user:${e.userId}`, outcome: 'success', meta: e.meta }));
   events.on('mfa.disabled', (e) =>

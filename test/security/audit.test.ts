@@ -124,3 +124,35 @@ describe('audit log: append-only, hash-chained, per tenant + platform', () => {
     assert.equal(errorBody(refused).code, 'forbidden');
   });
 });
+
+describe('audit log: invitations', () => {
+  let ctx: TestContext;
+  before(async () => {
+    ctx = await createTestApp();
+  });
+  after(() => ctx.close());
+
+  test('invitation create, accept and revoke are audited in the tenant chain', async () => {
+    const owner = await signUp(ctx.app, 'inv-aud-owner');
+    const invitee = await signUp(ctx.app, 'inv-aud-invitee');
+    const tenant = await createTenant(ctx.app, owner);
+    const url = `/api/tenants/${tenant.id}/invitations`;
+    const created = await ctx.app.inject({ method: 'POST', url, headers: bearer(owner.accessToken), payload: { email: invitee.email, role: 'staff' } });
+    assert.equal(created.statusCode, 201);
+    const { id, token } = created.json<{ id: string; token: string }>();
+    const accepted = await ctx.app.inject({ method: 'POST', url: '/api/invitations/accept', headers: bearer(invitee.accessToken), payload: { token } });
+    assert.equal(accepted.statusCode, 200, accepted.body);
+    const second = await ctx.app.inject({ method: 'POST', url, headers: bearer(owner.accessToken), payload: { email: 'later@example.test', role: 'customer' } });
+    const revoked = await ctx.app.inject({ method: 'DELETE', url: `${url}/${second.json<{ id: string }>().id}`, headers: bearer(owner.accessToken) });
+    assert.equal(revoked.statusCode, 204);
+    const items = await waitFor(async () => {
+      const res = await ctx.app.inject({ url: `/api/tenants/${tenant.id}/audit?action=invitation.create`, headers: bearer(owner.accessToken) });
+      const all = await ctx.app.inject({ url: `/api/tenants/${tenant.id}/audit?limit=100`, headers: bearer(owner.accessToken) });
+      const rows = all.json<{ items: Array<{ action: string; target: string; actor: { id: string } }> }>().items;
+      return res.json<{ items: unknown[] }>().items.length === 2 && rows.some((r) => r.action === 'invitation.revoke') ? rows : null;
+    });
+    const accept = items.find((i) => i.action === 'invitation.accept');
+    assert.deepEqual([accept?.target, accept?.actor.id], [`invitation:${id}`, invitee.id]);
+    assert.ok(items.some((i) => i.action === 'invitation.revoke'));
+  });
+});
