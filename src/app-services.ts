@@ -2,6 +2,7 @@ import type { AccessTokenService } from './auth/access-tokens.service.js';
 import type { AccountService } from './auth/accounts.service.js';
 import type { SessionService } from './auth/sessions.service.js';
 import type { CacheBus } from './cache/cache-bus.js';
+import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config/config.js';
 import type { Database } from './db/index.js';
 import type { MailTransport } from './mail/index.js';
@@ -20,6 +21,7 @@ import type { TenancyService } from './tenancy/tenancy.service.js';
 /** Everything route plugins may call, built once by buildApp. */
 export interface AppServices {
   readonly config: Config;
+  readonly logger: FastifyBaseLogger;
   readonly db: Database;
   readonly bus: CacheBus;
   readonly clock: Clock;

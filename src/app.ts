@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { destination, pino } from 'pino';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppServices } from './app-services.js';
 import { createAccessTokenService } from './auth/access-tokens.service.js';
@@ -54,15 +55,21 @@ const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /** Builds every service from config + ports. Separate from buildApp so CLIs can reuse it. */
 export async function buildServices(config: Config, deps: AppDeps): Promise<AppServices> {
+  // One pino logger for services and HTTP alike, with secrets redacted (ASVS 7.1.1).
+  const logger: FastifyBaseLogger = pino(
+    { level: config.logLevel, redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' }, base: { version: config.version } },
+    deps.logStream ?? destination(1),
+  );
   const ops = deps.ops ?? createOps(config);
   deps = { ...deps, db: instrumentDatabase(deps.db, ops.metrics) };
   const clock = deps.clock ?? systemClock;
   const bus = deps.bus ?? createInProcessBus();
   const events = deps.events ?? createEventHub();
-  const mail = deps.mail ?? createMailTransport(config, (line) => process.stderr.write(`${line}\n`));
+  const mail = deps.mail ?? createMailTransport(config, (line) => logger.info(line));
+  const secretKey = resolveSecretKey(config);
   const tokens = await createAccessTokenService({
     db: deps.db,
-    encryptionKey: resolveSecretKey(config),
+    encryptionKey: secretKey,
     issuer: config.jwt.issuer,
     audience: config.jwt.audience,
     ttlSeconds: config.jwt.accessTtlSeconds,
@@ -92,10 +99,7 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
     onCacheLookup: (result) => ops.metrics.countCacheLookup('membership', result),
   });
   // Security layer (docs/security.md): lockouts and limits, audit trail, MFA, API keys, password flows.
-  const logError = (msg: string, err: unknown, extra: Record<string, unknown> = {}) =>
-    (deps.logStream ?? process.stderr).write(
-      `${JSON.stringify({ level: 50, time: Date.now(), msg, err: err instanceof Error ? err.message : String(err), ...extra })}\n`,
-    );
+  const logError = (msg: string, err: unknown, extra: Record<string, unknown> = {}) => logger.error({ err, ...extra }, msg);
   const rateLimits = await createRateLimits(config, { events, onStoreError: (err) => logError('rate-limit store error', err) });
   const audit = createAuditService({
     db: deps.db,
@@ -103,7 +107,6 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
     events,
     onWriteError: (err, entry) => logError('audit write failed', err, { audit: { ...entry, meta: entry.meta ?? null } }),
   });
-  const secretKey = resolveSecretKey(config);
   const cacheTtlSeconds = config.session.cacheTtlSeconds;
   const mfa = createMfaService({ db: deps.db, bus, clock, events, sessions, guard: rateLimits.guard, encryptionKey: secretKey, issuer: 'Boka', cacheTtlSeconds });
   const mfaPolicies = createMfaPolicyService({ db: deps.db, cacheTtlSeconds });
@@ -120,7 +123,7 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
   const accounts = await createAccountService({ db: deps.db, sessions, events, guard: rateLimits.guard, mfa });
   const tenancy = createTenancyService({ db: deps.db, memberships, bus, clock, cacheTtlSeconds: config.session.cacheTtlSeconds });
   ops.metrics.subscribe(events);
-  return { config, db: deps.db, bus, clock, events, mail, tokens, sessions, accounts, memberships, tenancy, ops,
+  return { config, logger, db: deps.db, bus, clock, events, mail, tokens, sessions, accounts, memberships, tenancy, ops,
     rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords };
 }
 
@@ -132,12 +135,7 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
   const services = await buildServices(config, deps);
   const app = Fastify({
-    logger: {
-      level: config.logLevel,
-      redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
-      base: { version: config.version },
-      ...(deps.logStream ? { stream: deps.logStream } : {}),
-    },
+    loggerInstance: services.logger,
     // One line per request is written by our own onResponse hook (with route, principal, tenant).
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: (req) => {
