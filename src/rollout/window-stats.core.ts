@@ -24,7 +24,7 @@ export interface WindowSummary {
   readonly status2xx: number;
   readonly status3xx: number;
   readonly status4xx: number;
-  /** 5xx answers, including the router's own 502/504 when the color could not answer. */
+  /** 5xx answers, including the router's own 503/504 when the color could not answer. */
   readonly status5xx: number;
   readonly errorRate: number | null;
   readonly p50Ms: number | null;

@@ -160,15 +160,20 @@ describe('built-in router', () => {
     }
   });
 
-  it('answers 502 with the color when a color is down, and counts it as that color\'s 5xx', async () => {
+  it('answers 503 in the catalogue shape with the color when a color is down, and counts it as that color\'s 5xx', async () => {
     const down = await startBackend('gone');
     await down.close();
     const fresh = createRouter({ blue: [blue.url], green: [down.url], initialWeight: 100 });
     const url = (await fresh.listen(0, '127.0.0.1')).url;
     try {
       const res = await get(`${url}/x`);
-      assert.equal(res.status, 502);
+      assert.equal(res.status, 503);
       assert.equal(res.headers['x-boka-color'], 'green');
+      const body = res.body;
+      assert.equal(body.code, 'service_unavailable');
+      assert.equal(body.error, 'service_unavailable');
+      assert.equal(typeof body.requestId, 'string');
+      assert.equal(typeof body.timestamp, 'string');
       const stats = fresh.readStats(60_000);
       assert.equal(stats.green.status5xx, 1);
       assert.match(stats.green.recentErrors[0]?.detail ?? '', /ECONNREFUSED|connect/i);

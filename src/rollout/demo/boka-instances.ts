@@ -6,6 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 /** Repository root (this file is src/rollout/demo/). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
+const WATCHDOG = fileURLToPath(new URL('./parent-watchdog.ts', import.meta.url));
+
 export interface BokaInstance {
   readonly version: string;
   readonly url: string;
@@ -102,7 +104,7 @@ export async function waitForOk(url: string, timeoutMs: number, isDead: () => bo
 export async function startBokaInstance(group: ChildGroup, options: InstanceOptions): Promise<BokaInstance> {
   const port = await freePort();
   const child = group.add(
-    spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    spawn(process.execPath, ['--import', 'tsx', '--import', WATCHDOG, 'src/main.ts'], {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
@@ -121,6 +123,7 @@ export async function startBokaInstance(group: ChildGroup, options: InstanceOpti
         // Under a busy CI machine the deep check's own latency budget is not what we test.
         DEEP_HEALTH_BUDGET_MS: '5000',
         REDIS_URL: '',
+        BOKA_WATCH_PARENT_PID: String(process.pid),
         ...options.extraEnv,
       },
     }),

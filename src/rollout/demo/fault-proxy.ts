@@ -49,7 +49,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     );
     out.on('error', () => {
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: 'Bad Gateway', code: 'fault_proxy_upstream' }));
+      res.end(JSON.stringify({ error: 'service_unavailable', code: 'service_unavailable', message: 'fault proxy: green did not answer', requestId: 'fault-proxy', timestamp: new Date().toISOString() }));
     });
     req.pipe(out);
   };
