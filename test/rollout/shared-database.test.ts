@@ -14,7 +14,7 @@ describe('shared PGlite over the socket server, two clients', () => {
   let a: pg.Client;
   let b: pg.Client;
   before(async () => {
-    database = await startSharedDatabase(undefined);
+    database = await startSharedDatabase(undefined); // always the PGlite socket server, even when DATABASE_URL is set
     a = new pg.Client({ connectionString: database.url });
     b = new pg.Client({ connectionString: database.url });
     await a.connect();

@@ -45,7 +45,7 @@ export async function startRolloutEnvironment(options: EnvironmentOptions = {}):
     await database?.close().catch(() => undefined);
   };
   try {
-    database = await startSharedDatabase();
+    database = await startSharedDatabase(process.env.DATABASE_URL);
     log(`database: ${database.kind === 'postgres' ? 'scratch database on the PostgreSQL server (DATABASE_URL)' : 'embedded PGlite served over the PostgreSQL wire protocol'}`);
     const secretKey = randomBytes(32).toString('base64url');
     const common = { databaseUrl: database.url, poolMax: database.poolMax, secretKey };

@@ -31,7 +31,7 @@ export interface SharedDatabase {
   close(): Promise<void>;
 }
 
-export async function startSharedDatabase(serverUrl: string | undefined = process.env.DATABASE_URL): Promise<SharedDatabase> {
+export async function startSharedDatabase(serverUrl: string | undefined): Promise<SharedDatabase> {
   if (serverUrl) return createScratchDatabase(serverUrl);
   const db = await PGlite.create({ extensions: { btree_gist } });
   // Each Boka instance opens a migration connection and then its pool: a few connections at once.
