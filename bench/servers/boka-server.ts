@@ -13,7 +13,7 @@ const config = loadConfig({
   BOKA_SECRET_KEY: process.env.BOKA_SECRET_KEY ?? randomBytes(32).toString('base64url'),
   // The limiter step still runs on every request; the limit is set out of reach so 100
   // connections of one principal measure the pipeline, not 429s.
-  RATE_LIMIT_PER_PRINCIPAL_PER_MINUTE: '1000000',
+  RATE_LIMIT_PER_PRINCIPAL_PER_MINUTE: process.env.RATE_LIMIT_PER_PRINCIPAL_PER_MINUTE ?? '1000000',
 });
 const db = await openDatabase(config);
 const app = await buildApp(config, { db });
