@@ -240,6 +240,12 @@ async function main(): Promise<void> {
     console.log(`${sessions.length} distinct sessions; routes: me, tenant${hasReservations ? ', reservations' : ''}`);
 
     report('empty fastify route', await runLoad(empty.url));
+    // Steady state: every session has been seen once (a real client's first request is a miss).
+    for (let i = 0; i < sessions.length; i += 50) {
+      await Promise.all(
+        sessions.slice(i, i + 50).flatMap((s) => [http(a.url, 'GET', '/api/auth/me', s.token), http(a.url, 'GET', `/api/tenants/${s.tenantId}`, s.token)]),
+      );
+    }
     const before = await cacheCounts(a.url);
     const load = runLoad(a.url, mixFor(sessions, hasReservations));
     let delays: number[] = [];
