@@ -96,3 +96,30 @@ describe('brute-force lockout and rate limits (ASVS 2.2.1)', () => {
     assert.equal((await ctx.app.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(other.accessToken) })).statusCode, 200);
   });
 });
+
+// ASVS 2.2.1: no more than 100 failed attempts per hour on one account, even when the
+// attacker interleaves successes (e.g. with a second, known account of the victim's) so the
+// five-in-a-row lock never trips.
+describe('hourly cap on failed attempts per account (ASVS 2.2.1)', () => {
+  let ctx: TestContext;
+  before(async () => {
+    ctx = await createTestApp({ env: { RATE_LIMIT_AUTH_FAILURES_PER_IP: '100000' } });
+  });
+  after(() => ctx.close());
+
+  const login = (email: string, password: string) =>
+    ctx.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password } });
+
+  test('100 failures in the hour lock the account, even for the right password', async () => {
+    const user = await signUp(ctx.app, 'hourly');
+    // 25 rounds of four failures (100 in all), a success between rounds resetting the run of five.
+    for (let round = 0; round < 25; round += 1) {
+      if (round > 0) assert.equal((await login(user.email, TEST_PASSWORD)).statusCode, 200, `success before round ${round}`);
+      for (let i = 0; i < 4; i += 1) assert.equal((await login(user.email, 'wrong password 123')).statusCode, 401);
+    }
+    const capped = await login(user.email, TEST_PASSWORD);
+    assert.equal(capped.statusCode, 429);
+    assert.equal(errorBody(capped).code, 'quota_exceeded');
+    assert.ok(Number(capped.headers['retry-after']) > 0);
+  });
+});
