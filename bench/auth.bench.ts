@@ -86,9 +86,10 @@ async function benchInProcess(): Promise<string[]> {
   const tenant = await services.tenancy.createTenant(signup.user.id, { name: 'T', slug: 'inproc' });
   const strategies = [createAccessTokenStrategy(services)];
   const credential = { kind: 'bearer' as const, token: signup.accessToken };
+  const meta = { requestId: null, ip: null, userAgent: null };
 
   async function once(): Promise<boolean> {
-    const principal = await authenticate(strategies, credential);
+    const principal = await authenticate(strategies, credential, meta);
     const role = await services.memberships.resolve(tenant.id, signup.user.id);
     return authorize(principal, 'tenant.read', { tenantId: tenant.id, role }).allowed;
   }

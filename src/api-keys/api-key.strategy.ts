@@ -5,6 +5,6 @@ import type { ApiKeyService } from './api-keys.service.js';
 export function createApiKeyStrategy(apiKeys: Pick<ApiKeyService, 'verify'>): AuthStrategy {
   return {
     canHandle: (c) => c.kind === 'api_key',
-    authenticate: (c) => apiKeys.verify(c),
+    authenticate: (c, meta) => apiKeys.verify(c, meta),
   };
 }

@@ -77,8 +77,8 @@ export function createApiKeyService(opts: ApiKeyServiceOptions) {
   }, opts.flushIntervalMs ?? 30_000);
   timer.unref();
 
-  function deny(key: repo.ApiKeyRecord, reason: 'revoked' | 'expired' | 'invalid_secret'): never {
-    opts.events.emit('apikey.use_denied', { tenantId: key.tenantId, keyId: key.id, reason });
+  function deny(key: repo.ApiKeyRecord, reason: 'revoked' | 'expired' | 'invalid_secret', meta: RequestMeta | null): never {
+    opts.events.emit('apikey.use_denied', { tenantId: key.tenantId, keyId: key.id, reason, meta });
     throw new AppError('invalid_token', 'The API key is invalid', { reason: `api_key_${reason}` });
   }
 
@@ -136,9 +136,9 @@ export function createApiKeyService(opts: ApiKeyServiceOptions) {
       opts.events.emit('apikey.revoked', { tenantId, keyId, actorUserId, meta });
     },
 
-    async verify(credential: Credential): Promise<ApiKeyPrincipal> {
+    async verify(credential: Credential, meta: RequestMeta | null = null): Promise<ApiKeyPrincipal> {
       try {
-        const principal = await verifyKey(credential);
+        const principal = await verifyKey(credential, meta);
         opts.onVerify?.('ok');
         return principal;
       } catch (err) {
@@ -157,7 +157,7 @@ export function createApiKeyService(opts: ApiKeyServiceOptions) {
   };
 
   /** Credential → principal. Cache hit: one SHA-256 and no database read. */
-  async function verifyKey(credential: Credential): Promise<ApiKeyPrincipal> {
+  async function verifyKey(credential: Credential, meta: RequestMeta | null): Promise<ApiKeyPrincipal> {
     if (credential.kind !== 'api_key') throw new AppError('invalid_token');
     const parts = splitToken(credential.key, API_KEY_PREFIX);
     if (!parts) throw new AppError('invalid_token', 'The API key is invalid');
@@ -169,10 +169,10 @@ export function createApiKeyService(opts: ApiKeyServiceOptions) {
       if (!key) throw new AppError('invalid_token', 'The API key is invalid');
       cache.set(parts.id, key);
     }
-    if (!digestsEqual(key.secretHash, hashSecret(parts.secret))) deny(key, 'invalid_secret');
-    if (key.revokedAt) deny(key, 'revoked');
+    if (!digestsEqual(key.secretHash, hashSecret(parts.secret))) deny(key, 'invalid_secret', meta);
+    if (key.revokedAt) deny(key, 'revoked', meta);
     const now = opts.clock.now();
-    if (key.expiresAt && key.expiresAt.getTime() <= now) deny(key, 'expired');
+    if (key.expiresAt && key.expiresAt.getTime() <= now) deny(key, 'expired', meta);
     lastUsed.set(key.id, { tenantId: key.tenantId, at: new Date(now) });
     return {
       kind: 'api_key',

@@ -75,7 +75,7 @@ export function subscribeAuditEvents(events: EventHub, record: (entry: AuditEntr
   events.on('apikey.revoked', (e) =>
     record({ tenantId: e.tenantId, actor: user(e.actorUserId), action: 'apikey.revoke', target: `api_key:${e.keyId}`, outcome: 'success', meta: e.meta }));
   events.on('apikey.use_denied', (e) =>
-    record({ tenantId: e.tenantId, actor: { type: 'api_key', id: e.keyId }, action: 'apikey.use_denied', target: `api_key:${e.keyId}`, outcome: 'denied', details: { reason: e.reason } }));
+    record({ tenantId: e.tenantId, actor: { type: 'api_key', id: e.keyId }, action: 'apikey.use_denied', target: `api_key:${e.keyId}`, outcome: 'denied', meta: e.meta, details: { reason: e.reason } }));
 
   events.on('tenant.security_policy_changed', (e) =>
     record({ tenantId: e.tenantId, actor: user(e.actorUserId), action: 'tenant.security_policy_changed', target: `tenant:${e.tenantId}`, outcome: 'success', meta: e.meta, details: { requireMfaFor: e.requireMfaFor.join(' ') } }));

@@ -1,6 +1,7 @@
 import { AppError } from '../http/app-error.js';
 import type { AccessTokenService } from './access-tokens.service.js';
 import type { Principal } from './principal.js';
+import type { RequestMeta } from '../shared/events.js';
 import type { SessionService } from './sessions.service.js';
 
 /** A credential extracted from request headers, before it is checked. */
@@ -12,7 +13,8 @@ export type Credential = { kind: 'bearer'; token: string } | { kind: 'api_key'; 
  */
 export interface AuthStrategy {
   canHandle(credential: Credential): boolean;
-  authenticate(credential: Credential): Promise<Principal>;
+  /** `meta` says where the request came from, for the audit trail of refused credentials. */
+  authenticate(credential: Credential, meta: RequestMeta): Promise<Principal>;
 }
 
 /** Prefix of every Boka API key secret (`boka_sk_…`). */
@@ -56,8 +58,8 @@ export function createAccessTokenStrategy(deps: { tokens: AccessTokenService; se
 }
 
 /** Runs the first strategy that accepts the credential. */
-export async function authenticate(strategies: readonly AuthStrategy[], credential: Credential): Promise<Principal> {
+export async function authenticate(strategies: readonly AuthStrategy[], credential: Credential, meta: RequestMeta): Promise<Principal> {
   const strategy = strategies.find((s) => s.canHandle(credential));
   if (!strategy) throw new AppError('invalid_token', 'Unsupported credential');
-  return strategy.authenticate(credential);
+  return strategy.authenticate(credential, meta);
 }

@@ -63,7 +63,7 @@ export function installPipeline(
     try {
       const credential = extractCredential(request.headers);
       if (!credential) throw new AppError('missing_authorization');
-      return await authenticate(deps.strategies, credential);
+      return await authenticate(deps.strategies, credential, requestMeta(request));
     } catch (err) {
       if (err instanceof AppError) {
         const reason =

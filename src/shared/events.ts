@@ -66,7 +66,12 @@ export interface BokaEvents {
   'auth.password_reset': { userId: string; revokedSessions: number; meta: RequestMeta };
   'apikey.created': { tenantId: string; keyId: string; actorUserId: string; permissions: readonly string[]; meta: RequestMeta };
   'apikey.revoked': { tenantId: string; keyId: string; actorUserId: string; meta: RequestMeta };
-  'apikey.use_denied': { tenantId: string; keyId: string; reason: 'revoked' | 'expired' | 'invalid_secret' | 'creator_gone' };
+  'apikey.use_denied': {
+    tenantId: string;
+    keyId: string;
+    reason: 'revoked' | 'expired' | 'invalid_secret' | 'creator_gone';
+    meta: RequestMeta | null;
+  };
   'tenant.security_policy_changed': { tenantId: string; actorUserId: string; requireMfaFor: readonly string[]; meta: RequestMeta };
   'superadmin.access': { userId: string; tenantId: string | null; method: string; route: string; meta: RequestMeta };
   'superadmin.granted': { userId: string; email: string; created: boolean };

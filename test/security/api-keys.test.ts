@@ -137,9 +137,11 @@ describe('API keys (tenant-owned, hashed, cached, least privilege)', () => {
     assert.equal(res.statusCode, 401);
     const rows = await waitFor(async () => {
       const r = await app.inject({ method: 'GET', url: `/api/tenants/${tenant.id}/audit?action=apikey.use_denied`, headers: bearer(owner.accessToken) });
-      const items = r.json().items as Array<{ target: string }>;
+      const items = r.json().items as Array<{ target: string; ip: string | null; requestId: string | null }>;
       return items.some((i) => i.target === `api_key:${id}`) ? items : null;
     });
-    assert.ok(rows.length >= 1);
+    const row = rows.find((i) => i.target === `api_key:${id}`)!;
+    assert.equal(row.requestId, res.headers['x-request-id'], 'the refused request is traceable');
+    assert.equal(row.ip, '127.0.0.1');
   });
 });
