@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isConnectionError, isDriverConnectionMessage, isQueryTimeout } from '../db/errors.js';
 import { AppError } from './app-error.js';
@@ -11,6 +12,14 @@ export interface ErrorBody {
   details?: unknown;
   requestId: string;
   timestamp: string;
+}
+
+/** The documented body for `code`, for components that answer without Fastify (the rollout router). */
+export function buildErrorBody(
+  code: ErrorCode,
+  opts: { message?: string; details?: unknown; requestId?: string } = {},
+): ErrorBody {
+  return toBody(new AppError(code, opts.message, opts.details), opts.requestId ?? randomUUID(), new Date());
 }
 
 function toBody(err: AppError, requestId: string, now: Date): ErrorBody {

@@ -97,17 +97,17 @@ async function runRemote(sub: 'status' | Command, flags: Flags): Promise<number>
   try {
     if (sub === 'status') {
       const res = await request(`${base}/_router/admin/rollout`, { headers });
-      const body = (await res.body.json()) as RolloutStatus & { error?: { message: string } };
+      const body = (await res.body.json()) as RolloutStatus & { message?: string };
       if (res.statusCode !== 200) {
-        process.stderr.write(`${res.statusCode}: ${body.error?.message ?? 'error'}\n`);
+        process.stderr.write(`${res.statusCode}: ${body.message ?? 'error'}\n`);
         return 1;
       }
       process.stdout.write(`${renderStatus(body, Date.now(), Boolean(process.stdout.isTTY))}\n`);
       return 0;
     }
     const res = await request(`${base}/_router/admin/rollout/${sub}`, { method: 'POST', headers, body: JSON.stringify({ by: one(flags, 'by') ?? process.env.USER ?? 'operator' }) });
-    const body = (await res.body.json()) as { accepted?: boolean; message?: string; error?: { message: string } };
-    process.stdout.write(`${body.message ?? body.error?.message ?? res.statusCode}\n`);
+    const body = (await res.body.json()) as { accepted?: boolean; message?: string };
+    process.stdout.write(`${body.message ?? res.statusCode}\n`);
     return res.statusCode === 200 ? 0 : 1;
   } catch (error) {
     process.stderr.write(`cannot reach the rollout at ${base}: ${error instanceof Error ? error.message : String(error)}\n`);

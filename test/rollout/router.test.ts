@@ -182,10 +182,17 @@ describe('built-in router', () => {
     }
   });
 
-  it('rejects bad weights and unknown admin routes', async () => {
-    assert.equal((await putWeight(base, 150)).status, 400);
-    assert.equal((await get(`${base}/_router/nope`)).status, 404);
-    assert.equal((await get(`${base}/_router/admin/rollout`)).status, 404);
+  it('rejects bad weights and unknown admin routes, in the documented error shape', async () => {
+    const bad = await putWeight(base, 150);
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.code, 'validation_error');
+    assert.deepEqual(bad.body.details, [{ field: 'greenWeight', in: 'body', message: 'must be a number from 0 to 100' }]);
+    for (const url of [`${base}/_router/nope`, `${base}/_router/admin/rollout`]) {
+      const res = await get(url);
+      assert.equal(res.status, 404);
+      assert.deepEqual(Object.keys(res.body).sort(), ['code', 'error', 'message', 'requestId', 'timestamp']);
+      assert.equal(res.body.error, 'not_found');
+    }
   });
 });
 

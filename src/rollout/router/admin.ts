@@ -2,6 +2,8 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Command } from '../decision.types.js';
 import type { Router } from './router.js';
+import { buildErrorBody } from '../../http/error-handler.js';
+import { ERROR_CATALOGUE, type ErrorCode } from '../../http/errors.catalogue.js';
 
 /** What a running rollout offers to `boka rollout status|pause|…` through the router's admin API. */
 export interface RolloutControl {
@@ -15,6 +17,11 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
   res.end(JSON.stringify(body));
+}
+
+/** Errors in the one documented shape (docs/errors.md), like every Boka response. */
+function sendError(res: ServerResponse, code: ErrorCode, message: string, details?: unknown): void {
+  sendJson(res, ERROR_CATALOGUE[code].status, buildErrorBody(code, { message, details }));
 }
 
 /** Loopback callers are trusted; others must present the admin token (compared in constant time). */
@@ -48,39 +55,39 @@ export async function handleAdmin(
   ctx: { router: Router; adminToken: string | undefined; control: () => RolloutControl | null },
 ): Promise<void> {
   try {
-    if (!isAdminAuthorized(req.socket.remoteAddress, req.headers.authorization, ctx.adminToken)) return sendJson(res, 401, { error: { code: 'UNAUTHORIZED', message: 'loopback or admin token required' } });
+    if (!isAdminAuthorized(req.socket.remoteAddress, req.headers.authorization, ctx.adminToken)) return sendError(res, 'missing_authorization', 'loopback or admin token required');
     const url = new URL(req.url ?? '/', 'http://router.invalid');
     const route = `${req.method ?? 'GET'} ${url.pathname}`;
     if (route === 'GET /_router/state') return sendJson(res, 200, ctx.router.readState());
     if (route === 'PUT /_router/admin/weight') {
       const body = (await readJsonBody(req)) as { greenWeight?: unknown };
       if (typeof body.greenWeight !== 'number' || body.greenWeight < 0 || body.greenWeight > 100) {
-        return sendJson(res, 400, { error: { code: 'BAD_WEIGHT', message: 'body must be {"greenWeight": 0..100}' } });
+        return sendError(res, 'validation_error', 'body must be {"greenWeight": 0..100}', [{ field: 'greenWeight', in: 'body', message: 'must be a number from 0 to 100' }]);
       }
       return sendJson(res, 200, ctx.router.setWeight(body.greenWeight));
     }
     if (route === 'GET /_router/admin/stats') {
       const windowMs = Number(url.searchParams.get('windowMs') ?? 60_000);
-      if (!Number.isFinite(windowMs) || windowMs <= 0) return sendJson(res, 400, { error: { code: 'BAD_WINDOW', message: 'windowMs must be > 0' } });
+      if (!Number.isFinite(windowMs) || windowMs <= 0) return sendError(res, 'validation_error', 'windowMs must be > 0', [{ field: 'windowMs', in: 'querystring', message: 'must be > 0' }]);
       return sendJson(res, 200, ctx.router.readStats(windowMs));
     }
     const control = ctx.control();
     if (route === 'GET /_router/admin/rollout') {
-      if (!control) return sendJson(res, 404, { error: { code: 'NO_ROLLOUT', message: 'no rollout is attached to this router' } });
+      if (!control) return sendError(res, 'not_found', 'no rollout is attached to this router');
       return sendJson(res, 200, control.readStatus());
     }
     const match = /^POST \/_router\/admin\/rollout\/([a-z]+)$/.exec(route);
     if (match?.[1]) {
-      if (!control) return sendJson(res, 404, { error: { code: 'NO_ROLLOUT', message: 'no rollout is attached to this router' } });
+      if (!control) return sendError(res, 'not_found', 'no rollout is attached to this router');
       const command = match[1] as Command;
-      if (!COMMANDS.has(command)) return sendJson(res, 404, { error: { code: 'UNKNOWN_COMMAND', message: `unknown command ${command}` } });
+      if (!COMMANDS.has(command)) return sendError(res, 'not_found', `unknown command ${command}`);
       const body = (await readJsonBody(req)) as { by?: unknown };
       const by = typeof body.by === 'string' && body.by ? body.by.slice(0, 64) : 'operator';
       const result = await control.sendCommand(command, by);
       return sendJson(res, result.accepted ? 200 : 409, result);
     }
-    return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no admin route ${route}` } });
+    return sendError(res, 'not_found', `no admin route ${route}`);
   } catch (error) {
-    if (!res.headersSent) sendJson(res, 400, { error: { code: 'BAD_REQUEST', message: error instanceof Error ? error.message : String(error) } });
+    if (!res.headersSent) sendError(res, 'invalid_request', error instanceof Error ? error.message : String(error));
   }
 }

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { errors } from 'undici';
+import { buildErrorBody } from '../../http/error-handler.js';
 import type { ErrorCode } from '../../http/errors.catalogue.js';
 import type { Color } from '../decision.types.js';
 import type { ColorPool } from './color-pool.js';
@@ -53,13 +53,7 @@ function pipeBody(body: Readable, res: ServerResponse): Promise<void> {
  */
 function upstreamErrorBody(code: Extract<ErrorCode, 'service_unavailable' | 'timeout'>, req: IncomingMessage) {
   const incoming = req.headers['x-request-id'];
-  return {
-    error: code,
-    code,
-    message: code === 'timeout' ? 'The request timed out' : 'The service is unavailable',
-    requestId: typeof incoming === 'string' && incoming.length <= 128 ? incoming : randomUUID(),
-    timestamp: new Date().toISOString(),
-  };
+  return buildErrorBody(code, { requestId: typeof incoming === 'string' && incoming.length <= 128 ? incoming : undefined });
 }
 
 export interface ForwardContext {
