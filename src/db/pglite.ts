@@ -35,6 +35,3 @@ export async function createPgliteDatabase(dataDir: string): Promise<Database> {
     close: () => pg.close(),
   };
 }
-
-/** Exposes the raw PGlite handle for the socket server used by the rollout demo. */
-export type { PGlite };
