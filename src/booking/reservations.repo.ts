@@ -26,18 +26,7 @@ const SELECT = `SELECT r.id, r.service_id AS "serviceId", r.staff_id AS "staffId
 export async function insertReservation(
   tx: Queryable,
   tenantId: string,
-  r: {
-    id: string;
-    serviceId: string;
-    staffId: string;
-    customerId: string;
-    start: Date;
-    end: Date;
-    blockedUntil: Date;
-    status: ReservationStatus;
-    notes: string | null;
-    createdBy: string | null;
-  },
+  r: Omit<ReservationRecord, 'staffUserId' | 'customerUserId'> & { createdBy: string | null },
 ): Promise<void> {
   await tx.query(
     `INSERT INTO reservations (id, tenant_id, service_id, staff_id, customer_id, starts_at, ends_at, blocked_until, status, notes, created_by)

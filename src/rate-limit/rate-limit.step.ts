@@ -27,8 +27,8 @@ export function createRateLimitStep(store: LimiterStore, config: Pick<Config, 'r
   return async (request, auth) => {
     const url = request.routeOptions.url ?? '';
     if (EXEMPT_PREFIXES.some((p) => url.startsWith(p))) return;
-    const principal = auth?.principal;
-    const key = principal ? `${describePrincipal(principal).type}:${describePrincipal(principal).id}` : `ip:${request.ip}`;
+    const who = auth ? describePrincipal(auth.principal) : null;
+    const key = who ? `${who.type}:${who.id}` : `ip:${request.ip}`;
     let state: RateLimiterRes;
     try {
       state = await shared.consume(key);
