@@ -6,6 +6,12 @@
  *    with REDIS_URL a second instance measures revoke-on-A → rejected-on-B delays.
  *  - `--url http://host:port`: targets a running Boka, creating its own users and tenant over
  *    HTTP (a staging load test before a rollout). Non-loopback targets need `--allow-remote`.
+ * Each mode runs two measured phases over the same `--connections`:
+ *  1. closed loop (autocannon): saturation throughput; latency there is queueing;
+ *  2. open loop (`open-loop.ts`): `--rate` req/s (default `50%` of phase 1's throughput) arriving
+ *     independently, latency from each request's scheduled arrival.
+ * `--routes me,tenant,reservations` picks the mix; `--skip-baseline` skips the empty route;
+ * `--cpu-prof-dir DIR` makes the Boka servers write V8 CPU profiles there.
  * Everything is bounded by --duration (seconds per phase).
  *
  *   npm run bench:load -- --connections 1000 --duration 30
@@ -17,6 +23,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { runOpenLoop, type OpenLoopResult } from './open-loop.js';
 
 interface AutocannonResult {
   requests: { average: number; total: number };
@@ -44,6 +51,10 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '30' },
     sessions: { type: 'string', default: '' },
     'revoke-samples': { type: 'string', default: '50' },
+    routes: { type: 'string', default: 'me,tenant,reservations' },
+    'skip-baseline': { type: 'boolean', default: false },
+    'cpu-prof-dir': { type: 'string' },
+    rate: { type: 'string', default: '50%' },
   },
 });
 const connections = Number(args.connections);
@@ -51,6 +62,11 @@ const duration = Math.min(Number(args.duration), 120);
 const children: ChildProcess[] = [];
 process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
 
+/**
+ * Closed loop (autocannon): every connection sends its next request as soon as the previous
+ * one is answered, so the server runs saturated and latency is mostly queueing (Little's law:
+ * mean latency ≈ connections / throughput). `runOpenLoop` offers a fixed rate instead.
+ */
 function runLoad(url: string, setupClient?: (client: AutocannonClient) => void, path = '/'): Promise<AutocannonResult> {
   return new Promise((resolve, reject) => {
     autocannon({ url: `${url}${path}`, connections, duration, ...(setupClient ? { setupClient } : {}) }, (err, result) =>
@@ -59,8 +75,18 @@ function runLoad(url: string, setupClient?: (client: AutocannonClient) => void, 
   });
 }
 
+/** `--rate 4000` (req/s) or `--rate 50%` (of the closed-loop throughput just measured). */
+function offeredRate(spec: string, saturatedRps: number): number {
+  const percent = /^(\d+(?:\.\d+)?)%$/.exec(spec);
+  const rate = percent ? (saturatedRps * Number(percent[1])) / 100 : Number(spec);
+  if (!Number.isFinite(rate) || rate <= 0) throw new Error(`--rate: expected req/s or a percentage, got ${spec}`);
+  return Math.round(rate);
+}
+
 function startProcess(script: string[], env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...script], {
+  // --cpu-prof-dir: each server writes a V8 CPU profile there when it exits (open it in Chrome DevTools).
+  const profile = args['cpu-prof-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof-dir']}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', ...script], {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', NODE_ENV: 'development', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -76,6 +102,18 @@ function startProcess(script: string[], env: Record<string, string>): Promise<{ 
       }
     });
     child.on('exit', (code) => reject(new Error(`${script.join(' ')} exited with ${code}`)));
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
   });
 }
 
@@ -157,23 +195,43 @@ async function sessionsInProcess(databaseUrl: string, secret: string, count: num
   }
 }
 
+const ROUTES = {
+  me: () => '/api/auth/me',
+  tenant: (s: Session) => `/api/tenants/${s.tenantId}`,
+  reservations: (s: Session) => `/api/tenants/${s.tenantId}/reservations`,
+} satisfies Record<string, (s: Session) => string>;
+const selectedRoutes = args.routes.split(',').map((r) => r.trim());
+for (const r of selectedRoutes) if (!(r in ROUTES)) throw new Error(`--routes: unknown route ${r} (known: ${Object.keys(ROUTES).join(', ')})`);
+
 function mixFor(sessions: Session[], hasReservations: boolean) {
+  const routes = selectedRoutes.filter((r) => r !== 'reservations' || hasReservations) as Array<keyof typeof ROUTES>;
   let next = 0;
   return (client: AutocannonClient) => {
     const s = sessions[next++ % sessions.length]!;
     const headers = { authorization: `Bearer ${s.token}` };
-    client.setRequests([
-      { method: 'GET', path: '/api/auth/me', headers },
-      { method: 'GET', path: `/api/tenants/${s.tenantId}`, headers },
-      ...(hasReservations ? [{ method: 'GET', path: `/api/tenants/${s.tenantId}/reservations`, headers }] : []),
-    ]);
+    client.setRequests(routes.map((r) => ({ method: 'GET', path: ROUTES[r](s), headers })));
   };
 }
 
-/** Revoke on A, poll B until it rejects: the cross-instance invalidation delay. */
-async function measureRevocation(a: string, b: string, samples: number): Promise<number[]> {
+/** The same mix for the open loop: request i goes to session i mod n, routes in turn. */
+function openMix(sessions: Session[], hasReservations: boolean) {
+  const routes = selectedRoutes.filter((r) => r !== 'reservations' || hasReservations) as Array<keyof typeof ROUTES>;
+  return (i: number) => {
+    const s = sessions[i % sessions.length]!;
+    return { path: ROUTES[routes[Math.floor(i / sessions.length) % routes.length]!](s), headers: { authorization: `Bearer ${s.token}` } };
+  };
+}
+
+/**
+ * Revoke on A, poll B until it rejects: the cross-instance invalidation delay as a client sees
+ * it (the bus delay plus B's response time under load). Stops early when `until` settles, so
+ * every sample is taken under the load.
+ */
+async function measureRevocation(a: string, b: string, samples: number, until: Promise<unknown>): Promise<number[]> {
+  let loadOver = false;
+  void until.finally(() => (loadOver = true));
   const delays: number[] = [];
-  for (let i = 0; i < samples; i++) {
+  for (let i = 0; i < samples && !loadOver; i++) {
     const [s] = await sessionsOverHttp(a, 1);
     for (let k = 0; k < 2; k++) await http(b, 'GET', '/api/auth/me', s!.token);
     const start = performance.now();
@@ -181,17 +239,56 @@ async function measureRevocation(a: string, b: string, samples: number): Promise
     while ((await http(b, 'GET', '/api/auth/me', s!.token)).status !== 401) {
       if (performance.now() - start > 5_000) throw new Error('revocation never reached B');
     }
-    delays.push(performance.now() - start);
+    if (!loadOver) delays.push(performance.now() - start);
   }
   return delays.sort((x, y) => x - y);
 }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 
+function reportOpen(label: string, r: OpenLoopResult): void {
+  const ms = (v: number) => v.toFixed(1);
+  console.log(
+    `${label.padEnd(26)} rps ${r.throughput.toFixed(0).padStart(7)}  p50 ${ms(r.latencyMs.p50)} ms  p90 ${ms(r.latencyMs.p90)} ms  ` +
+      `p99 ${ms(r.latencyMs.p99)} ms  max ${ms(r.latencyMs.max)} ms  errors ${r.errors}  non-2xx ${r.non2xx}  sent ${r.sent}`,
+  );
+}
+
 function report(label: string, r: AutocannonResult): void {
   console.log(
-    `${label.padEnd(22)} rps ${r.requests.average.toFixed(0).padStart(7)}  p50 ${r.latency.p50} ms  p90 ${r.latency.p90} ms  ` +
+    `${label.padEnd(26)} rps ${r.requests.average.toFixed(0).padStart(7)}  p50 ${r.latency.p50} ms  p90 ${r.latency.p90} ms  ` +
       `p99 ${r.latency.p99} ms  max ${r.latency.max} ms  errors ${r.errors}  timeouts ${r.timeouts}  non-2xx ${r.non2xx}  total ${r.requests.total}`,
+  );
+}
+
+/**
+ * The measured phases against `base`: closed loop (saturation), then open loop at `--rate`.
+ * With `revokeOn` (another instance sharing the bus), revocation delays are sampled in each.
+ */
+async function runPhases(base: string, sessions: Session[], hasReservations: boolean, revokeOn: string | null): Promise<void> {
+  const phase = async <R>(label: string, run: () => Promise<R>, print: (label: string, r: R) => void) => {
+    const before = await cacheCounts(base);
+    const load = run();
+    const delays = revokeOn ? await measureRevocation(revokeOn, base, Number(args['revoke-samples']), load) : [];
+    const result = await load;
+    const after = await cacheCounts(base);
+    print(label, result);
+    if (before && after) {
+      const hits = after.hit - before.hit;
+      const misses = after.miss - before.miss;
+      console.log(`  cache hit rate ${((100 * hits) / Math.max(1, hits + misses)).toFixed(2)} % (${hits} hits, ${misses} misses)`);
+    } else console.log('  cache hit rate: /metrics not reachable on this URL');
+    if (delays.length > 0) {
+      console.log(`  revoke on B → rejected on A: p50 ${pct(delays, 50).toFixed(1)} ms, p99 ${pct(delays, 99).toFixed(1)} ms (${delays.length} samples)`);
+    }
+    return result;
+  };
+  const saturated = await phase('boka, closed loop', () => runLoad(base, mixFor(sessions, hasReservations)), report);
+  const rate = offeredRate(args.rate, saturated.requests.average);
+  await phase(
+    `boka, open loop ${rate}/s`,
+    () => runOpenLoop({ origin: base, connections, rate, durationSeconds: duration, request: openMix(sessions, hasReservations) }),
+    reportOpen,
   );
 }
 
@@ -205,13 +302,7 @@ async function main(): Promise<void> {
     const base = target.origin;
     const sessions = await sessionsOverHttp(base, Number(args.sessions || 50));
     const hasReservations = (await http(base, 'GET', `/api/tenants/${sessions[0]!.tenantId}/reservations`, sessions[0]!.token)).status === 200;
-    const before = await cacheCounts(base);
-    report('boka (mix)', await runLoad(base, mixFor(sessions, hasReservations)));
-    const after = await cacheCounts(base);
-    if (before && after) {
-      const hits = after.hit - before.hit;
-      console.log(`cache hit rate ${((100 * hits) / Math.max(1, hits + after.miss - before.miss)).toFixed(2)} %`);
-    } else console.log('cache hit rate: /metrics not reachable on this URL');
+    await runPhases(base, sessions, hasReservations, null);
     return;
   }
 
@@ -237,37 +328,21 @@ async function main(): Promise<void> {
     // (LOG_LEVEL=info only so the "listening at" line can be read; request lines go to a pipe.)
     const sessions = await sessionsInProcess(url.toString(), secret, Number(args.sessions || Math.min(connections, 1000)));
     const hasReservations = (await http(a.url, 'GET', `/api/tenants/${sessions[0]!.tenantId}/reservations`, sessions[0]!.token)).status === 200;
-    console.log(`${sessions.length} distinct sessions; routes: me, tenant${hasReservations ? ', reservations' : ''}`);
+    console.log(`${sessions.length} distinct sessions; routes: ${selectedRoutes.filter((r) => r !== 'reservations' || hasReservations).join(', ')}`);
 
-    report('empty fastify route', await runLoad(empty.url));
+    if (!args['skip-baseline']) report('empty fastify route', await runLoad(empty.url));
     // Steady state: every session has been seen once (a real client's first request is a miss).
     for (let i = 0; i < sessions.length; i += 50) {
       await Promise.all(
         sessions.slice(i, i + 50).flatMap((s) => [http(a.url, 'GET', '/api/auth/me', s.token), http(a.url, 'GET', `/api/tenants/${s.tenantId}`, s.token)]),
       );
     }
-    const before = await cacheCounts(a.url);
-    const load = runLoad(a.url, mixFor(sessions, hasReservations));
-    let delays: number[] = [];
-    if (process.env.REDIS_URL) {
-      // Revoke on B, rejected on A while A is under the steady load.
-      const b = await startProcess(['src/main.ts'], { ...env, LOG_LEVEL: 'info' });
-      delays = await measureRevocation(b.url, a.url, Number(args['revoke-samples']));
-    }
-    const result = await load;
-    const after = await cacheCounts(a.url);
-    report('boka (mix)', result);
-    if (before && after) {
-      const hits = after.hit - before.hit;
-      const misses = after.miss - before.miss;
-      console.log(`cache hit rate ${((100 * hits) / Math.max(1, hits + misses)).toFixed(2)} % (${hits} hits, ${misses} misses)`);
-    }
-    if (delays.length > 0) {
-      console.log(`revoke→rejected across instances: p50 ${pct(delays, 50).toFixed(1)} ms, p99 ${pct(delays, 99).toFixed(1)} ms (${delays.length} samples)`);
-    }
+    // Revocations are issued on B (when a bus connects the instances) and observed on A.
+    const b = process.env.REDIS_URL ? await startProcess(['src/main.ts'], { ...env, LOG_LEVEL: 'info' }) : null;
+    await runPhases(a.url, sessions, hasReservations, b?.url ?? null);
   } finally {
-    children.forEach((c) => c.kill('SIGKILL'));
-    await new Promise((r) => setTimeout(r, 300));
+    // SIGTERM: the servers drain and exit (writing their CPU profiles); SIGKILL after 10 s.
+    await Promise.all(children.map((c) => stopChild(c)));
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
   }

@@ -120,8 +120,15 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
     db: deps.db, clock, events, sessions, mail, guard: rateLimits.guard, resetUrl: config.passwordResetUrl,
     onMailError: (err) => logError('mail send failed', err),
   });
-  const accounts = await createAccountService({ db: deps.db, sessions, events, guard: rateLimits.guard, mfa });
-  const tenancy = createTenancyService({ db: deps.db, memberships, bus, clock, cacheTtlSeconds: config.session.cacheTtlSeconds });
+  const accounts = await createAccountService({
+    db: deps.db, bus, clock, cacheTtlSeconds, cacheMax: config.session.cacheMax, sessions, events, guard: rateLimits.guard, mfa,
+    onCacheLookup: (result) => ops.metrics.countCacheLookup('user', result),
+  });
+  const tenancy = createTenancyService({
+    db: deps.db, memberships, bus, clock, cacheTtlSeconds,
+    onTenantLookup: (result) => ops.metrics.countCacheLookup('tenant', result),
+    onUserMembershipsLookup: (result) => ops.metrics.countCacheLookup('user_memberships', result),
+  });
   ops.metrics.subscribe(events);
   return { config, logger, db: deps.db, bus, clock, events, mail, tokens, sessions, accounts, memberships, tenancy, ops,
     rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords };

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { CacheBus } from '../cache/cache-bus.js';
+import { createBusCache } from '../cache/bus-cache.js';
 import type { Database } from '../db/index.js';
+import type { Clock } from '../shared/clock.js';
 import type { EventHub, RequestMeta } from '../shared/events.js';
 import { AppError } from '../http/app-error.js';
 import { isUniqueViolation } from '../db/errors.js';
@@ -21,6 +24,11 @@ export function toPublicUser(u: users.UserRecord): PublicUser {
 /** Sign-up and password login. Sessions and tokens come from the session service. */
 export async function createAccountService(deps: {
   db: Database;
+  bus: CacheBus;
+  clock: Clock;
+  cacheTtlSeconds: number;
+  cacheMax: number;
+  onCacheLookup?: (result: 'hit' | 'miss') => void;
   sessions: SessionService;
   events: EventHub;
   /** Brute-force lockout (ASVS 2.2.1); absent in CLIs. */
@@ -29,6 +37,18 @@ export async function createAccountService(deps: {
   mfa?: { isEnabled(userId: string): Promise<boolean>; createChallenge(userId: string): Promise<string> };
 }) {
   const dummyHash = await createDummyHash();
+  // Public profiles (id, email, name) for GET /api/auth/me and token responses. Nothing in
+  // Boka changes them today; whatever does must publish a `user` invalidation.
+  const profiles = createBusCache<PublicUser>({
+    bus: deps.bus,
+    clock: deps.clock,
+    max: deps.cacheMax,
+    ttlSeconds: deps.cacheTtlSeconds,
+    onLookup: deps.onCacheLookup,
+  });
+  deps.bus.subscribe((m) => {
+    if (m.kind === 'user') profiles.delete(m.userId);
+  });
 
   return {
     async signup(input: { email: string; password: string; name: string }, meta: RequestMeta) {
@@ -81,7 +101,14 @@ export async function createAccountService(deps: {
       return { user: toPublicUser(user), ...tokens };
     },
 
-    findUser: (id: string) => users.findUserById(deps.db, id),
+    /** The public profile of a user, from the cache when possible; null if there is no such user. */
+    async findProfile(id: string): Promise<PublicUser | null> {
+      const profile = await profiles.getOrLoad(id, async () => {
+        const user = await users.findUserById(deps.db, id);
+        return user ? toPublicUser(user) : undefined;
+      });
+      return profile ?? null;
+    },
   };
 }
 

@@ -41,9 +41,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
     const issued = await sessions.refresh(request.body.refreshToken, requestMeta(request));
     await ticket.succeeded();
     const session = await sessions.find(issued.sessionId);
-    const user = session ? await accounts.findUser(session.userId) : null;
+    const user = session ? await accounts.findProfile(session.userId) : null;
     if (!user) throw new AppError('invalid_token');
-    return { user: { id: user.id, email: user.email, name: user.name }, ...issued };
+    return { user, ...issued };
   });
 
   app.post('/api/auth/logout', {
@@ -61,14 +61,15 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
     schema: { tags: ['auth'], response: { 200: MeResponse } },
   }, async (request) => {
     const principal = userPrincipal(request);
+    // Served from the caches on a warm instance: no database read.
     const [user, session, memberships] = await Promise.all([
-      accounts.findUser(principal.userId),
-      sessions.find(principal.sessionId),
+      accounts.findProfile(principal.userId),
+      sessions.describe(principal.sessionId),
       tenancy.listMembershipsOf(principal.userId),
     ]);
     if (!user || !session) throw new AppError('invalid_token');
     return {
-      user: { id: user.id, email: user.email, name: user.name },
+      user,
       memberships,
       session: { id: session.id, createdAt: session.createdAt.toISOString(), expiresAt: session.expiresAt.toISOString() },
     };

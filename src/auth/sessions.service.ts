@@ -136,14 +136,14 @@ export function createSessionService(opts: SessionServiceOptions) {
      */
     async check(sessionId: string): Promise<SessionCheck> {
       const now = opts.clock.now();
-      let state = cache.get(sessionId);
-      if (!state) {
+      let missing = 'unknown' as 'unknown' | 'revoked';
+      const state = await cache.getOrLoad(sessionId, async () => {
         const row = await repo.findSession(opts.db, sessionId);
-        if (!row) return { ok: false, reason: 'unknown' };
-        if (row.revokedAt) return { ok: false, reason: 'revoked' };
-        state = toState(row);
-        cache.set(sessionId, state);
-      }
+        if (row && !row.revokedAt) return toState(row);
+        if (row) missing = 'revoked';
+        return undefined;
+      });
+      if (!state) return { ok: false, reason: missing };
       const verdict = judge(state, now);
       if (!verdict.ok) {
         cache.delete(sessionId);
@@ -210,6 +210,13 @@ export function createSessionService(opts: SessionServiceOptions) {
     },
 
     find: (sessionId: string) => repo.findSession(opts.db, sessionId),
+
+    /** Creation and expiry of a session that is in the cache (it is after `check`), else from the database. */
+    async describe(sessionId: string): Promise<{ id: string; createdAt: Date; expiresAt: Date } | null> {
+      const cached = cache.peek(sessionId);
+      const s = cached ? { createdAt: new Date(cached.createdAt), expiresAt: new Date(cached.expiresAt) } : await repo.findSession(opts.db, sessionId);
+      return s ? { id: sessionId, createdAt: s.createdAt, expiresAt: s.expiresAt } : null;
+    },
   };
 }
 

@@ -7,6 +7,13 @@ export const DEGRADED_TTL_MS = 5_000;
 
 export interface BusCache<V extends object> {
   get(key: string): V | undefined;
+  /** Like `get` for an entry this request has already looked up: not counted as a lookup. */
+  peek(key: string): V | undefined;
+  /**
+   * Read-through: a hit, or `load()` whose result is cached unless an invalidation arrived
+   * while it ran (the loaded value may predate that write). `undefined` is returned uncached.
+   */
+  getOrLoad(key: string, load: () => Promise<V | undefined>): Promise<V | undefined>;
   set(key: string, value: V): void;
   delete(key: string): void;
   /** Deletes every entry whose value matches (e.g. all sessions of one user). */
@@ -27,7 +34,9 @@ export function createBusCache<V extends object>(opts: {
   onLookup?: (result: 'hit' | 'miss') => void;
 }): BusCache<V> {
   const lru = new LRUCache<string, { value: V; at: number }>({ max: opts.max, ttl: opts.ttlSeconds * 1000 });
-  return {
+  // Bumped by every invalidation: a load that started before one must not fill the cache.
+  let epoch = 0;
+  const cache: BusCache<V> = {
     get(key) {
       let entry = lru.get(key);
       if (entry && !opts.bus.isHealthy() && opts.clock.now() - entry.at > DEGRADED_TTL_MS) {
@@ -37,17 +46,33 @@ export function createBusCache<V extends object>(opts: {
       opts.onLookup?.(entry ? 'hit' : 'miss');
       return entry?.value;
     },
+    peek(key) {
+      const entry = lru.peek(key);
+      return entry && (opts.bus.isHealthy() || opts.clock.now() - entry.at <= DEGRADED_TTL_MS) ? entry.value : undefined;
+    },
+    async getOrLoad(key, load) {
+      const hit = cache.get(key);
+      if (hit !== undefined) return hit;
+      const started = epoch;
+      const value = await load();
+      if (value !== undefined && started === epoch) cache.set(key, value);
+      return value;
+    },
     set(key, value) {
       lru.set(key, { value, at: opts.clock.now() });
     },
     delete(key) {
+      epoch++;
       lru.delete(key);
     },
     deleteWhere(match) {
+      epoch++;
       for (const [key, entry] of lru.entries()) if (match(key, entry.value)) lru.delete(key);
     },
     clear() {
+      epoch++;
       lru.clear();
     },
   };
+  return cache;
 }

@@ -8,11 +8,19 @@ export interface QueryResult<R> {
   rowCount: number;
 }
 
+/** Transaction-local settings the row-level security policies read (`current_setting(...)`). */
+export type ScopeSetting = 'app.tenant_id' | 'app.user_id';
+export type TransactionScope = Readonly<Partial<Record<ScopeSetting, string>>>;
+
 /** The database port. One implementation per folder-less adapter file: `pglite.ts`, `postgres.ts`. */
 export interface Database extends Queryable {
   readonly kind: 'pglite' | 'postgres';
-  /** Runs `fn` in one transaction; rolls back on any thrown error. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in one transaction; rolls back on any thrown error. `scope` is applied with
+   * `set_config(name, value, true)` before `fn` runs (the server adapter sends it with BEGIN,
+   * in the same round trip).
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, scope?: TransactionScope): Promise<T>;
   /** Executes a multi-statement script as the connecting (migration) role. */
   execScript(sql: string): Promise<Array<{ rows: Record<string, unknown>[] }>>;
   /** Pool statistics for metrics; PGlite reports a single connection. */
@@ -29,16 +37,10 @@ export const APP_ROLE = 'boka_app';
  * `tenantId` argument every repository function takes.
  */
 export function withTenant<T>(db: Database, tenantId: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-  return db.transaction(async (tx) => {
-    await tx.query(`SELECT set_config('app.tenant_id', $1, true)`, [tenantId]);
-    return fn(tx);
-  });
+  return db.transaction(fn, { 'app.tenant_id': tenantId });
 }
 
 /** Like withTenant, but scopes rows to one user (e.g. that user's memberships across tenants). */
 export function withUser<T>(db: Database, userId: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-  return db.transaction(async (tx) => {
-    await tx.query(`SELECT set_config('app.user_id', $1, true)`, [userId]);
-    return fn(tx);
-  });
+  return db.transaction(fn, { 'app.user_id': userId });
 }

@@ -26,7 +26,11 @@ export async function createPgliteDatabase(dataDir: string): Promise<Database> {
   return {
     kind: 'pglite',
     query: root.query,
-    transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
+    transaction: (fn, scope = {}) =>
+      pg.transaction(async (tx) => {
+        for (const [name, value] of Object.entries(scope)) await tx.query(`SELECT set_config($1, $2, true)`, [name, value]);
+        return fn(wrap(tx));
+      }),
     async execScript(sql) {
       const results = await pg.exec(sql);
       return results.map((r) => ({ rows: r.rows as Record<string, unknown>[] }));

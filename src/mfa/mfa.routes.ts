@@ -46,8 +46,8 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
     schema: { tags: ['mfa'], body: VerifyBody, response: { 200: TokenResponse } },
   }, async (request) => {
     const { userId, ...tokens } = await mfa.verifyChallenge(request.body.challengeToken, request.body.code, requestMeta(request));
-    const user = await accounts.findUser(userId);
+    const user = await accounts.findProfile(userId);
     if (!user) throw new AppError('invalid_token');
-    return { user: { id: user.id, email: user.email, name: user.name }, ...tokens };
+    return { user, ...tokens };
   });
 };

@@ -49,9 +49,9 @@ export function instrumentDatabase(db: Database, metrics: Metrics): Database {
   const instrumented: Database = {
     kind: db.kind,
     query: wrap(db).query,
-    async transaction(fn) {
+    async transaction(fn, scope) {
       try {
-        return await db.transaction((tx) => fn(wrap(tx)));
+        return await db.transaction((tx) => fn(wrap(tx)), scope);
       } catch (err) {
         record(err);
         throw err;

@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Database } from '../db/index.js';
 import type { EventHub } from '../shared/events.js';
 
-export type CacheName = 'session' | 'membership' | 'api_key';
+export type CacheName = 'session' | 'membership' | 'api_key' | 'tenant' | 'user' | 'user_memberships';
 export type DbErrorKind = 'connection' | 'timeout' | 'constraint' | 'query';
 
 /**

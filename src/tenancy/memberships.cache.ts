@@ -34,12 +34,10 @@ export function createMembershipResolver(opts: {
 
   return {
     async resolve(tenantId: string, userId: string): Promise<TenantRole | null> {
-      const key = keyOf(tenantId, userId);
-      const hit = cache.get(key);
-      if (hit) return hit.role;
-      const role = await withTenant(opts.db, tenantId, (tx) => findMemberRole(tx, tenantId, userId));
-      cache.set(key, { role });
-      return role;
+      const entry = await cache.getOrLoad(keyOf(tenantId, userId), async () => ({
+        role: await withTenant(opts.db, tenantId, (tx) => findMemberRole(tx, tenantId, userId)),
+      }));
+      return entry!.role;
     },
     /** Drops the entry here and on every other instance. */
     async invalidate(tenantId: string, userId: string): Promise<void> {

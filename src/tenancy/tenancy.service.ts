@@ -24,6 +24,8 @@ export function createTenancyService(deps: {
   bus: CacheBus;
   clock: Clock;
   cacheTtlSeconds: number;
+  onTenantLookup?: (result: 'hit' | 'miss') => void;
+  onUserMembershipsLookup?: (result: 'hit' | 'miss') => void;
 }) {
   const { db } = deps;
   // Tenant records are read on every tenant request and change rarely: cache them, and drop an
@@ -33,9 +35,22 @@ export function createTenancyService(deps: {
     clock: deps.clock,
     max: 10_000,
     ttlSeconds: deps.cacheTtlSeconds,
+    onLookup: deps.onTenantLookup,
+  });
+  // Each user's membership list (GET /api/auth/me), invalidated by the same messages.
+  const userMembershipsCache = createBusCache<{ items: tenants.UserMembership[] }>({
+    bus: deps.bus,
+    clock: deps.clock,
+    max: 10_000,
+    ttlSeconds: deps.cacheTtlSeconds,
+    onLookup: deps.onUserMembershipsLookup,
   });
   deps.bus.subscribe((m) => {
-    if (m.kind === 'tenant') tenantCache.delete(m.tenantId);
+    if (m.kind === 'tenant') {
+      tenantCache.delete(m.tenantId);
+      userMembershipsCache.deleteWhere((_user, list) => list.items.some((i) => i.tenantId === m.tenantId));
+    }
+    if (m.kind === 'membership' || m.kind === 'user') userMembershipsCache.delete(m.userId);
   });
 
   function assertAssignable(actorRole: Role, current: TenantRole | null, next: TenantRole | null) {
@@ -61,13 +76,12 @@ export function createTenancyService(deps: {
     },
 
     async getTenant(tenantId: string) {
-      const cached = tenantCache.get(tenantId);
-      if (cached) return cached;
-      const tenant = await withTenant(db, tenantId, (tx) => tenants.findTenant(tx, tenantId));
+      const tenant = await tenantCache.getOrLoad(tenantId, async () => {
+        const row = await withTenant(db, tenantId, (tx) => tenants.findTenant(tx, tenantId));
+        return row ? toPublicTenant(row) : undefined;
+      });
       if (!tenant) throw new AppError('not_found', 'Tenant not found');
-      const result = toPublicTenant(tenant);
-      tenantCache.set(tenantId, result);
-      return result;
+      return tenant;
     },
 
     /** Call after any change to a tenant row (name, slug, deletion). */
@@ -76,8 +90,11 @@ export function createTenancyService(deps: {
       await deps.bus.publish({ kind: 'tenant', tenantId });
     },
 
-    listMembershipsOf(userId: string) {
-      return withUser(db, userId, (tx) => tenants.listUserMemberships(tx, userId));
+    async listMembershipsOf(userId: string): Promise<tenants.UserMembership[]> {
+      const list = await userMembershipsCache.getOrLoad(userId, async () => ({
+        items: await withUser(db, userId, (tx) => tenants.listUserMemberships(tx, userId)),
+      }));
+      return list!.items;
     },
 
     async listMembers(tenantId: string, query: { cursor?: string; limit: number }) {

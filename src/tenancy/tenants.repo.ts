@@ -23,12 +23,15 @@ export async function findTenant(tx: Queryable, tenantId: string): Promise<Tenan
   return res.rows[0] ?? null;
 }
 
+export interface UserMembership {
+  tenantId: string;
+  tenantSlug: string;
+  role: TenantRole;
+}
+
 /** A user's memberships across tenants (runs under withUser). Synthetic tenants are hidden. */
-export async function listUserMemberships(
-  tx: Queryable,
-  userId: string,
-): Promise<Array<{ tenantId: string; tenantSlug: string; role: TenantRole }>> {
-  const res = await tx.query<{ tenantId: string; tenantSlug: string; role: TenantRole }>(
+export async function listUserMemberships(tx: Queryable, userId: string): Promise<UserMembership[]> {
+  const res = await tx.query<UserMembership>(
     `SELECT m.tenant_id AS "tenantId", t.slug AS "tenantSlug", m.role
        FROM memberships m JOIN tenants t ON t.id = m.tenant_id
       WHERE m.user_id = $1 AND NOT t.synthetic ORDER BY t.slug`,

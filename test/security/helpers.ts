@@ -47,7 +47,7 @@ export function countingDatabase(db: Database, needle: RegExp): { db: Database; 
     ...db,
     kind: db.kind,
     query: (sql, params) => wrapQ(db).query(sql, params),
-    transaction: (fn) => db.transaction((tx) => fn(wrapQ(tx))),
+    transaction: (fn, scope) => db.transaction((tx) => fn(wrapQ(tx)), scope),
     execScript: (sql) => db.execScript(sql),
     poolStats: () => db.poolStats(),
     close: () => db.close(),

@@ -1,0 +1,98 @@
+/**
+ * Open-loop HTTP load: requests arrive at a fixed average rate (Poisson arrivals) over a fixed
+ * set of kept-alive connections, whether or not earlier ones were answered, the way independent
+ * users arrive. Latency is measured from each request's scheduled arrival, so a stalled server
+ * is charged for the requests that queued behind the stall (no coordinated omission).
+ *
+ * Why not autocannon's `overallRate`: it paces every connection with its own timer, all started
+ * at the same instant, so 1 000 connections at 4 req/s each arrive as bursts of 1 000
+ * simultaneous requests every 250 ms, and the result measures the burst, not the rate.
+ */
+import { Client } from 'undici';
+
+export interface OpenLoopOptions {
+  origin: string;
+  connections: number;
+  /** Average arrivals per second. */
+  rate: number;
+  durationSeconds: number;
+  /** The i-th request (0-based). */
+  request(i: number): { path: string; headers: Record<string, string> };
+}
+
+export interface OpenLoopResult {
+  rate: number;
+  sent: number;
+  completed: number;
+  /** Completed per second over the phase. */
+  throughput: number;
+  errors: number;
+  non2xx: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number };
+}
+
+const percentile = (sorted: Float64Array, p: number) =>
+  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+
+export async function runOpenLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
+  const clients = Array.from({ length: opts.connections }, () => new Client(opts.origin, { pipelining: 1, keepAliveTimeout: 60_000 }));
+  // Open every connection before the clock starts: the phase measures requests, not handshakes.
+  await Promise.all(clients.map((c) => c.request({ path: '/api/health', method: 'GET' }).then((r) => r.body.dump())));
+
+  const latencies: number[] = [];
+  let sent = 0;
+  let errors = 0;
+  let non2xx = 0;
+  let closing = false;
+  const inFlight = new Set<Promise<void>>();
+  const start = performance.now();
+  const end = start + opts.durationSeconds * 1000;
+  let nextArrival = start;
+
+  const fire = (scheduledAt: number) => {
+    const i = sent++;
+    const { path, headers } = opts.request(i);
+    const done = clients[i % clients.length]!
+      .request({ path, method: 'GET', headers })
+      .then(async (res) => {
+        await res.body.dump();
+        if (res.statusCode < 200 || res.statusCode > 299) non2xx++;
+        latencies.push(performance.now() - scheduledAt);
+      })
+      .catch(() => {
+        if (!closing) errors++;
+      })
+      .finally(() => inFlight.delete(done));
+    inFlight.add(done);
+  };
+
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      while (nextArrival <= now && nextArrival < end) {
+        fire(nextArrival);
+        nextArrival += -Math.log(1 - Math.random()) * (1000 / opts.rate);
+      }
+      if (nextArrival >= end) return resolve();
+      setTimeout(tick, Math.max(0, nextArrival - performance.now()));
+    };
+    tick();
+  });
+  // Requests still queued are waited for (bounded), so a slow tail is counted, not dropped.
+  await Promise.race([Promise.all(inFlight), new Promise((r) => setTimeout(r, 10_000))]);
+  const elapsed = (performance.now() - start) / 1000;
+  const unanswered = inFlight.size;
+  closing = true;
+  await Promise.all(clients.map((c) => c.destroy()));
+
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    rate: opts.rate,
+    sent,
+    completed: latencies.length,
+    throughput: latencies.length / elapsed,
+    errors: errors + unanswered,
+    non2xx,
+    latencyMs: { p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), max: percentile(sorted, 100) },
+  };
+}
