@@ -126,17 +126,35 @@ async function http(base: string, method: string, path: string, token?: string, 
   return { status: res.status, json: (await res.text().then((t) => (t ? JSON.parse(t) : null))) as Record<string, unknown> };
 }
 
-async function cacheCounts(base: string): Promise<{ hit: number; miss: number } | null> {
+type CacheCounts = Map<string, { hit: number; miss: number }>;
+
+/** `boka_cache_requests_total` per cache, from /metrics (null if not reachable). */
+async function cacheCounts(base: string): Promise<CacheCounts | null> {
   const res = await fetch(`${base}/metrics`).catch(() => null);
   if (!res || res.status !== 200) return null;
   const text = await res.text();
-  let hit = 0;
-  let miss = 0;
-  for (const m of text.matchAll(/^boka_cache_requests_total\{[^}]*result="(hit|miss)"[^}]*\} (\S+)$/gm)) {
-    if (m[1] === 'hit') hit += Number(m[2]);
-    else miss += Number(m[2]);
+  const counts: CacheCounts = new Map();
+  for (const m of text.matchAll(/^boka_cache_requests_total\{([^}]*)\} (\S+)$/gm)) {
+    const cache = /cache="([^"]+)"/.exec(m[1]!)?.[1] ?? '?';
+    const result = /result="(hit|miss)"/.exec(m[1]!)?.[1] as 'hit' | 'miss' | undefined;
+    if (!result) continue;
+    const c = counts.get(cache) ?? { hit: 0, miss: 0 };
+    c[result] += Number(m[2]);
+    counts.set(cache, c);
   }
-  return { hit, miss };
+  return counts;
+}
+
+/** Hit rate between two scrapes over the named caches (all when `only` is absent). */
+function hitRate(before: CacheCounts, after: CacheCounts, only?: readonly string[]): string {
+  let hits = 0;
+  let misses = 0;
+  for (const [cache, c] of after) {
+    if (only && !only.includes(cache)) continue;
+    hits += c.hit - (before.get(cache)?.hit ?? 0);
+    misses += c.miss - (before.get(cache)?.miss ?? 0);
+  }
+  return `${((100 * hits) / Math.max(1, hits + misses)).toFixed(2)} % (${hits} hits, ${misses} misses)`;
 }
 
 interface Session {
@@ -249,14 +267,14 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 function reportOpen(label: string, r: OpenLoopResult): void {
   const ms = (v: number) => v.toFixed(1);
   console.log(
-    `${label.padEnd(26)} rps ${r.throughput.toFixed(0).padStart(7)}  p50 ${ms(r.latencyMs.p50)} ms  p90 ${ms(r.latencyMs.p90)} ms  ` +
+    `${label.padEnd(26)} rps ${r.throughput.toFixed(0).padStart(7)}  p50 ${ms(r.latencyMs.p50)} ms  p90 ${ms(r.latencyMs.p90)} ms  p95 ${ms(r.latencyMs.p95)} ms  ` +
       `p99 ${ms(r.latencyMs.p99)} ms  max ${ms(r.latencyMs.max)} ms  errors ${r.errors}  non-2xx ${r.non2xx}  sent ${r.sent}`,
   );
 }
 
 function report(label: string, r: AutocannonResult): void {
   console.log(
-    `${label.padEnd(26)} rps ${r.requests.average.toFixed(0).padStart(7)}  p50 ${r.latency.p50} ms  p90 ${r.latency.p90} ms  ` +
+    `${label.padEnd(26)} rps ${r.requests.average.toFixed(0).padStart(7)}  p50 ${r.latency.p50} ms  p90 ${r.latency.p90} ms  p97.5 ${r.latency.p97_5} ms  ` +
       `p99 ${r.latency.p99} ms  max ${r.latency.max} ms  errors ${r.errors}  timeouts ${r.timeouts}  non-2xx ${r.non2xx}  total ${r.requests.total}`,
   );
 }
@@ -274,9 +292,8 @@ async function runPhases(base: string, sessions: Session[], hasReservations: boo
     const after = await cacheCounts(base);
     print(label, result);
     if (before && after) {
-      const hits = after.hit - before.hit;
-      const misses = after.miss - before.miss;
-      console.log(`  cache hit rate ${((100 * hits) / Math.max(1, hits + misses)).toFixed(2)} % (${hits} hits, ${misses} misses)`);
+      console.log(`  cache hit rate, session + membership + API key caches: ${hitRate(before, after, ['session', 'membership', 'api_key'])}`);
+      console.log(`  cache hit rate, all caches: ${hitRate(before, after)}`);
     } else console.log('  cache hit rate: /metrics not reachable on this URL');
     if (delays.length > 0) {
       console.log(`  revoke on B → rejected on A: p50 ${pct(delays, 50).toFixed(1)} ms, p99 ${pct(delays, 99).toFixed(1)} ms (${delays.length} samples)`);

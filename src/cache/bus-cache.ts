@@ -59,7 +59,9 @@ export function createBusCache<V extends object>(opts: {
       return value;
     },
     set(key, value) {
-      lru.set(key, { value, at: opts.clock.now() });
+      // TTL spread over ±10 %: entries filled together (a cold start, a deploy) do not all
+      // expire in the same instant and send one wave of reads to the database.
+      lru.set(key, { value, at: opts.clock.now() }, { ttl: Math.round(opts.ttlSeconds * 1000 * (0.9 + 0.2 * Math.random())) });
     },
     delete(key) {
       epoch++;

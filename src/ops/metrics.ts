@@ -2,7 +2,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Database } from '../db/index.js';
 import type { EventHub } from '../shared/events.js';
 
-export type CacheName = 'session' | 'membership' | 'api_key' | 'tenant' | 'user' | 'user_memberships';
+export const CACHE_NAMES = ['session', 'membership', 'api_key', 'tenant', 'user', 'user_memberships'] as const;
+export type CacheName = (typeof CACHE_NAMES)[number];
 export type DbErrorKind = 'connection' | 'timeout' | 'constraint' | 'query';
 
 /**
@@ -136,7 +137,7 @@ export function createMetrics(opts: { version: string; defaultMetrics?: boolean 
   // Zero-initialise the known series so rates exist before the first event (and dashboards
   // can tell "no failures" from "no data").
   for (const result of ['hit', 'miss']) {
-    for (const cache of ['session', 'membership', 'api_key']) cacheRequests.inc({ cache, result }, 0);
+    for (const cache of CACHE_NAMES) cacheRequests.inc({ cache, result }, 0);
   }
   for (const kind of ['connection', 'timeout', 'constraint', 'query']) dbErrors.inc({ kind }, 0);
   sessionsRevoked.inc(0);
