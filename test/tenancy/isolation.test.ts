@@ -84,6 +84,23 @@ describe('tenant isolation', () => {
     );
   });
 
+  test('transaction scope: sent with BEGIN, quoted as a literal, gone after the transaction', async () => {
+    const db = ctx.database.db;
+    const read = (tx: { query: typeof db.query }) =>
+      tx.query<{ t: string; u: string }>(`SELECT current_setting('app.tenant_id', true) AS t, current_setting('app.user_id', true) AS u`);
+    // A value that would end the statement if it were pasted into the SQL text.
+    const hostile = `x'); SELECT set_config('app.user_id', 'injected', false); --`;
+    const inside = await db.transaction(async (tx) => (await read(tx)).rows[0], { 'app.tenant_id': hostile, 'app.user_id': ownerA.id });
+    assert.deepEqual(inside, { t: hostile, u: ownerA.id });
+    // Transaction-local: the pooled connection that ran it carries nothing into the next use.
+    for (let i = 0; i < 12; i += 1) {
+      const after = (await read(db)).rows[0]!;
+      assert.ok(!after.t && !after.u, `setting leaked: ${JSON.stringify(after)}`);
+    }
+    const tenants = await db.transaction(async (tx) => (await tx.query<{ id: string }>('SELECT id FROM tenants')).rows, { 'app.tenant_id': tenantA.id });
+    assert.deepEqual(tenants.map((r) => r.id), [tenantA.id]);
+  });
+
   test('property: random users, roles and tenants never read another tenant’s data', async () => {
     const pool: SignedInUser[] = [];
     for (let i = 0; i < 4; i += 1) pool.push(await signUp(ctx.app, `prop-${i}`));
