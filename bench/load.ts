@@ -231,12 +231,12 @@ function mixFor(sessions: Session[], hasReservations: boolean) {
   };
 }
 
-/** The same mix for the open loop: request i goes to session i mod n, routes in turn. */
+/** The same mix for the open loop: routes interleaved request by request, sessions in turn. */
 function openMix(sessions: Session[], hasReservations: boolean) {
   const routes = selectedRoutes.filter((r) => r !== 'reservations' || hasReservations) as Array<keyof typeof ROUTES>;
   return (i: number) => {
-    const s = sessions[i % sessions.length]!;
-    return { path: ROUTES[routes[Math.floor(i / sessions.length) % routes.length]!](s), headers: { authorization: `Bearer ${s.token}` } };
+    const s = sessions[Math.floor(i / routes.length) % sessions.length]!;
+    return { path: ROUTES[routes[i % routes.length]!](s), headers: { authorization: `Bearer ${s.token}` } };
   };
 }
 
@@ -245,16 +245,16 @@ function openMix(sessions: Session[], hasReservations: boolean) {
  * it (the bus delay plus B's response time under load). Stops early when `until` settles, so
  * every sample is taken under the load.
  */
-async function measureRevocation(a: string, b: string, samples: number, until: Promise<unknown>): Promise<number[]> {
+async function measureRevocation(a: string, b: string, sessions: readonly Session[], until: Promise<unknown>): Promise<number[]> {
   let loadOver = false;
   void until.finally(() => (loadOver = true));
   const delays: number[] = [];
-  for (let i = 0; i < samples && !loadOver; i++) {
-    const [s] = await sessionsOverHttp(a, 1);
-    for (let k = 0; k < 2; k++) await http(b, 'GET', '/api/auth/me', s!.token);
+  for (const s of sessions) {
+    if (loadOver) break;
+    for (let k = 0; k < 2; k++) await http(b, 'GET', '/api/auth/me', s.token);
     const start = performance.now();
-    await http(a, 'POST', '/api/auth/logout', s!.token);
-    while ((await http(b, 'GET', '/api/auth/me', s!.token)).status !== 401) {
+    await http(a, 'POST', '/api/auth/logout', s.token);
+    while ((await http(b, 'GET', '/api/auth/me', s.token)).status !== 401) {
       if (performance.now() - start > 5_000) throw new Error('revocation never reached B');
     }
     if (!loadOver) delays.push(performance.now() - start);
@@ -285,9 +285,17 @@ function report(label: string, r: AutocannonResult): void {
  */
 async function runPhases(base: string, sessions: Session[], hasReservations: boolean, revokeOn: string | null): Promise<void> {
   const phase = async <R>(label: string, run: () => Promise<R>, print: (label: string, r: R) => void) => {
+    // The sessions to revoke are signed up (argon2) before the phase, not during it.
+    const toRevoke: Session[] = [];
+    if (revokeOn) for (let i = 0; i < Number(args['revoke-samples']); i++) toRevoke.push(...(await sessionsOverHttp(revokeOn, 1)));
     const before = await cacheCounts(base);
     const load = run();
-    const delays = revokeOn ? await measureRevocation(revokeOn, base, Number(args['revoke-samples']), load) : [];
+    const delays = revokeOn
+      ? await measureRevocation(revokeOn, base, toRevoke, load).catch(async (err: unknown) => {
+          await load;
+          throw err;
+        })
+      : [];
     const result = await load;
     const after = await cacheCounts(base);
     print(label, result);

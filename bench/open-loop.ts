@@ -39,12 +39,16 @@ export async function runOpenLoop(opts: OpenLoopOptions): Promise<OpenLoopResult
   // Open every connection before the clock starts: the phase measures requests, not handshakes.
   await Promise.all(clients.map((c) => c.request({ path: '/api/health', method: 'GET' }).then((r) => r.body.dump())));
 
+  // Every request sent gets a latency: answered, failed (time to the failure) or, if still
+  // unanswered when the phase gives up, the time it had waited by then.
   const latencies: number[] = [];
+  let completed = 0;
+  let lastCompletion = 0;
   let sent = 0;
   let errors = 0;
   let non2xx = 0;
   let closing = false;
-  const inFlight = new Set<Promise<void>>();
+  const inFlight = new Set<{ done: Promise<void>; scheduledAt: number }>();
   const start = performance.now();
   const end = start + opts.durationSeconds * 1000;
   let nextArrival = start;
@@ -52,18 +56,23 @@ export async function runOpenLoop(opts: OpenLoopOptions): Promise<OpenLoopResult
   const fire = (scheduledAt: number) => {
     const i = sent++;
     const { path, headers } = opts.request(i);
-    const done = clients[i % clients.length]!
+    const request = clients[i % clients.length]!
       .request({ path, method: 'GET', headers })
       .then(async (res) => {
         await res.body.dump();
         if (res.statusCode < 200 || res.statusCode > 299) non2xx++;
-        latencies.push(performance.now() - scheduledAt);
+        completed++;
+        lastCompletion = performance.now();
       })
       .catch(() => {
-        if (!closing) errors++;
-      })
-      .finally(() => inFlight.delete(done));
-    inFlight.add(done);
+        if (!closing) errors++; // requests destroyed at the end are counted as unanswered below
+      });
+    const done = request.finally(() => {
+      if (!closing) latencies.push(performance.now() - scheduledAt);
+      inFlight.delete(entry);
+    });
+    const entry = { done, scheduledAt };
+    inFlight.add(entry);
   };
 
   await new Promise<void>((resolve) => {
@@ -79,18 +88,22 @@ export async function runOpenLoop(opts: OpenLoopOptions): Promise<OpenLoopResult
     tick();
   });
   // Requests still queued are waited for (bounded), so a slow tail is counted, not dropped.
-  await Promise.race([Promise.all(inFlight), new Promise((r) => setTimeout(r, 10_000))]);
-  const elapsed = (performance.now() - start) / 1000;
+  let drainTimer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all([...inFlight].map((f) => f.done)), new Promise((r) => (drainTimer = setTimeout(r, 10_000)))]);
+  clearTimeout(drainTimer);
+  const givenUpAt = performance.now();
   const unanswered = inFlight.size;
+  for (const f of inFlight) latencies.push(givenUpAt - f.scheduledAt);
   closing = true;
   await Promise.all(clients.map((c) => c.destroy()));
+  const elapsed = (Math.max(end, lastCompletion) - start) / 1000;
 
   const sorted = Float64Array.from(latencies).sort();
   return {
     rate: opts.rate,
     sent,
-    completed: latencies.length,
-    throughput: latencies.length / elapsed,
+    completed,
+    throughput: completed / elapsed,
     errors: errors + unanswered,
     non2xx,
     latencyMs: {

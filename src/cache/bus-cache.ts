@@ -34,7 +34,10 @@ export function createBusCache<V extends object>(opts: {
   onLookup?: (result: 'hit' | 'miss') => void;
 }): BusCache<V> {
   const lru = new LRUCache<string, { value: V; at: number }>({ max: opts.max, ttl: opts.ttlSeconds * 1000 });
-  // Bumped by every invalidation: a load that started before one must not fill the cache.
+  // A load must not fill the cache if an invalidation of its key arrived while it ran. Loads in
+  // flight are tracked per key (delete marks them stale); deleteWhere and clear cannot tell
+  // which pending keys they match, so they bump an epoch that every pending load checks.
+  const pending = new Map<string, Set<{ stale: boolean }>>();
   let epoch = 0;
   const cache: BusCache<V> = {
     get(key) {
@@ -54,9 +57,17 @@ export function createBusCache<V extends object>(opts: {
       const hit = cache.get(key);
       if (hit !== undefined) return hit;
       const started = epoch;
-      const value = await load();
-      if (value !== undefined && started === epoch) cache.set(key, value);
-      return value;
+      const ticket = { stale: false };
+      const tickets = pending.get(key) ?? new Set();
+      pending.set(key, tickets.add(ticket));
+      try {
+        const value = await load();
+        if (value !== undefined && !ticket.stale && started === epoch) cache.set(key, value);
+        return value;
+      } finally {
+        tickets.delete(ticket);
+        if (tickets.size === 0) pending.delete(key);
+      }
     },
     set(key, value) {
       // TTL spread over ±10 %: entries filled together (a cold start, a deploy) do not all
@@ -64,7 +75,7 @@ export function createBusCache<V extends object>(opts: {
       lru.set(key, { value, at: opts.clock.now() }, { ttl: Math.round(opts.ttlSeconds * 1000 * (0.9 + 0.2 * Math.random())) });
     },
     delete(key) {
-      epoch++;
+      for (const ticket of pending.get(key) ?? []) ticket.stale = true;
       lru.delete(key);
     },
     deleteWhere(match) {

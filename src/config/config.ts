@@ -10,6 +10,8 @@ export interface Config {
   readonly dataDir: string;
   readonly databaseUrl: string | undefined;
   readonly databasePoolMax: number;
+  /** Named (prepared) statements on the server; off behind a proxy that cannot keep them (ADR 0006). */
+  readonly databasePreparedStatements: boolean;
   readonly redisUrl: string | undefined;
   /** 32-byte key that encrypts signing keys at rest; generated into dataDir when embedded. */
   readonly secretKey: string | undefined;
@@ -109,6 +111,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     dataDir: env.BOKA_DATA_DIR || './.boka/data',
     databaseUrl,
     databasePoolMax: readInt(env, 'DATABASE_POOL_MAX', 10, 1, 500),
+    databasePreparedStatements: readChoice(env, 'DATABASE_PREPARED_STATEMENTS', ['on', 'off'], 'on') === 'on',
     redisUrl: env.REDIS_URL || undefined,
     secretKey,
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),

@@ -1,3 +1,5 @@
+import { isUuid } from '../shared/pagination.js';
+
 /** Minimal query surface shared by the embedded (PGlite) and server (node-postgres) adapters. */
 export interface Queryable {
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
@@ -11,6 +13,21 @@ export interface QueryResult<R> {
 /** Transaction-local settings the row-level security policies read (`current_setting(...)`). */
 export type ScopeSetting = 'app.tenant_id' | 'app.user_id';
 export type TransactionScope = Readonly<Partial<Record<ScopeSetting, string>>>;
+const SCOPE_SETTINGS: ReadonlySet<string> = new Set<ScopeSetting>(['app.tenant_id', 'app.user_id']);
+
+/**
+ * The scope as [setting, value] pairs, checked: known setting names only, and values that are
+ * UUIDs (every scope names a row by id). Anything else is a programming error, refused before
+ * any SQL is built, identically on both adapters.
+ */
+export function scopeEntries(scope: TransactionScope | undefined): Array<[ScopeSetting, string]> {
+  const entries = Object.entries(scope ?? {}) as Array<[ScopeSetting, unknown]>;
+  for (const [name, value] of entries) {
+    if (!SCOPE_SETTINGS.has(name)) throw new Error(`unknown transaction scope setting ${name}`);
+    if (!isUuid(value)) throw new Error(`transaction scope ${name} must be a UUID`);
+  }
+  return entries as Array<[ScopeSetting, string]>;
+}
 
 /** The database port. One implementation per folder-less adapter file: `pglite.ts`, `postgres.ts`. */
 export interface Database extends Queryable {

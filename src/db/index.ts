@@ -13,20 +13,25 @@ export { migrateToLatest, readMigrationStatus } from './migrate.js';
  * handle that runs as the non-superuser application role.
  */
 export async function openDatabase(
-  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolMax'>,
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolMax'> & Partial<Pick<Config, 'databasePreparedStatements'>>,
   opts: { migrate?: boolean } = {},
 ): Promise<Database> {
   const migrate = opts.migrate ?? true;
   if (config.databaseUrl) {
     if (migrate) {
-      const owner = createPostgresDatabase({ url: config.databaseUrl, max: 1, asOwner: true });
+      // A short-lived connection: prepared statements would gain nothing there.
+      const owner = createPostgresDatabase({ url: config.databaseUrl, max: 1, asOwner: true, preparedStatements: false });
       try {
         await migrateToLatest(owner);
       } finally {
         await owner.close();
       }
     }
-    return createPostgresDatabase({ url: config.databaseUrl, max: config.databasePoolMax });
+    return createPostgresDatabase({
+      url: config.databaseUrl,
+      max: config.databasePoolMax,
+      preparedStatements: config.databasePreparedStatements ?? true,
+    });
   }
   const db = await createPgliteDatabase(config.dataDir);
   if (migrate) await migrateToLatest(db);

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
-import type { Database, Queryable, QueryResult } from './database.js';
+import { scopeEntries, type Database, type Queryable, type QueryResult } from './database.js';
 
 function toResult<R>(res: { rows: unknown[]; affectedRows?: number }): QueryResult<R> {
   return { rows: res.rows as R[], rowCount: res.affectedRows ?? res.rows.length };
@@ -26,11 +26,13 @@ export async function createPgliteDatabase(dataDir: string): Promise<Database> {
   return {
     kind: 'pglite',
     query: root.query,
-    transaction: (fn, scope = {}) =>
-      pg.transaction(async (tx) => {
-        for (const [name, value] of Object.entries(scope)) await tx.query(`SELECT set_config($1, $2, true)`, [name, value]);
+    transaction: async (fn, scope) => {
+      const settings = scopeEntries(scope);
+      return pg.transaction(async (tx) => {
+        for (const [name, value] of settings) await tx.query(`SELECT set_config($1, $2, true)`, [name, value]);
         return fn(wrap(tx));
-      }),
+      });
+    },
     async execScript(sql) {
       const results = await pg.exec(sql);
       return results.map((r) => ({ rows: r.rows as Record<string, unknown>[] }));

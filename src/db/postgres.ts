@@ -1,10 +1,12 @@
 import pg from 'pg';
-import { APP_ROLE, type Database, type Queryable, type TransactionScope } from './database.js';
+import { APP_ROLE, scopeEntries, type Database, type Queryable, type TransactionScope } from './database.js';
 import { createStatementNames } from './statement-names.js';
 
 export interface PostgresOptions {
   url: string;
   max: number;
+  /** Give each statement text a prepared-statement name (default true; ADR 0006). */
+  preparedStatements?: boolean;
   /** Connect as the migration role without switching to the application role. */
   asOwner?: boolean;
   /** Give up connecting after this long (an unreachable server must not hang requests). Default 2 s. */
@@ -13,19 +15,14 @@ export interface PostgresOptions {
   statementTimeoutMs?: number;
 }
 
-const SCOPE_SETTINGS: ReadonlySet<string> = new Set(['app.tenant_id', 'app.user_id']);
-
 /**
  * `BEGIN` and the transaction-local settings as one simple-protocol query: one round trip
- * instead of two. Names come from a fixed list; values are quoted by the driver's
- * `escapeLiteral` (standard_conforming_strings is on since PostgreSQL 9.1).
+ * instead of two. `scopeEntries` admits known names and UUID values only; the values are still
+ * quoted by the driver's `escapeLiteral`, as defence in depth.
  */
 function beginWith(scope: TransactionScope | undefined): string {
   let sql = 'BEGIN';
-  for (const [name, value] of Object.entries(scope ?? {})) {
-    if (!SCOPE_SETTINGS.has(name)) throw new Error(`unknown transaction setting ${name}`);
-    sql += `; SELECT set_config('${name}', ${pg.escapeLiteral(value)}, true)`;
-  }
+  for (const [name, value] of scopeEntries(scope)) sql += `; SELECT set_config('${name}', ${pg.escapeLiteral(value)}, true)`;
   return sql;
 }
 
@@ -55,7 +52,7 @@ export function createPostgresDatabase(opts: PostgresOptions): Database {
   pool.on('error', () => {});
   // Named (prepared) statements: PostgreSQL parses and plans each once per connection
   // instead of on every call, which is most of the server's work for Boka's small queries.
-  const nameOf = createStatementNames();
+  const nameOf = opts.preparedStatements === false ? () => undefined : createStatementNames();
   const run = async (on: pg.Pool | pg.PoolClient, sql: string, params?: readonly unknown[]) => {
     const res = await on.query({ text: sql, values: params as unknown[] | undefined, name: nameOf(sql) });
     return { rows: res.rows, rowCount: res.rowCount ?? res.rows.length };

@@ -48,7 +48,6 @@ describe('bus cache read-through (getOrLoad)', () => {
     // invalidation arrives, then the old read would fill the cache for a whole TTL.
     for (const invalidate of [
       (c: ReturnType<typeof newCache>['cache']) => c.delete('a'),
-      (c: ReturnType<typeof newCache>['cache']) => c.delete('some other key'),
       (c: ReturnType<typeof newCache>['cache']) => c.deleteWhere(() => false),
       (c: ReturnType<typeof newCache>['cache']) => c.clear(),
     ]) {
@@ -66,5 +65,36 @@ describe('bus cache read-through (getOrLoad)', () => {
       assert.deepEqual(await cache.getOrLoad('a', () => Promise.resolve({ v: 2 })), { v: 2 });
       assert.deepEqual(cache.get('a'), { v: 2 });
     }
+  });
+
+  test("deleting one key does not keep other keys' loads out of the cache", async () => {
+    // Otherwise every logout anywhere would make concurrent cold loads of other sessions miss again.
+    const { cache } = newCache();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const inFlight = cache.getOrLoad('a', async () => {
+      await gate;
+      return { v: 1 };
+    });
+    cache.delete('b');
+    release();
+    await inFlight;
+    assert.deepEqual(cache.peek('a'), { v: 1 });
+  });
+
+  test('two concurrent loads of one key: an invalidation marks both stale', async () => {
+    const { cache } = newCache();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const load = async () => {
+      await gate;
+      return { v: 1 };
+    };
+    const first = cache.getOrLoad('a', load);
+    const second = cache.getOrLoad('a', load);
+    cache.delete('a');
+    release();
+    await Promise.all([first, second]);
+    assert.equal(cache.peek('a'), undefined);
   });
 });

@@ -84,15 +84,19 @@ describe('tenant isolation', () => {
     );
   });
 
-  test('transaction scope: sent with BEGIN, quoted as a literal, gone after the transaction', async () => {
+  test('transaction scope: UUIDs only, sent with BEGIN, gone after the transaction', async () => {
     const db = ctx.database.db;
     const read = (tx: { query: typeof db.query }) =>
       tx.query<{ t: string; u: string }>(`SELECT current_setting('app.tenant_id', true) AS t, current_setting('app.user_id', true) AS u`);
-    // A value that would end the statement if it were pasted into the SQL text.
+    // A value that would end the statement if it were pasted into the SQL text is refused
+    // before any SQL is built (and would be quoted as a literal if it were not).
     const hostile = `x'); SELECT set_config('app.user_id', 'injected', false); --`;
-    const inside = await db.transaction(async (tx) => (await read(tx)).rows[0], { 'app.tenant_id': hostile, 'app.user_id': ownerA.id });
-    assert.deepEqual(inside, { t: hostile, u: ownerA.id });
-    // Transaction-local: the pooled connection that ran it carries nothing into the next use.
+    for (const scope of [{ 'app.tenant_id': hostile }, { 'app.tenant_id': 42 as unknown as string }, { 'app.other': tenantA.id }]) {
+      await assert.rejects(db.transaction(async (tx) => read(tx), scope as never), /scope/);
+    }
+    const inside = await db.transaction(async (tx) => (await read(tx)).rows[0], { 'app.tenant_id': tenantA.id, 'app.user_id': ownerA.id });
+    assert.deepEqual(inside, { t: tenantA.id, u: ownerA.id });
+    // Transaction-local: the pooled connections that ran it carry nothing into their next use.
     for (let i = 0; i < 12; i += 1) {
       const after = (await read(db)).rows[0]!;
       assert.ok(!after.t && !after.u, `setting leaked: ${JSON.stringify(after)}`);

@@ -20,6 +20,7 @@ export interface InstanceOptions {
   readonly version: string;
   readonly databaseUrl: string;
   readonly poolMax: number;
+  readonly preparedStatements: boolean;
   readonly secretKey: string;
   readonly extraEnv?: Readonly<Record<string, string>>;
   readonly readyTimeoutMs?: number;
@@ -116,6 +117,7 @@ export async function startBokaInstance(group: ChildGroup, options: InstanceOpti
         BOKA_SECRET_KEY: options.secretKey,
         DATABASE_URL: options.databaseUrl,
         DATABASE_POOL_MAX: String(options.poolMax),
+        DATABASE_PREPARED_STATEMENTS: options.preparedStatements ? 'on' : 'off',
         LOG_LEVEL: 'warn',
         RATE_LIMIT_PER_PRINCIPAL_PER_MINUTE: '1000000',
         RATE_LIMIT_AUTH_FAILURES_PER_IP: '1000000',

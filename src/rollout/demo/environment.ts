@@ -48,7 +48,7 @@ export async function startRolloutEnvironment(options: EnvironmentOptions = {}):
     database = await startSharedDatabase(process.env.DATABASE_URL);
     log(`database: ${database.kind === 'postgres' ? 'scratch database on the PostgreSQL server (DATABASE_URL)' : 'embedded PGlite served over the PostgreSQL wire protocol'}`);
     const secretKey = randomBytes(32).toString('base64url');
-    const common = { databaseUrl: database.url, poolMax: database.poolMax, secretKey };
+    const common = { databaseUrl: database.url, poolMax: database.poolMax, preparedStatements: database.preparedStatements, secretKey };
     // One after the other: each migrates (a no-op for the second) before it serves.
     const blue = await startBokaInstance(group, { ...common, version: options.blueVersion ?? '1.0.0-blue' });
     log(`blue  ${blue.version} on ${blue.url}`);

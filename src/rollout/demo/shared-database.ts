@@ -22,6 +22,11 @@ export interface SharedDatabase {
   /** DATABASE_POOL_MAX for the Boka instances. */
   readonly poolMax: number;
   /**
+   * DATABASE_PREPARED_STATEMENTS for the Boka instances: off on the socket server, where every
+   * client shares the one backend session and so its prepared-statement names.
+   */
+  readonly preparedStatements: boolean;
+  /**
    * Call once every instance has started (and so migrated). PGlite ignores the `-c role=`
    * startup option the app's pool sends, so the shared session would stay superuser and
    * row-level security would not apply; this switches the one session to the app role, as
@@ -42,6 +47,7 @@ export async function startSharedDatabase(serverUrl: string | undefined): Promis
     kind: 'pglite-socket',
     url: `postgres://postgres:postgres@${conn}/postgres?sslmode=disable`,
     poolMax: 1,
+    preparedStatements: false,
     async dropToAppRole() {
       await db.exec(`SET ROLE ${APP_ROLE}`);
     },
@@ -67,6 +73,7 @@ async function createScratchDatabase(serverUrl: string): Promise<SharedDatabase>
     kind: 'postgres',
     url: url.toString(),
     poolMax: 5,
+    preparedStatements: true,
     async dropToAppRole() {},
     async close() {
       const c = new pg.Client({ connectionString: serverUrl });
