@@ -76,7 +76,8 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
     clock,
   });
   bus.subscribe((m) => {
-    if (m.kind === 'signing_keys') void tokens.reload();
+    // A failed reload (database down) keeps the keys it has; an unknown kid reloads again later.
+    if (m.kind === 'signing_keys' || m.kind === 'all') tokens.reload().catch((err: unknown) => logger.error({ err }, 'signing key reload failed'));
   });
   const sessions = createSessionService({
     db: deps.db,
@@ -109,7 +110,7 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
   });
   const cacheTtlSeconds = config.session.cacheTtlSeconds;
   const mfa = createMfaService({ db: deps.db, bus, clock, events, sessions, guard: rateLimits.guard, encryptionKey: secretKey, issuer: 'Boka', cacheTtlSeconds });
-  const mfaPolicies = createMfaPolicyService({ db: deps.db, cacheTtlSeconds });
+  const mfaPolicies = createMfaPolicyService({ db: deps.db, bus, clock, cacheTtlSeconds });
   const apiKeys = createApiKeyService({
     db: deps.db, bus, clock, events, cacheTtlSeconds, cacheMax: config.session.cacheMax,
     onFlushError: (err) => logError('api key lastUsedAt flush failed', err),

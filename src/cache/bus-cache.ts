@@ -87,5 +87,8 @@ export function createBusCache<V extends object>(opts: {
       lru.clear();
     },
   };
+  opts.bus.subscribe((m) => {
+    if (m.kind === 'all') cache.clear();
+  });
   return cache;
 }

@@ -9,7 +9,13 @@ export type Invalidation =
   | { readonly kind: 'user'; readonly userId: string }
   | { readonly kind: 'api_key'; readonly keyId: string }
   | { readonly kind: 'tenant'; readonly tenantId: string }
-  | { readonly kind: 'signing_keys' };
+  | { readonly kind: 'signing_keys' }
+  /**
+   * Everything cached may be stale: the bus lost messages. Delivered locally when a Redis
+   * subscription comes back after a drop, and sent to peers when this instance could not
+   * publish everything it owed them. Every cache drops all its entries.
+   */
+  | { readonly kind: 'all' };
 
 /** The cache-bus port. Implementations: `in-process-bus.ts` (embedded default), Redis pub/sub. */
 export interface CacheBus {

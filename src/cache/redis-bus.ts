@@ -23,7 +23,11 @@ const REQUIRED_FIELDS: Record<Invalidation['kind'], readonly string[]> = {
   api_key: ['keyId'],
   tenant: ['tenantId'],
   signing_keys: [],
+  all: [],
 };
+
+/** Invalidations kept while Redis is unreachable; past this, peers get one `all` instead. */
+export const OUTBOX_MAX = 10_000;
 
 /** Anything on the channel is untrusted input: accept only well-formed invalidations. */
 export function parseInvalidation(value: unknown): Invalidation | null {
@@ -43,9 +47,15 @@ export function parseInvalidation(value: unknown): Invalidation | null {
 /**
  * Redis pub/sub cache bus for several instances. Local subscribers are called first (before
  * `publish` resolves); the message then goes to Redis, and every other instance delivers it to
- * its own subscribers. An instance ignores its own echo. While Redis is unreachable `publish`
- * still delivers locally and never blocks (no offline queue); `isHealthy()` turns false so the
- * instance reports `degraded` and cached entries can only live until their TTL.
+ * its own subscribers. An instance ignores its own echo.
+ *
+ * Pub/sub delivers at most once, so both directions of an outage are repaired:
+ * - While Redis is unreachable, `publish` still delivers locally and never blocks.
+ *   `isHealthy()` turns false, the instance reports `degraded`, and bus caches fall back to a
+ *   short TTL. What could not be sent waits in an outbox and goes out on reconnect; past
+ *   OUTBOX_MAX entries, peers get one `all` instead.
+ * - When the subscription comes back after a drop, messages sent meanwhile are lost: local
+ *   subscribers get `all`, once the subscription is confirmed again.
  */
 export function createRedisBus(opts: RedisBusOptions): RedisCacheBus {
   const origin = randomUUID();
@@ -60,7 +70,8 @@ export function createRedisBus(opts: RedisBusOptions): RedisCacheBus {
   // Publishing must never wait for a reconnect: a request that revoked a session has already
   // committed; its local cache is already clean; the other instances fall back to TTLs.
   const pub = new Redis(opts.url, { ...common, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
-  const sub = new Redis(opts.url, { ...common, autoResubscribe: true });
+  // Resubscribing is done below, so the bus knows when the subscription is confirmed again.
+  const sub = new Redis(opts.url, { ...common, autoResubscribe: false });
   pub.on('error', onError);
   sub.on('error', onError);
   // Healthy only once the subscription is confirmed, so no peer message can slip past unseen.
@@ -73,9 +84,32 @@ export function createRedisBus(opts: RedisBusOptions): RedisCacheBus {
     subscribed = false;
   });
   sub.on('ready', () => {
-    // On a reconnect ioredis re-sends SUBSCRIBE in its ready handler (autoResubscribe).
-    if (everSubscribed) subscribed = true;
+    if (!everSubscribed) return; // the first subscription is the one above
+    sub.subscribe(opts.channel).then(() => {
+      subscribed = true;
+      // Whatever peers published while we were away is lost: drop everything cached.
+      deliver({ kind: 'all' });
+    }, onError);
   });
+
+  const outbox: string[] = [];
+  const envelope = (message: Invalidation) => JSON.stringify({ o: origin, m: message });
+  let flushing = false;
+  async function flushOutbox(): Promise<void> {
+    if (flushing) return;
+    flushing = true;
+    try {
+      while (outbox.length > 0) {
+        await pub.publish(opts.channel, outbox[0]!);
+        outbox.shift();
+      }
+    } catch (err) {
+      onError(err); // still unreachable: the next 'ready' tries again
+    } finally {
+      flushing = false;
+    }
+  }
+  pub.on('ready', () => void flushOutbox());
   sub.on('message', (channel: string, raw: string) => {
     if (channel !== opts.channel) return;
     let envelope: unknown;
@@ -101,15 +135,23 @@ export function createRedisBus(opts: RedisBusOptions): RedisCacheBus {
     }
   }
 
+  function keep(message: Invalidation): void {
+    if (outbox.length >= OUTBOX_MAX) outbox.splice(0, outbox.length, envelope({ kind: 'all' }));
+    else outbox.push(envelope(message));
+    if (pub.status === 'ready') void flushOutbox();
+  }
+
   const isHealthy = () => subscribed && pub.status === 'ready' && sub.status === 'ready';
 
   return {
     async publish(message) {
       deliver(message);
+      if (outbox.length > 0) return keep(message); // keep the order behind what is waiting
       try {
-        await pub.publish(opts.channel, JSON.stringify({ o: origin, m: message }));
+        await pub.publish(opts.channel, envelope(message));
       } catch (err) {
         onError(err);
+        keep(message);
       }
     },
     subscribe(handler) {

@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { LRUCache } from 'lru-cache';
 import type { AppServices } from '../app-services.js';
 import { hasPermission, type TenantRole } from '../auth/permissions.js';
+import { createBusCache } from '../cache/bus-cache.js';
+import type { CacheBus } from '../cache/cache-bus.js';
+import type { Clock } from '../shared/clock.js';
 import { withTenant, type Database, type Queryable } from '../db/index.js';
 import { requireAuth, tenantPermission } from '../http/access.js';
 import { AppError } from '../http/app-error.js';
@@ -25,22 +27,23 @@ async function writePolicy(tx: Queryable, tenantId: string, roles: readonly stri
 }
 
 /**
- * Tenant MFA policy (`requireMfaFor: ['owner','manager']`, ASVS 4.3.1). Cached per tenant for a
- * short TTL; the instance that writes the policy drops its entry at once, others within the TTL.
+ * Tenant MFA policy (`requireMfaFor: ['owner','manager']`, ASVS 4.3.1), cached per tenant. A
+ * change publishes a `tenant` invalidation, so every instance enforces it from the next request.
  */
-export function createMfaPolicyService(opts: { db: Database; cacheTtlSeconds: number }) {
-  const cache = new LRUCache<string, TenantRole[]>({ max: 100_000, ttl: opts.cacheTtlSeconds * 1000 });
+export function createMfaPolicyService(opts: { db: Database; bus: CacheBus; clock: Clock; cacheTtlSeconds: number }) {
+  const cache = createBusCache<{ roles: TenantRole[] }>({ bus: opts.bus, clock: opts.clock, max: 100_000, ttlSeconds: opts.cacheTtlSeconds });
+  opts.bus.subscribe((m) => {
+    if (m.kind === 'tenant') cache.delete(m.tenantId);
+  });
   return {
     async get(tenantId: string): Promise<TenantRole[]> {
-      const hit = cache.get(tenantId);
-      if (hit) return hit;
-      const roles = await withTenant(opts.db, tenantId, (tx) => readPolicy(tx, tenantId));
-      cache.set(tenantId, roles);
-      return roles;
+      const entry = await cache.getOrLoad(tenantId, async () => ({ roles: await withTenant(opts.db, tenantId, (tx) => readPolicy(tx, tenantId)) }));
+      return entry!.roles;
     },
     async set(tenantId: string, roles: TenantRole[]): Promise<void> {
       await withTenant(opts.db, tenantId, (tx) => writePolicy(tx, tenantId, roles));
       cache.delete(tenantId);
+      await opts.bus.publish({ kind: 'tenant', tenantId });
     },
   };
 }

@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 import QRCode from 'qrcode';
 import { verifyPassword } from '../auth/password.js';
 import { decryptAtRest, digestsEqual, encryptAtRest, generateSecret, hashSecret, splitToken } from '../auth/secrets.js';
 import type { IssuedTokens, SessionService } from '../auth/sessions.service.js';
 import { findUserById } from '../auth/users.repo.js';
+import { createBusCache } from '../cache/bus-cache.js';
 import type { CacheBus } from '../cache/cache-bus.js';
 import type { Database } from '../db/index.js';
 import { AppError } from '../http/app-error.js';
@@ -40,7 +40,7 @@ const wrongCode = () => new AppError('invalid_credentials', 'The code is incorre
  */
 export function createMfaService(opts: MfaServiceOptions) {
   const { db } = opts;
-  const enabledCache = new LRUCache<string, { enabled: boolean }>({ max: 100_000, ttl: opts.cacheTtlSeconds * 1000 });
+  const enabledCache = createBusCache<{ enabled: boolean }>({ bus: opts.bus, clock: opts.clock, max: 100_000, ttlSeconds: opts.cacheTtlSeconds });
   opts.bus.subscribe((m) => {
     if (m.kind === 'user') enabledCache.delete(m.userId);
   });
@@ -86,11 +86,8 @@ export function createMfaService(opts: MfaServiceOptions) {
 
   return {
     async isEnabled(userId: string): Promise<boolean> {
-      const hit = enabledCache.get(userId);
-      if (hit) return hit.enabled;
-      const enabled = Boolean((await repo.findMfa(db, userId))?.enabledAt);
-      enabledCache.set(userId, { enabled });
-      return enabled;
+      const entry = await enabledCache.getOrLoad(userId, async () => ({ enabled: Boolean((await repo.findMfa(db, userId))?.enabledAt) }));
+      return entry!.enabled;
     },
 
     /** New secret + otpauth:// URI + QR code; MFA stays off until `enable` proves the app has it. */

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { createInProcessBus } from '../../src/cache/in-process-bus.js';
-import { createRedisBus, parseInvalidation } from '../../src/cache/redis-bus.js';
+import { createRedisBus, OUTBOX_MAX, parseInvalidation } from '../../src/cache/redis-bus.js';
+import { createTcpProxy } from '../ops/helpers/tcp-proxy.js';
 import type { Invalidation } from '../../src/cache/cache-bus.js';
 import { eventually, runCacheBusContract } from './cache-bus.contract.js';
 
@@ -77,6 +78,66 @@ describe('redis bus specifics', { skip: REDIS_SKIP }, () => {
     await bus.publish(message);
     assert.deepEqual(seen, [message]);
     assert.ok(errors.length > 0, 'the connection failure was reported');
+  });
+
+  // Pub/sub delivers at most once: an outage must not leave stale entries trusted for a TTL.
+  async function busBehindProxy() {
+    const target = new URL(REDIS_URL);
+    const proxy = await createTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+    closers.push(() => proxy.close());
+    const ch = `boka-test:${randomUUID()}`;
+    const cutOff = createRedisBus({ url: `redis://127.0.0.1:${proxy.port}`, channel: ch, onError: () => {} });
+    const peer = createRedisBus({ url: REDIS_URL, channel: ch });
+    closers.push(() => cutOff.close(), () => peer.close());
+    const seenCutOff: Invalidation[] = [];
+    const seenPeer: Invalidation[] = [];
+    cutOff.subscribe((m) => seenCutOff.push(m));
+    peer.subscribe((m) => seenPeer.push(m));
+    assert.equal(await cutOff.waitUntilReady(5_000), true);
+    assert.equal(await peer.waitUntilReady(5_000), true);
+    return { proxy, cutOff, peer, seenCutOff, seenPeer };
+  }
+
+  it('after a dropped subscription, local subscribers are told to drop everything once it is back', async () => {
+    const { proxy, cutOff, peer, seenCutOff } = await busBehindProxy();
+    proxy.cut('refuse');
+    await eventually(() => !cutOff.isHealthy(), 5_000, 'unhealthy while cut off');
+    const lost: Invalidation = { kind: 'session', sessionId: randomUUID() };
+    await peer.publish(lost); // sent while the cut-off instance cannot hear it
+    proxy.restore();
+    await eventually(() => cutOff.isHealthy(), 10_000, 'healthy again');
+    await eventually(() => seenCutOff.some((m) => m.kind === 'all'), 5_000, 'an `all` invalidation');
+    assert.ok(!seenCutOff.some((m) => m.kind === 'session'), 'the lost message itself never arrives');
+    // And the subscription works again.
+    const next: Invalidation = { kind: 'tenant', tenantId: randomUUID() };
+    await peer.publish(next);
+    await eventually(() => seenCutOff.some((m) => m.kind === 'tenant'), 5_000, 'the next message');
+  });
+
+  it('what an instance could not publish reaches its peers when Redis is back, in order', async () => {
+    const { proxy, cutOff, seenPeer } = await busBehindProxy();
+    proxy.cut('refuse');
+    await eventually(() => !cutOff.isHealthy(), 5_000, 'unhealthy while cut off');
+    const owed: Invalidation[] = [
+      { kind: 'session', sessionId: randomUUID() },
+      { kind: 'membership', tenantId: randomUUID(), userId: randomUUID() },
+    ];
+    for (const m of owed) await cutOff.publish(m);
+    assert.deepEqual(seenPeer, []);
+    proxy.restore();
+    await eventually(() => seenPeer.length === owed.length, 10_000, 'the owed messages');
+    assert.deepEqual(seenPeer, owed);
+  });
+
+  it(`past ${OUTBOX_MAX} owed messages, peers get one \`all\` instead`, async () => {
+    const { proxy, cutOff, seenPeer } = await busBehindProxy();
+    proxy.cut('refuse');
+    await eventually(() => !cutOff.isHealthy(), 5_000, 'unhealthy while cut off');
+    for (let i = 0; i <= OUTBOX_MAX; i++) await cutOff.publish({ kind: 'session', sessionId: `s${i}` });
+    proxy.restore();
+    await eventually(() => seenPeer.length > 0, 10_000, 'the owed messages');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(seenPeer, [{ kind: 'all' }]);
   });
 
   it('parseInvalidation accepts exactly the documented shapes', () => {
