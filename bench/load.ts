@@ -95,11 +95,14 @@ function startProcess(script: string[], env: Record<string, string>): Promise<{ 
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${script.join(' ')} did not start`)), 30_000);
     child.stdout!.on('data', (chunk: Buffer) => {
-      const m = /listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(chunk.toString('utf8'));
+      const text = chunk.toString('utf8');
+      const m = /listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(text);
       if (m) {
         clearTimeout(timer);
         resolve({ url: m[1]!, child });
       }
+      // The servers' warnings and errors belong in the report (request lines are level 30).
+      for (const line of text.split('\n')) if (/"level":[4-6]0/.test(line)) console.log(`  [${script.join(' ')}] ${line.slice(0, 300)}`);
     });
     child.on('exit', (code) => reject(new Error(`${script.join(' ')} exited with ${code}`)));
   });

@@ -77,6 +77,7 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
   });
   bus.subscribe((m) => {
     // A failed reload (database down) keeps the keys it has; an unknown kid reloads again later.
+    if (m.kind === 'all') logger.warn('cache bus: invalidations may have been lost, every cache was dropped');
     if (m.kind === 'signing_keys' || m.kind === 'all') tokens.reload().catch((err: unknown) => logger.error({ err }, 'signing key reload failed'));
   });
   const sessions = createSessionService({

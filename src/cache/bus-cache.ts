@@ -4,14 +4,19 @@ import type { CacheBus } from './cache-bus.js';
 
 /** While the bus is down, an entry older than this is treated as a miss. */
 export const DEGRADED_TTL_MS = 5_000;
+/** A hit in the last fifth of an entry's TTL reloads it in the background (refresh-ahead). */
+export const REFRESH_AHEAD_FRACTION = 0.2;
 
 export interface BusCache<V extends object> {
   get(key: string): V | undefined;
   /** Like `get` for an entry this request has already looked up: not counted as a lookup. */
   peek(key: string): V | undefined;
   /**
-   * Read-through: a hit, or `load()` whose result is cached unless an invalidation arrived
-   * while it ran (the loaded value may predate that write). `undefined` is returned uncached.
+   * Read-through. A miss runs `load()`; concurrent misses of one key share that load. The
+   * result is cached unless an invalidation of the key arrived while it ran (the value may
+   * predate that write); `undefined` means "no such thing" and is not cached. A hit near the
+   * end of its TTL is returned at once and reloaded in the background, so a key in use does
+   * not expire and miss.
    */
   getOrLoad(key: string, load: () => Promise<V | undefined>): Promise<V | undefined>;
   set(key: string, value: V): void;
@@ -21,10 +26,17 @@ export interface BusCache<V extends object> {
   clear(): void;
 }
 
+interface Flight<V> {
+  readonly promise: Promise<V | undefined>;
+  /** Set by an invalidation while the load runs: its result must not be cached. */
+  stale: boolean;
+}
+
 /**
  * An in-process LRU with TTL whose correctness relies on bus invalidations. When the bus
  * reports itself unhealthy, invalidations from other instances may be lost, so entries fall
  * back to a short TTL (DEGRADED_TTL_MS): staleness stays bounded by seconds, not by the TTL.
+ * A `kind: 'all'` invalidation (the bus lost messages) drops every entry.
  */
 export function createBusCache<V extends object>(opts: {
   bus: CacheBus;
@@ -32,58 +44,90 @@ export function createBusCache<V extends object>(opts: {
   max: number;
   ttlSeconds: number;
   onLookup?: (result: 'hit' | 'miss') => void;
+  /** Source of the TTL spread, 0–1 (default Math.random; 0.5 means exactly `ttlSeconds`). */
+  random?: () => number;
 }): BusCache<V> {
-  const lru = new LRUCache<string, { value: V; at: number }>({ max: opts.max, ttl: opts.ttlSeconds * 1000 });
-  // A load must not fill the cache if an invalidation of its key arrived while it ran. Loads in
-  // flight are tracked per key (delete marks them stale); deleteWhere and clear cannot tell
-  // which pending keys they match, so they bump an epoch that every pending load checks.
-  const pending = new Map<string, Set<{ stale: boolean }>>();
-  let epoch = 0;
+  const random = opts.random ?? Math.random;
+  const ttlMs = opts.ttlSeconds * 1000;
+  const lru = new LRUCache<string, { value: V; at: number }>({ max: opts.max, ttl: ttlMs });
+  // Loads in flight, one per key. An invalidation marks them stale and forgets them, so a
+  // request that comes after the invalidation starts a fresh load instead of joining one.
+  const flights = new Map<string, Flight<V>>();
+
+  function lookup(key: string) {
+    let entry = lru.get(key);
+    if (entry && !opts.bus.isHealthy() && opts.clock.now() - entry.at > DEGRADED_TTL_MS) {
+      lru.delete(key);
+      entry = undefined;
+    }
+    opts.onLookup?.(entry ? 'hit' : 'miss');
+    return entry;
+  }
+
+  function startLoad(key: string, load: () => Promise<V | undefined>): Flight<V> {
+    const flight: Flight<V> = {
+      stale: false,
+      promise: load().then(
+        (value) => {
+          if (flights.get(key) === flight) flights.delete(key);
+          if (!flight.stale) {
+            // "No such thing" (a revoked session, say) also removes what a refresh replaced.
+            if (value === undefined) lru.delete(key);
+            else cache.set(key, value);
+          }
+          return value;
+        },
+        (err: unknown) => {
+          if (flights.get(key) === flight) flights.delete(key);
+          throw err;
+        },
+      ),
+    };
+    flights.set(key, flight);
+    return flight;
+  }
+
+  function forgetFlights(only?: string): void {
+    for (const [key, flight] of flights) {
+      if (only !== undefined && key !== only) continue;
+      flight.stale = true;
+      flights.delete(key);
+    }
+  }
+
   const cache: BusCache<V> = {
-    get(key) {
-      let entry = lru.get(key);
-      if (entry && !opts.bus.isHealthy() && opts.clock.now() - entry.at > DEGRADED_TTL_MS) {
-        lru.delete(key);
-        entry = undefined;
-      }
-      opts.onLookup?.(entry ? 'hit' : 'miss');
-      return entry?.value;
-    },
+    get: (key) => lookup(key)?.value,
     peek(key) {
       const entry = lru.peek(key);
       return entry && (opts.bus.isHealthy() || opts.clock.now() - entry.at <= DEGRADED_TTL_MS) ? entry.value : undefined;
     },
     async getOrLoad(key, load) {
-      const hit = cache.get(key);
-      if (hit !== undefined) return hit;
-      const started = epoch;
-      const ticket = { stale: false };
-      const tickets = pending.get(key) ?? new Set();
-      pending.set(key, tickets.add(ticket));
-      try {
-        const value = await load();
-        if (value !== undefined && !ticket.stale && started === epoch) cache.set(key, value);
-        return value;
-      } finally {
-        tickets.delete(ticket);
-        if (tickets.size === 0) pending.delete(key);
+      const hit = lookup(key);
+      if (hit) {
+        if (!flights.has(key) && lru.getRemainingTTL(key) < ttlMs * REFRESH_AHEAD_FRACTION) {
+          // A failed refresh changes nothing: the entry simply expires as it would have.
+          startLoad(key, load).promise.catch(() => {});
+        }
+        return hit.value;
       }
+      return (flights.get(key) ?? startLoad(key, load)).promise;
     },
     set(key, value) {
       // TTL spread over ±10 %: entries filled together (a cold start, a deploy) do not all
       // expire in the same instant and send one wave of reads to the database.
-      lru.set(key, { value, at: opts.clock.now() }, { ttl: Math.round(opts.ttlSeconds * 1000 * (0.9 + 0.2 * Math.random())) });
+      lru.set(key, { value, at: opts.clock.now() }, { ttl: Math.round(ttlMs * (0.9 + 0.2 * random())) });
     },
     delete(key) {
-      for (const ticket of pending.get(key) ?? []) ticket.stale = true;
+      forgetFlights(key);
       lru.delete(key);
     },
     deleteWhere(match) {
-      epoch++;
+      // Loads in flight have no value to match yet: all of them are treated as matching.
+      forgetFlights();
       for (const [key, entry] of lru.entries()) if (match(key, entry.value)) lru.delete(key);
     },
     clear() {
-      epoch++;
+      forgetFlights();
       lru.clear();
     },
   };

@@ -3,17 +3,32 @@ import { describe, test } from 'node:test';
 import { createBusCache } from '../../src/cache/bus-cache.js';
 import { createInProcessBus } from '../../src/cache/in-process-bus.js';
 
-function newCache() {
+function newCache(ttlSeconds = 60) {
   const lookups: string[] = [];
   const cache = createBusCache<{ v: number }>({
     bus: createInProcessBus(),
     clock: { now: () => 0 },
     max: 10,
-    ttlSeconds: 60,
+    ttlSeconds,
     onLookup: (r) => lookups.push(r),
+    random: () => 0.5, // no TTL spread: the refresh-ahead timings below are exact
   });
   return { cache, lookups };
 }
+
+function gated<T>(value: T) {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let calls = 0;
+  const load = async () => {
+    calls++;
+    await gate;
+    return value;
+  };
+  return { load, release, calls: () => calls };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('bus cache read-through (getOrLoad)', () => {
   test('a miss loads once and caches; the next call is a hit without loading', async () => {
@@ -80,6 +95,59 @@ describe('bus cache read-through (getOrLoad)', () => {
     release();
     await inFlight;
     assert.deepEqual(cache.peek('a'), { v: 1 });
+  });
+
+  test('concurrent misses of one key share one load', async () => {
+    const { cache } = newCache();
+    const { load, release, calls } = gated({ v: 1 });
+    const results = Promise.all([cache.getOrLoad('a', load), cache.getOrLoad('a', load), cache.getOrLoad('a', load)]);
+    release();
+    assert.deepEqual(await results, [{ v: 1 }, { v: 1 }, { v: 1 }]);
+    assert.equal(calls(), 1);
+  });
+
+  test('a request after an invalidation does not join the load that started before it', async () => {
+    // Otherwise a session revoked while its row was being read could be answered as live.
+    const { cache } = newCache();
+    const before = gated({ v: 1 });
+    const first = cache.getOrLoad('a', before.load);
+    cache.delete('a');
+    const after = gated({ v: 2 });
+    const second = cache.getOrLoad('a', after.load);
+    before.release();
+    after.release();
+    assert.deepEqual(await first, { v: 1 });
+    assert.deepEqual(await second, { v: 2 });
+    assert.deepEqual(cache.peek('a'), { v: 2 });
+  });
+
+  test('refresh-ahead: a hit near the end of the TTL is served and reloaded, so the key does not expire', async () => {
+    const { cache, lookups } = newCache(1); // refresh-ahead in the last 200 ms
+    let loads = 0;
+    const load = () => Promise.resolve({ v: ++loads });
+    await cache.getOrLoad('a', load);
+    await sleep(20);
+    assert.deepEqual(await cache.getOrLoad('a', load), { v: 1 });
+    assert.equal(loads, 1, 'early in the TTL: no reload');
+    await sleep(860); // at ≈ 880 ms: inside the last fifth, with room for a slow timer
+    assert.deepEqual(await cache.getOrLoad('a', load), { v: 1 }, 'the old value is served at once');
+    await sleep(0);
+    assert.equal(loads, 2, 'and reloaded in the background');
+    await sleep(250); // past the first entry's TTL (1 s), inside the refreshed one's
+    assert.deepEqual(await cache.getOrLoad('a', load), { v: 2 });
+    assert.deepEqual(lookups, ['miss', 'hit', 'hit', 'hit']);
+  });
+
+  test('refresh-ahead that finds the thing gone removes the entry', async () => {
+    const { cache } = newCache(1);
+    let exists = true;
+    const load = () => Promise.resolve(exists ? { v: 1 } : undefined);
+    await cache.getOrLoad('a', load);
+    exists = false; // e.g. a revocation whose bus message was lost
+    await sleep(880);
+    await cache.getOrLoad('a', load);
+    await sleep(0);
+    assert.equal(cache.peek('a'), undefined);
   });
 
   test('two concurrent loads of one key: an invalidation marks both stale', async () => {
