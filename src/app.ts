@@ -77,7 +77,8 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
   });
   bus.subscribe((m) => {
     // A failed reload (database down) keeps the keys it has; an unknown kid reloads again later.
-    if (m.kind === 'all') logger.warn('cache bus: invalidations may have been lost, every cache was dropped');
+    // Every Redis (re)subscription, the first included; outages themselves are logged as errors.
+    if (m.kind === 'all') logger.info('cache bus subscribed: every cache was dropped (messages sent while unsubscribed are lost)');
     if (m.kind === 'signing_keys' || m.kind === 'all') tokens.reload().catch((err: unknown) => logger.error({ err }, 'signing key reload failed'));
   });
   const sessions = createSessionService({

@@ -161,14 +161,14 @@ export function createApiKeyService(opts: ApiKeyServiceOptions) {
     if (credential.kind !== 'api_key') throw new AppError('invalid_token');
     const parts = splitToken(credential.key, API_KEY_PREFIX);
     if (!parts) throw new AppError('invalid_token', 'The API key is invalid');
-    let key = cache.get(parts.id);
-    if (key) stats.cacheHits += 1;
-    else {
+    let read = false;
+    const key = await cache.getOrLoad(parts.id, async () => {
+      read = true;
       stats.dbReads += 1;
-      key = (await repo.findApiKeyForAuth(opts.db, parts.id)) ?? undefined;
-      if (!key) throw new AppError('invalid_token', 'The API key is invalid');
-      cache.set(parts.id, key);
-    }
+      return (await repo.findApiKeyForAuth(opts.db, parts.id)) ?? undefined;
+    });
+    if (!read) stats.cacheHits += 1;
+    if (!key) throw new AppError('invalid_token', 'The API key is invalid');
     if (!digestsEqual(key.secretHash, hashSecret(parts.secret))) deny(key, 'invalid_secret', meta);
     if (key.revokedAt) deny(key, 'revoked', meta);
     const now = opts.clock.now();

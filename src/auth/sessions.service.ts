@@ -62,6 +62,8 @@ export function createSessionService(opts: SessionServiceOptions) {
     onLookup: opts.onCacheLookup,
   });
   const idleMs = opts.idleTimeoutSeconds * 1000;
+  // Last-seen writes in flight, so a reload of the same session waits for them.
+  const touching = new Map<string, Promise<void>>();
 
   opts.bus.subscribe((message) => {
     if (message.kind === 'session') cache.delete(message.sessionId);
@@ -136,14 +138,23 @@ export function createSessionService(opts: SessionServiceOptions) {
      */
     async check(sessionId: string): Promise<SessionCheck> {
       const now = opts.clock.now();
-      let missing = 'unknown' as 'unknown' | 'revoked';
+      let missing: 'unknown' | 'revoked' | null = null; // set when this call's own load ran
       const state = await cache.getOrLoad(sessionId, async () => {
+        await touching.get(sessionId); // read this instance's own last-seen write, not the row before it
         const row = await repo.findSession(opts.db, sessionId);
-        if (row && !row.revokedAt) return toState(row);
-        if (row) missing = 'revoked';
-        return undefined;
+        missing = row ? 'revoked' : 'unknown';
+        if (!row || row.revokedAt) return undefined;
+        // A background refresh must not lose the activity recorded on the entry it replaces.
+        const fresh = toState(row);
+        const current = cache.peek(sessionId);
+        if (current) {
+          fresh.lastSeenAt = Math.max(fresh.lastSeenAt, current.lastSeenAt);
+          fresh.persistedLastSeenAt = Math.max(fresh.persistedLastSeenAt, current.persistedLastSeenAt);
+        }
+        return fresh;
       });
-      if (!state) return { ok: false, reason: missing };
+      // A caller that joined another request's load learns the reason with one more read.
+      if (!state) return { ok: false, reason: missing ?? ((await repo.findSession(opts.db, sessionId)) ? 'revoked' : 'unknown') };
       const verdict = judge(state, now);
       if (!verdict.ok) {
         cache.delete(sessionId);
@@ -153,7 +164,13 @@ export function createSessionService(opts: SessionServiceOptions) {
       state.lastSeenAt = now;
       if (now - state.persistedLastSeenAt >= TOUCH_INTERVAL_MS) {
         state.persistedLastSeenAt = now;
-        repo.touchSession(opts.db, sessionId, new Date(now)).catch((err: unknown) => opts.onTouchError?.(err));
+        const touch = repo
+          .touchSession(opts.db, sessionId, new Date(now))
+          .catch((err: unknown) => opts.onTouchError?.(err))
+          .finally(() => {
+            if (touching.get(sessionId) === touch) touching.delete(sessionId);
+          });
+        touching.set(sessionId, touch);
       }
       return verdict;
     },

@@ -49,7 +49,14 @@ export function createBusCache<V extends object>(opts: {
 }): BusCache<V> {
   const random = opts.random ?? Math.random;
   const ttlMs = opts.ttlSeconds * 1000;
-  const lru = new LRUCache<string, { value: V; at: number }>({ max: opts.max, ttl: ttlMs });
+  // TTLs run on the injected clock, like every other time rule (tests drive it by hand).
+  // (ttlResolution 0: lru-cache would otherwise reuse one reading of the clock for 1 ms.)
+  const lru = new LRUCache<string, { value: V; at: number }>({
+    max: opts.max,
+    ttl: ttlMs,
+    ttlResolution: 0,
+    perf: { now: () => opts.clock.now() },
+  });
   // Loads in flight, one per key. An invalidation marks them stale and forgets them, so a
   // request that comes after the invalidation starts a fresh load instead of joining one.
   const flights = new Map<string, Flight<V>>();

@@ -71,27 +71,29 @@ export function createRedisBus(opts: RedisBusOptions): RedisCacheBus {
   // committed; its local cache is already clean; the other instances fall back to TTLs.
   const pub = new Redis(opts.url, { ...common, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
   // Resubscribing is done below, so the bus knows when the subscription is confirmed again.
-  const sub = new Redis(opts.url, { ...common, autoResubscribe: false });
+  const sub = new Redis(opts.url, { ...common, autoResubscribe: false, maxRetriesPerRequest: null });
   pub.on('error', onError);
   sub.on('error', onError);
   // Healthy only once the subscription is confirmed, so no peer message can slip past unseen.
+  // Every (re)connection subscribes again; once that is confirmed, local subscribers get `all`:
+  // whatever peers published while this instance was not subscribed is lost, and entries
+  // cached meanwhile (with no bus, or before the first subscription) may be stale.
   let subscribed = false;
-  let everSubscribed = false;
-  sub.subscribe(opts.channel).then(() => {
-    subscribed = everSubscribed = true;
-  }, onError);
+  let subscribing = false;
   sub.on('close', () => {
     subscribed = false;
   });
   sub.on('ready', () => {
-    if (!everSubscribed) return; // the first subscription is the one above
-    sub.subscribe(opts.channel).then(() => {
-      subscribed = true;
-      // Whatever peers published while we were away is lost: drop everything cached.
-      deliver({ kind: 'all' });
-    }, onError);
+    if (subscribing) return;
+    subscribing = true;
+    sub.subscribe(opts.channel).then(
+      () => {
+        subscribed = true;
+        deliver({ kind: 'all' });
+      },
+      onError, // the connection dropped again: the next 'ready' retries
+    ).finally(() => (subscribing = false));
   });
-
   const outbox: string[] = [];
   const envelope = (message: Invalidation) => JSON.stringify({ o: origin, m: message });
   let flushing = false;
@@ -99,12 +101,17 @@ export function createRedisBus(opts: RedisBusOptions): RedisCacheBus {
     if (flushing) return;
     flushing = true;
     try {
-      while (outbox.length > 0) {
-        await pub.publish(opts.channel, outbox[0]!);
-        outbox.shift();
+      let next: string | undefined;
+      while ((next = outbox.shift()) !== undefined) {
+        try {
+          await pub.publish(opts.channel, next);
+        } catch (err) {
+          outbox.unshift(next); // still unreachable: the next 'ready' tries again
+          throw err;
+        }
       }
     } catch (err) {
-      onError(err); // still unreachable: the next 'ready' tries again
+      onError(err);
     } finally {
       flushing = false;
     }

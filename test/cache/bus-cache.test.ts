@@ -5,15 +5,17 @@ import { createInProcessBus } from '../../src/cache/in-process-bus.js';
 
 function newCache(ttlSeconds = 60) {
   const lookups: string[] = [];
+  const clock = { at: 1_000, now: () => clock.at };
+  const bus = createInProcessBus();
   const cache = createBusCache<{ v: number }>({
-    bus: createInProcessBus(),
-    clock: { now: () => 0 },
+    bus,
+    clock,
     max: 10,
     ttlSeconds,
     onLookup: (r) => lookups.push(r),
     random: () => 0.5, // no TTL spread: the refresh-ahead timings below are exact
   });
-  return { cache, lookups };
+  return { cache, lookups, clock, bus };
 }
 
 function gated<T>(value: T) {
@@ -28,7 +30,7 @@ function gated<T>(value: T) {
   return { load, release, calls: () => calls };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const settle = () => new Promise((r) => setImmediate(r));
 
 describe('bus cache read-through (getOrLoad)', () => {
   test('a miss loads once and caches; the next call is a hit without loading', async () => {
@@ -122,31 +124,54 @@ describe('bus cache read-through (getOrLoad)', () => {
   });
 
   test('refresh-ahead: a hit near the end of the TTL is served and reloaded, so the key does not expire', async () => {
-    const { cache, lookups } = newCache(1); // refresh-ahead in the last 200 ms
+    const { cache, lookups, clock } = newCache(60); // refresh-ahead in the last 12 s
     let loads = 0;
     const load = () => Promise.resolve({ v: ++loads });
     await cache.getOrLoad('a', load);
-    await sleep(20);
+    clock.at += 47_000;
     assert.deepEqual(await cache.getOrLoad('a', load), { v: 1 });
-    assert.equal(loads, 1, 'early in the TTL: no reload');
-    await sleep(860); // at ≈ 880 ms: inside the last fifth, with room for a slow timer
+    await settle();
+    assert.equal(loads, 1, 'before the last fifth: no reload');
+    clock.at += 2_000; // 49 s
     assert.deepEqual(await cache.getOrLoad('a', load), { v: 1 }, 'the old value is served at once');
-    await sleep(0);
+    await settle();
     assert.equal(loads, 2, 'and reloaded in the background');
-    await sleep(250); // past the first entry's TTL (1 s), inside the refreshed one's
+    clock.at += 30_000; // past the first entry's 60 s, inside the reloaded one's
     assert.deepEqual(await cache.getOrLoad('a', load), { v: 2 });
     assert.deepEqual(lookups, ['miss', 'hit', 'hit', 'hit']);
+    clock.at += 31_000; // past the reloaded entry's TTL too: an unused key expires
+    assert.equal(cache.get('a'), undefined);
   });
 
   test('refresh-ahead that finds the thing gone removes the entry', async () => {
-    const { cache } = newCache(1);
-    let exists = true;
-    const load = () => Promise.resolve(exists ? { v: 1 } : undefined);
-    await cache.getOrLoad('a', load);
-    exists = false; // e.g. a revocation whose bus message was lost
-    await sleep(880);
-    await cache.getOrLoad('a', load);
-    await sleep(0);
+    const { cache, clock } = newCache(60);
+    await cache.getOrLoad('a', () => Promise.resolve({ v: 1 }));
+    // e.g. a revocation whose bus message was lost: the row is gone now.
+    const { load, release } = gated<{ v: number } | undefined>(undefined);
+    clock.at += 50_000;
+    assert.deepEqual(await cache.getOrLoad('a', load), { v: 1 });
+    assert.deepEqual(cache.peek('a'), { v: 1 }, 'still there until the reload answers');
+    release();
+    await settle();
+    assert.equal(cache.peek('a'), undefined);
+  });
+
+  test('a refresh that an invalidation overtook does not put its value back', async () => {
+    const { cache, clock } = newCache(60);
+    await cache.getOrLoad('a', () => Promise.resolve({ v: 1 }));
+    clock.at += 50_000;
+    const { load, release } = gated({ v: 2 });
+    await cache.getOrLoad('a', load); // starts the background reload
+    cache.delete('a');
+    release();
+    await settle();
+    assert.equal(cache.peek('a'), undefined);
+  });
+
+  test('an `all` invalidation on the bus empties the cache', async () => {
+    const { cache, bus } = newCache();
+    await cache.getOrLoad('a', () => Promise.resolve({ v: 1 }));
+    await bus.publish({ kind: 'all' });
     assert.equal(cache.peek('a'), undefined);
   });
 

@@ -51,9 +51,9 @@ describe('redis bus specifics', { skip: REDIS_SKIP }, () => {
     const ch = `boka-test:${randomUUID()}`;
     const bus = createRedisBus({ url: REDIS_URL, channel: ch });
     closers.push(() => bus.close());
-    const seen: Invalidation[] = [];
-    bus.subscribe((m) => seen.push(m));
     assert.equal(await bus.waitUntilReady(5_000), true);
+    const seen: Invalidation[] = []; // from here on (a new subscription itself delivers `all`)
+    bus.subscribe((m) => seen.push(m));
     const raw = new Redis(REDIS_URL);
     closers.push(() => raw.disconnect());
     const good: Invalidation = { kind: 'session', sessionId: randomUUID() };
@@ -89,12 +89,13 @@ describe('redis bus specifics', { skip: REDIS_SKIP }, () => {
     const cutOff = createRedisBus({ url: `redis://127.0.0.1:${proxy.port}`, channel: ch, onError: () => {} });
     const peer = createRedisBus({ url: REDIS_URL, channel: ch });
     closers.push(() => cutOff.close(), () => peer.close());
+    assert.equal(await cutOff.waitUntilReady(5_000), true);
+    assert.equal(await peer.waitUntilReady(5_000), true);
+    // Collected from here on: each bus's first subscription delivers `all` to itself.
     const seenCutOff: Invalidation[] = [];
     const seenPeer: Invalidation[] = [];
     cutOff.subscribe((m) => seenCutOff.push(m));
     peer.subscribe((m) => seenPeer.push(m));
-    assert.equal(await cutOff.waitUntilReady(5_000), true);
-    assert.equal(await peer.waitUntilReady(5_000), true);
     return { proxy, cutOff, peer, seenCutOff, seenPeer };
   }
 
@@ -112,6 +113,27 @@ describe('redis bus specifics', { skip: REDIS_SKIP }, () => {
     const next: Invalidation = { kind: 'tenant', tenantId: randomUUID() };
     await peer.publish(next);
     await eventually(() => seenCutOff.some((m) => m.kind === 'tenant'), 5_000, 'the next message');
+  });
+
+  it('an instance that starts while Redis is unreachable subscribes once it is back', async () => {
+    const target = new URL(REDIS_URL);
+    const proxy = await createTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+    closers.push(() => proxy.close());
+    proxy.cut('refuse');
+    const ch = `boka-test:${randomUUID()}`;
+    const late = createRedisBus({ url: `redis://127.0.0.1:${proxy.port}`, channel: ch, onError: () => {} });
+    closers.push(() => late.close());
+    const seen: Invalidation[] = [];
+    late.subscribe((m) => seen.push(m));
+    assert.equal(await late.waitUntilReady(500), false);
+    proxy.restore();
+    assert.equal(await late.waitUntilReady(10_000), true);
+    await eventually(() => seen.some((m) => m.kind === 'all'), 5_000, 'an `all` for what was cached without a bus');
+    const peer = createRedisBus({ url: REDIS_URL, channel: ch });
+    closers.push(() => peer.close());
+    assert.equal(await peer.waitUntilReady(5_000), true);
+    await peer.publish({ kind: 'tenant', tenantId: 't1' });
+    await eventually(() => seen.some((m) => m.kind === 'tenant'), 5_000, 'a peer message');
   });
 
   it('what an instance could not publish reaches its peers when Redis is back, in order', async () => {
