@@ -204,7 +204,7 @@ export function createSessionService(opts: SessionServiceOptions) {
           reason: 'refresh_token_reuse',
         });
       }
-      const cached = cache.get(session.id);
+      const cached = cache.peek(session.id);
       if (cached) cached.lastSeenAt = cached.persistedLastSeenAt = now;
       const access = await opts.tokens.sign({ userId: session.userId, sessionId: session.id });
       return { accessToken: access.token, refreshToken: rotated, expiresIn: access.expiresIn, sessionId: session.id };
