@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { API_KEY_PREFIX, type Credential } from '../auth/authenticate.js';
 import { hasPermission, isPermission, type Permission, type Role } from '../auth/permissions.js';
 import type { ApiKeyPrincipal } from '../auth/principal.js';
-import { digestsEqual, generateSecret, hashSecret, splitToken } from '../auth/secrets.js';
+import { issueToken } from '../auth/one-time-tokens.js';
+import { digestsEqual, hashSecret, splitToken } from '../auth/secrets.js';
 import type { CacheBus } from '../cache/cache-bus.js';
 import { createBusCache } from '../cache/bus-cache.js';
 import { withTenant, type Database } from '../db/index.js';
@@ -100,14 +100,13 @@ export function createApiKeyService(opts: ApiKeyServiceOptions) {
       if (expiresAt && expiresAt.getTime() <= now) {
         throw new AppError('validation_error', undefined, [{ field: 'expiresAt', in: 'body', message: 'must be in the future' }]);
       }
-      const id = randomUUID();
-      const secret = generateSecret(32);
+      const { id, token, secretHash } = issueToken(API_KEY_PREFIX);
       const record = await withTenant(opts.db, tenantId, (tx) =>
         repo.insertApiKey(tx, tenantId, {
           id,
           name: input.name,
           prefix: `${API_KEY_PREFIX}${id.slice(0, 8)}`,
-          secretHash: hashSecret(secret),
+          secretHash,
           permissions,
           createdBy: actor.userId,
           createdAt: new Date(now),
@@ -116,7 +115,7 @@ export function createApiKeyService(opts: ApiKeyServiceOptions) {
       );
       opts.events.emit('apikey.created', { tenantId, keyId: id, actorUserId: actor.userId, permissions, meta });
       const { revokedAt: _revoked, lastUsedAt: _last, ...shown } = toPublicApiKey(record);
-      return { ...shown, key: `${API_KEY_PREFIX}${id}.${secret}` };
+      return { ...shown, key: token };
     },
 
     async list(tenantId: string, query: { cursor?: string; limit: number }) {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/index.js';
 import { AppError } from '../http/app-error.js';
 import type { MailTransport } from '../mail/index.js';
@@ -7,7 +6,7 @@ import type { Clock } from '../shared/clock.js';
 import type { EventHub, RequestMeta } from '../shared/events.js';
 import { hashPassword, verifyPassword } from './password.js';
 import * as repo from './password-flows.repo.js';
-import { digestsEqual, generateSecret, hashSecret, splitToken } from './secrets.js';
+import { findByToken, issueToken } from './one-time-tokens.js';
 import type { SessionService } from './sessions.service.js';
 import { findUserByEmail, findUserById, normalizeEmail } from './users.repo.js';
 
@@ -66,25 +65,23 @@ export function createPasswordFlows(opts: PasswordFlowOptions) {
       }
       const user = await findUserByEmail(db, email);
       if (!user) return;
-      const id = randomUUID();
-      const secret = generateSecret();
+      const { id, token, secretHash } = issueToken(RESET_PREFIX);
       const now = opts.clock.now();
       await db.transaction((tx) =>
-        repo.insertReset(tx, { id, userId: user.id, secretHash: hashSecret(secret), createdAt: new Date(now), expiresAt: new Date(now + RESET_TTL_MS) }),
+        repo.insertReset(tx, { id, userId: user.id, secretHash, createdAt: new Date(now), expiresAt: new Date(now + RESET_TTL_MS) }),
       );
       opts.events.emit('auth.password_reset_requested', { userId: user.id, meta });
       notify(user.email, 'Reset your Boka password',
-        `Use this link within 15 minutes to choose a new password:\n${opts.resetUrl}#token=${RESET_PREFIX}${id}.${secret}\n` +
+        `Use this link within 15 minutes to choose a new password:\n${opts.resetUrl}#token=${token}\n` +
         `If you did not ask for this, ignore this e-mail.`);
     },
 
     /** One-time token → new password; every session ends (ASVS 3.3.3). */
     async reset(token: string, newPassword: string, meta: RequestMeta): Promise<void> {
       const ticket = await opts.guard.begin({ scope: 'reset', account: null, meta });
-      const parts = splitToken(token, RESET_PREFIX);
-      const record = parts ? await repo.findReset(db, parts.id) : null;
+      const record = await findByToken(token, RESET_PREFIX, (id) => repo.findReset(db, id), (r) => r.secretHash);
       const now = opts.clock.now();
-      if (!parts || !record || !digestsEqual(record.secretHash, hashSecret(parts.secret)) || record.usedAt || record.expiresAt.getTime() <= now) {
+      if (!record || record.usedAt || record.expiresAt.getTime() <= now) {
         throw new AppError('invalid_token', 'The reset link is invalid or has expired');
       }
       await ticket.succeeded();

@@ -6,7 +6,7 @@ import { AppError } from '../http/app-error.js';
 import type { Clock } from '../shared/clock.js';
 import type { EventHub, RequestMeta } from '../shared/events.js';
 import type { AccessTokenService } from './access-tokens.service.js';
-import { digestsEqual, generateSecret, hashSecret, splitToken } from './secrets.js';
+import { findByToken, issueToken } from './one-time-tokens.js';
 import * as repo from './sessions.repo.js';
 
 const REFRESH_PREFIX = 'rt_';
@@ -91,10 +91,9 @@ export function createSessionService(opts: SessionServiceOptions) {
   }
 
   async function issueRefreshToken(tx: Parameters<Parameters<Database['transaction']>[0]>[0], sessionId: string, now: number) {
-    const id = randomUUID();
-    const secret = generateSecret();
-    await repo.insertRefreshToken(tx, { id, sessionId, secretHash: hashSecret(secret), createdAt: new Date(now) });
-    return `${REFRESH_PREFIX}${id}.${secret}`;
+    const { id, token, secretHash } = issueToken(REFRESH_PREFIX);
+    await repo.insertRefreshToken(tx, { id, sessionId, secretHash, createdAt: new Date(now) });
+    return token;
   }
 
   /** Revokes one session here and, through the bus, on every instance. */
@@ -181,12 +180,8 @@ export function createSessionService(opts: SessionServiceOptions) {
      * window, so a client must not send the same refresh token twice concurrently.
      */
     async refresh(refreshToken: string, meta: RequestMeta): Promise<IssuedTokens> {
-      const parts = splitToken(refreshToken, REFRESH_PREFIX);
-      if (!parts) throw new AppError('invalid_token', 'The refresh token is invalid');
-      const record = await repo.findRefreshToken(opts.db, parts.id);
-      if (!record || !digestsEqual(record.secretHash, hashSecret(parts.secret))) {
-        throw new AppError('invalid_token', 'The refresh token is invalid');
-      }
+      const record = await findByToken(refreshToken, REFRESH_PREFIX, (id) => repo.findRefreshToken(opts.db, id), (r) => r.secretHash);
+      if (!record) throw new AppError('invalid_token', 'The refresh token is invalid');
       const session = await repo.findSession(opts.db, record.sessionId);
       const now = opts.clock.now();
       if (!session || session.revokedAt || !judge(toState(session), now).ok) {

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { Role, TenantRole } from '../auth/permissions.js';
-import { digestsEqual, generateSecret, hashSecret, splitToken } from '../auth/secrets.js';
+import { findByToken, issueToken } from '../auth/one-time-tokens.js';
 import { findUserById, normalizeEmail } from '../auth/users.repo.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { withTenant, type Database } from '../db/index.js';
@@ -40,9 +39,7 @@ export function createInvitationsService(deps: {
     async create(tenantId: string, actor: { userId: string; role: Role }, input: { email: string; role: TenantRole }) {
       const check = checkRoleAssignment(actor.role, null, input.role);
       if (!check.ok) throw new AppError('insufficient_permissions', check.reason, { required: 'members.manage', role: actor.role });
-      const id = randomUUID();
-      const secret = generateSecret();
-      const token = `${TOKEN_PREFIX}${id}.${secret}`;
+      const { id, token, secretHash } = issueToken(TOKEN_PREFIX);
       const now = new Date(clock.now());
       const invitation = await withTenant(db, tenantId, async (tx) => {
         if (await findMemberRoleByEmail(tx, tenantId, input.email)) {
@@ -53,7 +50,7 @@ export function createInvitationsService(deps: {
           id,
           email: input.email,
           role: input.role,
-          tokenHash: hashSecret(secret),
+          tokenHash: secretHash,
           invitedBy: actor.userId,
           createdAt: now,
           expiresAt: new Date(now.getTime() + INVITATION_TTL_MS),
@@ -86,12 +83,9 @@ export function createInvitationsService(deps: {
 
     /** The signed-in user whose email matches becomes a member with the invited role. */
     async accept(userId: string, token: string) {
-      const parts = splitToken(token, TOKEN_PREFIX);
-      const notFound = new AppError('not_found', 'Invitation not found');
-      if (!parts) throw notFound;
-      const inv = await db.transaction((tx) => repo.findInvitationById(tx, parts.id));
-      // An unknown id and a wrong secret answer alike.
-      if (!inv || !digestsEqual(hashSecret(parts.secret), Buffer.from(inv.tokenHash))) throw notFound;
+      // A malformed token, an unknown id and a wrong secret answer alike.
+      const inv = await findByToken(token, TOKEN_PREFIX, (id) => db.transaction((tx) => repo.findInvitationById(tx, id)), (i) => i.tokenHash);
+      if (!inv) throw new AppError('not_found', 'Invitation not found');
       const now = new Date(clock.now());
       if (inv.revokedAt) throw gone('revoked', 'This invitation was revoked');
       if (inv.acceptedAt) throw gone('used', 'This invitation was already used');

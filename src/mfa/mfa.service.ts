@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import QRCode from 'qrcode';
 import { verifyPassword } from '../auth/password.js';
-import { decryptAtRest, digestsEqual, encryptAtRest, generateSecret, hashSecret, splitToken } from '../auth/secrets.js';
+import { findByToken, issueToken } from '../auth/one-time-tokens.js';
+import { decryptAtRest, encryptAtRest } from '../auth/secrets.js';
 import type { IssuedTokens, SessionService } from '../auth/sessions.service.js';
 import { findUserById } from '../auth/users.repo.js';
 import { createBusCache } from '../cache/bus-cache.js';
@@ -142,19 +143,17 @@ export function createMfaService(opts: MfaServiceOptions) {
 
     /** After a correct password: a single-use token naming the user, valid for five minutes. */
     async createChallenge(userId: string): Promise<string> {
-      const id = randomUUID();
-      const secret = generateSecret();
+      const { id, token, secretHash } = issueToken(CHALLENGE_PREFIX);
       const now = opts.clock.now();
-      await repo.insertChallenge(db, { id, userId, secretHash: hashSecret(secret), createdAt: new Date(now), expiresAt: new Date(now + CHALLENGE_TTL_MS) });
-      return `${CHALLENGE_PREFIX}${id}.${secret}`;
+      await repo.insertChallenge(db, { id, userId, secretHash, createdAt: new Date(now), expiresAt: new Date(now + CHALLENGE_TTL_MS) });
+      return token;
     },
 
     /** Completes an MFA login: a valid challenge plus a TOTP or backup code → a session. */
     async verifyChallenge(challengeToken: string, code: string, meta: RequestMeta): Promise<{ userId: string } & IssuedTokens> {
-      const parts = splitToken(challengeToken, CHALLENGE_PREFIX);
-      const challenge = parts ? await repo.findChallenge(db, parts.id) : null;
+      const challenge = await findByToken(challengeToken, CHALLENGE_PREFIX, (id) => repo.findChallenge(db, id), (c) => c.secretHash);
       const now = opts.clock.now();
-      if (!parts || !challenge || !digestsEqual(challenge.secretHash, hashSecret(parts.secret)) || challenge.usedAt || challenge.expiresAt.getTime() <= now) {
+      if (!challenge || challenge.usedAt || challenge.expiresAt.getTime() <= now) {
         throw new AppError('invalid_token', 'The MFA challenge is invalid or has expired; sign in again');
       }
       const { userId } = challenge;
