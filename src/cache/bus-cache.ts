@@ -51,7 +51,7 @@ export function createBusCache<V extends object>(opts: {
   const ttlMs = opts.ttlSeconds * 1000;
   // TTLs run on the injected clock, like every other time rule (tests drive it by hand).
   // (ttlResolution 0: lru-cache would otherwise reuse one reading of the clock for 1 ms.)
-  const lru = new LRUCache<string, { value: V; at: number }>({
+  const lru = new LRUCache<string, { value: V; at: number; refreshAt: number }>({
     max: opts.max,
     ttl: ttlMs,
     ttlResolution: 0,
@@ -111,7 +111,7 @@ export function createBusCache<V extends object>(opts: {
     async getOrLoad(key, load) {
       const hit = lookup(key);
       if (hit) {
-        if (!flights.has(key) && lru.getRemainingTTL(key) < ttlMs * REFRESH_AHEAD_FRACTION) {
+        if (opts.clock.now() >= hit.refreshAt && !flights.has(key)) {
           // A failed refresh changes nothing: the entry simply expires as it would have.
           startLoad(key, load).promise.catch(() => {});
         }
@@ -122,7 +122,9 @@ export function createBusCache<V extends object>(opts: {
     set(key, value) {
       // TTL spread over ±10 %: entries filled together (a cold start, a deploy) do not all
       // expire in the same instant and send one wave of reads to the database.
-      lru.set(key, { value, at: opts.clock.now() }, { ttl: Math.round(ttlMs * (0.9 + 0.2 * random())) });
+      const at = opts.clock.now();
+      const ttl = Math.round(ttlMs * (0.9 + 0.2 * random()));
+      lru.set(key, { value, at, refreshAt: at + ttl * (1 - REFRESH_AHEAD_FRACTION) }, { ttl });
     },
     delete(key) {
       forgetFlights(key);
