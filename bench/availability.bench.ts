@@ -52,9 +52,9 @@ export async function run(): Promise<string> {
     const availability = createAvailabilityService({ db, clock: systemClock });
     const query = { serviceId: service.id, from: new Date(day).toISOString(), to: new Date(day + 86_400_000).toISOString() };
     const sample = await availability.slots(tenant.id, query);
-    const serviceTimes = await measure(500, () => availability.slots(tenant.id, query));
+    const serviceTimes = await measure(3000, () => availability.slots(tenant.id, query));
     const url = `/api/public/tenants/${tenant.slug}/availability?serviceId=${service.id}&from=${query.from}&to=${query.to}`;
-    const httpTimes = await measure(300, () => app.inject({ method: 'GET', url }));
+    const httpTimes = await measure(1000, () => app.inject({ method: 'GET', url }));
 
     // Create throughput: 50 concurrent clients, each with its own (staff, slot) sequence on later days.
     const clients = 50;
