@@ -273,6 +273,7 @@ function reportOpen(label: string, r: OpenLoopResult): void {
     `${label.padEnd(26)} rps ${r.throughput.toFixed(0).padStart(7)}  p50 ${ms(r.latencyMs.p50)} ms  p90 ${ms(r.latencyMs.p90)} ms  p95 ${ms(r.latencyMs.p95)} ms  ` +
       `p99 ${ms(r.latencyMs.p99)} ms  max ${ms(r.latencyMs.max)} ms  errors ${r.errors}  non-2xx ${r.non2xx}  sent ${r.sent}`,
   );
+  if (r.non2xx > 0) console.log(`  non-2xx by status: ${JSON.stringify(r.non2xxByStatus)}`);
 }
 
 function report(label: string, r: AutocannonResult): void {

@@ -28,6 +28,8 @@ export interface OpenLoopResult {
   throughput: number;
   errors: number;
   non2xx: number;
+  /** Non-2xx answers by status code, e.g. { 429: 12 }. */
+  non2xxByStatus: Record<number, number>;
   latencyMs: { p50: number; p90: number; p95: number; p99: number; max: number };
 }
 
@@ -47,6 +49,7 @@ export async function runOpenLoop(opts: OpenLoopOptions): Promise<OpenLoopResult
   let sent = 0;
   let errors = 0;
   let non2xx = 0;
+  const non2xxByStatus: Record<number, number> = {};
   let closing = false;
   const inFlight = new Set<{ done: Promise<void>; scheduledAt: number }>();
   const start = performance.now();
@@ -60,7 +63,10 @@ export async function runOpenLoop(opts: OpenLoopOptions): Promise<OpenLoopResult
       .request({ path, method: 'GET', headers })
       .then(async (res) => {
         await res.body.dump();
-        if (res.statusCode < 200 || res.statusCode > 299) non2xx++;
+        if (res.statusCode < 200 || res.statusCode > 299) {
+          non2xx++;
+          non2xxByStatus[res.statusCode] = (non2xxByStatus[res.statusCode] ?? 0) + 1;
+        }
         completed++;
         lastCompletion = performance.now();
       })
@@ -106,6 +112,7 @@ export async function runOpenLoop(opts: OpenLoopOptions): Promise<OpenLoopResult
     throughput: completed / elapsed,
     errors: errors + unanswered,
     non2xx,
+    non2xxByStatus,
     latencyMs: {
       p50: percentile(sorted, 50),
       p90: percentile(sorted, 90),

@@ -99,7 +99,7 @@ export function createAuditService(opts: AuditServiceOptions) {
 
     list(tenantId: string | null, filter: repo.AuditFilter) {
       return tenantId
-        ? withTenant(opts.db, tenantId, (tx) => repo.listRecords(tx, tenantId, filter))
+        ? withTenant(opts.db, tenantId, (tx) => repo.listRecords(tx, tenantId, filter), { readOnly: true })
         : repo.listRecords(opts.db, null, filter);
     },
 
@@ -114,7 +114,7 @@ export function createAuditService(opts: AuditServiceOptions) {
         let failure: ChainBreak | null = null;
         for (;;) {
           const page = tenantId
-            ? await withTenant(opts.db, tenantId, (tx) => repo.readChainPage(tx, tenantId, after, PAGE))
+            ? await withTenant(opts.db, tenantId, (tx) => repo.readChainPage(tx, tenantId, after, PAGE), { readOnly: true })
             : await repo.readChainPage(opts.db, null, after, PAGE);
           for (const r of page) {
             failure = verifier.push(r);

@@ -62,7 +62,7 @@ export function createAvailabilityService(deps: { db: Database; clock: Clock }) 
     slotsIn,
     slots(tenantId: string, q: AvailabilityQuery, opts: { activeOnly?: boolean } = {}) {
       const range = parseRange(q);
-      return withTenant(db, tenantId, (tx) => slotsIn(tx, tenantId, q, range, opts.activeOnly ?? false));
+      return withTenant(db, tenantId, (tx) => slotsIn(tx, tenantId, q, range, opts.activeOnly ?? false), { readOnly: true });
     },
   };
 }

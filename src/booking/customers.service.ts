@@ -26,11 +26,11 @@ export function createCustomersService(deps: { db: Database }) {
       return withTenant(db, tenantId, async (tx) => {
         const page = toPage(await repo.listCustomers(tx, tenantId, { after, limit: query.limit + 1 }), query.limit, (c) => c.id);
         return { items: page.items.map(toCustomer), nextCursor: page.nextCursor };
-      });
+      }, { readOnly: true });
     },
 
     async get(tenantId: string, id: string) {
-      const c = isUuid(id) ? await withTenant(db, tenantId, (tx) => repo.findCustomer(tx, tenantId, id)) : null;
+      const c = isUuid(id) ? await withTenant(db, tenantId, (tx) => repo.findCustomer(tx, tenantId, id), { readOnly: true }) : null;
       if (!c) throw notFound('Customer');
       return toCustomer(c);
     },

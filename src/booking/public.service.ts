@@ -35,7 +35,7 @@ export function createPublicBookingService(deps: {
   const { db, clock } = deps;
 
   async function resolve(slug: string): Promise<{ id: string; name: string; slug: string }> {
-    const tenant = await db.transaction((tx) => findTenantBySlug(tx, slug));
+    const tenant = await db.transaction((tx) => findTenantBySlug(tx, slug), undefined, { readOnly: true });
     if (!tenant) throw notFound('Tenant');
     return tenant;
   }
@@ -61,7 +61,7 @@ export function createPublicBookingService(deps: {
   return {
     async tenant(slug: string) {
       const t = await resolve(slug);
-      const settings = await withTenant(db, t.id, (tx) => findSettings(tx, t.id));
+      const settings = await withTenant(db, t.id, (tx) => findSettings(tx, t.id), { readOnly: true });
       return { name: t.name, slug: t.slug, timezone: settings.timezone };
     },
 
@@ -70,13 +70,14 @@ export function createPublicBookingService(deps: {
       const after = decodeCursor(query.cursor, isUuid);
       return withTenant(db, t.id, async (tx) =>
         toPage(await listServices(tx, t.id, { after, limit: query.limit + 1, activeOnly: true }), query.limit, (s) => s.id),
+        { readOnly: true },
       );
     },
 
     async availability(slug: string, q: AvailabilityQuery) {
       const range = parseRange(q);
       const t = await resolve(slug);
-      return withTenant(db, t.id, (tx) => deps.availability.slotsIn(tx, t.id, q, range, true));
+      return withTenant(db, t.id, (tx) => deps.availability.slotsIn(tx, t.id, q, range, true), { readOnly: true });
     },
 
     /**
@@ -146,7 +147,7 @@ export function createPublicBookingService(deps: {
           });
         });
         if (joined) await deps.memberships.invalidate(tenantId, user.id);
-        const r = await withTenant(db, tenantId, (tx) => findReservation(tx, tenantId, id));
+        const r = await withTenant(db, tenantId, (tx) => findReservation(tx, tenantId, id), { readOnly: true });
         return { tenantId, reservation: toReservation(r!) };
       } catch (err) {
         if (service && chosen && isExclusionViolation(err)) return deps.reservations.explainExclusion(err, tenantId, chosen, start, service);

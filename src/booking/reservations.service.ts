@@ -123,6 +123,7 @@ export function createReservationsService(deps: { db: Database; clock: Clock }) 
     const end = start + service.durationMinutes * MINUTE;
     const clash = await withTenant(db, tenantId, (tx) =>
       repo.findClash(tx, tenantId, { staffId, start: new Date(start), blockedUntil: new Date(end + service.bufferMinutes * MINUTE), excludeId: null }),
+      { readOnly: true },
     );
     throw conflict(staffId, start, end, clash);
   }
@@ -143,7 +144,7 @@ export function createReservationsService(deps: { db: Database; clock: Clock }) 
   }
 
   function getOne(tenantId: string, actor: Actor, id: string) {
-    return withTenant(db, tenantId, async (tx) => toReservation((await loadVisible(tx, tenantId, actor, id)).r));
+    return withTenant(db, tenantId, async (tx) => toReservation((await loadVisible(tx, tenantId, actor, id)).r), { readOnly: true });
   }
 
   return {
@@ -227,7 +228,7 @@ export function createReservationsService(deps: { db: Database; clock: Clock }) 
           items: items.map(toReservation),
           nextCursor: rows.length > q.limit && last ? encodeCursor(`${iso(last.start)}|${last.id}`) : null,
         };
-      });
+      }, { readOnly: true });
     },
 
     /** `{status}` moves along the status machine; `{start}` reschedules (same rules as create). */

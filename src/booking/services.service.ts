@@ -18,11 +18,12 @@ export function createServicesService(deps: { db: Database }) {
       const after = decodeCursor(query.cursor, isUuid);
       return withTenant(db, tenantId, async (tx) =>
         toPage(await repo.listServices(tx, tenantId, { after, limit: query.limit + 1, activeOnly: opts.activeOnly }), query.limit, (s) => s.id),
+        { readOnly: true },
       );
     },
 
     async get(tenantId: string, id: string): Promise<ServiceRecord> {
-      const s = isUuid(id) ? await withTenant(db, tenantId, (tx) => repo.findService(tx, tenantId, id)) : null;
+      const s = isUuid(id) ? await withTenant(db, tenantId, (tx) => repo.findService(tx, tenantId, id), { readOnly: true }) : null;
       if (!s) throw notFound('Service');
       return s;
     },

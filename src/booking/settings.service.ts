@@ -17,7 +17,7 @@ export function createSettingsService(deps: { db: Database }) {
   const { db } = deps;
   return {
     get(tenantId: string): Promise<TenantSettings> {
-      return withTenant(db, tenantId, (tx) => settingsRepo.findSettings(tx, tenantId));
+      return withTenant(db, tenantId, (tx) => settingsRepo.findSettings(tx, tenantId), { readOnly: true });
     },
 
     async update(tenantId: string, patch: Partial<TenantSettings>): Promise<TenantSettings> {

@@ -62,7 +62,7 @@ export function createStaffService(deps: { db: Database }) {
       return withTenant(db, tenantId, async (tx) => {
         const page = toPage(await repo.listStaff(tx, tenantId, { after, limit: query.limit + 1 }), query.limit, (s) => s.id);
         return { items: page.items.map(toStaff), nextCursor: page.nextCursor };
-      });
+      }, { readOnly: true });
     },
 
     get(tenantId: string, id: string) {
@@ -70,7 +70,7 @@ export function createStaffService(deps: { db: Database }) {
         const s = await load(tx, tenantId, id);
         const [serviceIds, hours] = [await repo.listStaffServiceIds(tx, tenantId, s.id), await repo.listHours(tx, tenantId, s.id)];
         return { ...toStaff(s), serviceIds, hours: toWireHours(hours) };
-      });
+      }, { readOnly: true });
     },
 
     create(tenantId: string, input: { displayName: string; userId?: string; active?: boolean }) {
@@ -137,7 +137,7 @@ export function createStaffService(deps: { db: Database }) {
         const s = await load(tx, tenantId, id);
         const page = toPage(await repo.listTimeOff(tx, tenantId, s.id, { after, limit: query.limit + 1 }), query.limit, (t) => t.id);
         return { items: page.items.map(toTimeOff), nextCursor: page.nextCursor };
-      });
+      }, { readOnly: true });
     },
 
     addTimeOff(tenantId: string, id: string, input: { start: string; end: string; reason?: string }) {

@@ -29,15 +29,23 @@ export function scopeEntries(scope: TransactionScope | undefined): Array<[ScopeS
   return entries as Array<[ScopeSetting, string]>;
 }
 
+export interface TransactionOptions {
+  /**
+   * `BEGIN READ ONLY`: PostgreSQL refuses any write inside. With nothing to make durable, the
+   * server adapter does not wait for the reply to `COMMIT` (ADR 0007).
+   */
+  readOnly?: boolean;
+}
+
 /** The database port. One implementation per folder-less adapter file: `pglite.ts`, `postgres.ts`. */
 export interface Database extends Queryable {
   readonly kind: 'pglite' | 'postgres';
   /**
    * Runs `fn` in one transaction; rolls back on any thrown error. `scope` is applied with
    * `set_config(name, value, true)` before `fn` runs (the server adapter sends it with BEGIN,
-   * in the same round trip).
+   * in the same round trip, followed by `fn`'s first statement; ADR 0007).
    */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>, scope?: TransactionScope): Promise<T>;
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, scope?: TransactionScope, options?: TransactionOptions): Promise<T>;
   /** Executes a multi-statement script as the connecting (migration) role. */
   execScript(sql: string): Promise<Array<{ rows: Record<string, unknown>[] }>>;
   /** Pool statistics for metrics; PGlite reports a single connection. */
@@ -53,11 +61,11 @@ export const APP_ROLE = 'boka_app';
  * Row-level security policies read that setting: it is the second guard behind the
  * `tenantId` argument every repository function takes.
  */
-export function withTenant<T>(db: Database, tenantId: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-  return db.transaction(fn, { 'app.tenant_id': tenantId });
+export function withTenant<T>(db: Database, tenantId: string, fn: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T> {
+  return db.transaction(fn, { 'app.tenant_id': tenantId }, options);
 }
 
 /** Like withTenant, but scopes rows to one user (e.g. that user's memberships across tenants). */
-export function withUser<T>(db: Database, userId: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-  return db.transaction(fn, { 'app.user_id': userId });
+export function withUser<T>(db: Database, userId: string, fn: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T> {
+  return db.transaction(fn, { 'app.user_id': userId }, options);
 }

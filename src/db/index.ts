@@ -5,7 +5,7 @@ import { createPgliteDatabase } from './pglite.js';
 import { createPostgresDatabase } from './postgres.js';
 
 export { APP_ROLE, withTenant, withUser } from './database.js';
-export type { Database, Queryable, QueryResult } from './database.js';
+export type { Database, Queryable, QueryResult, TransactionOptions } from './database.js';
 export { migrateToLatest, readMigrationStatus } from './migrate.js';
 
 /**

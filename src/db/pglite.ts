@@ -26,9 +26,10 @@ export async function createPgliteDatabase(dataDir: string): Promise<Database> {
   return {
     kind: 'pglite',
     query: root.query,
-    transaction: async (fn, scope) => {
+    transaction: async (fn, scope, options) => {
       const settings = scopeEntries(scope);
       return pg.transaction(async (tx) => {
+        if (options?.readOnly) await tx.query('SET TRANSACTION READ ONLY');
         for (const [name, value] of settings) await tx.query(`SELECT set_config($1, $2, true)`, [name, value]);
         return fn(wrap(tx));
       });

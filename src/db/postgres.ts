@@ -20,8 +20,8 @@ export interface PostgresOptions {
  * instead of two. `scopeEntries` admits known names and UUID values only; the values are still
  * quoted by the driver's `escapeLiteral`, as defence in depth.
  */
-function beginWith(scope: TransactionScope | undefined): string {
-  let sql = 'BEGIN';
+function beginWith(scope: TransactionScope | undefined, readOnly: boolean): string {
+  let sql = readOnly ? 'BEGIN READ ONLY' : 'BEGIN';
   for (const [name, value] of scopeEntries(scope)) sql += `; SELECT set_config('${name}', ${pg.escapeLiteral(value)}, true)`;
   return sql;
 }
@@ -61,14 +61,16 @@ export function createPostgresDatabase(opts: PostgresOptions): Database {
   return {
     kind: 'postgres',
     query,
-    async transaction(fn, scope) {
+    async transaction(fn, scope, options) {
+      // Built first: a refused scope must fail before a connection is checked out.
+      const beginSql = beginWith(scope, options?.readOnly === true);
       const client = await pool.connect();
       // A checked-out client whose connection drops between statements emits 'error'; without
       // a listener that crashes the process. The next statement fails instead.
       const ignoreDrop = () => {};
       client.on('error', ignoreDrop);
       try {
-        await client.query(beginWith(scope));
+        await client.query(beginSql);
         const result = await fn({ query: (sql, params) => run(client, sql, params) });
         await client.query('COMMIT');
         client.off('error', ignoreDrop);

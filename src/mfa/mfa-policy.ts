@@ -37,7 +37,7 @@ export function createMfaPolicyService(opts: { db: Database; bus: CacheBus; cloc
   });
   return {
     async get(tenantId: string): Promise<TenantRole[]> {
-      const entry = await cache.getOrLoad(tenantId, async () => ({ roles: await withTenant(opts.db, tenantId, (tx) => readPolicy(tx, tenantId)) }));
+      const entry = await cache.getOrLoad(tenantId, async () => ({ roles: await withTenant(opts.db, tenantId, (tx) => readPolicy(tx, tenantId), { readOnly: true }) }));
       return entry!.roles;
     },
     async set(tenantId: string, roles: TenantRole[]): Promise<void> {

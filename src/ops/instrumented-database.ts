@@ -49,9 +49,9 @@ export function instrumentDatabase(db: Database, metrics: Metrics): Database {
   const instrumented: Database = {
     kind: db.kind,
     query: wrap(db).query,
-    async transaction(fn, scope) {
+    async transaction(fn, scope, options) {
       try {
-        return await db.transaction((tx) => fn(wrap(tx)), scope);
+        return await db.transaction((tx) => fn(wrap(tx)), scope, options);
       } catch (err) {
         record(err);
         throw err;

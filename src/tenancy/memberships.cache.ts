@@ -35,7 +35,7 @@ export function createMembershipResolver(opts: {
   return {
     async resolve(tenantId: string, userId: string): Promise<TenantRole | null> {
       const entry = await cache.getOrLoad(keyOf(tenantId, userId), async () => ({
-        role: await withTenant(opts.db, tenantId, (tx) => findMemberRole(tx, tenantId, userId)),
+        role: await withTenant(opts.db, tenantId, (tx) => findMemberRole(tx, tenantId, userId), { readOnly: true }),
       }));
       return entry!.role;
     },

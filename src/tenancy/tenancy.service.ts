@@ -77,7 +77,7 @@ export function createTenancyService(deps: {
 
     async getTenant(tenantId: string) {
       const tenant = await tenantCache.getOrLoad(tenantId, async () => {
-        const row = await withTenant(db, tenantId, (tx) => tenants.findTenant(tx, tenantId));
+        const row = await withTenant(db, tenantId, (tx) => tenants.findTenant(tx, tenantId), { readOnly: true });
         return row ? toPublicTenant(row) : undefined;
       });
       if (!tenant) throw new AppError('not_found', 'Tenant not found');
@@ -92,14 +92,14 @@ export function createTenancyService(deps: {
 
     async listMembershipsOf(userId: string): Promise<tenants.UserMembership[]> {
       const list = await userMembershipsCache.getOrLoad(userId, async () => ({
-        items: await withUser(db, userId, (tx) => tenants.listUserMemberships(tx, userId)),
+        items: await withUser(db, userId, (tx) => tenants.listUserMemberships(tx, userId), { readOnly: true }),
       }));
       return list!.items;
     },
 
     async listMembers(tenantId: string, query: { cursor?: string; limit: number }) {
       const after = decodeCursor(query.cursor, isUuid);
-      const rows = await withTenant(db, tenantId, (tx) => members.listMembers(tx, tenantId, { after, limit: query.limit + 1 }));
+      const rows = await withTenant(db, tenantId, (tx) => members.listMembers(tx, tenantId, { after, limit: query.limit + 1 }), { readOnly: true });
       return toPage(rows, query.limit, (m) => m.userId);
     },
 
@@ -148,7 +148,7 @@ export function createTenancyService(deps: {
     },
 
     getMember(tenantId: string, userId: string) {
-      return withTenant(db, tenantId, (tx) => members.findMember(tx, tenantId, userId));
+      return withTenant(db, tenantId, (tx) => members.findMember(tx, tenantId, userId), { readOnly: true });
     },
   };
 }
