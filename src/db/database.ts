@@ -31,8 +31,8 @@ export function scopeEntries(scope: TransactionScope | undefined): Array<[ScopeS
 
 export interface TransactionOptions {
   /**
-   * `BEGIN READ ONLY`: PostgreSQL refuses any write inside. With nothing to make durable, the
-   * server adapter does not wait for the reply to `COMMIT` (ADR 0007).
+   * `BEGIN READ ONLY` (PGlite: `SET TRANSACTION READ ONLY`): PostgreSQL refuses any write
+   * inside with SQLSTATE 25006. For reads, so that a read path cannot write (ADR 0007).
    */
   readOnly?: boolean;
 }
@@ -43,7 +43,7 @@ export interface Database extends Queryable {
   /**
    * Runs `fn` in one transaction; rolls back on any thrown error. `scope` is applied with
    * `set_config(name, value, true)` before `fn` runs (the server adapter sends it with BEGIN,
-   * in the same round trip, followed by `fn`'s first statement; ADR 0007).
+   * in the same round trip).
    */
   transaction<T>(fn: (tx: Queryable) => Promise<T>, scope?: TransactionScope, options?: TransactionOptions): Promise<T>;
   /** Executes a multi-statement script as the connecting (migration) role. */
