@@ -33,10 +33,16 @@ export function isQueryTimeout(err: unknown): boolean {
   return sqlState(err) === '57014';
 }
 
-/** Heuristic for driver-level errors without a SQLSTATE (pool timeouts, terminated connections). */
+/** Heuristic for driver-level errors without a SQLSTATE (terminated or failed connections). */
 export function isDriverConnectionMessage(err: unknown): boolean {
-  return (
-    err instanceof Error &&
-    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/i.test(err.message)
-  );
+  return err instanceof Error && /Connection terminated|Client has encountered a connection error|Query read timeout/i.test(err.message);
+}
+
+/**
+ * The pool's wait for a free connection ran out: every pooled connection was busy. That is
+ * saturation, not a lost server. pg-pool words a new connection that failed to open
+ * differently ("Connection terminated due to connection timeout"), which stays a connection error.
+ */
+export function isPoolWaitTimeout(err: unknown): boolean {
+  return err instanceof Error && err.message === 'timeout exceeded when trying to connect';
 }

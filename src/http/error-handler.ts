@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isConnectionError, isDriverConnectionMessage, isQueryTimeout } from '../db/errors.js';
+import { isConnectionError, isDriverConnectionMessage, isPoolWaitTimeout, isQueryTimeout } from '../db/errors.js';
 import { AppError } from './app-error.js';
 import type { ErrorCode } from './errors.catalogue.js';
 
@@ -77,6 +77,10 @@ export function toAppError(err: unknown): AppError {
   if (isQueryTimeout(err)) return new AppError('timeout', undefined, undefined, { cause: err });
   if (isConnectionError(err) || isDriverConnectionMessage(err)) {
     return new AppError('database_error', undefined, undefined, { cause: err, headers: { 'retry-after': '5' } });
+  }
+  if (isPoolWaitTimeout(err)) {
+    // Overloaded, not down: every pooled connection stayed busy for the whole wait.
+    return new AppError('database_error', 'The database is busy', undefined, { cause: err, headers: { 'retry-after': '1' } });
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     // Any other client error Fastify raised while parsing (bad headers, bad URL encoding…).

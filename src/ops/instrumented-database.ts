@@ -1,11 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import type { Database, Queryable } from '../db/index.js';
-import { isConnectionError, isDriverConnectionMessage, isQueryTimeout } from '../db/errors.js';
+import { isConnectionError, isDriverConnectionMessage, isPoolWaitTimeout, isQueryTimeout } from '../db/errors.js';
 import type { DbErrorKind, Metrics } from './metrics.js';
 
 /** Sorts a database failure into the `boka_db_errors_total{kind}` label; null if it is not one. */
 export function classifyDbError(err: unknown): DbErrorKind | null {
   if (isQueryTimeout(err)) return 'timeout';
+  if (isPoolWaitTimeout(err)) return 'pool_wait';
   if (isConnectionError(err) || isDriverConnectionMessage(err)) return 'connection';
   if (err instanceof Error && /Query read timeout/i.test(err.message)) return 'timeout';
   const code = typeof err === 'object' && err !== null && 'code' in err ? (err as { code: unknown }).code : undefined;

@@ -4,7 +4,9 @@ import type { EventHub } from '../shared/events.js';
 
 export const CACHE_NAMES = ['session', 'membership', 'api_key', 'tenant', 'user', 'user_memberships'] as const;
 export type CacheName = (typeof CACHE_NAMES)[number];
-export type DbErrorKind = 'connection' | 'timeout' | 'constraint' | 'query';
+/** `pool_wait`: no pooled connection came free in time (saturation); `connection`: the server was lost. */
+export const DB_ERROR_KINDS = ['connection', 'pool_wait', 'timeout', 'constraint', 'query'] as const;
+export type DbErrorKind = (typeof DB_ERROR_KINDS)[number];
 
 /**
  * The instance's Prometheus metrics (prom-client). One Registry per app, not the global one, so
@@ -123,7 +125,7 @@ export function createMetrics(opts: { version: string; defaultMetrics?: boolean 
   });
   const dbErrors = new Counter({
     name: 'boka_db_errors_total',
-    help: 'Database errors by kind (connection, timeout, constraint, query).',
+    help: 'Database errors by kind (connection, pool_wait, timeout, constraint, query).',
     labelNames: ['kind'] as const,
     registers,
   });
@@ -139,7 +141,7 @@ export function createMetrics(opts: { version: string; defaultMetrics?: boolean 
   for (const result of ['hit', 'miss']) {
     for (const cache of CACHE_NAMES) cacheRequests.inc({ cache, result }, 0);
   }
-  for (const kind of ['connection', 'timeout', 'constraint', 'query']) dbErrors.inc({ kind }, 0);
+  for (const kind of DB_ERROR_KINDS) dbErrors.inc({ kind }, 0);
   sessionsRevoked.inc(0);
 
   const isSynthetic = (userId: string | null | undefined) => userId != null && synthetic.has(userId);
