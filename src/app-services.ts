@@ -7,10 +7,11 @@ import type { Config } from './config/config.js';
 import type { Database } from './db/index.js';
 import type { MailTransport } from './mail/index.js';
 import type { Ops } from './ops/index.js';
+import type { BookingServices } from './booking/index.js';
 import type { ApiKeyService } from './api-keys/api-keys.service.js';
 import type { AuditService } from './audit/audit.service.js';
 import type { PasswordFlows } from './auth/password-flows.service.js';
-import type { MfaPolicyService } from './mfa/mfa-policy.js';
+import type { MfaPolicyService } from './mfa/mfa-policy.service.js';
 import type { MfaService } from './mfa/mfa.service.js';
 import type { RateLimits } from './rate-limit/index.js';
 import type { Clock } from './shared/clock.js';
@@ -33,11 +34,12 @@ export interface AppServices {
   readonly memberships: MembershipResolver;
   readonly tenancy: TenancyService;
   readonly ops: Ops;
-  // Security layer (issue 4, docs/security.md).
+  // Security layer (docs/security.md).
   readonly rateLimits: RateLimits;
   readonly audit: AuditService;
   readonly mfa: MfaService;
   readonly mfaPolicies: MfaPolicyService;
   readonly apiKeys: ApiKeyService;
   readonly passwords: PasswordFlows;
+  readonly booking: BookingServices;
 }

@@ -6,7 +6,8 @@ import type { AppServices } from './app-services.js';
 import { createAccessTokenService } from './auth/access-tokens.service.js';
 import { createAccountService } from './auth/accounts.service.js';
 import { authRoutes } from './auth/auth.routes.js';
-import { createAccessTokenStrategy } from './auth/authenticate.js';
+import { installPipeline, PUBLIC } from './access/index.js';
+import { createAccessTokenStrategy } from './auth/access-token.strategy.js';
 import { resolveSecretKey } from './auth/secret-key.js';
 import { createSessionService } from './auth/sessions.service.js';
 import type { CacheBus } from './cache/cache-bus.js';
@@ -16,7 +17,6 @@ import type { Database } from './db/index.js';
 import { createMailTransport, type MailTransport } from './mail/index.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { installOpenApi } from './http/openapi.js';
-import { installPipeline } from './http/pipeline.js';
 import { REDACTED_PATHS } from './http/redaction.js';
 import { createOps, installOps, instrumentDatabase, type Ops } from './ops/index.js';
 import { systemClock, type Clock } from './shared/clock.js';
@@ -24,7 +24,7 @@ import { createEventHub, type EventHub } from './shared/events.js';
 import { createMembershipResolver } from './tenancy/memberships.cache.js';
 import { createTenancyService } from './tenancy/tenancy.service.js';
 import { tenancyRoutes } from './tenancy/tenancy.routes.js';
-import { bookingRoutes } from './booking/index.js';
+import { bookingRoutes, createBookingServices } from './booking/index.js';
 import { invitationRoutes } from './invitations/invitations.routes.js';
 import { createSuperadminAuditStep } from './admin/superadmin-audit.step.js';
 import { createApiKeyStrategy } from './api-keys/api-key.strategy.js';
@@ -34,7 +34,9 @@ import { auditRoutes } from './audit/audit.routes.js';
 import { createAuditService } from './audit/audit.service.js';
 import { createPasswordFlows } from './auth/password-flows.service.js';
 import { passwordFlowRoutes } from './auth/password-flows.routes.js';
-import { createMfaPolicyService, createMfaPolicyStep, mfaPolicyRoutes } from './mfa/mfa-policy.js';
+import { mfaPolicyRoutes } from './mfa/mfa-policy.routes.js';
+import { createMfaPolicyService } from './mfa/mfa-policy.service.js';
+import { createMfaPolicyStep } from './mfa/mfa-policy.step.js';
 import { mfaRoutes } from './mfa/mfa.routes.js';
 import { createMfaService } from './mfa/mfa.service.js';
 import { createRateLimits, installRateLimitHeaders } from './rate-limit/index.js';
@@ -112,7 +114,7 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
   });
   const cacheTtlSeconds = config.session.cacheTtlSeconds;
   const mfa = createMfaService({ db: deps.db, bus, clock, events, sessions, guard: rateLimits.guard, encryptionKey: secretKey, issuer: 'Boka', cacheTtlSeconds });
-  const mfaPolicies = createMfaPolicyService({ db: deps.db, bus, clock, cacheTtlSeconds });
+  const mfaPolicies = createMfaPolicyService({ db: deps.db, bus, clock, events, cacheTtlSeconds });
   const apiKeys = createApiKeyService({
     db: deps.db, bus, clock, events, cacheTtlSeconds, cacheMax: config.session.cacheMax,
     onFlushError: (err) => logError('api key lastUsedAt flush failed', err),
@@ -132,9 +134,10 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
     onTenantLookup: (result) => ops.metrics.countCacheLookup('tenant', result),
     onUserMembershipsLookup: (result) => ops.metrics.countCacheLookup('user_memberships', result),
   });
+  const booking = createBookingServices({ db: deps.db, clock, memberships });
   ops.metrics.subscribe(events);
   return { config, logger, db: deps.db, bus, clock, events, mail, tokens, sessions, accounts, memberships, tenancy, ops,
-    rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords };
+    rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords, booking };
 }
 
 /**
@@ -187,8 +190,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   installErrorHandling(app);
   installPipeline(app, {
     strategies: [createAccessTokenStrategy(services), createApiKeyStrategy(services.apiKeys)],
-    memberships: services.memberships,
+    tenantRoles: services.memberships,
     events: services.events,
+    operatorTokens: { metrics: config.ops.metricsToken, health: config.ops.healthToken },
     steps: [
       services.rateLimits.step,
       createMfaPolicyStep(services.mfaPolicies, services.mfa),
@@ -197,7 +201,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   });
   installRateLimitHeaders(app);
 
-  await installOpenApi(app, config.version);
+  await installOpenApi(app, { version: config.version, publicAccess: PUBLIC });
   await installOps(app, services);
   await app.register(authRoutes, { services });
   await app.register(tenancyRoutes, { services });

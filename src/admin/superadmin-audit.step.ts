@@ -1,4 +1,4 @@
-import type { PipelineStep } from '../http/pipeline.js';
+import type { PipelineStep } from '../access/index.js';
 import { requestMeta } from '../http/request-meta.js';
 import type { EventHub } from '../shared/events.js';
 

@@ -1,4 +1,4 @@
-import type { AuthStrategy } from '../auth/authenticate.js';
+import type { AuthStrategy } from '../access/index.js';
 import type { ApiKeyService } from './api-keys.service.js';
 
 /** Plugs API keys (`X-API-Key` or `Bearer boka_sk_…`) into the one authentication step. */

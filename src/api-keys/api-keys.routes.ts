@@ -1,13 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { AppServices } from '../app-services.js';
-import { requireAuth, tenantPermission } from '../http/access.js';
-import { AppError } from '../http/app-error.js';
+import type { ApiKeyService } from './api-keys.service.js';
+import { requireAuth, tenantPermission } from '../access/index.js';
+import { AppError } from '../errors/index.js';
 import { requestMeta } from '../http/request-meta.js';
 import { PageQuery, TenantParams } from '../http/schemas.js';
 import { ApiKeyPage, ApiKeyParams, CreateApiKeyBody, CreatedApiKey } from './api-keys.schemas.js';
 
+/** What these routes use of the app's services. */
+export interface ApiKeyRouteDeps {
+  readonly apiKeys: ApiKeyService;
+}
+
+
 /** Tenant API keys (owner/manager). The secret is in the create response only. */
-export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
+export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ services: ApiKeyRouteDeps }> = async (app, { services }) => {
   const { apiKeys } = services;
 
   app.post('/api/tenants/:tenantId/api-keys', {

@@ -1,5 +1,5 @@
 import { Type } from '@fastify/type-provider-typebox';
-import { ALL_PERMISSIONS } from '../auth/permissions.js';
+import { ALL_PERMISSIONS } from '../access/index.js';
 import { IsoDate, pageOf } from '../http/schemas.js';
 
 const PermissionName = Type.Union(ALL_PERMISSIONS.map((p) => Type.Literal(p)));

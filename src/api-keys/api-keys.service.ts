@@ -1,15 +1,14 @@
-import { API_KEY_PREFIX, type Credential } from '../auth/authenticate.js';
-import { hasPermission, isPermission, type Permission, type Role } from '../auth/permissions.js';
-import type { ApiKeyPrincipal } from '../auth/principal.js';
+import { API_KEY_PREFIX, type ApiKeyPrincipal, type Credential, hasPermission, isPermission, type Permission, type Role } from '../access/index.js';
 import { issueToken } from '../auth/one-time-tokens.js';
 import { digestsEqual, hashSecret, splitToken } from '../auth/secrets.js';
 import type { CacheBus } from '../cache/cache-bus.js';
 import { createBusCache } from '../cache/bus-cache.js';
 import { withTenant, type Database } from '../db/index.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { EventHub, RequestMeta } from '../shared/events.js';
-import { decodeCursor, isUuid, toPage } from '../shared/pagination.js';
+import { decodeCursor, toPage } from '../shared/pagination.js';
+import { isUuid } from '../shared/ids.js';
 import * as repo from './api-keys.repo.js';
 
 export interface ApiKeyServiceOptions {

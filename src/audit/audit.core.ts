@@ -1,3 +1,4 @@
+import type { RequestMeta } from '../shared/events.js';
 import { createHash } from 'node:crypto';
 
 /** Who did it. `anonymous` for unauthenticated requests, `system` for CLI and background jobs. */
@@ -8,6 +9,18 @@ export interface AuditActor {
 
 export type AuditOutcome = 'success' | 'failure' | 'denied';
 export type AuditDetails = Readonly<Record<string, string | number | boolean | null>>;
+
+/** What callers hand to `record`; id, seq, time and hashes are assigned by the writer. */
+export interface AuditEntry {
+  readonly tenantId: string | null;
+  readonly actor: AuditActor;
+  readonly action: string;
+  readonly target?: string | null;
+  readonly outcome: AuditOutcome;
+  readonly meta?: RequestMeta | null;
+  readonly details?: AuditDetails;
+}
+
 
 /** One audit record as it is hashed and stored. `tenantId` null means the platform chain. */
 export interface AuditRecord {

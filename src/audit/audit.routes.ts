@@ -1,13 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Static } from '@fastify/type-provider-typebox';
-import type { AppServices } from '../app-services.js';
-import { SUPERADMIN, tenantPermission } from '../http/access.js';
-import { AppError } from '../http/app-error.js';
+import type { AuditService } from './audit.service.js';
+import { SUPERADMIN, tenantPermission } from '../access/index.js';
+import { AppError } from '../errors/index.js';
 import { TenantParams } from '../http/schemas.js';
 import { encodeCursor } from '../shared/pagination.js';
 import type { ChainedAuditRecord } from './audit.core.js';
 import type { AuditFilter } from './audit.repo.js';
 import { AuditPage, AuditQuery } from './audit.schemas.js';
+
+/** What these routes use of the app's services. */
+export interface AuditRouteDeps {
+  readonly audit: AuditService;
+}
+
 
 function toFilter(q: Static<typeof AuditQuery>): AuditFilter {
   let beforeSeq: number | null = null;
@@ -56,7 +62,7 @@ function toPage(rows: ChainedAuditRecord[], limit: number) {
 }
 
 /** The audit trail: a tenant's chain for its owners/managers, the platform chain for superadmins. */
-export const auditRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
+export const auditRoutes: FastifyPluginAsyncTypebox<{ services: AuditRouteDeps }> = async (app, { services }) => {
   app.get('/api/tenants/:tenantId/audit', {
     config: { access: tenantPermission('audit.read') },
     schema: { tags: ['audit'], params: TenantParams, querystring: AuditQuery, response: { 200: AuditPage } },

@@ -1,21 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { withTenant, type Database, type Queryable } from '../db/index.js';
 import type { Clock } from '../shared/clock.js';
-import type { EventHub, RequestMeta } from '../shared/events.js';
-import { chainHash, createChainVerifier, GENESIS_HASH, type AuditActor, type AuditDetails, type AuditOutcome, type ChainBreak } from './audit.core.js';
+import type { EventHub } from '../shared/events.js';
+import { chainHash, createChainVerifier, GENESIS_HASH, type AuditEntry, type ChainBreak } from './audit.core.js';
 import * as repo from './audit.repo.js';
 import { subscribeAuditEvents } from './audit.subscriptions.js';
 
-/** What callers hand to `record`; id, seq, time and hashes are assigned by the writer. */
-export interface AuditEntry {
-  readonly tenantId: string | null;
-  readonly actor: AuditActor;
-  readonly action: string;
-  readonly target?: string | null;
-  readonly outcome: AuditOutcome;
-  readonly meta?: RequestMeta | null;
-  readonly details?: AuditDetails;
-}
+export type { AuditEntry } from './audit.core.js';
 
 export interface AuditServiceOptions {
   db: Database;

@@ -1,5 +1,5 @@
 import type { EventHub } from '../shared/events.js';
-import type { AuditEntry } from './audit.service.js';
+import type { AuditEntry } from './audit.core.js';
 
 const user = (id: string | null) => (id ? { type: 'user' as const, id } : { type: 'anonymous' as const, id: null });
 

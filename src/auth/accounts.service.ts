@@ -4,7 +4,7 @@ import { createBusCache } from '../cache/bus-cache.js';
 import type { Database } from '../db/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { EventHub, RequestMeta } from '../shared/events.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/index.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { createDummyHash, hashPassword, verifyPassword } from './password.js';
 import type { IssuedTokens, SessionService } from './sessions.service.js';

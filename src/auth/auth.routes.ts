@@ -1,13 +1,28 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import type { AppServices } from '../app-services.js';
-import { PUBLIC, SIGNED_IN, requireAuth } from '../http/access.js';
-import { AppError } from '../http/app-error.js';
+import type { AccountService } from './accounts.service.js';
+import type { SessionService } from './sessions.service.js';
+import type { AccessTokenService } from './access-tokens.service.js';
+import type { TenancyService } from '../tenancy/tenancy.service.js';
+import type { EventHub } from '../shared/events.js';
+import type { RateLimits } from '../rate-limit/index.js';
+import { PUBLIC, requireAuth, SIGNED_IN, type UserPrincipal } from '../access/index.js';
+import { AppError } from '../errors/index.js';
 import { requestMeta } from '../http/request-meta.js';
-import { isUuid } from '../shared/pagination.js';
+import { isUuid } from '../shared/ids.js';
 import { LoginBody, MeResponse, RefreshBody, SessionItem, SessionParams, SignupBody, TokenResponse } from './auth.schemas.js';
-import type { UserPrincipal } from './principal.js';
 import { Type } from '@fastify/type-provider-typebox';
+
+/** What these routes use of the app's services. */
+export interface AuthRouteDeps {
+  readonly accounts: AccountService;
+  readonly sessions: SessionService;
+  readonly tokens: AccessTokenService;
+  readonly tenancy: TenancyService;
+  readonly events: EventHub;
+  readonly rateLimits: RateLimits;
+}
+
 
 function userPrincipal(request: FastifyRequest): UserPrincipal {
   const { principal } = requireAuth(request.auth);
@@ -16,11 +31,11 @@ function userPrincipal(request: FastifyRequest): UserPrincipal {
 }
 
 /** Accounts and sessions: /api/auth/* and the JWKS document. */
-export const authRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
+export const authRoutes: FastifyPluginAsyncTypebox<{ services: AuthRouteDeps }> = async (app, { services }) => {
   const { accounts, sessions, tokens, tenancy } = services;
 
   app.post('/api/auth/signup', {
-    config: { access: PUBLIC },
+    config: { access: PUBLIC, rateLimit: 'auth' },
     schema: { tags: ['auth'], body: SignupBody, response: { 201: TokenResponse } },
   }, async (request, reply) => {
     const result = await accounts.signup(request.body, requestMeta(request));
@@ -28,12 +43,12 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
   });
 
   app.post('/api/auth/login', {
-    config: { access: PUBLIC },
+    config: { access: PUBLIC, rateLimit: 'auth' },
     schema: { tags: ['auth'], body: LoginBody, response: { 200: TokenResponse } },
   }, async (request) => accounts.login(request.body, requestMeta(request)));
 
   app.post('/api/auth/refresh', {
-    config: { access: PUBLIC },
+    config: { access: PUBLIC, rateLimit: 'auth' },
     schema: { tags: ['auth'], body: RefreshBody, response: { 200: TokenResponse } },
   }, async (request) => {
     // Per-IP budget of failed refreshes (ASVS 2.2.1); a success gives the point back.
@@ -47,7 +62,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
   });
 
   app.post('/api/auth/logout', {
-    config: { access: SIGNED_IN },
+    config: { access: SIGNED_IN, rateLimit: 'auth' },
     schema: { tags: ['auth'] },
   }, async (request, reply) => {
     const principal = userPrincipal(request);
@@ -57,7 +72,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
   });
 
   app.get('/api/auth/me', {
-    config: { access: SIGNED_IN },
+    config: { access: SIGNED_IN, rateLimit: 'auth' },
     schema: { tags: ['auth'], response: { 200: MeResponse } },
   }, async (request) => {
     const principal = userPrincipal(request);
@@ -76,7 +91,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
   });
 
   app.get('/api/auth/sessions', {
-    config: { access: SIGNED_IN },
+    config: { access: SIGNED_IN, rateLimit: 'auth' },
     schema: { tags: ['auth'], response: { 200: Type.Object({ items: Type.Array(SessionItem) }) } },
   }, async (request) => {
     const principal = userPrincipal(request);
@@ -95,7 +110,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
 
   // ASVS 3.3.4: a user can see and terminate their own sessions.
   app.delete('/api/auth/sessions/:id', {
-    config: { access: SIGNED_IN },
+    config: { access: SIGNED_IN, rateLimit: 'auth' },
     schema: { tags: ['auth'], params: SessionParams },
   }, async (request, reply) => {
     const principal = userPrincipal(request);

@@ -1,16 +1,22 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { AppServices } from '../app-services.js';
-import { PUBLIC, SIGNED_IN, requireAuth } from '../http/access.js';
-import { AppError } from '../http/app-error.js';
+import type { PasswordFlows } from './password-flows.service.js';
+import { PUBLIC, requireAuth, SIGNED_IN } from '../access/index.js';
+import { AppError } from '../errors/index.js';
 import { requestMeta } from '../http/request-meta.js';
 import { ChangePasswordBody, ForgotPasswordBody, ResetPasswordBody } from './password-flows.schemas.js';
 
+/** What these routes use of the app's services. */
+export interface PasswordRouteDeps {
+  readonly passwords: PasswordFlows;
+}
+
+
 /** /api/auth/password, /password/forgot, /password/reset. */
-export const passwordFlowRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
+export const passwordFlowRoutes: FastifyPluginAsyncTypebox<{ services: PasswordRouteDeps }> = async (app, { services }) => {
   const { passwords } = services;
 
   app.post('/api/auth/password', {
-    config: { access: SIGNED_IN },
+    config: { access: SIGNED_IN, rateLimit: 'auth' },
     schema: { tags: ['auth'], body: ChangePasswordBody },
   }, async (request, reply) => {
     const { principal } = requireAuth(request.auth);
@@ -20,7 +26,7 @@ export const passwordFlowRoutes: FastifyPluginAsyncTypebox<{ services: AppServic
   });
 
   app.post('/api/auth/password/forgot', {
-    config: { access: PUBLIC },
+    config: { access: PUBLIC, rateLimit: 'auth' },
     schema: { tags: ['auth'], body: ForgotPasswordBody },
   }, async (request, reply) => {
     await passwords.forgot(request.body.email, requestMeta(request));
@@ -28,7 +34,7 @@ export const passwordFlowRoutes: FastifyPluginAsyncTypebox<{ services: AppServic
   });
 
   app.post('/api/auth/password/reset', {
-    config: { access: PUBLIC },
+    config: { access: PUBLIC, rateLimit: 'auth' },
     schema: { tags: ['auth'], body: ResetPasswordBody },
   }, async (request, reply) => {
     await passwords.reset(request.body.token, request.body.newPassword, requestMeta(request));

@@ -1,5 +1,5 @@
 import type { Database } from '../db/index.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/index.js';
 import type { MailTransport } from '../mail/index.js';
 import type { AttemptGuard } from '../rate-limit/attempt-guard.js';
 import type { Clock } from '../shared/clock.js';

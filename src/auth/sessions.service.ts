@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { CacheBus } from '../cache/cache-bus.js';
 import { createBusCache } from '../cache/bus-cache.js';
 import type { Database } from '../db/index.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { EventHub, RequestMeta } from '../shared/events.js';
 import type { AccessTokenService } from './access-tokens.service.js';

@@ -1,5 +1,4 @@
-import { hasPermission, type Permission, type Role } from '../auth/permissions.js';
-import type { AuthContext } from '../http/access.js';
+import { type AuthContext, hasPermission, type Permission, type Role } from '../access/index.js';
 
 /**
  * Who acts inside a tenant, reduced to what the booking rules need: the user behind the

@@ -1,7 +1,7 @@
 import { withTenant, type Database, type Queryable } from '../db/index.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/index.js';
 import type { Clock } from '../shared/clock.js';
-import { isUuid } from '../shared/pagination.js';
+import { isUuid } from '../shared/ids.js';
 import { computeSlots } from './availability.core.js';
 import { findService } from './services.repo.js';
 import { findSettings } from './settings.repo.js';

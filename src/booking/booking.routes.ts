@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { AppServices } from '../app-services.js';
-import { tenantPermission } from '../http/access.js';
+import { tenantPermission } from '../access/index.js';
 import { PageQuery, TenantParams } from '../http/schemas.js';
-import type { BookingServices } from './index.js';
+import type { BookingRouteDeps } from './booking-services.js';
 import {
   AvailabilityQuery,
   AvailabilityResponse,
@@ -33,10 +32,11 @@ import {
 const T = '/api/tenants/:tenantId';
 
 /** Settings, services, staff (services, hours, time off), customers and availability of one tenant. */
-export const bookingAdminRoutes: FastifyPluginAsyncTypebox<{ services: AppServices; booking: BookingServices }> = async (
+export const bookingAdminRoutes: FastifyPluginAsyncTypebox<{ services: BookingRouteDeps }> = async (
   app,
-  { booking },
+  { services },
 ) => {
+  const { booking } = services;
   const { settings, catalog, staff, customers, availability } = booking;
 
   // Settings

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.js';
 import { withTenant, type Database } from '../db/index.js';
-import { AppError } from '../http/app-error.js';
-import { decodeCursor, isUuid, toPage } from '../shared/pagination.js';
+import { AppError } from '../errors/index.js';
+import { decodeCursor, toPage } from '../shared/pagination.js';
+import { isUuid } from '../shared/ids.js';
 import * as repo from './customers.repo.js';
 import { notFound, toCustomer } from './wire.js';
 

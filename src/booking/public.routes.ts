@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { AppServices } from '../app-services.js';
-import { PUBLIC, requireAuth, SIGNED_IN } from '../http/access.js';
-import { AppError } from '../http/app-error.js';
+import { PUBLIC, requireAuth, SIGNED_IN } from '../access/index.js';
+import { AppError } from '../errors/index.js';
 import { requestMeta } from '../http/request-meta.js';
 import { PageQuery } from '../http/schemas.js';
 import {
@@ -13,15 +12,16 @@ import {
   ServicePage,
   SlugParams,
 } from './booking.schemas.js';
-import type { BookingServices } from './index.js';
+import type { BookingRouteDeps } from './booking-services.js';
 
 const P = '/api/public/tenants/:slug';
 
 /** Public booking by tenant slug: browse without an account, book as any signed-in user. */
-export const publicBookingRoutes: FastifyPluginAsyncTypebox<{ services: AppServices; booking: BookingServices }> = async (
+export const publicBookingRoutes: FastifyPluginAsyncTypebox<{ services: BookingRouteDeps }> = async (
   app,
-  { services, booking },
+  { services },
 ) => {
+  const { booking } = services;
   const { publicBooking } = booking;
 
   app.get(P, {

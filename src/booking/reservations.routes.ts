@@ -1,11 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { AppServices } from '../app-services.js';
-import { requireAuth, tenantPermission } from '../http/access.js';
+import { requireAuth, tenantPermission } from '../access/index.js';
 import { requestMeta } from '../http/request-meta.js';
 import { TenantParams } from '../http/schemas.js';
 import { actorFrom } from './actor.js';
 import { IdParams, ReservationCreate, ReservationPage, ReservationPatch, ReservationQuery, ReservationSchema } from './booking.schemas.js';
-import type { BookingServices } from './index.js';
+import type { BookingRouteDeps } from './booking-services.js';
 import { iso } from './wire.js';
 
 const T = '/api/tenants/:tenantId';
@@ -15,10 +14,11 @@ const T = '/api/tenants/:tenantId';
  * narrows what the caller sees and may change (staff: assigned to them; customers: their own;
  * manager and above: everything).
  */
-export const reservationRoutes: FastifyPluginAsyncTypebox<{ services: AppServices; booking: BookingServices }> = async (
+export const reservationRoutes: FastifyPluginAsyncTypebox<{ services: BookingRouteDeps }> = async (
   app,
-  { services, booking },
+  { services },
 ) => {
+  const { booking } = services;
   const { reservations } = booking;
   const { events } = services;
 

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { isExclusionViolation } from '../db/errors.js';
 import { withTenant, type Database, type Queryable } from '../db/index.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/index.js';
 import type { Clock } from '../shared/clock.js';
-import { decodeCursor, encodeCursor, isUuid } from '../shared/pagination.js';
+import { decodeCursor, encodeCursor } from '../shared/pagination.js';
+import { isUuid } from '../shared/ids.js';
 import type { Actor } from './actor.js';
 import { checkSlot, type SlotRejection, type StaffSchedule } from './availability.core.js';
 import { findCustomer } from './customers.repo.js';

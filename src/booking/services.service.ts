@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { withTenant, type Database } from '../db/index.js';
-import { decodeCursor, isUuid, toPage } from '../shared/pagination.js';
+import { decodeCursor, toPage } from '../shared/pagination.js';
+import { isUuid } from '../shared/ids.js';
 import * as repo from './services.repo.js';
 import type { ServiceRecord } from './services.repo.js';
 import { assertCurrency } from './settings.service.js';

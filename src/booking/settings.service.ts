@@ -1,5 +1,5 @@
 import { withTenant, type Database } from '../db/index.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/index.js';
 import * as settingsRepo from './settings.repo.js';
 import type { TenantSettings } from './settings.repo.js';
 import { isValidTimeZone } from './timezone.core.js';

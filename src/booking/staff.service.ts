@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { isUniqueViolation } from '../db/errors.js';
 import { withTenant, type Database, type Queryable } from '../db/index.js';
-import { AppError } from '../http/app-error.js';
-import { decodeCursor, isUuid, toPage } from '../shared/pagination.js';
+import { AppError } from '../errors/index.js';
+import { decodeCursor, toPage } from '../shared/pagination.js';
+import { isUuid } from '../shared/ids.js';
 import { findMemberRole } from '../tenancy/members.repo.js';
 import { findOverlappingHours, type WeeklyHours } from './availability.core.js';
 import { existingServiceIds } from './services.repo.js';

@@ -1,4 +1,4 @@
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/index.js';
 import type { CustomerRecord } from './customers.repo.js';
 import type { ReservationRecord } from './reservations.repo.js';
 import type { StaffRecord, TimeOffRecord } from './staff.repo.js';

@@ -1,4 +1,4 @@
-import { isUuid } from '../shared/pagination.js';
+import { isUuid } from '../shared/ids.js';
 
 /** Minimal query surface shared by the embedded (PGlite) and server (node-postgres) adapters. */
 export interface Queryable {

@@ -1,37 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isConnectionError, isDriverConnectionMessage, isPoolWaitTimeout, isQueryTimeout } from '../db/errors.js';
-import { AppError } from './app-error.js';
-import type { ErrorCode } from './errors.catalogue.js';
-
-/** The one documented error body (docs/errors.md). */
-export interface ErrorBody {
-  error: ErrorCode;
-  code: ErrorCode;
-  message: string;
-  details?: unknown;
-  requestId: string;
-  timestamp: string;
-}
-
-/** The documented body for `code`, for components that answer without Fastify (the rollout router). */
-export function buildErrorBody(
-  code: ErrorCode,
-  opts: { message?: string; details?: unknown; requestId?: string } = {},
-): ErrorBody {
-  return toBody(new AppError(code, opts.message, opts.details), opts.requestId ?? randomUUID(), new Date());
-}
-
-function toBody(err: AppError, requestId: string, now: Date): ErrorBody {
-  return {
-    error: err.code,
-    code: err.code,
-    message: err.message,
-    ...(err.details === undefined ? {} : { details: err.details }),
-    requestId,
-    timestamp: now.toISOString(),
-  };
-}
+import { AppError, toErrorBody } from '../errors/index.js';
 
 interface ValidationIssue {
   instancePath?: string;
@@ -89,9 +58,19 @@ export function toAppError(err: unknown): AppError {
   return new AppError('internal_server_error', undefined, undefined, { cause: err });
 }
 
+/**
+ * The challenge every 401 carries (RFC 7235 §3.1, RFC 6750 §3): a bad or expired token is
+ * `error="invalid_token"`; a request with no credential gets the bare challenge.
+ */
+export function bearerChallenge(err: AppError): string {
+  const invalid = err.code === 'invalid_token' || err.code === 'token_expired';
+  return invalid ? `Bearer realm="boka", error="invalid_token", error_description="${err.message.replace(/["\\]/g, '')}"` : 'Bearer realm="boka"';
+}
+
 export function sendError(reply: FastifyReply, request: FastifyRequest, err: AppError): FastifyReply {
   if (err.headers) void reply.headers(err.headers);
-  return reply.code(err.status).type('application/json; charset=utf-8').send(toBody(err, request.id, new Date()));
+  if (err.status === 401 && !reply.hasHeader('www-authenticate')) void reply.header('www-authenticate', bearerChallenge(err));
+  return reply.code(err.status).type('application/json; charset=utf-8').send(toErrorBody(err, request.id, new Date()));
 }
 
 /**

@@ -1,7 +1,9 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { FastifyInstance, RouteOptions } from 'fastify';
-import { PUBLIC } from './access.js';
+import type { FastifyContextConfig, FastifyInstance, RouteOptions } from 'fastify';
+
+/** The access layer's public policy, passed in: transport sits below the access layer and cannot import it. */
+type PublicAccess = NonNullable<FastifyContextConfig['access']>;
 import { ErrorResponse } from './schemas.js';
 
 /** Where the interactive API documentation is served. */
@@ -11,7 +13,11 @@ export const DOCS_PREFIX = '/docs';
  * OpenAPI 3.1 document generated from the route schemas (never written by hand). Must be
  * registered before the routes so it sees every one of them.
  */
-export async function installOpenApi(app: FastifyInstance, version: string): Promise<void> {
+export async function installOpenApi(
+  app: FastifyInstance,
+  opts: { version: string; publicAccess: PublicAccess },
+): Promise<void> {
+  const { version, publicAccess } = opts;
   app.addSchema(ErrorResponse);
   await app.register(swagger, {
     openapi: {
@@ -25,8 +31,8 @@ export async function installOpenApi(app: FastifyInstance, version: string): Pro
       security: [{ bearer: [] }],
     },
   });
-  app.get('/openapi.json', { config: { access: { public: true } }, schema: { hide: true } }, async () => app.swagger());
-  await app.register(docsUi);
+  app.get('/openapi.json', { config: { access: publicAccess }, schema: { hide: true } }, async () => app.swagger());
+  await app.register(docsUi, { publicAccess });
 }
 
 /**
@@ -34,10 +40,10 @@ export async function installOpenApi(app: FastifyInstance, version: string): Pro
  * `config.access`, which the pipeline's onRoute check refuses; inside this encapsulated context
  * `route()` is wrapped so each of them is declared public. Nothing else registers here.
  */
-async function docsUi(docs: FastifyInstance): Promise<void> {
+async function docsUi(docs: FastifyInstance, { publicAccess }: { publicAccess: PublicAccess }): Promise<void> {
   const original = docs.route;
   docs.route = function publicRoute(this: FastifyInstance, opts: RouteOptions) {
-    return original.call(this, { ...opts, config: { ...opts.config, access: PUBLIC } });
+    return original.call(this, { ...opts, config: { ...opts.config, access: publicAccess } });
   } as typeof docs.route;
   await docs.register(swaggerUi, {
     routePrefix: DOCS_PREFIX,

@@ -1,6 +1,6 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from '../shared/pagination.js';
-import { ERROR_CATALOGUE } from './errors.catalogue.js';
+import { ERROR_CATALOGUE } from '../errors/index.js';
 
 /** Shared wire schemas. Objects reject unknown fields (additionalProperties: false). */
 export const Uuid = Type.String({ format: 'uuid' });

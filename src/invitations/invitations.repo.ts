@@ -1,4 +1,4 @@
-import type { TenantRole } from '../auth/permissions.js';
+import type { TenantRole } from '../access/index.js';
 import { normalizeEmail } from '../auth/users.repo.js';
 import type { Queryable } from '../db/index.js';
 

@@ -1,14 +1,32 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { AppServices } from '../app-services.js';
-import { requireAuth, SIGNED_IN, tenantPermission } from '../http/access.js';
-import { AppError } from '../http/app-error.js';
+import type { EventHub } from '../shared/events.js';
+import type { Config } from '../config/config.js';
+import type { Clock } from '../shared/clock.js';
+import type { Database } from '../db/index.js';
+import type { MailTransport } from '../mail/index.js';
+import type { MembershipResolver } from '../tenancy/memberships.cache.js';
+import type { TenancyService } from '../tenancy/tenancy.service.js';
+import { requireAuth, SIGNED_IN, tenantPermission } from '../access/index.js';
+import { AppError } from '../errors/index.js';
 import { requestMeta } from '../http/request-meta.js';
 import { PageQuery, TenantParams } from '../http/schemas.js';
 import { AcceptBody, AcceptResponse, InvitationCreate, InvitationCreated, InvitationPage, InvitationParams } from './invitations.schemas.js';
 import { createInvitationsService, toWireInvitation } from './invitations.service.js';
 
+/** What these routes use of the app's services. */
+export interface InvitationRouteDeps {
+  readonly events: EventHub;
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly db: Database;
+  readonly mail: MailTransport;
+  readonly memberships: MembershipResolver;
+  readonly tenancy: TenancyService;
+}
+
+
 /** Invite by email (tenant side) and accept with the mailed one-time token (user side). */
-export const invitationRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
+export const invitationRoutes: FastifyPluginAsyncTypebox<{ services: InvitationRouteDeps }> = async (app, { services }) => {
   const { events, config } = services;
   const invitations = createInvitationsService({
     db: services.db,

@@ -1,12 +1,13 @@
-import type { Role, TenantRole } from '../auth/permissions.js';
+import type { Role, TenantRole } from '../access/index.js';
 import { findByToken, issueToken } from '../auth/one-time-tokens.js';
 import { findUserById, normalizeEmail } from '../auth/users.repo.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { withTenant, type Database } from '../db/index.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/index.js';
 import type { MailTransport } from '../mail/index.js';
 import type { Clock } from '../shared/clock.js';
-import { decodeCursor, isUuid, toPage } from '../shared/pagination.js';
+import { decodeCursor, toPage } from '../shared/pagination.js';
+import { isUuid } from '../shared/ids.js';
 import { checkRoleAssignment } from '../tenancy/escalation.core.js';
 import { findMemberRole, insertMember } from '../tenancy/members.repo.js';
 import type { MembershipResolver } from '../tenancy/memberships.cache.js';

@@ -1,12 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import type { AppServices } from '../app-services.js';
+import type { MfaService } from './mfa.service.js';
+import type { AccountService } from '../auth/accounts.service.js';
 import { TokenResponse } from '../auth/auth.schemas.js';
-import type { UserPrincipal } from '../auth/principal.js';
-import { PUBLIC, SIGNED_IN, requireAuth } from '../http/access.js';
-import { AppError } from '../http/app-error.js';
+import { PUBLIC, requireAuth, SIGNED_IN, type UserPrincipal } from '../access/index.js';
+import { AppError } from '../errors/index.js';
 import { requestMeta } from '../http/request-meta.js';
 import { BackupCodesResponse, CodeBody, DisableBody, TotpSetupResponse, VerifyBody } from './mfa.schemas.js';
+
+/** What these routes use of the app's services. */
+export interface MfaRouteDeps {
+  readonly mfa: MfaService;
+  readonly accounts: AccountService;
+}
+
 
 function userPrincipal(request: FastifyRequest): UserPrincipal {
   const { principal } = requireAuth(request.auth);
@@ -15,21 +22,21 @@ function userPrincipal(request: FastifyRequest): UserPrincipal {
 }
 
 /** TOTP enrolment, backup codes, and the second step of an MFA login. */
-export const mfaRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
+export const mfaRoutes: FastifyPluginAsyncTypebox<{ services: MfaRouteDeps }> = async (app, { services }) => {
   const { mfa, accounts } = services;
 
   app.post('/api/auth/mfa/totp/setup', {
-    config: { access: SIGNED_IN },
+    config: { access: SIGNED_IN, rateLimit: 'auth' },
     schema: { tags: ['mfa'], response: { 200: TotpSetupResponse } },
   }, async (request) => mfa.setup(userPrincipal(request).userId));
 
   app.post('/api/auth/mfa/totp/enable', {
-    config: { access: SIGNED_IN },
+    config: { access: SIGNED_IN, rateLimit: 'auth' },
     schema: { tags: ['mfa'], body: CodeBody, response: { 200: BackupCodesResponse } },
   }, async (request) => mfa.enable(userPrincipal(request).userId, request.body.code, requestMeta(request)));
 
   app.post('/api/auth/mfa/totp/disable', {
-    config: { access: SIGNED_IN },
+    config: { access: SIGNED_IN, rateLimit: 'auth' },
     schema: { tags: ['mfa'], body: DisableBody },
   }, async (request, reply) => {
     await mfa.disable(userPrincipal(request).userId, request.body, requestMeta(request));
@@ -37,12 +44,12 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = a
   });
 
   app.post('/api/auth/mfa/backup-codes', {
-    config: { access: SIGNED_IN },
+    config: { access: SIGNED_IN, rateLimit: 'auth' },
     schema: { tags: ['mfa'], response: { 200: BackupCodesResponse } },
   }, async (request) => mfa.regenerateBackupCodes(userPrincipal(request).userId, requestMeta(request)));
 
   app.post('/api/auth/mfa/verify', {
-    config: { access: PUBLIC },
+    config: { access: PUBLIC, rateLimit: 'auth' },
     schema: { tags: ['mfa'], body: VerifyBody, response: { 200: TokenResponse } },
   }, async (request) => {
     const { userId, ...tokens } = await mfa.verifyChallenge(request.body.challengeToken, request.body.code, requestMeta(request));

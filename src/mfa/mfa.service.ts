@@ -8,7 +8,7 @@ import { findUserById } from '../auth/users.repo.js';
 import { createBusCache } from '../cache/bus-cache.js';
 import type { CacheBus } from '../cache/cache-bus.js';
 import type { Database } from '../db/index.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/index.js';
 import type { AttemptGuard } from '../rate-limit/attempt-guard.js';
 import type { Clock } from '../shared/clock.js';
 import type { EventHub, RequestMeta } from '../shared/events.js';

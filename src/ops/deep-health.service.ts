@@ -1,16 +1,34 @@
 import { createHmac } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { decodeProtectedHeader } from 'jose';
-import type { AppServices } from '../app-services.js';
-import { authorize } from '../auth/authorize.core.js';
+import type { AccountService } from '../auth/accounts.service.js';
+import type { CacheBus } from '../cache/cache-bus.js';
+import type { Config } from '../config/config.js';
+import type { Database } from '../db/index.js';
+import type { MembershipResolver } from '../tenancy/memberships.cache.js';
+import type { SessionService } from '../auth/sessions.service.js';
+import type { AccessTokenService } from '../auth/access-tokens.service.js';
+import { authorize } from '../access/index.js';
 import { hashPassword } from '../auth/password.js';
 import { resolveSecretKey } from '../auth/secret-key.js';
 import { withTenant } from '../db/index.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/index.js';
 import { NO_META } from '../shared/events.js';
 import { summarizeChecks, type CheckResult, type DeepStatus } from './health.core.js';
-import type { Ops } from './index.js';
+import type { Ops } from './ops.js';
 import { deleteEndedProbeSessions, ensureProbeRows, PROBE, readTenantScopedTo } from './probe.repo.js';
+
+/** What these routes use of the app's services. */
+export interface DeepHealthDeps {
+  readonly accounts: AccountService;
+  readonly bus: CacheBus;
+  readonly config: Config;
+  readonly db: Database;
+  readonly memberships: MembershipResolver;
+  readonly sessions: SessionService;
+  readonly tokens: AccessTokenService;
+}
+
 
 export interface DeepHealthReport {
   status: DeepStatus;
@@ -47,7 +65,7 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
  * permission, and be refused by a tenant the probe does not belong to (membership + RLS).
  * Concurrent callers share one run.
  */
-export function createDeepHealth(services: AppServices, ops: Ops, opts: { budgetMs: number }) {
+export function createDeepHealth(services: DeepHealthDeps, ops: Ops, opts: { budgetMs: number }) {
   ops.metrics.markSynthetic(PROBE.userId);
   // Every instance sharing the secret key derives the same probe password; nothing to store.
   const probePassword = createHmac('sha256', resolveSecretKey(services.config)).update('boka:health-probe').digest('base64url');

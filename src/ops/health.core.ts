@@ -38,10 +38,3 @@ export function readinessReasons(input: {
   if (!input.migrations || input.migrations.current < input.migrations.latest) return ['migrations_pending'];
   return [];
 }
-
-/** True for 127.0.0.0/8, ::1 and their IPv4-mapped IPv6 forms. */
-export function isLoopbackAddress(ip: string | undefined): boolean {
-  if (!ip) return false;
-  const v4 = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
-  return v4.startsWith('127.') || ip === '::1';
-}

@@ -1,14 +1,34 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import type { AppServices } from '../app-services.js';
+import type { Config } from '../config/config.js';
+import type { Ops } from './ops.js';
+import type { Clock } from '../shared/clock.js';
+import type { Database } from '../db/index.js';
+import type { AccountService } from '../auth/accounts.service.js';
+import type { CacheBus } from '../cache/cache-bus.js';
+import type { MembershipResolver } from '../tenancy/memberships.cache.js';
+import type { SessionService } from '../auth/sessions.service.js';
+import type { AccessTokenService } from '../auth/access-tokens.service.js';
 import { readMigrationStatus } from '../db/index.js';
-import { PUBLIC } from '../http/access.js';
-import { AppError } from '../http/app-error.js';
+import { operator, PUBLIC } from '../access/index.js';
+import { AppError } from '../errors/index.js';
 import { createDeepHealth } from './deep-health.service.js';
-import { isLoopbackAddress, readinessReasons } from './health.core.js';
+import { readinessReasons } from './health.core.js';
+
+/** What these routes use of the app's services. */
+export interface HealthRouteDeps {
+  readonly config: Config;
+  readonly ops: Ops;
+  readonly clock: Clock;
+  readonly db: Database;
+  readonly accounts: AccountService;
+  readonly bus: CacheBus;
+  readonly memberships: MembershipResolver;
+  readonly sessions: SessionService;
+  readonly tokens: AccessTokenService;
+}
+
 
 /** Readiness must answer even when the database hangs: a load balancer's probe has a deadline. */
 const READY_DB_TIMEOUT_MS = 2_000;
@@ -18,24 +38,6 @@ const CheckSchema = Type.Object({
   durationMs: Type.Number(),
   error: Type.Optional(Type.String()),
 });
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
-
-/** Compares digests in constant time, so response timing does not reveal the token. */
-function tokenMatches(presented: string | undefined, expected: string): boolean {
-  return presented !== undefined && timingSafeEqual(digest(presented), digest(expected));
-}
-
-/** `Authorization: Bearer <token>` or `X-Health-Token` (ops tools often cannot set Authorization). */
-export function presentedToken(request: FastifyRequest, header = 'x-health-token'): string | undefined {
-  const auth = request.headers.authorization;
-  const match = typeof auth === 'string' ? /^Bearer +(\S+)$/i.exec(auth) : null;
-  if (match?.[1]) return match[1];
-  const custom = request.headers[header];
-  return typeof custom === 'string' && custom !== '' ? custom : undefined;
-}
 
 function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -51,7 +53,7 @@ function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
  * Liveness (`/api/health`, no I/O), readiness (`/ready`: database, migrations, draining) and
  * the deep post-deployment check (`/deep`, protected and rate-limited).
  */
-export const healthRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
+export const healthRoutes: FastifyPluginAsyncTypebox<{ services: HealthRouteDeps }> = async (app, { services }) => {
   const { config, ops } = services;
   const startedAt = services.clock.now();
   const deep = createDeepHealth(services, ops, { budgetMs: config.ops.deepHealthBudgetMs });
@@ -60,7 +62,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
   let latestMigration: number | null = null;
 
   app.get('/api/health', {
-    config: { access: PUBLIC },
+    config: { access: PUBLIC, rateLimit: 'exempt' },
     schema: {
       tags: ['health'],
       response: { 200: Type.Object({ status: Type.Literal('ok'), version: Type.String(), uptime: Type.Number() }) },
@@ -72,7 +74,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
   }));
 
   app.get('/api/health/ready', {
-    config: { access: PUBLIC },
+    config: { access: PUBLIC, rateLimit: 'exempt' },
     schema: {
       tags: ['health'],
       response: {
@@ -106,7 +108,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
   });
 
   app.get('/api/health/deep', {
-    config: { access: PUBLIC },
+    config: { access: operator('health'), rateLimit: 'exempt' },
     schema: {
       tags: ['health'],
       response: {
@@ -118,15 +120,6 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
       },
     },
   }, async (request, reply) => {
-    // Either the configured token, or (without one) loopback callers only; request.ip honours
-    // TRUST_PROXY, so a proxied outside caller is not mistaken for a local one.
-    if (config.ops.healthToken !== undefined) {
-      if (!tokenMatches(presentedToken(request), config.ops.healthToken)) {
-        throw new AppError('forbidden', 'The deep health check needs the health token');
-      }
-    } else if (!isLoopbackAddress(request.ip)) {
-      throw new AppError('forbidden', 'The deep health check is available from loopback only (or set HEALTH_TOKEN)');
-    }
     try {
       await deepLimiter.consume('deep');
     } catch (rejection) {

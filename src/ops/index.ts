@@ -1,18 +1,5 @@
-import type { Config } from '../config/config.js';
-import { createDrainState, type DrainState } from './drain.js';
-import { createMetrics, type Metrics } from './metrics.js';
-
 export { installOps } from './install.js';
 export { instrumentDatabase } from './instrumented-database.js';
 export { createDrainState, type DrainState } from './drain.js';
 export { createMetrics, type Metrics } from './metrics.js';
-
-/** Operational state shared by the app, main.ts and the metrics listener. */
-export interface Ops {
-  readonly metrics: Metrics;
-  readonly drain: DrainState;
-}
-
-export function createOps(config: Pick<Config, 'version'>): Ops {
-  return { metrics: createMetrics({ version: config.version }), drain: createDrainState() };
-}
+export { createOps, type Ops } from './ops.js';

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppServices } from '../app-services.js';
-import { healthRoutes } from './health.routes.js';
+import { healthRoutes, type HealthRouteDeps } from './health.routes.js';
 import { metricsRoutes } from './metrics.routes.js';
 
 /**
@@ -8,7 +7,7 @@ import { metricsRoutes } from './metrics.routes.js';
  * never the raw URL, so cardinality stays bounded), `Connection: close` while draining, and
  * the health and metrics routes.
  */
-export async function installOps(app: FastifyInstance, services: AppServices): Promise<void> {
+export async function installOps(app: FastifyInstance, services: HealthRouteDeps): Promise<void> {
   const { metrics, drain } = services.ops;
   app.addHook('onResponse', async (request, reply) => {
     metrics.observeHttp(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
@@ -18,5 +17,5 @@ export async function installOps(app: FastifyInstance, services: AppServices): P
     if (drain.draining) void reply.header('connection', 'close');
   });
   await app.register(healthRoutes, { services });
-  if (services.config.ops.metricsPort === undefined) await app.register(metricsRoutes, { services });
+  if (services.config.ops.metricsPort === undefined) await app.register(metricsRoutes, { metrics });
 }

@@ -1,37 +1,30 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { AppServices } from '../app-services.js';
-import { PUBLIC } from '../http/access.js';
-import { AppError } from '../http/app-error.js';
+import type { FastifyPluginAsync } from 'fastify';
+import { operator, parseBearer, secretsEqual } from '../access/index.js';
+import { buildErrorBody, ERROR_CATALOGUE, type ErrorCode } from '../errors/index.js';
 import type { Metrics } from './metrics.js';
 
-function bearerMatches(header: string | undefined, token: string): boolean {
-  const match = typeof header === 'string' ? /^Bearer +(\S+)$/i.exec(header) : null;
-  if (!match?.[1]) return false;
-  const a = createHash('sha256').update(match[1]).digest();
-  return timingSafeEqual(a, createHash('sha256').update(token).digest());
-}
-
-/** `GET /metrics` on the API port (when METRICS_PORT is not set); bearer METRICS_TOKEN if configured. */
-export const metricsRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
-  const { metrics } = services.ops;
-  const token = services.config.ops.metricsToken;
+/**
+ * `GET /metrics` on the API port (when METRICS_PORT is not set). Its operator policy asks for
+ * METRICS_TOKEN when set, and otherwise answers callers on this machine only.
+ */
+export const metricsRoutes: FastifyPluginAsync<{ metrics: Metrics }> = async (app, { metrics }) => {
   app.get('/metrics', {
-    config: { access: PUBLIC },
+    config: { access: operator('metrics'), rateLimit: 'exempt' },
     schema: { tags: ['health'], hide: true },
-  }, async (request, reply) => {
-    if (token !== undefined && !bearerMatches(request.headers.authorization, token)) {
-      throw new AppError('forbidden', 'The metrics endpoint needs the metrics token');
-    }
-    return reply.type(metrics.contentType).send(await metrics.exposition());
-  });
+  }, async (_request, reply) => reply.type(metrics.contentType).send(await metrics.exposition()));
 };
+
+function sendError(res: ServerResponse, code: ErrorCode, message?: string): void {
+  res.writeHead(ERROR_CATALOGUE[code].status, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(buildErrorBody(code, { message })));
+}
 
 /**
  * A separate listener for METRICS_PORT, so the exposition can stay on an internal interface
- * while the API port faces clients. Answers `GET /metrics` only.
+ * while the API port faces clients. Answers `GET /metrics` only. Reaching this port is the
+ * operator's choice of network, so without METRICS_TOKEN it answers whoever can connect.
  */
 export async function startMetricsServer(
   metrics: Metrics,
@@ -39,17 +32,14 @@ export async function startMetricsServer(
 ): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
-    if (req.method !== 'GET' || path !== '/metrics') {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-      return;
-    }
-    if (opts.token !== undefined && !bearerMatches(req.headers.authorization, opts.token)) {
-      res.writeHead(403, { 'content-type': 'text/plain' }).end('forbidden\n');
-      return;
+    if (req.method !== 'GET' || path !== '/metrics') return sendError(res, 'not_found');
+    if (opts.token !== undefined) {
+      const presented = parseBearer(req.headers.authorization);
+      if (presented === null || !secretsEqual(presented, opts.token)) return sendError(res, 'forbidden', 'The metrics endpoint needs METRICS_TOKEN');
     }
     metrics.exposition().then(
       (body) => res.writeHead(200, { 'content-type': metrics.contentType }).end(body),
-      () => res.writeHead(500, { 'content-type': 'text/plain' }).end('error\n'),
+      () => sendError(res, 'internal_server_error'),
     );
   });
   await new Promise<void>((resolve, reject) => {

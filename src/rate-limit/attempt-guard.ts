@@ -1,5 +1,5 @@
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/index.js';
 import type { EventHub, RequestMeta } from '../shared/events.js';
 import { LOCKOUT, retryAfterSeconds } from './rate-limit.core.js';
 import type { LimiterStore } from './limiter-store.js';

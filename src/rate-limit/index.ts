@@ -3,7 +3,7 @@ import type { EventHub } from '../shared/events.js';
 import { createAttemptGuard, type AttemptGuard } from './attempt-guard.js';
 import { createLimiterStore } from './limiter-store.js';
 import { createRateLimitStep } from './rate-limit.step.js';
-import type { PipelineStep } from '../http/pipeline.js';
+import type { PipelineStep } from '../access/index.js';
 
 export { installRateLimitHeaders } from './rate-limit.step.js';
 export type { AttemptGuard } from './attempt-guard.js';

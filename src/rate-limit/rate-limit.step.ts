@@ -1,22 +1,18 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from '../config/config.js';
-import { describePrincipal } from '../auth/principal.js';
-import { AppError } from '../http/app-error.js';
-import type { PipelineStep } from '../http/pipeline.js';
+import { describePrincipal, type PipelineStep } from '../access/index.js';
+import { AppError } from '../errors/index.js';
 import { API_WINDOW_SECONDS, rateLimitHeaders, retryAfterSeconds } from './rate-limit.core.js';
 import type { LimiterStore } from './limiter-store.js';
 
 const pendingHeaders = new WeakMap<FastifyRequest, Record<string, string>>();
 
-/** Routes that never count (liveness probes must not be throttled into a restart loop). */
-const EXEMPT_PREFIXES = ['/api/health', '/health', '/metrics'];
-
 /**
  * General per-principal limit on every API route: the user, the API key, or, for anonymous
  * calls, the client IP (which honours X-Forwarded-For only from TRUST_PROXY addresses).
- * Every answer carries RateLimit-* headers. When the shared store is down, `/api/auth/*` fails
- * closed (503) and other routes follow RATE_LIMIT_STORE_FAILURE.
+ * Every answer carries RateLimit-* headers. When the shared store is down, routes of class
+ * `auth` fail closed (503) and other routes follow RATE_LIMIT_STORE_FAILURE.
  */
 export function createRateLimitStep(store: LimiterStore, config: Pick<Config, 'rateLimit'>): PipelineStep {
   const points = config.rateLimit.perPrincipalPerMinute;
@@ -25,8 +21,9 @@ export function createRateLimitStep(store: LimiterStore, config: Pick<Config, 'r
   const local: RateLimiterAbstract = store.createLocal('api-local', points, API_WINDOW_SECONDS);
 
   return async (request, auth) => {
-    const url = request.routeOptions.url ?? '';
-    if (EXEMPT_PREFIXES.some((p) => url.startsWith(p))) return;
+    // The route's class is declared next to its access policy (src/access/policy.ts).
+    const routeClass = request.routeOptions.config.rateLimit ?? 'api';
+    if (routeClass === 'exempt') return;
     const who = auth ? describePrincipal(auth.principal) : null;
     const key = who ? `${who.type}:${who.id}` : `ip:${request.ip}`;
     let state: RateLimiterRes;
@@ -40,7 +37,7 @@ export function createRateLimitStep(store: LimiterStore, config: Pick<Config, 'r
         });
       }
       const mode = config.rateLimit.onStoreFailure;
-      if (url.startsWith('/api/auth/') || mode === 'closed') {
+      if (routeClass === 'auth' || mode === 'closed') {
         throw new AppError('service_unavailable', 'Rate limiting is unavailable', undefined, { cause: rejection, headers: { 'retry-after': '5' } });
       }
       if (mode === 'open') return;

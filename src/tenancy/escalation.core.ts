@@ -1,4 +1,4 @@
-import { rankOf, type Role, type TenantRole } from '../auth/permissions.js';
+import { rankOf, type Role, type TenantRole } from '../access/index.js';
 
 export type EscalationCheck = { ok: true } | { ok: false; reason: string };
 

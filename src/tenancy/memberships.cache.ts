@@ -1,4 +1,4 @@
-import type { TenantRole } from '../auth/permissions.js';
+import type { TenantRole } from '../access/index.js';
 import type { CacheBus } from '../cache/cache-bus.js';
 import { createBusCache } from '../cache/bus-cache.js';
 import type { Clock } from '../shared/clock.js';

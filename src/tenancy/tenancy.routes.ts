@@ -1,14 +1,22 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { AppServices } from '../app-services.js';
-import { requireAuth, SIGNED_IN, tenantPermission, type AuthContext } from '../http/access.js';
-import { AppError } from '../http/app-error.js';
+import type { TenancyService } from './tenancy.service.js';
+import type { EventHub } from '../shared/events.js';
+import { type AuthContext, requireAuth, SIGNED_IN, tenantPermission } from '../access/index.js';
+import { AppError } from '../errors/index.js';
 import { requestMeta } from '../http/request-meta.js';
 import { PageQuery, TenantParams } from '../http/schemas.js';
-import { isUuid } from '../shared/pagination.js';
+import { isUuid } from '../shared/ids.js';
 import { AddMemberBody, ChangeRoleBody, CreateTenantBody, MemberPage, MemberParams, MemberSchema, TenantResponse } from './tenancy.schemas.js';
 
+/** What these routes use of the app's services. */
+export interface TenancyRouteDeps {
+  readonly tenancy: TenancyService;
+  readonly events: EventHub;
+}
+
+
 /** Tenants and members. The tenant is always the `:tenantId` path parameter, never a body field. */
-export const tenancyRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
+export const tenancyRoutes: FastifyPluginAsyncTypebox<{ services: TenancyRouteDeps }> = async (app, { services }) => {
   const { tenancy, events } = services;
   const actorId = (auth: AuthContext) =>
     auth.principal.kind === 'user' ? auth.principal.userId : auth.principal.creatorUserId;

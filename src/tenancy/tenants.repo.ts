@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/index.js';
-import type { TenantRole } from '../auth/permissions.js';
+import type { TenantRole } from '../access/index.js';
 
 export interface TenantRecord {
   id: string;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { authorize } from '../../src/auth/authorize.core.js';
+import { authorize } from '../../src/access/authorize.core.js';
 import {
   ALL_PERMISSIONS,
   PERMISSIONS,
@@ -10,8 +10,8 @@ import {
   TENANT_ROLES,
   type Permission,
   type Role,
-} from '../../src/auth/permissions.js';
-import type { Principal } from '../../src/auth/principal.js';
+} from '../../src/access/permissions.js';
+import type { Principal } from '../../src/access/principal.js';
 import { TenantRoleSchema } from '../../src/tenancy/tenancy.schemas.js';
 
 const TENANT = '11111111-1111-4111-8111-111111111111';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { DOCS_PREFIX } from '../../src/http/openapi.js';
-import { listRoutes } from '../../src/http/pipeline.js';
+import { listRoutes } from '../../src/access/pipeline.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
 
 let ctx: TestContext;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { hasPermission, type Permission, type TenantRole } from '../../src/auth/permissions.js';
-import type { AccessPolicy } from '../../src/http/access.js';
-import { listRoutes } from '../../src/http/pipeline.js';
+import { hasPermission, type Permission, type TenantRole } from '../../src/access/permissions.js';
+import type { AccessPolicy } from '../../src/access/policy.js';
+import { listRoutes } from '../../src/access/pipeline.js';
 import { addMember, bearer, createTenant, createTestApp, signUp, type SignedInUser, type TestContext } from '../helpers/app.js';
 
 /**
@@ -55,6 +55,7 @@ function describeAccess(a: AccessPolicy): string {
   if ('public' in a) return 'public';
   if ('authenticated' in a) return 'signed_in';
   if ('superadmin' in a) return 'superadmin';
+  if ('operator' in a) return `operator:${a.operator}`;
   return a.permission;
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { ERROR_CATALOGUE } from '../../src/http/errors.catalogue.js';
+import { ERROR_CATALOGUE } from '../../src/errors/catalogue.js';
 
 /** The catalogue and docs/errors.md must list the same codes with the same statuses. */
 test('docs/errors.md documents exactly the catalogue', () => {

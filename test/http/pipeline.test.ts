@@ -1,29 +1,76 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Fastify from 'fastify';
-import { installPipeline } from '../../src/http/pipeline.js';
+import { installPipeline, listRoutes } from '../../src/access/index.js';
 import { createEventHub } from '../../src/shared/events.js';
-import type { MembershipResolver } from '../../src/tenancy/memberships.cache.js';
 import { createTestApp } from '../helpers/app.js';
 
 // ASVS 4.1.5: access control fails securely. A route with no declared policy cannot be registered.
 test('registering a route without an access policy fails the app build', async () => {
   const app = Fastify();
-  const memberships: MembershipResolver = { resolve: async () => null, invalidate: async () => {} };
-  installPipeline(app, { strategies: [], memberships, events: createEventHub() });
+  installPipeline(app, { strategies: [], tenantRoles: { resolve: async () => null }, events: createEventHub(), operatorTokens: {} });
   assert.throws(() => app.get('/forgot-to-declare', async () => 'secret'), /declares no access policy/);
   app.get('/declared', { config: { access: { public: true } } }, async () => 'ok');
   await app.ready();
 });
 
-test('every route of the real app declares a policy', async () => {
+// The route table is the one place a reviewer reads to see who may call what. These checks
+// fail when a route's declared policy drifts from what its URL promises.
+test('the route table tells the truth: public, operator and tenant routes are what they claim', async () => {
   const ctx = await createTestApp();
   try {
-    // buildApp would have thrown otherwise; check the table is non-trivial and well-formed.
-    const { listRoutes } = await import('../../src/http/pipeline.js');
     const routes = listRoutes(ctx.app);
-    assert.ok(routes.length > 10);
-    for (const r of routes) assert.ok(r.access, `${r.method} ${r.url}`);
+    const key = (r: { method: string; url: string }) => `${r.method} ${r.url}`;
+    const byKey = new Map(routes.map((r) => [key(r), r]));
+    // Anonymous callers reach exactly these (and the static docs UI); anything else is a leak.
+    const PUBLIC_ROUTES = new Set([
+      'GET /openapi.json', 'GET /api/health', 'GET /api/health/ready', 'GET /.well-known/jwks.json',
+      'POST /api/auth/signup', 'POST /api/auth/login', 'POST /api/auth/refresh', 'POST /api/auth/mfa/verify',
+      'POST /api/auth/password/forgot', 'POST /api/auth/password/reset',
+      'GET /api/public/tenants/:slug', 'GET /api/public/tenants/:slug/services', 'GET /api/public/tenants/:slug/availability',
+    ]);
+    const publicSeen = routes.filter((r) => 'public' in r.access && !r.url.startsWith('/docs')).map(key);
+    assert.deepEqual(new Set(publicSeen), PUBLIC_ROUTES);
+    // Operator credentials go through the layer, not through handler code.
+    assert.deepEqual(byKey.get('GET /metrics')?.access, { operator: 'metrics' });
+    assert.deepEqual(byKey.get('GET /api/health/deep')?.access, { operator: 'health' });
+    for (const r of routes) {
+      // A `:tenantId` route must check standing in that tenant; no other route may claim a tenant.
+      assert.equal('permission' in r.access, r.url.includes(':tenantId'), `${key(r)} policy vs its :tenantId`);
+      // Credential endpoints fail closed when the shared limiter is down; probes are never counted.
+      const expected = r.url.startsWith('/api/auth/') ? 'auth' : r.url === '/metrics' || r.url.startsWith('/api/health') ? 'exempt' : 'api';
+      assert.equal(r.rateLimit, expected, `${key(r)} rate-limit class`);
+    }
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('operator routes refuse callers from elsewhere unless they hold the token (no token configured)', async () => {
+  const ctx = await createTestApp();
+  try {
+    for (const url of ['/metrics', '/api/health/deep']) {
+      const remote = await ctx.app.inject({ method: 'GET', url, remoteAddress: '203.0.113.9' });
+      assert.equal(remote.statusCode, 403, url);
+      assert.equal(remote.json().error, 'forbidden');
+      const local = await ctx.app.inject({ method: 'GET', url, remoteAddress: '127.0.0.1' });
+      assert.ok(local.statusCode === 200 || local.statusCode === 503, `${url} from loopback: ${local.statusCode}`);
+    }
+  } finally {
+    await ctx.close();
+  }
+});
+
+// RFC 7235 §3.1 / RFC 6750 §3: every 401 names its scheme; a bad token says invalid_token.
+test('401 answers carry a Bearer challenge', async () => {
+  const ctx = await createTestApp();
+  try {
+    const missing = await ctx.app.inject({ method: 'GET', url: '/api/auth/me' });
+    assert.equal(missing.statusCode, 401);
+    assert.equal(missing.headers['www-authenticate'], 'Bearer realm="boka"');
+    const invalid = await ctx.app.inject({ method: 'GET', url: '/api/auth/me', headers: { authorization: 'Bearer not.a.jwt' } });
+    assert.equal(invalid.statusCode, 401);
+    assert.match(String(invalid.headers['www-authenticate']), /^Bearer realm="boka", error="invalid_token"/);
   } finally {
     await ctx.close();
   }

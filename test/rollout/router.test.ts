@@ -196,16 +196,23 @@ describe('built-in router', () => {
   });
 });
 
-describe('admin authorization', () => {
+describe('admin authorization (operator policy router_admin)', () => {
   const cases: [string, string | undefined, string | undefined, string | undefined, boolean][] = [
-    ['IPv4 loopback', '127.0.0.1', undefined, undefined, true],
-    ['IPv6 loopback', '::1', undefined, undefined, true],
+    ['IPv4 loopback, no token configured', '127.0.0.1', undefined, undefined, true],
+    ['IPv6 loopback, no token configured', '::1', undefined, undefined, true],
+    ['IPv4-mapped loopback, no token configured', '::ffff:127.0.0.1', undefined, undefined, true],
     ['remote without token configured', '10.0.0.5', 'Bearer x', undefined, false],
     ['remote with the right token', '10.0.0.5', 'Bearer s3cret', 's3cret', true],
     ['remote with a wrong token', '10.0.0.5', 'Bearer s3creT', 's3cret', false],
     ['remote with no header', '10.0.0.5', undefined, 's3cret', false],
+    // A local reverse proxy makes every caller look local: once a token is set, it is required.
+    ['loopback without the token once one is configured', '127.0.0.1', undefined, 's3cret', false],
+    ['loopback with the right token', '127.0.0.1', 'Bearer s3cret', 's3cret', true],
   ];
   for (const [name, remote, header, token, allowed] of cases) {
-    it(name, () => assert.equal(isAdminAuthorized(remote, header, token), allowed));
+    it(name, () => {
+      const req = { socket: { remoteAddress: remote }, headers: header === undefined ? {} : { authorization: header } };
+      assert.equal(isAdminAuthorized(req as never, token), allowed);
+    });
   }
 });

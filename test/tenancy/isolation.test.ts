@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { listRoutes } from '../../src/http/pipeline.js';
-import { TENANT_ROLES } from '../../src/auth/permissions.js';
+import { listRoutes } from '../../src/access/pipeline.js';
+import { TENANT_ROLES } from '../../src/access/permissions.js';
 import { addMember, bearer, createTenant, createTestApp, errorBody, signUp, type SignedInUser, type TestContext } from '../helpers/app.js';
 
 /** Tenant isolation (ASVS 4.2.1, OWASP API1:2023 BOLA): the path's tenant is checked against the caller. */

@@ -1,9 +1,14 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Command } from '../decision.types.js';
-import type { Router } from './router.js';
-import { buildErrorBody } from '../../http/error-handler.js';
-import { ERROR_CATALOGUE, type ErrorCode } from '../../http/errors.catalogue.js';
+import { decideOperator, operator, type AccessPolicy } from '../../access/index.js';
+import { buildErrorBody, ERROR_CATALOGUE, type ErrorCode } from '../../errors/index.js';
+
+/** What the admin API reads and changes on the router (the router passes itself). */
+export interface AdminRouterView {
+  readState(): unknown;
+  setWeight(greenWeight: number): unknown;
+  readStats(windowMs: number): unknown;
+}
 
 /** What a running rollout offers to `boka rollout status|pause|…` through the router's admin API. */
 export interface RolloutControl {
@@ -12,7 +17,18 @@ export interface RolloutControl {
 }
 
 const COMMANDS = new Set<Command>(['pause', 'resume', 'promote', 'abort', 'rollback']);
-const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+/** The admin API's one policy: the router admin token when set, otherwise loopback callers only. */
+export const ADMIN_ACCESS: AccessPolicy = operator('router_admin');
+
+/** Every admin route with its declared policy, as the API's `listRoutes()` lists its own. */
+export const ADMIN_ROUTES: ReadonlyArray<{ method: string; url: string; access: AccessPolicy }> = [
+  { method: 'GET', url: '/_router/state', access: ADMIN_ACCESS },
+  { method: 'PUT', url: '/_router/admin/weight', access: ADMIN_ACCESS },
+  { method: 'GET', url: '/_router/admin/stats', access: ADMIN_ACCESS },
+  { method: 'GET', url: '/_router/admin/rollout', access: ADMIN_ACCESS },
+  ...[...COMMANDS].map((c) => ({ method: 'POST', url: `/_router/admin/rollout/${c}`, access: ADMIN_ACCESS })),
+];
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
@@ -24,13 +40,9 @@ function sendError(res: ServerResponse, code: ErrorCode, message: string, detail
   sendJson(res, ERROR_CATALOGUE[code].status, buildErrorBody(code, { message, details }));
 }
 
-/** Loopback callers are trusted; others must present the admin token (compared in constant time). */
-export function isAdminAuthorized(remoteAddress: string | undefined, authorization: string | undefined, token: string | undefined): boolean {
-  if (LOOPBACK.has(remoteAddress ?? '')) return true;
-  if (!token) return false;
-  const given = Buffer.from(String(authorization ?? '').replace(/^Bearer\s+/i, ''));
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+/** The access layer's operator decision for this connection (src/access/operator.core.ts). */
+export function isAdminAuthorized(req: Pick<IncomingMessage, 'headers' | 'socket'>, token: string | undefined): boolean {
+  return decideOperator('router_admin', { ip: req.socket.remoteAddress, headers: req.headers }, { router_admin: token }).allowed;
 }
 
 async function readJsonBody(req: IncomingMessage, limit = 16_384): Promise<unknown> {
@@ -47,15 +59,15 @@ async function readJsonBody(req: IncomingMessage, limit = 16_384): Promise<unkno
 
 /**
  * `/_router/*`: the state read-back, weight writes, edge stats and the rollout's commands.
- * Loopback callers are trusted; anyone else needs the admin bearer token.
+ * With an admin token configured every caller must present it; without one, loopback only.
  */
 export async function handleAdmin(
   req: IncomingMessage,
   res: ServerResponse,
-  ctx: { router: Router; adminToken: string | undefined; control: () => RolloutControl | null },
+  ctx: { router: AdminRouterView; adminToken: string | undefined; control: () => RolloutControl | null },
 ): Promise<void> {
   try {
-    if (!isAdminAuthorized(req.socket.remoteAddress, req.headers.authorization, ctx.adminToken)) return sendError(res, 'missing_authorization', 'loopback or admin token required');
+    if (!isAdminAuthorized(req, ctx.adminToken)) return sendError(res, 'forbidden', 'The router admin API needs the admin token (or, without one, a loopback caller)');
     const url = new URL(req.url ?? '/', 'http://router.invalid');
     const route = `${req.method ?? 'GET'} ${url.pathname}`;
     if (route === 'GET /_router/state') return sendJson(res, 200, ctx.router.readState());

@@ -2,8 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { errors } from 'undici';
-import { buildErrorBody } from '../../http/error-handler.js';
-import type { ErrorCode } from '../../http/errors.catalogue.js';
+import { buildErrorBody, type ErrorCode } from '../../errors/index.js';
 import type { Color } from '../decision.types.js';
 import type { ColorPool } from './color-pool.js';
 

@@ -1,5 +1,8 @@
-import type { Permission, Role } from '../auth/permissions.js';
-import type { Principal } from '../auth/principal.js';
+import type { Permission, Role } from './permissions.js';
+import type { Principal } from './principal.js';
+
+/** Operator credentials, each with its own token setting (`METRICS_TOKEN`, `HEALTH_TOKEN`, the router's admin token). */
+export type OperatorScope = 'metrics' | 'health' | 'router_admin';
 
 /**
  * Every route declares one of these next to its definition (`config: { access }`). A route
@@ -13,7 +16,19 @@ export type AccessPolicy =
   /** `permission` inside the tenant named by the `:tenantId` path parameter. */
   | { readonly permission: Permission; readonly tenant: true }
   /** Platform administration. */
-  | { readonly superadmin: true };
+  | { readonly superadmin: true }
+  /**
+   * Operator endpoints (metrics, deep health, the rollout router's admin API): the scope's
+   * token when one is configured, otherwise callers on this machine only.
+   */
+  | { readonly operator: OperatorScope };
+
+/**
+ * How the per-principal rate limit treats a route: `api` counts it; `auth` counts it and
+ * fails closed when the shared limiter store is down (credential endpoints, ASVS 2.2.1);
+ * `exempt` never counts (probes must not be throttled into a restart loop).
+ */
+export type RateLimitClass = 'api' | 'auth' | 'exempt';
 
 export interface AuthContext {
   readonly principal: Principal;
@@ -25,6 +40,8 @@ export interface AuthContext {
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: AccessPolicy;
+    /** Defaults to `api`. */
+    rateLimit?: RateLimitClass;
   }
   interface FastifyRequest {
     auth: AuthContext | null;
@@ -40,8 +57,20 @@ export function tenantPermission(permission: Permission): AccessPolicy {
   return { permission, tenant: true };
 }
 
+/** Operator policy: `operator('metrics')`. */
+export function operator(scope: OperatorScope): AccessPolicy {
+  return { operator: scope };
+}
+
 /** Narrows `request.auth` for handlers behind a non-public policy. */
 export function requireAuth(auth: AuthContext | null): AuthContext {
   if (!auth) throw new Error('route handler reached without an auth context; check its access policy');
   return auth;
+}
+
+/** The canonical id of the tenant a tenant-scoped route was authorized for. */
+export function requireTenantId(auth: AuthContext | null): string {
+  const tenantId = requireAuth(auth).tenantId;
+  if (tenantId === null) throw new Error('tenant id read on a route without a tenant policy');
+  return tenantId;
 }

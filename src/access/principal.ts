@@ -26,3 +26,11 @@ export interface ApiKeyPrincipal {
 export function describePrincipal(p: Principal): { type: Principal['kind']; id: string } {
   return p.kind === 'user' ? { type: 'user', id: p.userId } : { type: 'api_key', id: p.keyId };
 }
+
+/**
+ * The user whose standing decides what this principal may do: the signed-in user, or the
+ * creator of an API key (a key never has more than its creator's current role).
+ */
+export function actingUserId(p: Principal): string {
+  return p.kind === 'user' ? p.userId : p.creatorUserId;
+}

@@ -1,4 +1,4 @@
-import { ERROR_CATALOGUE, type ErrorCode } from './errors.catalogue.js';
+import { ERROR_CATALOGUE, type ErrorCode } from './catalogue.js';
 
 /** The one error type that crosses layers. Its `code` is a wire code from the catalogue. */
 export class AppError extends Error {
