@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { createMongoAbility } from '@casl/ability';
 import { buildServices } from '../src/app.js';
+import { NO_META } from '../src/shared/events.js';
 import { authenticate } from '../src/access/index.js';
 import { createAccessTokenStrategy } from '../src/auth/access-token.strategy.js';
 import { authorize } from '../src/access/authorize.core.js';
@@ -84,7 +85,7 @@ async function benchInProcess(): Promise<string[]> {
     { email: 'inproc@example.test', password: 'bench password 123', name: 'B' },
     { requestId: null, ip: null, userAgent: null },
   );
-  const tenant = await services.tenancy.createTenant(signup.user.id, { name: 'T', slug: 'inproc' });
+  const tenant = await services.tenancy.createTenant({ userId: signup.user.id, meta: NO_META }, { name: 'T', slug: 'inproc' });
   const strategies = [createAccessTokenStrategy(services)];
   const credential = { kind: 'bearer' as const, token: signup.accessToken };
   const meta = { requestId: null, ip: null, userAgent: null };

@@ -189,6 +189,7 @@ async function sessionsInProcess(databaseUrl: string, secret: string, count: num
   const { openDatabase, withTenant } = await import('../src/db/index.js');
   const { buildServices } = await import('../src/app.js');
   const { hashPassword } = await import('../src/auth/password.js');
+  const { NO_META } = await import('../src/shared/events.js');
   const config = loadConfig({ ...process.env, DATABASE_URL: databaseUrl, BOKA_SECRET_KEY: secret, NODE_ENV: 'development', LOG_LEVEL: 'silent' });
   const db = await openDatabase(config);
   try {
@@ -202,7 +203,7 @@ async function sessionsInProcess(databaseUrl: string, secret: string, count: num
         `INSERT INTO users (id, email, email_normalized, name, password_hash) VALUES ($1, $2, $2, 'bench', $3)`,
         [id, `bench-${id}@example.test`, hash],
       );
-      if (i % 50 === 0) tenants.push((await services.tenancy.createTenant(id, { name: `bench-${i}`, slug: `bench-${id}` })).id);
+      if (i % 50 === 0) tenants.push((await services.tenancy.createTenant({ userId: id, meta: NO_META }, { name: `bench-${i}`, slug: `bench-${id}` })).id);
       const tenantId = tenants[tenants.length - 1]!;
       if (i % 50 !== 0) {
         await withTenant(db, tenantId, (tx) => tx.query(`INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, 'staff')`, [tenantId, id]));

@@ -8,6 +8,7 @@ import type { Database } from './db/index.js';
 import type { MailTransport } from './mail/index.js';
 import type { Ops } from './ops/index.js';
 import type { BookingServices } from './booking/index.js';
+import type { InvitationsService } from './invitations/invitations.service.js';
 import type { ApiKeyService } from './api-keys/api-keys.service.js';
 import type { AuditService } from './audit/audit.service.js';
 import type { PasswordFlows } from './auth/password-flows.service.js';
@@ -42,4 +43,5 @@ export interface AppServices {
   readonly apiKeys: ApiKeyService;
   readonly passwords: PasswordFlows;
   readonly booking: BookingServices;
+  readonly invitations: InvitationsService;
 }

@@ -26,6 +26,7 @@ import { createTenancyService } from './tenancy/tenancy.service.js';
 import { tenancyRoutes } from './tenancy/tenancy.routes.js';
 import { bookingRoutes, createBookingServices } from './booking/index.js';
 import { invitationRoutes } from './invitations/invitations.routes.js';
+import { createInvitationsService } from './invitations/invitations.service.js';
 import { createSuperadminAuditStep } from './admin/superadmin-audit.step.js';
 import { createApiKeyStrategy } from './api-keys/api-key.strategy.js';
 import { apiKeyRoutes } from './api-keys/api-keys.routes.js';
@@ -130,14 +131,18 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
     onCacheLookup: (result) => ops.metrics.countCacheLookup('user', result),
   });
   const tenancy = createTenancyService({
-    db: deps.db, memberships, bus, clock, cacheTtlSeconds,
+    db: deps.db, events, memberships, bus, clock, cacheTtlSeconds,
     onTenantLookup: (result) => ops.metrics.countCacheLookup('tenant', result),
     onUserMembershipsLookup: (result) => ops.metrics.countCacheLookup('user_memberships', result),
   });
-  const booking = createBookingServices({ db: deps.db, clock, memberships });
+  const booking = createBookingServices({ db: deps.db, clock, events, memberships });
+  const invitations = createInvitationsService({
+    db: deps.db, clock, events, mail, memberships,
+    tenantName: async (tenantId) => (await tenancy.getTenant(tenantId)).name,
+  });
   ops.metrics.subscribe(events);
   return { config, logger, db: deps.db, bus, clock, events, mail, tokens, sessions, accounts, memberships, tenancy, ops,
-    rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords, booking };
+    rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords, booking, invitations };
 }
 
 /**

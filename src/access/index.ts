@@ -5,6 +5,7 @@
  * (the permission matrix of `permissions.ts`) → `pipeline.ts` (the order, the later steps).
  * Operator routes go through `operator.core.ts` instead. Nothing here imports a capability.
  */
+export { actorFrom, requestActor, type Actor } from './actor.js';
 export { authorize, type Decision, type TenantContext } from './authorize.core.js';
 export { digestsEqual, secretsEqual } from './constant-time.js';
 export { API_KEY_PREFIX, extractCredential, parseBearer, type Credential } from './credential.js';

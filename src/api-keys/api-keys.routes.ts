@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ApiKeyService } from './api-keys.service.js';
-import { requireAuth, tenantPermission } from '../access/index.js';
+import { actingUserId, requireAuth, requireTenantId, tenantPermission } from '../access/index.js';
 import { AppError } from '../errors/index.js';
 import { requestMeta } from '../http/request-meta.js';
 import { PageQuery, TenantParams } from '../http/schemas.js';
@@ -42,8 +42,7 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ services: ApiKeyRouteDeps
     schema: { tags: ['api-keys'], params: ApiKeyParams },
   }, async (request, reply) => {
     const auth = requireAuth(request.auth);
-    const actor = auth.principal.kind === 'user' ? auth.principal.userId : auth.principal.creatorUserId;
-    await apiKeys.revoke(request.params.tenantId, request.params.id, actor, requestMeta(request));
+    await apiKeys.revoke(requireTenantId(auth), request.params.id, actingUserId(auth.principal), requestMeta(request));
     return reply.code(204).send();
   });
 };

@@ -4,7 +4,6 @@ import type { AccountService } from './accounts.service.js';
 import type { SessionService } from './sessions.service.js';
 import type { AccessTokenService } from './access-tokens.service.js';
 import type { TenancyService } from '../tenancy/tenancy.service.js';
-import type { EventHub } from '../shared/events.js';
 import type { RateLimits } from '../rate-limit/index.js';
 import { PUBLIC, requireAuth, SIGNED_IN, type UserPrincipal } from '../access/index.js';
 import { AppError } from '../errors/index.js';
@@ -19,7 +18,6 @@ export interface AuthRouteDeps {
   readonly sessions: SessionService;
   readonly tokens: AccessTokenService;
   readonly tenancy: TenancyService;
-  readonly events: EventHub;
   readonly rateLimits: RateLimits;
 }
 
@@ -66,8 +64,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AuthRouteDeps }> 
     schema: { tags: ['auth'] },
   }, async (request, reply) => {
     const principal = userPrincipal(request);
-    await sessions.revoke(principal.sessionId, 'logout', requestMeta(request));
-    services.events.emit('auth.logout', { userId: principal.userId, sessionId: principal.sessionId, meta: requestMeta(request) });
+    await sessions.logout(principal.userId, principal.sessionId, requestMeta(request));
     return reply.code(204).send();
   });
 

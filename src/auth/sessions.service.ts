@@ -53,7 +53,30 @@ export type SessionCheck =
  * cache (no database read on a hit), refresh rotation with reuse detection, revocation that
  * reaches every instance through the cache bus.
  */
-export function createSessionService(opts: SessionServiceOptions) {
+/**
+ * Sessions: creation, liveness (cached, bus-invalidated), refresh rotation with reuse
+ * detection, and revocation that every instance sees on the next request.
+ */
+export interface SessionService {
+  /** Creates a session and its first token pair (login, signup, MFA completion). */
+  create(userId: string, meta: RequestMeta): Promise<IssuedTokens>;
+  /** Is this session live right now? Counts as activity for the idle timeout. */
+  check(sessionId: string): Promise<SessionCheck>;
+  /** Rotates a refresh token; a reused one revokes the whole session. */
+  refresh(refreshToken: string, meta: RequestMeta): Promise<IssuedTokens>;
+  /** Revokes one session here and, through the bus, on every instance. */
+  revoke(sessionId: string, reason: string, meta?: RequestMeta | null): Promise<boolean>;
+  /** The user ends their own session: revocation plus the `auth.logout` event. */
+  logout(userId: string, sessionId: string, meta: RequestMeta): Promise<void>;
+  /** Revokes every session of a user (optionally keeping one); returns how many. */
+  revokeAllForUser(userId: string, reason: string, exceptSessionId?: string | null): Promise<number>;
+  listLive(userId: string): Promise<repo.SessionRecord[]>;
+  find(sessionId: string): Promise<repo.SessionRecord | null>;
+  /** Creation and expiry of a session, from the cache when it is there. */
+  describe(sessionId: string): Promise<{ id: string; createdAt: Date; expiresAt: Date } | null>;
+}
+
+export function createSessionService(opts: SessionServiceOptions): SessionService {
   const cache = createBusCache<SessionState>({
     bus: opts.bus,
     clock: opts.clock,
@@ -207,6 +230,11 @@ export function createSessionService(opts: SessionServiceOptions) {
 
     revoke,
 
+    async logout(userId: string, sessionId: string, meta: RequestMeta): Promise<void> {
+      await revoke(sessionId, 'logout', meta);
+      opts.events.emit('auth.logout', { userId, sessionId, meta });
+    },
+
     /** Revokes every session of a user (optionally keeping one), e.g. after a password change. */
     async revokeAllForUser(userId: string, reason: string, exceptSessionId: string | null = null): Promise<number> {
       const ids = await repo.revokeUserSessions(opts.db, userId, reason, new Date(opts.clock.now()), exceptSessionId);
@@ -232,4 +260,3 @@ export function createSessionService(opts: SessionServiceOptions) {
   };
 }
 
-export type SessionService = ReturnType<typeof createSessionService>;

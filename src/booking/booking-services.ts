@@ -11,10 +11,10 @@ import { createSettingsService } from './settings.service.js';
 import { createStaffService } from './staff.service.js';
 
 /** The booking capability's services, built from the app's ports. */
-export function createBookingServices(services: { db: Database; clock: Clock; memberships: MembershipResolver }) {
-  const { db, clock } = services;
+export function createBookingServices(services: { db: Database; clock: Clock; events: EventHub; memberships: MembershipResolver }) {
+  const { db, clock, events } = services;
   const availability = createAvailabilityService({ db, clock });
-  const reservations = createReservationsService({ db, clock });
+  const reservations = createReservationsService({ db, clock, events });
   return {
     settings: createSettingsService({ db }),
     catalog: createServicesService({ db }),
@@ -22,7 +22,7 @@ export function createBookingServices(services: { db: Database; clock: Clock; me
     customers: createCustomersService({ db }),
     availability,
     reservations,
-    publicBooking: createPublicBookingService({ db, clock, memberships: services.memberships, availability, reservations }),
+    publicBooking: createPublicBookingService({ db, clock, events, memberships: services.memberships, availability, reservations }),
   };
 }
 

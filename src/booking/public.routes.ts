@@ -45,18 +45,7 @@ export const publicBookingRoutes: FastifyPluginAsyncTypebox<{ services: BookingR
   }, async (request, reply) => {
     const { principal } = requireAuth(request.auth);
     if (principal.kind !== 'user') throw new AppError('forbidden', 'This endpoint requires a signed-in user');
-    const { tenantId, reservation } = await publicBooking.book(request.params.slug, principal.userId, request.body);
-    services.events.emit('reservation.created', {
-      tenantId,
-      reservationId: reservation.id,
-      actorUserId: principal.userId,
-      staffId: reservation.staffId,
-      customerId: reservation.customerId,
-      start: reservation.start,
-      end: reservation.end,
-      channel: 'public',
-      meta: requestMeta(request),
-    });
+    const { reservation } = await publicBooking.book(request.params.slug, { userId: principal.userId, meta: requestMeta(request) }, request.body);
     return reply.code(201).send(reservation);
   });
 };

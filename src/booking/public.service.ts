@@ -19,6 +19,7 @@ import { findService, listServices } from './services.repo.js';
 import { findSettings, findTenantBySlug } from './settings.repo.js';
 import { findStaff, loadSchedules } from './staff.repo.js';
 import { notFound, parseInstant, toReservation } from './wire.js';
+import type { EventHub, RequestMeta } from '../shared/events.js';
 
 const MINUTE = 60_000;
 
@@ -29,6 +30,7 @@ const MINUTE = 60_000;
 export function createPublicBookingService(deps: {
   db: Database;
   clock: Clock;
+  events: EventHub;
   memberships: MembershipResolver;
   availability: AvailabilityService;
   reservations: ReservationsService;
@@ -86,10 +88,10 @@ export function createPublicBookingService(deps: {
      * `customer` role if not yet a member. Without `staffId`, the first free qualified staff
      * member (by id) is chosen.
      */
-    async book(slug: string, userId: string, input: { serviceId: string; staffId?: string; start: string; notes?: string }) {
+    async book(slug: string, caller: { userId: string; meta: RequestMeta }, input: { serviceId: string; staffId?: string; start: string; notes?: string }) {
       const start = parseInstant(input.start, 'start');
       const t = await resolve(slug);
-      const user = await findUserById(db, userId);
+      const user = await findUserById(db, caller.userId);
       if (!user) throw new AppError('invalid_token');
       const tenantId = t.id;
       let chosen: string | null = null;
@@ -149,7 +151,19 @@ export function createPublicBookingService(deps: {
         });
         if (joined) await deps.memberships.invalidate(tenantId, user.id);
         const r = await withTenant(db, tenantId, (tx) => findReservation(tx, tenantId, id), { readOnly: true });
-        return { tenantId, reservation: toReservation(r!) };
+        const reservation = toReservation(r!);
+        deps.events.emit('reservation.created', {
+          tenantId,
+          reservationId: reservation.id,
+          actorUserId: user.id,
+          staffId: reservation.staffId,
+          customerId: reservation.customerId,
+          start: reservation.start,
+          end: reservation.end,
+          channel: 'public',
+          meta: caller.meta,
+        });
+        return { tenantId, reservation };
       } catch (err) {
         if (service && chosen && isExclusionViolation(err)) return deps.reservations.explainExclusion(err, tenantId, chosen, start, service);
         throw err;

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { isExclusionViolation } from '../db/errors.js';
 import { withTenant, type Database, type Queryable } from '../db/index.js';
+import type { Actor } from '../access/index.js';
 import { AppError } from '../errors/index.js';
 import type { Clock } from '../shared/clock.js';
+import type { EventHub } from '../shared/events.js';
 import { decodeCursor, encodeCursor } from '../shared/pagination.js';
 import { isUuid } from '../shared/ids.js';
-import type { Actor } from './actor.js';
 import { checkSlot, type SlotRejection, type StaffSchedule } from './availability.core.js';
 import { findCustomer } from './customers.repo.js';
 import { canTransition, isActive, isBeforeCutoff, TRANSITIONS, type ReservationStatus } from './reservation-status.core.js';
@@ -53,8 +54,8 @@ export interface BookingRequest {
 }
 
 /** Reservations: create, reschedule, status changes, own-only visibility. */
-export function createReservationsService(deps: { db: Database; clock: Clock }) {
-  const { db, clock } = deps;
+export function createReservationsService(deps: { db: Database; clock: Clock; events: EventHub }) {
+  const { db, clock, events } = deps;
 
   /** Checks one staff member's schedule for the slot; throws the 422 / 409 that explains why not. */
   async function assertBookable(
@@ -190,7 +191,19 @@ export function createReservationsService(deps: { db: Database; clock: Clock }) 
             createdBy: actor.userId,
           });
         });
-        return getOne(tenantId, actor, id);
+        const r = await getOne(tenantId, actor, id);
+        events.emit('reservation.created', {
+          tenantId,
+          reservationId: r.id,
+          actorUserId: actor.userId,
+          staffId: r.staffId,
+          customerId: r.customerId,
+          start: r.start,
+          end: r.end,
+          channel: 'tenant',
+          meta: actor.meta,
+        });
+        return r;
       } catch (err) {
         if (service) return explainExclusion(err, tenantId, input.staffId, start, service);
         throw err;
@@ -232,7 +245,10 @@ export function createReservationsService(deps: { db: Database; clock: Clock }) 
       }, { readOnly: true });
     },
 
-    /** `{status}` moves along the status machine; `{start}` reschedules (same rules as create). */
+    /**
+     * `{status}` moves along the status machine; `{start}` reschedules (same rules as create).
+     * Emits `reservation.status_changed` or `reservation.rescheduled`.
+     */
     async update(tenantId: string, actor: Actor, id: string, patch: { status?: ReservationStatus; start?: string }) {
       if ((patch.status === undefined) === (patch.start === undefined)) {
         throw new AppError('validation_error', 'Send either status or start', [{ field: 'body', message: 'must have exactly one of status, start' }]);
@@ -288,7 +304,22 @@ export function createReservationsService(deps: { db: Database; clock: Clock }) 
           return { previous: r, kind: 'reschedule' as const };
         });
         const current = await getOne(tenantId, actor, id);
-        return { ...result, current };
+        const { previous } = result;
+        if (result.kind === 'status') {
+          events.emit('reservation.status_changed', {
+            tenantId, reservationId: id, actorUserId: actor.userId, from: previous.status, to: current.status, meta: actor.meta,
+          });
+        } else {
+          events.emit('reservation.rescheduled', {
+            tenantId,
+            reservationId: id,
+            actorUserId: actor.userId,
+            from: { start: iso(previous.start), end: iso(previous.end) },
+            to: { start: current.start, end: current.end },
+            meta: actor.meta,
+          });
+        }
+        return current;
       } catch (err) {
         const r = resched as { staffId: string; service: ServiceRecord } | null;
         if (r && newStart !== null) return explainExclusion(err, tenantId, r.staffId, newStart, r.service);

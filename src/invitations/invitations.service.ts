@@ -1,4 +1,4 @@
-import type { Role, TenantRole } from '../access/index.js';
+import type { Actor, TenantRole } from '../access/index.js';
 import { findByToken, issueToken } from '../auth/one-time-tokens.js';
 import { findUserById, normalizeEmail } from '../auth/users.repo.js';
 import { isUniqueViolation } from '../db/errors.js';
@@ -6,10 +6,11 @@ import { withTenant, type Database } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import type { MailTransport } from '../mail/index.js';
 import type { Clock } from '../shared/clock.js';
+import type { EventHub, RequestMeta } from '../shared/events.js';
 import { decodeCursor, toPage } from '../shared/pagination.js';
 import { isUuid } from '../shared/ids.js';
 import { checkRoleAssignment } from '../tenancy/escalation.core.js';
-import { findMemberRole, insertMember } from '../tenancy/members.repo.js';
+import { findMemberRole, findMemberRoleByEmail, insertMember } from '../tenancy/members.repo.js';
 import type { MembershipResolver } from '../tenancy/memberships.cache.js';
 import * as repo from './invitations.repo.js';
 import type { InvitationRecord } from './invitations.repo.js';
@@ -17,8 +18,29 @@ import type { InvitationRecord } from './invitations.repo.js';
 export const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
 const TOKEN_PREFIX = 'inv_';
 
-export function toWireInvitation(i: InvitationRecord) {
+export interface WireInvitation {
+  readonly id: string;
+  readonly email: string;
+  readonly role: TenantRole;
+  readonly createdAt: string;
+  readonly expiresAt: string;
+}
+
+export function toWireInvitation(i: InvitationRecord): WireInvitation {
   return { id: i.id, email: i.email, role: i.role, createdAt: i.createdAt.toISOString(), expiresAt: i.expiresAt.toISOString() };
+}
+
+/**
+ * Invitations to join a tenant. Each change emits its event (invitation.created, .revoked,
+ * .accepted).
+ */
+export interface InvitationsService {
+  /** Mails a one-time token; returns it too, for the route to echo outside production. */
+  create(tenantId: string, actor: Actor, input: { email: string; role: TenantRole }): Promise<{ invitation: InvitationRecord; token: string }>;
+  list(tenantId: string, query: { cursor?: string; limit: number }): Promise<{ items: WireInvitation[]; nextCursor: string | null }>;
+  revoke(tenantId: string, actor: Actor, id: string): Promise<void>;
+  /** The signed-in user whose email matches becomes a member with the invited role. */
+  accept(caller: { userId: string; meta: RequestMeta }, token: string): Promise<{ tenantId: string; role: TenantRole; invitationId: string }>;
 }
 
 /**
@@ -29,21 +51,22 @@ export function toWireInvitation(i: InvitationRecord) {
 export function createInvitationsService(deps: {
   db: Database;
   clock: Clock;
+  events: EventHub;
   mail: MailTransport;
   memberships: MembershipResolver;
   tenantName: (tenantId: string) => Promise<string>;
-}) {
+}): InvitationsService {
   const { db, clock } = deps;
   const gone = (reason: string, message: string) => new AppError('invalid_state', message, { reason });
 
   return {
-    async create(tenantId: string, actor: { userId: string; role: Role }, input: { email: string; role: TenantRole }) {
+    async create(tenantId, actor, input) {
       const check = checkRoleAssignment(actor.role, null, input.role);
       if (!check.ok) throw new AppError('insufficient_permissions', check.reason, { required: 'members.manage', role: actor.role });
       const { id, token, secretHash } = issueToken(TOKEN_PREFIX);
       const now = new Date(clock.now());
       const invitation = await withTenant(db, tenantId, async (tx) => {
-        if (await findMemberRoleByEmail(tx, tenantId, input.email)) {
+        if (await findMemberRoleByEmail(tx, tenantId, normalizeEmail(input.email))) {
           throw new AppError('duplicate_resource', 'This person is already a member', { field: 'email' });
         }
         await repo.revokePendingFor(tx, tenantId, input.email, now);
@@ -65,10 +88,13 @@ export function createInvitationsService(deps: {
           `You have been invited to join ${tenantName} as ${invitation.role}.\n\n` +
           `Sign in (or sign up with this address) and accept with this one-time code, valid for 7 days:\n\n${token}\n`,
       });
+      deps.events.emit('invitation.created', {
+        tenantId, invitationId: invitation.id, actorUserId: actor.userId, email: invitation.email, role: invitation.role, meta: actor.meta,
+      });
       return { invitation, token };
     },
 
-    list(tenantId: string, query: { cursor?: string; limit: number }) {
+    list(tenantId, query) {
       const after = decodeCursor(query.cursor, isUuid);
       return withTenant(db, tenantId, async (tx) => {
         const rows = await repo.listPending(tx, tenantId, { after, limit: query.limit + 1, now: new Date(clock.now()) });
@@ -77,13 +103,14 @@ export function createInvitationsService(deps: {
       });
     },
 
-    async revoke(tenantId: string, id: string): Promise<void> {
+    async revoke(tenantId, actor, id) {
       const ok = isUuid(id) && (await withTenant(db, tenantId, (tx) => repo.revokeInvitation(tx, tenantId, id, new Date(clock.now()))));
       if (!ok) throw new AppError('not_found', 'Invitation not found');
+      deps.events.emit('invitation.revoked', { tenantId, invitationId: id, actorUserId: actor.userId, meta: actor.meta });
     },
 
-    /** The signed-in user whose email matches becomes a member with the invited role. */
-    async accept(userId: string, token: string) {
+    async accept(caller, token) {
+      const { userId } = caller;
       // A malformed token, an unknown id and a wrong secret answer alike.
       const inv = await findByToken(token, TOKEN_PREFIX, (id) => db.transaction((tx) => repo.findInvitationById(tx, id)), (i) => i.tokenHash);
       if (!inv) throw new AppError('not_found', 'Invitation not found');
@@ -108,17 +135,8 @@ export function createInvitationsService(deps: {
         throw err;
       }
       await deps.memberships.invalidate(inv.tenantId, userId);
+      deps.events.emit('invitation.accepted', { tenantId: inv.tenantId, invitationId: inv.id, userId, role: inv.role, meta: caller.meta });
       return { tenantId: inv.tenantId, role: inv.role, invitationId: inv.id };
     },
   };
 }
-
-async function findMemberRoleByEmail(tx: Parameters<typeof findMemberRole>[0], tenantId: string, email: string) {
-  const res = await tx.query<{ role: string }>(
-    `SELECT m.role FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.tenant_id = $1 AND u.email_normalized = $2`,
-    [tenantId, normalizeEmail(email)],
-  );
-  return res.rows[0]?.role ?? null;
-}
-
-export type InvitationsService = ReturnType<typeof createInvitationsService>;

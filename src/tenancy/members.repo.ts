@@ -61,3 +61,12 @@ export async function findMember(tx: Queryable, tenantId: string, userId: string
   );
   return res.rows[0] ?? null;
 }
+
+/** The role of the member with this email in the tenant, or null. */
+export async function findMemberRoleByEmail(tx: Queryable, tenantId: string, emailNormalized: string): Promise<TenantRole | null> {
+  const res = await tx.query<{ role: TenantRole }>(
+    `SELECT m.role FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.tenant_id = $1 AND u.email_normalized = $2`,
+    [tenantId, emailNormalized],
+  );
+  return res.rows[0]?.role ?? null;
+}

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { CacheBus } from '../cache/cache-bus.js';
 import { createBusCache } from '../cache/bus-cache.js';
 import type { Clock } from '../shared/clock.js';
-import type { Role, TenantRole } from '../access/index.js';
+import type { EventHub, RequestMeta } from '../shared/events.js';
+import type { Actor, Role, TenantRole } from '../access/index.js';
 import { findUserByEmail } from '../auth/users.repo.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { withTenant, withUser, type Database } from '../db/index.js';
@@ -14,20 +15,48 @@ import * as members from './members.repo.js';
 import type { MembershipResolver } from './memberships.cache.js';
 import * as tenants from './tenants.repo.js';
 
-export function toPublicTenant(t: tenants.TenantRecord) {
+export interface PublicTenant {
+  readonly id: string;
+  readonly name: string;
+  readonly slug: string;
+  readonly createdAt: string;
+}
+
+export function toPublicTenant(t: tenants.TenantRecord): PublicTenant {
   return { id: t.id, name: t.name, slug: t.slug, createdAt: t.createdAt.toISOString() };
 }
 
-/** Tenants and memberships. Every method on tenant data takes the tenant id first. */
+/**
+ * Tenants and memberships. Every method on tenant data takes the tenant id first; each change
+ * emits its domain event (tenant.created, member.added, member.role_change, member.removed),
+ * so the audit trail is the same whoever calls.
+ */
+export interface TenancyService {
+  /** The caller becomes the tenant's first owner. 409 `duplicate_resource` on a taken slug. */
+  createTenant(owner: { userId: string; meta: RequestMeta }, input: { name: string; slug: string }): Promise<PublicTenant>;
+  /** Cached; 404 when the tenant does not exist. */
+  getTenant(tenantId: string): Promise<PublicTenant>;
+  /** Call after any change to a tenant row (name, slug, deletion): drops it on every instance. */
+  invalidateTenant(tenantId: string): Promise<void>;
+  listMembershipsOf(userId: string): Promise<tenants.UserMembership[]>;
+  listMembers(tenantId: string, query: { cursor?: string; limit: number }): Promise<{ items: members.MemberRecord[]; nextCursor: string | null }>;
+  addMember(tenantId: string, actor: Actor, input: { email: string; role: TenantRole }): Promise<{ userId: string; email: string; name: string; role: TenantRole }>;
+  /** Returns the member with the new role; the last owner cannot be demoted. */
+  changeRole(tenantId: string, actor: Actor, userId: string, role: TenantRole): Promise<members.MemberRecord>;
+  removeMember(tenantId: string, actor: Actor, userId: string): Promise<void>;
+  getMember(tenantId: string, userId: string): Promise<members.MemberRecord | null>;
+}
+
 export function createTenancyService(deps: {
   db: Database;
+  events: EventHub;
   memberships: MembershipResolver;
   bus: CacheBus;
   clock: Clock;
   cacheTtlSeconds: number;
   onTenantLookup?: (result: 'hit' | 'miss') => void;
   onUserMembershipsLookup?: (result: 'hit' | 'miss') => void;
-}) {
+}): TenancyService {
   const { db } = deps;
   // Tenant records are read on every tenant request and change rarely: cache them, and drop an
   // entry on every instance through the bus when the tenant changes (`invalidateTenant`).
@@ -59,16 +88,21 @@ export function createTenancyService(deps: {
     if (!check.ok) throw new AppError('insufficient_permissions', check.reason, { required: 'members.manage', role: actorRole });
   }
 
+  function getMember(tenantId: string, userId: string): Promise<members.MemberRecord | null> {
+    return withTenant(db, tenantId, (tx) => members.findMember(tx, tenantId, userId), { readOnly: true });
+  }
+
   return {
-    async createTenant(ownerUserId: string, input: { name: string; slug: string }, opts: { synthetic?: boolean } = {}) {
+    async createTenant(owner, input) {
       const id = randomUUID();
       try {
         const tenant = await withTenant(db, id, async (tx) => {
-          const t = await tenants.insertTenant(tx, { id, ...input, synthetic: opts.synthetic ?? false });
-          await members.insertMember(tx, id, ownerUserId, 'owner');
+          const t = await tenants.insertTenant(tx, { id, ...input });
+          await members.insertMember(tx, id, owner.userId, 'owner');
           return t;
         });
-        await deps.memberships.invalidate(id, ownerUserId);
+        await deps.memberships.invalidate(id, owner.userId);
+        deps.events.emit('tenant.created', { tenantId: id, userId: owner.userId, meta: owner.meta });
         return toPublicTenant(tenant);
       } catch (err) {
         if (isUniqueViolation(err)) throw new AppError('duplicate_resource', 'A tenant with this slug already exists', { field: 'slug' });
@@ -76,7 +110,7 @@ export function createTenancyService(deps: {
       }
     },
 
-    async getTenant(tenantId: string) {
+    async getTenant(tenantId) {
       const tenant = await tenantCache.getOrLoad(tenantId, async () => {
         const row = await withTenant(db, tenantId, (tx) => tenants.findTenant(tx, tenantId), { readOnly: true });
         return row ? toPublicTenant(row) : undefined;
@@ -85,27 +119,26 @@ export function createTenancyService(deps: {
       return tenant;
     },
 
-    /** Call after any change to a tenant row (name, slug, deletion). */
-    async invalidateTenant(tenantId: string) {
+    async invalidateTenant(tenantId) {
       tenantCache.delete(tenantId);
       await deps.bus.publish({ kind: 'tenant', tenantId });
     },
 
-    async listMembershipsOf(userId: string): Promise<tenants.UserMembership[]> {
+    async listMembershipsOf(userId) {
       const list = await userMembershipsCache.getOrLoad(userId, async () => ({
         items: await withUser(db, userId, (tx) => tenants.listUserMemberships(tx, userId), { readOnly: true }),
       }));
       return list!.items;
     },
 
-    async listMembers(tenantId: string, query: { cursor?: string; limit: number }) {
+    async listMembers(tenantId, query) {
       const after = decodeCursor(query.cursor, isUuid);
       const rows = await withTenant(db, tenantId, (tx) => members.listMembers(tx, tenantId, { after, limit: query.limit + 1 }), { readOnly: true });
       return toPage(rows, query.limit, (m) => m.userId);
     },
 
-    async addMember(tenantId: string, actorRole: Role, input: { email: string; role: TenantRole }) {
-      assertAssignable(actorRole, null, input.role);
+    async addMember(tenantId, actor, input) {
+      assertAssignable(actor.role, null, input.role);
       const user = await findUserByEmail(db, input.email);
       if (!user) throw new AppError('not_found', 'No account with this email', { field: 'email' });
       try {
@@ -115,43 +148,45 @@ export function createTenancyService(deps: {
         throw err;
       }
       await deps.memberships.invalidate(tenantId, user.id);
+      deps.events.emit('member.added', { tenantId, actorUserId: actor.userId, userId: user.id, role: input.role, meta: actor.meta });
       return { userId: user.id, email: user.email, name: user.name, role: input.role };
     },
 
-    async changeRole(tenantId: string, actorRole: Role, userId: string, role: TenantRole) {
-      const result = await withTenant(db, tenantId, async (tx) => {
+    async changeRole(tenantId, actor, userId, role) {
+      const previous = await withTenant(db, tenantId, async (tx) => {
         const ownerCount = await members.countOwnersForUpdate(tx, tenantId);
         const current = await members.findMemberRole(tx, tenantId, userId);
         if (!current) throw new AppError('not_found', 'Member not found');
-        assertAssignable(actorRole, current, role);
+        assertAssignable(actor.role, current, role);
         if (current === 'owner' && role !== 'owner' && ownerCount <= 1) {
           throw new AppError('invalid_state', 'The last owner cannot be demoted; make another member owner first');
         }
         await members.updateMemberRole(tx, tenantId, userId, role);
-        return { previous: current };
+        return current;
       });
       await deps.memberships.invalidate(tenantId, userId);
-      return result;
+      deps.events.emit('member.role_change', { tenantId, actorUserId: actor.userId, userId, from: previous, to: role, meta: actor.meta });
+      const member = await getMember(tenantId, userId);
+      if (!member) throw new AppError('not_found', 'Member not found');
+      return member;
     },
 
-    async removeMember(tenantId: string, actorRole: Role, userId: string) {
+    async removeMember(tenantId, actor, userId) {
       await withTenant(db, tenantId, async (tx) => {
         const ownerCount = await members.countOwnersForUpdate(tx, tenantId);
         const current = await members.findMemberRole(tx, tenantId, userId);
         if (!current) throw new AppError('not_found', 'Member not found');
-        assertAssignable(actorRole, current, null);
+        assertAssignable(actor.role, current, null);
         if (current === 'owner' && ownerCount <= 1) {
           throw new AppError('invalid_state', 'The last owner cannot be removed');
         }
         await members.deleteMember(tx, tenantId, userId);
       });
       await deps.memberships.invalidate(tenantId, userId);
+      deps.events.emit('member.removed', { tenantId, actorUserId: actor.userId, userId, meta: actor.meta });
     },
 
-    getMember(tenantId: string, userId: string) {
-      return withTenant(db, tenantId, (tx) => members.findMember(tx, tenantId, userId), { readOnly: true });
-    },
+    getMember,
   };
 }
 
-export type TenancyService = ReturnType<typeof createTenancyService>;
