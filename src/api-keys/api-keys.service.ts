@@ -26,7 +26,19 @@ export interface ApiKeyServiceOptions {
   onVerify?: (result: 'ok' | 'rejected') => void;
 }
 
-export function toPublicApiKey(k: repo.ApiKeyRecord, lastUsedAt: Date | null = k.lastUsedAt) {
+/** An API key as the API shows it: never the secret, only its display prefix. */
+export interface PublicApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  permissions: string[];
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+
+export function toPublicApiKey(k: repo.ApiKeyRecord, lastUsedAt: Date | null = k.lastUsedAt): PublicApiKey {
   return {
     id: k.id,
     name: k.name,
@@ -45,7 +57,28 @@ export function toPublicApiKey(k: repo.ApiKeyRecord, lastUsedAt: Date | null = k
  * drops the entry here and, through the cache bus, on every instance. `lastUsedAt` is collected
  * in memory and written in batches, never once per request.
  */
-export function createApiKeyService(opts: ApiKeyServiceOptions) {
+export interface ApiKeyService {
+  /** Issues a key holding at most its creator's permissions; `key` is shown this once only. */
+  create(
+    tenantId: string,
+    actor: { userId: string; role: Role },
+    input: { name: string; permissions: string[]; expiresAt?: string },
+    meta: RequestMeta,
+  ): Promise<Omit<PublicApiKey, 'revokedAt' | 'lastUsedAt'> & { key: string }>;
+  /** The tenant's keys, newest first, including uses not yet flushed. */
+  list(tenantId: string, query: { cursor?: string; limit: number }): Promise<{ items: PublicApiKey[]; nextCursor: string | null }>;
+  /** Revokes the key here and, through the cache bus, on every instance. */
+  revoke(tenantId: string, keyId: string, actorUserId: string, meta: RequestMeta): Promise<void>;
+  /** Credential → principal, or `invalid_token`; every outcome is counted through `onVerify`. */
+  verify(credential: Credential, meta?: RequestMeta | null): Promise<ApiKeyPrincipal>;
+  /** Writes the batched `lastUsedAt` values now. */
+  flushLastUsed(): Promise<void>;
+  stats(): { pendingLastUsed: number; cacheHits: number; dbReads: number; lastUsedWrites: number };
+  /** Stops the flush timer and writes what is pending. */
+  close(): Promise<void>;
+}
+
+export function createApiKeyService(opts: ApiKeyServiceOptions): ApiKeyService {
   const cache = createBusCache<repo.ApiKeyRecord>({
     bus: opts.bus,
     clock: opts.clock,
@@ -181,5 +214,3 @@ export function createApiKeyService(opts: ApiKeyServiceOptions) {
     };
   }
 }
-
-export type ApiKeyService = ReturnType<typeof createApiKeyService>;

@@ -30,8 +30,11 @@ interface LoadedKey {
 }
 
 export interface AccessTokenService {
+  /** A signed access token for the session, with the current key. */
   sign(input: { userId: string; sessionId: string }): Promise<{ token: string; expiresIn: number }>;
+  /** Signature, algorithm, issuer, audience and expiry; the session's liveness is checked elsewhere. */
   verify(token: string): Promise<VerifyResult>;
+  /** The public keys this instance verifies with, as a JWK Set (RFC 7517 §5). */
   jwks(): { keys: JWK[] };
   /** Generates a new signing key; older keys keep verifying until their tokens expire. */
   rotate(): Promise<string>;

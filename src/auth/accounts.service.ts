@@ -22,6 +22,20 @@ export function toPublicUser(u: users.UserRecord): PublicUser {
 }
 
 /** Sign-up and password login. Sessions and tokens come from the session service. */
+export interface AccountService {
+  /** Creates the account and its first session; a taken email is `duplicate_resource`. */
+  signup(input: { email: string; password: string; name: string }, meta: RequestMeta): Promise<{ user: PublicUser } & IssuedTokens>;
+  /**
+   * Verifies email + password. Unknown emails verify against a dummy hash so both failures
+   * cost one argon2 verification and return the same body (ASVS 2.2 / 3.2, no enumeration).
+   */
+  verifyCredentials(email: string, password: string): Promise<users.UserRecord | null>;
+  /** Password login behind the lockout; with MFA on it throws `mfa_required` carrying a challenge. */
+  login(input: { email: string; password: string }, meta: RequestMeta): Promise<{ user: PublicUser } & IssuedTokens>;
+  /** The public profile of a user, from the cache when possible; null if there is no such user. */
+  findProfile(id: string): Promise<PublicUser | null>;
+}
+
 export async function createAccountService(deps: {
   db: Database;
   bus: CacheBus;
@@ -35,7 +49,7 @@ export async function createAccountService(deps: {
   guard?: AttemptGuard;
   /** Second factor: with MFA on, a correct password yields a challenge instead of a session. */
   mfa?: { isEnabled(userId: string): Promise<boolean>; createChallenge(userId: string): Promise<string> };
-}) {
+}): Promise<AccountService> {
   const dummyHash = await createDummyHash();
   // Public profiles (id, email, name) for GET /api/auth/me and token responses. Nothing in
   // Boka changes them today; whatever does must publish a `user` invalidation.
@@ -50,7 +64,7 @@ export async function createAccountService(deps: {
     if (m.kind === 'user') profiles.delete(m.userId);
   });
 
-  return {
+  const service: AccountService = {
     async signup(input: { email: string; password: string; name: string }, meta: RequestMeta) {
       const passwordHash = await hashPassword(input.password);
       let user: users.UserRecord;
@@ -64,10 +78,6 @@ export async function createAccountService(deps: {
       return { user: toPublicUser(user), ...tokens };
     },
 
-    /**
-     * Verifies email + password. Unknown emails verify against a dummy hash so both failures
-     * cost one argon2 verification and return the same body (ASVS 2.2 / 3.2, no enumeration).
-     */
     async verifyCredentials(email: string, password: string): Promise<users.UserRecord | null> {
       const user = await users.findUserByEmail(deps.db, email);
       const ok = await verifyPassword(user?.passwordHash ?? dummyHash, password);
@@ -101,7 +111,6 @@ export async function createAccountService(deps: {
       return { user: toPublicUser(user), ...tokens };
     },
 
-    /** The public profile of a user, from the cache when possible; null if there is no such user. */
     async findProfile(id: string): Promise<PublicUser | null> {
       const profile = await profiles.getOrLoad(id, async () => {
         const user = await users.findUserById(deps.db, id);
@@ -110,6 +119,5 @@ export async function createAccountService(deps: {
       return profile ?? null;
     },
   };
+  return service;
 }
-
-export type AccountService = Awaited<ReturnType<typeof createAccountService>>;

@@ -1,4 +1,4 @@
-import type { TenantRole } from '../access/index.js';
+import type { TenantRole, TenantRoleLookup } from '../access/index.js';
 import type { CacheBus } from '../cache/cache-bus.js';
 import { createBusCache } from '../cache/bus-cache.js';
 import type { Clock } from '../shared/clock.js';
@@ -9,6 +9,11 @@ import { findMemberRole } from './members.repo.js';
  * Membership role per (tenant, user), cached in process. Role changes and removals publish an
  * invalidation, so the member's very next request sees the new role on every instance.
  */
+export interface MembershipResolver extends TenantRoleLookup {
+  /** Drops the entry here and on every other instance. */
+  invalidate(tenantId: string, userId: string): Promise<void>;
+}
+
 export function createMembershipResolver(opts: {
   db: Database;
   bus: CacheBus;
@@ -16,7 +21,7 @@ export function createMembershipResolver(opts: {
   ttlSeconds: number;
   max: number;
   onCacheLookup?: (result: 'hit' | 'miss') => void;
-}) {
+}): MembershipResolver {
   // `null` (not a member) is cached too, so probing foreign tenants costs no database reads.
   const cache = createBusCache<{ role: TenantRole | null }>({
     bus: opts.bus,
@@ -39,12 +44,9 @@ export function createMembershipResolver(opts: {
       }));
       return entry!.role;
     },
-    /** Drops the entry here and on every other instance. */
     async invalidate(tenantId: string, userId: string): Promise<void> {
       cache.delete(keyOf(tenantId, userId));
       await opts.bus.publish({ kind: 'membership', tenantId, userId });
     },
   };
 }
-
-export type MembershipResolver = ReturnType<typeof createMembershipResolver>;
