@@ -16,7 +16,7 @@ import { AppError } from '../errors/index.js';
 import { NO_META } from '../shared/events.js';
 import { summarizeChecks, type CheckResult, type DeepStatus } from './health.core.js';
 import type { Ops } from './ops.js';
-import { deleteEndedProbeSessions, ensureProbeRows, PROBE, readTenantScopedTo } from './probe.repo.js';
+import { deleteEndedProbeSessions, ensureProbeRows, pingDatabase, PROBE, readTenantScopedTo } from './probe.repo.js';
 
 /** What these routes use of the app's services. */
 export interface DeepHealthDeps {
@@ -110,7 +110,7 @@ export function createDeepHealth(services: DeepHealthDeps, ops: Ops, opts: { bud
 
     await check('database', [], async () => {
       if (setupError !== null) throw setupError;
-      await services.db.query('SELECT 1');
+      await pingDatabase(services.db);
     });
     await check('authentication', ['database'], async () => {
       const found = await services.accounts.verifyCredentials(PROBE.email, probePassword);
