@@ -38,7 +38,7 @@ export interface PublicApiKey {
   lastUsedAt: string | null;
 }
 
-export function toPublicApiKey(k: repo.ApiKeyRecord, lastUsedAt: Date | null = k.lastUsedAt): PublicApiKey {
+function toPublicApiKey(k: repo.ApiKeyRecord, lastUsedAt: Date | null = k.lastUsedAt): PublicApiKey {
   return {
     id: k.id,
     name: k.name,

@@ -7,7 +7,7 @@ import { decryptAtRest, encryptAtRest } from './secrets.js';
 import { insertSigningKey, listVerifiableKeys, retireKeysExcept } from './signing-keys.repo.js';
 
 /** ES256 (RFC 7518 §3.4). The algorithm is pinned at verification; `alg` from the header is never trusted. */
-export const ACCESS_TOKEN_ALG = 'ES256';
+const ACCESS_TOKEN_ALG = 'ES256';
 
 export interface AccessClaims {
   readonly sub: string;

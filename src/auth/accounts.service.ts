@@ -17,7 +17,7 @@ export interface PublicUser {
   name: string;
 }
 
-export function toPublicUser(u: users.UserRecord): PublicUser {
+function toPublicUser(u: users.UserRecord): PublicUser {
   return { id: u.id, email: u.email, name: u.name };
 }
 

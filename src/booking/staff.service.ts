@@ -15,7 +15,7 @@ import { notFound, parseInstant, toStaff, toTimeOff, type WireStaff, type WireTi
 const invalid = (field: string, message: string) => new AppError('validation_error', 'The request is invalid', [{ field, message }]);
 
 /** Wire hours (`{weekday, start: "HH:MM", end}`) → minutes, refusing empty and overlapping ranges. */
-export function parseHours(items: ReadonlyArray<{ weekday: number; start: string; end: string }>): WeeklyHours[] {
+function parseHours(items: ReadonlyArray<{ weekday: number; start: string; end: string }>): WeeklyHours[] {
   const hours = items.map((h, i) => {
     const startMinute = parseClock(h.start);
     const endMinute = parseClock(h.end);
@@ -36,7 +36,7 @@ export interface WireHours {
   end: string;
 }
 
-export function toWireHours(hours: readonly WeeklyHours[]): WireHours[] {
+function toWireHours(hours: readonly WeeklyHours[]): WireHours[] {
   return hours.map((h) => ({ weekday: h.weekday, start: formatClock(h.startMinute), end: formatClock(h.endMinute) }));
 }
 

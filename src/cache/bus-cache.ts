@@ -5,7 +5,7 @@ import type { CacheBus } from './cache-bus.js';
 /** While the bus is down, an entry older than this is treated as a miss. */
 export const DEGRADED_TTL_MS = 5_000;
 /** A hit in the last fifth of an entry's TTL reloads it in the background (refresh-ahead). */
-export const REFRESH_AHEAD_FRACTION = 0.2;
+const REFRESH_AHEAD_FRACTION = 0.2;
 
 export interface BusCache<V extends object> {
   get(key: string): V | undefined;

@@ -178,5 +178,3 @@ export function createDeepHealth(services: DeepHealthDeps, ops: Ops, opts: { bud
 function round(ms: number): number {
   return Math.round(ms * 100) / 100;
 }
-
-export type DeepHealth = ReturnType<typeof createDeepHealth>;
