@@ -1,8 +1,8 @@
 import { API_KEY_PREFIX, type ApiKeyPrincipal, type Credential, hasPermission, isPermission, type Permission, type Role } from '../access/index.js';
 import { issueToken } from '../auth/one-time-tokens.js';
 import { digestsEqual, hashSecret, splitToken } from '../auth/secrets.js';
-import type { CacheBus } from '../cache/cache-bus.js';
-import { createBusCache } from '../cache/bus-cache.js';
+import type { CacheBus } from '../cache/invalidation-bus.js';
+import { createInvalidatedCache } from '../cache/invalidated-cache.js';
 import { withTenant, type Database } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import type { Clock } from '../shared/clock.js';
@@ -79,7 +79,7 @@ export interface ApiKeyService {
 }
 
 export function createApiKeyService(opts: ApiKeyServiceOptions): ApiKeyService {
-  const cache = createBusCache<repo.ApiKeyRecord>({
+  const cache = createInvalidatedCache<repo.ApiKeyRecord>({
     bus: opts.bus,
     clock: opts.clock,
     max: opts.cacheMax,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { CacheBus } from '../cache/cache-bus.js';
-import { createBusCache } from '../cache/bus-cache.js';
+import type { CacheBus } from '../cache/invalidation-bus.js';
+import { createInvalidatedCache } from '../cache/invalidated-cache.js';
 import type { Database } from '../db/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { EventHub, RequestMeta } from '../shared/events.js';
@@ -53,7 +53,7 @@ export async function createAccountService(deps: {
   const dummyHash = await createDummyHash();
   // Public profiles (id, email, name) for GET /api/auth/me and token responses. Nothing in
   // Boka changes them today; whatever does must publish a `user` invalidation.
-  const profiles = createBusCache<PublicUser>({
+  const profiles = createInvalidatedCache<PublicUser>({
     bus: deps.bus,
     clock: deps.clock,
     max: deps.cacheMax,

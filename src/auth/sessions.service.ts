@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { CacheBus } from '../cache/cache-bus.js';
-import { createBusCache } from '../cache/bus-cache.js';
+import type { CacheBus } from '../cache/invalidation-bus.js';
+import { createInvalidatedCache } from '../cache/invalidated-cache.js';
 import type { Database } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import type { Clock } from '../shared/clock.js';
@@ -54,7 +54,7 @@ export type SessionCheck =
  * reaches every instance through the cache bus.
  */
 export function createSessionService(opts: SessionServiceOptions) {
-  const cache = createBusCache<SessionState>({
+  const cache = createInvalidatedCache<SessionState>({
     bus: opts.bus,
     clock: opts.clock,
     max: opts.cacheMax,

@@ -5,8 +5,8 @@ import { findByToken, issueToken } from '../auth/one-time-tokens.js';
 import { decryptAtRest, encryptAtRest } from '../auth/secrets.js';
 import type { IssuedTokens, SessionService } from '../auth/sessions.service.js';
 import { findUserById } from '../auth/users.repo.js';
-import { createBusCache } from '../cache/bus-cache.js';
-import type { CacheBus } from '../cache/cache-bus.js';
+import { createInvalidatedCache } from '../cache/invalidated-cache.js';
+import type { CacheBus } from '../cache/invalidation-bus.js';
 import type { Database } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import type { AttemptGuard } from '../rate-limit/attempt-guard.js';
@@ -58,7 +58,7 @@ export interface MfaService {
 
 export function createMfaService(opts: MfaServiceOptions): MfaService {
   const { db } = opts;
-  const enabledCache = createBusCache<{ enabled: boolean }>({ bus: opts.bus, clock: opts.clock, max: 100_000, ttlSeconds: opts.cacheTtlSeconds });
+  const enabledCache = createInvalidatedCache<{ enabled: boolean }>({ bus: opts.bus, clock: opts.clock, max: 100_000, ttlSeconds: opts.cacheTtlSeconds });
   opts.bus.subscribe((m) => {
     if (m.kind === 'user') enabledCache.delete(m.userId);
   });

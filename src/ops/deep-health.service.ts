@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { decodeProtectedHeader } from 'jose';
 import type { AccountService } from '../auth/accounts.service.js';
-import type { CacheBus } from '../cache/cache-bus.js';
+import type { CacheBus } from '../cache/invalidation-bus.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/index.js';
 import type { MembershipResolver } from '../tenancy/memberships.cache.js';

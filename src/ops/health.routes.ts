@@ -6,7 +6,7 @@ import type { Ops } from './ops.js';
 import type { Clock } from '../shared/clock.js';
 import type { Database } from '../db/index.js';
 import type { AccountService } from '../auth/accounts.service.js';
-import type { CacheBus } from '../cache/cache-bus.js';
+import type { CacheBus } from '../cache/invalidation-bus.js';
 import type { MembershipResolver } from '../tenancy/memberships.cache.js';
 import type { SessionService } from '../auth/sessions.service.js';
 import type { AccessTokenService } from '../auth/access-tokens.service.js';

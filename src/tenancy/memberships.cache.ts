@@ -1,6 +1,6 @@
 import type { TenantRole, TenantRoleLookup } from '../access/index.js';
-import type { CacheBus } from '../cache/cache-bus.js';
-import { createBusCache } from '../cache/bus-cache.js';
+import type { CacheBus } from '../cache/invalidation-bus.js';
+import { createInvalidatedCache } from '../cache/invalidated-cache.js';
 import type { Clock } from '../shared/clock.js';
 import { withTenant, type Database } from '../db/index.js';
 import { findMemberRole } from './members.repo.js';
@@ -23,7 +23,7 @@ export function createMembershipResolver(opts: {
   onCacheLookup?: (result: 'hit' | 'miss') => void;
 }): MembershipResolver {
   // `null` (not a member) is cached too, so probing foreign tenants costs no database reads.
-  const cache = createBusCache<{ role: TenantRole | null }>({
+  const cache = createInvalidatedCache<{ role: TenantRole | null }>({
     bus: opts.bus,
     clock: opts.clock,
     max: opts.max,
