@@ -8,7 +8,7 @@ import { AppError } from '../errors/index.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { createDummyHash, hashPassword, verifyPassword } from './password.js';
 import type { IssuedTokens, SessionService } from './sessions.service.js';
-import type { AttemptGuard } from '../rate-limit/attempt-guard.js';
+import type { AttemptGuard, AttemptTicket } from '../rate-limit/attempt-guard.js';
 import * as users from './users.repo.js';
 
 export interface PublicUser {
@@ -87,7 +87,7 @@ export async function createAccountService(deps: {
     async login(input: { email: string; password: string }, meta: RequestMeta): Promise<{ user: PublicUser } & IssuedTokens> {
       // The lock is keyed by the normalised email, existing or not: a locked unknown address
       // answers exactly like a locked real one.
-      let ticket: Awaited<ReturnType<AttemptGuard['begin']>> | null = null;
+      let ticket: AttemptTicket | null = null;
       try {
         ticket = deps.guard ? await deps.guard.begin({ scope: 'login', account: users.normalizeEmail(input.email), meta }) : null;
       } catch (err) {
