@@ -65,7 +65,7 @@ export interface ApiKeyService {
     input: { name: string; permissions: string[]; expiresAt?: string },
     meta: RequestMeta,
   ): Promise<Omit<PublicApiKey, 'revokedAt' | 'lastUsedAt'> & { key: string }>;
-  /** The tenant's keys, newest first, including uses not yet flushed. */
+  /** A page of the tenant's keys; `lastUsedAt` includes uses not yet flushed. */
   list(tenantId: string, query: { cursor?: string; limit: number }): Promise<{ items: PublicApiKey[]; nextCursor: string | null }>;
   /** Revokes the key here and, through the cache bus, on every instance. */
   revoke(tenantId: string, keyId: string, actorUserId: string, meta: RequestMeta): Promise<void>;

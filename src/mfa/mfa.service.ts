@@ -44,9 +44,9 @@ export interface MfaService {
   isEnabled(userId: string): Promise<boolean>;
   /** New secret + otpauth:// URI + QR code; MFA stays off until `enable` proves the app has it. */
   setup(userId: string): Promise<{ secret: string; uri: string; qrSvg: string }>;
-  /** Turns MFA on once a code from the app checks out; returns the one-time view of the backup codes. */
+  /** Turns MFA on once a code from the app checks out; the backup codes are returned this once. */
   enable(userId: string, code: string, meta: RequestMeta): Promise<{ backupCodes: string[] }>;
-  /** Turns MFA off, proven by a current code or the password. */
+  /** Turns MFA off, proven by a TOTP or backup code, or by the password. */
   disable(userId: string, proof: { code?: string; password?: string }, meta: RequestMeta): Promise<void>;
   /** Replaces every backup code; the old ones stop working. */
   regenerateBackupCodes(userId: string, meta: RequestMeta): Promise<{ backupCodes: string[] }>;
