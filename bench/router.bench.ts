@@ -1,5 +1,5 @@
 /**
- * Rollout router overhead (issue 6: goal ≥ 0.7 of direct rps): autocannon req/s straight to a
+ * Rollout router overhead (the goal: at least 0.7 of direct req/s): autocannon req/s straight to a
  * backend vs through the built-in router (its own process, 50 % green, both colors on that same
  * backend), in the same run, 127.0.0.1 only. Two backends: an empty Fastify route (the router's
  * worst case: all cost is the proxy; a bare node:http + undici proxy is measured too, as the

@@ -1,7 +1,7 @@
 import type { AccessTokenService } from './auth/access-tokens.service.js';
 import type { AccountService } from './auth/accounts.service.js';
 import type { SessionService } from './auth/sessions.service.js';
-import type { CacheBus } from './cache/cache-bus.js';
+import type { CacheBus } from './cache/invalidation-bus.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config/config.js';
 import type { Database } from './db/index.js';

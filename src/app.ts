@@ -10,7 +10,7 @@ import { installPipeline, PUBLIC } from './access/index.js';
 import { createAccessTokenStrategy } from './auth/access-token.strategy.js';
 import { resolveSecretKey } from './auth/secret-key.js';
 import { createSessionService } from './auth/sessions.service.js';
-import type { CacheBus } from './cache/cache-bus.js';
+import type { CacheBus } from './cache/invalidation-bus.js';
 import { createInProcessBus } from './cache/in-process-bus.js';
 import type { Config } from './config/config.js';
 import type { Database } from './db/index.js';

@@ -81,10 +81,6 @@ export function rankOf(role: Role): number {
   return ROLES.length - 1 - ROLES.indexOf(role);
 }
 
-export function isTenantRole(value: string): value is TenantRole {
-  return (TENANT_ROLES as readonly string[]).includes(value);
-}
-
 export function isPermission(value: string): value is Permission {
   return (ALL_PERMISSIONS as readonly string[]).includes(value);
 }

@@ -26,7 +26,7 @@ const ApiKeyBase = {
 
 /** The only response that ever carries the secret. */
 export const CreatedApiKey = Type.Object({ ...ApiKeyBase, key: Type.String() });
-export const ApiKeyItem = Type.Object({ ...ApiKeyBase, revokedAt: Nullable(IsoDate), lastUsedAt: Nullable(IsoDate) });
+const ApiKeyItem = Type.Object({ ...ApiKeyBase, revokedAt: Nullable(IsoDate), lastUsedAt: Nullable(IsoDate) });
 export const ApiKeyPage = pageOf(ApiKeyItem);
 
 export const ApiKeyParams = Type.Object(

@@ -1,8 +1,8 @@
 import { API_KEY_PREFIX, type ApiKeyPrincipal, type Credential, hasPermission, isPermission, type Permission, type Role } from '../access/index.js';
 import { issueToken } from '../auth/one-time-tokens.js';
 import { digestsEqual, hashSecret, splitToken } from '../auth/secrets.js';
-import type { CacheBus } from '../cache/cache-bus.js';
-import { createBusCache } from '../cache/bus-cache.js';
+import type { CacheBus } from '../cache/invalidation-bus.js';
+import { createInvalidatedCache } from '../cache/invalidated-cache.js';
 import { withTenant, type Database } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import type { Clock } from '../shared/clock.js';
@@ -26,7 +26,19 @@ export interface ApiKeyServiceOptions {
   onVerify?: (result: 'ok' | 'rejected') => void;
 }
 
-export function toPublicApiKey(k: repo.ApiKeyRecord, lastUsedAt: Date | null = k.lastUsedAt) {
+/** An API key as the API shows it: never the secret, only its display prefix. */
+export interface PublicApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  permissions: string[];
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+
+function toPublicApiKey(k: repo.ApiKeyRecord, lastUsedAt: Date | null = k.lastUsedAt): PublicApiKey {
   return {
     id: k.id,
     name: k.name,
@@ -45,8 +57,29 @@ export function toPublicApiKey(k: repo.ApiKeyRecord, lastUsedAt: Date | null = k
  * drops the entry here and, through the cache bus, on every instance. `lastUsedAt` is collected
  * in memory and written in batches, never once per request.
  */
-export function createApiKeyService(opts: ApiKeyServiceOptions) {
-  const cache = createBusCache<repo.ApiKeyRecord>({
+export interface ApiKeyService {
+  /** Issues a key holding at most its creator's permissions; `key` is shown this once only. */
+  create(
+    tenantId: string,
+    actor: { userId: string; role: Role },
+    input: { name: string; permissions: string[]; expiresAt?: string },
+    meta: RequestMeta,
+  ): Promise<Omit<PublicApiKey, 'revokedAt' | 'lastUsedAt'> & { key: string }>;
+  /** A page of the tenant's keys; `lastUsedAt` includes uses not yet flushed. */
+  list(tenantId: string, query: { cursor?: string; limit: number }): Promise<{ items: PublicApiKey[]; nextCursor: string | null }>;
+  /** Revokes the key here and, through the cache bus, on every instance. */
+  revoke(tenantId: string, keyId: string, actorUserId: string, meta: RequestMeta): Promise<void>;
+  /** Credential → principal, or `invalid_token`; every outcome is counted through `onVerify`. */
+  verify(credential: Credential, meta?: RequestMeta | null): Promise<ApiKeyPrincipal>;
+  /** Writes the batched `lastUsedAt` values now. */
+  flushLastUsed(): Promise<void>;
+  stats(): { pendingLastUsed: number; cacheHits: number; dbReads: number; lastUsedWrites: number };
+  /** Stops the flush timer and writes what is pending. */
+  close(): Promise<void>;
+}
+
+export function createApiKeyService(opts: ApiKeyServiceOptions): ApiKeyService {
+  const cache = createInvalidatedCache<repo.ApiKeyRecord>({
     bus: opts.bus,
     clock: opts.clock,
     max: opts.cacheMax,
@@ -181,5 +214,3 @@ export function createApiKeyService(opts: ApiKeyServiceOptions) {
     };
   }
 }
-
-export type ApiKeyService = ReturnType<typeof createApiKeyService>;

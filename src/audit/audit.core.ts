@@ -56,7 +56,7 @@ function sortedDetails(details: AuditDetails): Array<[string, string | number | 
  * The canonical byte string of a record: a JSON array in a fixed field order (object key order
  * in jsonb is not preserved, so details are sorted). Any change to any field changes the hash.
  */
-export function canonicalize(r: AuditRecord): string {
+function canonicalize(r: AuditRecord): string {
   return JSON.stringify([
     r.id,
     r.tenantId,

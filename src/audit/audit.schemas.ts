@@ -17,7 +17,7 @@ export const AuditQuery = Type.Object(
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
-export const AuditItem = Type.Object({
+const AuditItem = Type.Object({
   id: Type.String(),
   at: IsoDate,
   tenantId: Nullable(Type.String()),

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { withTenant, type Database, type Queryable } from '../db/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { EventHub } from '../shared/events.js';
-import { chainHash, createChainVerifier, GENESIS_HASH, type AuditEntry, type ChainBreak } from './audit.core.js';
+import { chainHash, createChainVerifier, GENESIS_HASH, type AuditEntry, type ChainBreak, type ChainedAuditRecord } from './audit.core.js';
 import * as repo from './audit.repo.js';
 import { subscribeAuditEvents } from './audit.subscriptions.js';
 
@@ -27,7 +27,19 @@ const PAGE = 500;
  * retries is reported to `onWriteError` (logged at error level by the app) and counted; it is
  * never dropped silently. `flush()` waits for everything queued (tests, shutdown).
  */
-export function createAuditService(opts: AuditServiceOptions) {
+export interface AuditService {
+  /** Queues the entry on its chain and returns at once. */
+  record(entry: AuditEntry): void;
+  /** Resolves when every record queued so far is written (or reported as failed). */
+  flush(): Promise<void>;
+  stats(): { written: number; failed: number };
+  /** One chain's records (the platform chain when `tenantId` is null), filtered. */
+  list(tenantId: string | null, filter: repo.AuditFilter): Promise<ChainedAuditRecord[]>;
+  /** Re-walks the platform chain and every tenant chain; returns the first broken link of each broken chain. */
+  verify(): Promise<{ chains: number; records: number; broken: Array<ChainBreak & { tenantId: string | null }> }>;
+}
+
+export function createAuditService(opts: AuditServiceOptions): AuditService {
   const queues = new Map<string, Promise<void>>();
   const retries = opts.retries ?? 3;
   const stats = { written: 0, failed: 0 };
@@ -78,10 +90,9 @@ export function createAuditService(opts: AuditServiceOptions) {
     });
   }
 
-  const service = {
+  const service: AuditService = {
     record,
 
-    /** Resolves when every record queued so far is written (or reported as failed). */
     async flush(): Promise<void> {
       while (queues.size > 0) await Promise.all([...queues.values()]);
     },
@@ -94,7 +105,6 @@ export function createAuditService(opts: AuditServiceOptions) {
         : repo.listRecords(opts.db, null, filter);
     },
 
-    /** Re-walks the platform chain and every tenant chain; returns the first broken link of each broken chain. */
     async verify(): Promise<{ chains: number; records: number; broken: Array<ChainBreak & { tenantId: string | null }> }> {
       const chains: Array<string | null> = [null, ...(await repo.listChainTenants(opts.db))];
       const broken: Array<ChainBreak & { tenantId: string | null }> = [];
@@ -125,5 +135,3 @@ export function createAuditService(opts: AuditServiceOptions) {
   subscribeAuditEvents(opts.events, record);
   return service;
 }
-
-export type AuditService = ReturnType<typeof createAuditService>;

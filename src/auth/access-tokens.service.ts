@@ -7,7 +7,7 @@ import { decryptAtRest, encryptAtRest } from './secrets.js';
 import { insertSigningKey, listVerifiableKeys, retireKeysExcept } from './signing-keys.repo.js';
 
 /** ES256 (RFC 7518 §3.4). The algorithm is pinned at verification; `alg` from the header is never trusted. */
-export const ACCESS_TOKEN_ALG = 'ES256';
+const ACCESS_TOKEN_ALG = 'ES256';
 
 export interface AccessClaims {
   readonly sub: string;
@@ -30,8 +30,11 @@ interface LoadedKey {
 }
 
 export interface AccessTokenService {
+  /** A signed access token for the session, with the current key. */
   sign(input: { userId: string; sessionId: string }): Promise<{ token: string; expiresIn: number }>;
+  /** Signature, algorithm, issuer, audience and expiry; the session's liveness is checked elsewhere. */
   verify(token: string): Promise<VerifyResult>;
+  /** The public keys this instance verifies with, as a JWK Set (RFC 7517 §5). */
   jwks(): { keys: JWK[] };
   /** Generates a new signing key; older keys keep verifying until their tokens expire. */
   rotate(): Promise<string>;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { CacheBus } from '../cache/cache-bus.js';
-import { createBusCache } from '../cache/bus-cache.js';
+import type { CacheBus } from '../cache/invalidation-bus.js';
+import { createInvalidatedCache } from '../cache/invalidated-cache.js';
 import type { Database } from '../db/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { EventHub, RequestMeta } from '../shared/events.js';
@@ -8,7 +8,7 @@ import { AppError } from '../errors/index.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { createDummyHash, hashPassword, verifyPassword } from './password.js';
 import type { IssuedTokens, SessionService } from './sessions.service.js';
-import type { AttemptGuard } from '../rate-limit/attempt-guard.js';
+import type { AttemptGuard, AttemptTicket } from '../rate-limit/attempt-guard.js';
 import * as users from './users.repo.js';
 
 export interface PublicUser {
@@ -17,11 +17,25 @@ export interface PublicUser {
   name: string;
 }
 
-export function toPublicUser(u: users.UserRecord): PublicUser {
+function toPublicUser(u: users.UserRecord): PublicUser {
   return { id: u.id, email: u.email, name: u.name };
 }
 
 /** Sign-up and password login. Sessions and tokens come from the session service. */
+export interface AccountService {
+  /** Creates the account and its first session; a taken email is `duplicate_resource`. */
+  signup(input: { email: string; password: string; name: string }, meta: RequestMeta): Promise<{ user: PublicUser } & IssuedTokens>;
+  /**
+   * Verifies email + password. Unknown emails verify against a dummy hash so both failures
+   * cost one argon2 verification and return the same body (ASVS 2.2 / 3.2, no enumeration).
+   */
+  verifyCredentials(email: string, password: string): Promise<users.UserRecord | null>;
+  /** Password login behind the lockout; with MFA on it throws `mfa_required` carrying a challenge. */
+  login(input: { email: string; password: string }, meta: RequestMeta): Promise<{ user: PublicUser } & IssuedTokens>;
+  /** The public profile of a user, from the cache when possible; null if there is no such user. */
+  findProfile(id: string): Promise<PublicUser | null>;
+}
+
 export async function createAccountService(deps: {
   db: Database;
   bus: CacheBus;
@@ -35,11 +49,11 @@ export async function createAccountService(deps: {
   guard?: AttemptGuard;
   /** Second factor: with MFA on, a correct password yields a challenge instead of a session. */
   mfa?: { isEnabled(userId: string): Promise<boolean>; createChallenge(userId: string): Promise<string> };
-}) {
+}): Promise<AccountService> {
   const dummyHash = await createDummyHash();
   // Public profiles (id, email, name) for GET /api/auth/me and token responses. Nothing in
   // Boka changes them today; whatever does must publish a `user` invalidation.
-  const profiles = createBusCache<PublicUser>({
+  const profiles = createInvalidatedCache<PublicUser>({
     bus: deps.bus,
     clock: deps.clock,
     max: deps.cacheMax,
@@ -50,7 +64,7 @@ export async function createAccountService(deps: {
     if (m.kind === 'user') profiles.delete(m.userId);
   });
 
-  return {
+  const service: AccountService = {
     async signup(input: { email: string; password: string; name: string }, meta: RequestMeta) {
       const passwordHash = await hashPassword(input.password);
       let user: users.UserRecord;
@@ -64,10 +78,6 @@ export async function createAccountService(deps: {
       return { user: toPublicUser(user), ...tokens };
     },
 
-    /**
-     * Verifies email + password. Unknown emails verify against a dummy hash so both failures
-     * cost one argon2 verification and return the same body (ASVS 2.2 / 3.2, no enumeration).
-     */
     async verifyCredentials(email: string, password: string): Promise<users.UserRecord | null> {
       const user = await users.findUserByEmail(deps.db, email);
       const ok = await verifyPassword(user?.passwordHash ?? dummyHash, password);
@@ -77,7 +87,7 @@ export async function createAccountService(deps: {
     async login(input: { email: string; password: string }, meta: RequestMeta): Promise<{ user: PublicUser } & IssuedTokens> {
       // The lock is keyed by the normalised email, existing or not: a locked unknown address
       // answers exactly like a locked real one.
-      let ticket: Awaited<ReturnType<AttemptGuard['begin']>> | null = null;
+      let ticket: AttemptTicket | null = null;
       try {
         ticket = deps.guard ? await deps.guard.begin({ scope: 'login', account: users.normalizeEmail(input.email), meta }) : null;
       } catch (err) {
@@ -101,7 +111,6 @@ export async function createAccountService(deps: {
       return { user: toPublicUser(user), ...tokens };
     },
 
-    /** The public profile of a user, from the cache when possible; null if there is no such user. */
     async findProfile(id: string): Promise<PublicUser | null> {
       const profile = await profiles.getOrLoad(id, async () => {
         const user = await users.findUserById(deps.db, id);
@@ -110,6 +119,5 @@ export async function createAccountService(deps: {
       return profile ?? null;
     },
   };
+  return service;
 }
-
-export type AccountService = Awaited<ReturnType<typeof createAccountService>>;

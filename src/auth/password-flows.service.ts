@@ -27,7 +27,16 @@ export interface PasswordFlowOptions {
 }
 
 /** Password change, forgotten-password e-mail and reset. */
-export function createPasswordFlows(opts: PasswordFlowOptions) {
+export interface PasswordFlows {
+  /** ASVS 2.2.3 (notify) and 3.3.3 (terminate the other sessions). */
+  change(userId: string, sessionId: string, input: { currentPassword: string; newPassword: string }, meta: RequestMeta): Promise<void>;
+  /** Same answer whether or not the account exists (ASVS 2.5.x, no enumeration). */
+  forgot(email: string, meta: RequestMeta): Promise<void>;
+  /** One-time token → new password; every session ends (ASVS 3.3.3). */
+  reset(token: string, newPassword: string, meta: RequestMeta): Promise<void>;
+}
+
+export function createPasswordFlows(opts: PasswordFlowOptions): PasswordFlows {
   const { db } = opts;
 
   function notify(to: string, subject: string, text: string): void {
@@ -36,7 +45,6 @@ export function createPasswordFlows(opts: PasswordFlowOptions) {
   }
 
   return {
-    /** ASVS 2.2.3 (notify) and 3.3.3 (terminate the other sessions). */
     async change(userId: string, sessionId: string, input: { currentPassword: string; newPassword: string }, meta: RequestMeta) {
       const user = await findUserById(db, userId);
       if (!user) throw new AppError('invalid_token');
@@ -54,7 +62,6 @@ export function createPasswordFlows(opts: PasswordFlowOptions) {
         `All other sessions were signed out. If this was not you, reset your password now and contact support.`);
     },
 
-    /** Same answer whether or not the account exists (ASVS 2.5.x, no enumeration). */
     async forgot(email: string, meta: RequestMeta): Promise<void> {
       // Per-account budget: quietly stop sending mail, never tell the caller.
       try {
@@ -76,7 +83,6 @@ export function createPasswordFlows(opts: PasswordFlowOptions) {
         `If you did not ask for this, ignore this e-mail.`);
     },
 
-    /** One-time token → new password; every session ends (ASVS 3.3.3). */
     async reset(token: string, newPassword: string, meta: RequestMeta): Promise<void> {
       const ticket = await opts.guard.begin({ scope: 'reset', account: null, meta });
       const record = await findByToken(token, RESET_PREFIX, (id) => repo.findReset(db, id), (r) => r.secretHash);
@@ -100,5 +106,3 @@ export function createPasswordFlows(opts: PasswordFlowOptions) {
     },
   };
 }
-
-export type PasswordFlows = ReturnType<typeof createPasswordFlows>;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { CacheBus } from '../cache/cache-bus.js';
-import { createBusCache } from '../cache/bus-cache.js';
+import type { CacheBus } from '../cache/invalidation-bus.js';
+import { createInvalidatedCache } from '../cache/invalidated-cache.js';
 import type { Database } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import type { Clock } from '../shared/clock.js';
@@ -77,7 +77,7 @@ export interface SessionService {
 }
 
 export function createSessionService(opts: SessionServiceOptions): SessionService {
-  const cache = createBusCache<SessionState>({
+  const cache = createInvalidatedCache<SessionState>({
     bus: opts.bus,
     clock: opts.clock,
     max: opts.cacheMax,

@@ -2,16 +2,29 @@ import type { Database } from '../db/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { EventHub } from '../shared/events.js';
 import type { MembershipResolver } from '../tenancy/memberships.cache.js';
-import { createAvailabilityService } from './availability.service.js';
-import { createCustomersService } from './customers.service.js';
-import { createPublicBookingService } from './public.service.js';
-import { createReservationsService } from './reservations.service.js';
-import { createServicesService } from './services.service.js';
-import { createSettingsService } from './settings.service.js';
-import { createStaffService } from './staff.service.js';
+import { createAvailabilityService, type AvailabilityService } from './availability.service.js';
+import { createCustomersService, type CustomersService } from './customers.service.js';
+import { createPublicBookingService, type PublicBookingService } from './public.service.js';
+import { createReservationsService, type ReservationsService } from './reservations.service.js';
+import { createServicesService, type ServicesService } from './services.service.js';
+import { createSettingsService, type SettingsService } from './settings.service.js';
+import { createStaffService, type StaffService } from './staff.service.js';
+
+/** The booking capability's services. */
+export interface BookingServices {
+  readonly settings: SettingsService;
+  /** The services a tenant offers (what can be booked). */
+  readonly catalog: ServicesService;
+  readonly staff: StaffService;
+  readonly customers: CustomersService;
+  readonly availability: AvailabilityService;
+  readonly reservations: ReservationsService;
+  /** The unauthenticated booking flow, built on availability and reservations. */
+  readonly publicBooking: PublicBookingService;
+}
 
 /** The booking capability's services, built from the app's ports. */
-export function createBookingServices(services: { db: Database; clock: Clock; events: EventHub; memberships: MembershipResolver }) {
+export function createBookingServices(services: { db: Database; clock: Clock; events: EventHub; memberships: MembershipResolver }): BookingServices {
   const { db, clock, events } = services;
   const availability = createAvailabilityService({ db, clock });
   const reservations = createReservationsService({ db, clock, events });
@@ -25,9 +38,6 @@ export function createBookingServices(services: { db: Database; clock: Clock; ev
     publicBooking: createPublicBookingService({ db, clock, events, memberships: services.memberships, availability, reservations }),
   };
 }
-
-export type BookingServices = ReturnType<typeof createBookingServices>;
-
 
 /** What the booking routes use: the booking services (built in buildServices) and the event hub. */
 export interface BookingRouteDeps {

@@ -71,7 +71,7 @@ export const ServicePatch = Type.Object(
 );
 
 // Staff
-export const HoursItem = Type.Object(
+const HoursItem = Type.Object(
   { weekday: Type.Integer({ minimum: 0, maximum: 6, description: '0 = Sunday' }), start: Clock, end: Clock },
   { additionalProperties: false },
 );
@@ -145,7 +145,7 @@ export const CustomerPatch = Type.Object(
 );
 
 // Reservations
-export const StatusSchema = Type.Union([
+const StatusSchema = Type.Union([
   Type.Literal('pending'),
   Type.Literal('confirmed'),
   Type.Literal('completed'),
@@ -184,7 +184,7 @@ export const ReservationQuery = Type.Object(
 );
 
 // Availability
-export const SlotSchema = Type.Object({ start: IsoDate, end: IsoDate, staffId: Uuid });
+const SlotSchema = Type.Object({ start: IsoDate, end: IsoDate, staffId: Uuid });
 export const AvailabilityResponse = Type.Object({ slots: Type.Array(SlotSchema) });
 export const AvailabilityQuery = Type.Object(
   { serviceId: Uuid, from: IsoDate, to: IsoDate, staffId: Type.Optional(Uuid) },

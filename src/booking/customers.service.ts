@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.js';
 import { withTenant, type Database } from '../db/index.js';
 import { AppError } from '../errors/index.js';
-import { decodeCursor, toPage } from '../shared/pagination.js';
+import { decodeCursor, toPage, type Page } from '../shared/pagination.js';
 import { isUuid } from '../shared/ids.js';
 import * as repo from './customers.repo.js';
-import { notFound, toCustomer } from './wire.js';
+import { notFound, toCustomer, type WireCustomer } from './wire.js';
 
 function mapUnique<T>(p: Promise<T>): Promise<T> {
   return p.catch((err: unknown) => {
@@ -19,7 +19,15 @@ function mapUnique<T>(p: Promise<T>): Promise<T> {
 }
 
 /** The tenant's customers (the people reservations are for). */
-export function createCustomersService(deps: { db: Database }) {
+export interface CustomersService {
+  list(tenantId: string, query: { cursor?: string; limit: number }): Promise<Page<WireCustomer>>;
+  get(tenantId: string, id: string): Promise<WireCustomer>;
+  /** Email and linked user are unique per tenant (`duplicate_resource` naming the field). */
+  create(tenantId: string, input: { name: string; email: string; phone?: string; userId?: string }): Promise<WireCustomer>;
+  update(tenantId: string, id: string, patch: { name?: string; email?: string; phone?: string | null; userId?: string | null }): Promise<WireCustomer>;
+}
+
+export function createCustomersService(deps: { db: Database }): CustomersService {
   const { db } = deps;
   return {
     list(tenantId: string, query: { cursor?: string; limit: number }) {
@@ -64,5 +72,3 @@ export function createCustomersService(deps: { db: Database }) {
     },
   };
 }
-
-export type CustomersService = ReturnType<typeof createCustomersService>;

@@ -14,7 +14,7 @@ export const TRANSITIONS: Readonly<Record<ReservationStatus, readonly Reservatio
 };
 
 /** Statuses that hold the slot (the exclusion constraint's WHERE clause). */
-export const ACTIVE_STATUSES: readonly ReservationStatus[] = ['pending', 'confirmed'];
+const ACTIVE_STATUSES: readonly ReservationStatus[] = ['pending', 'confirmed'];
 
 export function canTransition(from: ReservationStatus, to: ReservationStatus): boolean {
   return TRANSITIONS[from].includes(to);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { withTenant, type Database } from '../db/index.js';
-import { decodeCursor, toPage } from '../shared/pagination.js';
+import { decodeCursor, toPage, type Page } from '../shared/pagination.js';
 import { isUuid } from '../shared/ids.js';
 import * as repo from './services.repo.js';
 import type { ServiceRecord } from './services.repo.js';
@@ -12,7 +12,18 @@ type ServiceInput = Omit<ServiceRecord, 'id' | 'bufferMinutes' | 'currency' | 'a
   Partial<Pick<ServiceRecord, 'bufferMinutes' | 'currency' | 'active'>>;
 
 /** The services a tenant offers (what can be booked). */
-export function createServicesService(deps: { db: Database }) {
+export interface ServicesService {
+  /** A page of the tenant's services, optionally only the active ones. */
+  list(tenantId: string, query: { cursor?: string; limit: number }, opts?: { activeOnly?: boolean }): Promise<Page<ServiceRecord>>;
+  get(tenantId: string, id: string): Promise<ServiceRecord>;
+  /** Without a currency, the service takes the tenant's default currency. */
+  create(tenantId: string, input: ServiceInput): Promise<ServiceRecord>;
+  update(tenantId: string, id: string, patch: Partial<Omit<ServiceRecord, 'id'>>): Promise<ServiceRecord>;
+  /** Deletes, or only deactivates when reservations reference the service (history stays intact). */
+  remove(tenantId: string, id: string): Promise<{ deactivated: boolean }>;
+}
+
+export function createServicesService(deps: { db: Database }): ServicesService {
   const { db } = deps;
   return {
     list(tenantId: string, query: { cursor?: string; limit: number }, opts: { activeOnly?: boolean } = {}) {
@@ -55,7 +66,6 @@ export function createServicesService(deps: { db: Database }) {
       });
     },
 
-    /** Deletes, or only deactivates when reservations reference the service (history stays intact). */
     async remove(tenantId: string, id: string): Promise<{ deactivated: boolean }> {
       if (!isUuid(id)) throw notFound('Service');
       return withTenant(db, tenantId, async (tx) => {
@@ -71,5 +81,3 @@ export function createServicesService(deps: { db: Database }) {
     },
   };
 }
-
-export type ServicesService = ReturnType<typeof createServicesService>;

@@ -7,7 +7,7 @@ export interface TenantSettings {
   cancellationCutoffMinutes: number;
 }
 
-export const DEFAULT_SETTINGS: TenantSettings = Object.freeze({
+const DEFAULT_SETTINGS: TenantSettings = Object.freeze({
   timezone: 'UTC',
   currency: 'EUR',
   leadTimeMinutes: 0,

@@ -13,7 +13,15 @@ export function assertCurrency(currency: string, field = 'currency'): void {
   }
 }
 
-export function createSettingsService(deps: { db: Database }) {
+/** A tenant's booking settings: time zone, currency, lead time and cancellation cut-off. */
+export interface SettingsService {
+  /** The tenant's settings, defaults filled in. */
+  get(tenantId: string): Promise<TenantSettings>;
+  /** Merges the patch after checking the time zone (IANA) and currency (ISO 4217). */
+  update(tenantId: string, patch: Partial<TenantSettings>): Promise<TenantSettings>;
+}
+
+export function createSettingsService(deps: { db: Database }): SettingsService {
   const { db } = deps;
   return {
     get(tenantId: string): Promise<TenantSettings> {
@@ -32,5 +40,3 @@ export function createSettingsService(deps: { db: Database }) {
     },
   };
 }
-
-export type SettingsService = ReturnType<typeof createSettingsService>;

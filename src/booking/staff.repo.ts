@@ -30,11 +30,6 @@ export async function findStaff(tx: Queryable, tenantId: string, id: string): Pr
   return res.rows[0] ?? null;
 }
 
-export async function findStaffByUser(tx: Queryable, tenantId: string, userId: string): Promise<StaffRecord | null> {
-  const res = await tx.query<StaffRecord>(`SELECT ${COLUMNS} FROM staff WHERE tenant_id = $1 AND user_id = $2`, [tenantId, userId]);
-  return res.rows[0] ?? null;
-}
-
 export async function listStaff(tx: Queryable, tenantId: string, page: { after: string | null; limit: number }): Promise<StaffRecord[]> {
   const res = await tx.query<StaffRecord>(
     `SELECT ${COLUMNS} FROM staff WHERE tenant_id = $1 AND ($2::uuid IS NULL OR id > $2::uuid) ORDER BY id LIMIT $3`,
@@ -75,14 +70,6 @@ export async function replaceStaffServices(tx: Queryable, tenantId: string, staf
     `INSERT INTO staff_services (tenant_id, staff_id, service_id) SELECT $1, $2, unnest($3::uuid[])`,
     [tenantId, staffId, serviceIds],
   );
-}
-
-export async function performsService(tx: Queryable, tenantId: string, staffId: string, serviceId: string): Promise<boolean> {
-  const res = await tx.query(
-    `SELECT 1 FROM staff_services WHERE tenant_id = $1 AND staff_id = $2 AND service_id = $3`,
-    [tenantId, staffId, serviceId],
-  );
-  return res.rows.length > 0;
 }
 
 export async function listHours(tx: Queryable, tenantId: string, staffId: string): Promise<WeeklyHours[]> {

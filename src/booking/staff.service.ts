@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isUniqueViolation } from '../db/errors.js';
 import { withTenant, type Database, type Queryable } from '../db/index.js';
 import { AppError } from '../errors/index.js';
-import { decodeCursor, toPage } from '../shared/pagination.js';
+import { decodeCursor, toPage, type Page } from '../shared/pagination.js';
 import { isUuid } from '../shared/ids.js';
 import { findMemberRole } from '../tenancy/members.repo.js';
 import { findOverlappingHours, type WeeklyHours } from './availability.core.js';
@@ -10,12 +10,12 @@ import { existingServiceIds } from './services.repo.js';
 import * as repo from './staff.repo.js';
 import type { StaffRecord } from './staff.repo.js';
 import { formatClock, parseClock } from './timezone.core.js';
-import { notFound, parseInstant, toStaff, toTimeOff } from './wire.js';
+import { notFound, parseInstant, toStaff, toTimeOff, type WireStaff, type WireTimeOff } from './wire.js';
 
 const invalid = (field: string, message: string) => new AppError('validation_error', 'The request is invalid', [{ field, message }]);
 
 /** Wire hours (`{weekday, start: "HH:MM", end}`) → minutes, refusing empty and overlapping ranges. */
-export function parseHours(items: ReadonlyArray<{ weekday: number; start: string; end: string }>): WeeklyHours[] {
+function parseHours(items: ReadonlyArray<{ weekday: number; start: string; end: string }>): WeeklyHours[] {
   const hours = items.map((h, i) => {
     const startMinute = parseClock(h.start);
     const endMinute = parseClock(h.end);
@@ -29,12 +29,37 @@ export function parseHours(items: ReadonlyArray<{ weekday: number; start: string
   return hours;
 }
 
-export function toWireHours(hours: readonly WeeklyHours[]) {
+/** Weekly hours on the wire: `HH:MM` clock times, `end` exclusive (up to 24:00). */
+export interface WireHours {
+  weekday: number;
+  start: string;
+  end: string;
+}
+
+function toWireHours(hours: readonly WeeklyHours[]): WireHours[] {
   return hours.map((h) => ({ weekday: h.weekday, start: formatClock(h.startMinute), end: formatClock(h.endMinute) }));
 }
 
 /** Staff members, the services they perform, their weekly hours and their time off. */
-export function createStaffService(deps: { db: Database }) {
+export interface StaffService {
+  list(tenantId: string, query: { cursor?: string; limit: number }): Promise<Page<WireStaff>>;
+  /** One staff member with the services they perform and their weekly hours. */
+  get(tenantId: string, id: string): Promise<WireStaff & { serviceIds: string[]; hours: WireHours[] }>;
+  /** A linked `userId` must be a member of the tenant and linked to no other staff member. */
+  create(tenantId: string, input: { displayName: string; userId?: string; active?: boolean }): Promise<WireStaff>;
+  update(tenantId: string, id: string, patch: { displayName?: string; userId?: string | null; active?: boolean }): Promise<WireStaff>;
+  /** Deletes, or only deactivates a staff member who has reservations. */
+  remove(tenantId: string, id: string): Promise<{ deactivated: boolean }>;
+  /** Replaces the services the staff member performs; every id must exist. */
+  setServices(tenantId: string, id: string, serviceIds: readonly string[]): Promise<{ serviceIds: string[] }>;
+  /** Replaces the weekly hours, refusing empty and overlapping ranges. */
+  setHours(tenantId: string, id: string, items: ReadonlyArray<WireHours>): Promise<{ hours: WireHours[] }>;
+  listTimeOff(tenantId: string, id: string, query: { cursor?: string; limit: number }): Promise<Page<WireTimeOff>>;
+  addTimeOff(tenantId: string, id: string, input: { start: string; end: string; reason?: string }): Promise<WireTimeOff>;
+  removeTimeOff(tenantId: string, id: string, timeOffId: string): Promise<void>;
+}
+
+export function createStaffService(deps: { db: Database }): StaffService {
   const { db } = deps;
 
   async function load(tx: Queryable, tenantId: string, id: string): Promise<StaffRecord> {
@@ -99,7 +124,6 @@ export function createStaffService(deps: { db: Database }) {
       );
     },
 
-    /** Deletes, or only deactivates a staff member who has reservations. */
     remove(tenantId: string, id: string) {
       return withTenant(db, tenantId, async (tx) => {
         const current = await load(tx, tenantId, id);
@@ -166,5 +190,3 @@ export function createStaffService(deps: { db: Database }) {
     },
   };
 }
-
-export type StaffService = ReturnType<typeof createStaffService>;

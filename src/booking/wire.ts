@@ -8,11 +8,33 @@ export function iso(d: Date | number): string {
   return new Date(d).toISOString();
 }
 
-export function toStaff(s: StaffRecord) {
+export interface WireStaff {
+  id: string;
+  displayName: string;
+  active: boolean;
+  userId?: string;
+}
+
+export interface WireCustomer {
+  id: string;
+  name: string;
+  email: string;
+  phone?: string;
+  userId?: string;
+}
+
+export interface WireTimeOff {
+  id: string;
+  start: string;
+  end: string;
+  reason?: string;
+}
+
+export function toStaff(s: StaffRecord): WireStaff {
   return { id: s.id, displayName: s.displayName, active: s.active, ...(s.userId ? { userId: s.userId } : {}) };
 }
 
-export function toCustomer(c: CustomerRecord) {
+export function toCustomer(c: CustomerRecord): WireCustomer {
   return {
     id: c.id,
     name: c.name,
@@ -22,7 +44,7 @@ export function toCustomer(c: CustomerRecord) {
   };
 }
 
-export function toTimeOff(t: TimeOffRecord) {
+export function toTimeOff(t: TimeOffRecord): WireTimeOff {
   return { id: t.id, start: iso(t.start), end: iso(t.end), ...(t.reason ? { reason: t.reason } : {}) };
 }
 

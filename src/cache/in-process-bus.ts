@@ -1,4 +1,4 @@
-import type { CacheBus, Invalidation } from './cache-bus.js';
+import type { CacheBus, Invalidation } from './invalidation-bus.js';
 
 /** Single-instance bus: delivers synchronously to this process's subscribers. */
 export function createInProcessBus(): CacheBus {

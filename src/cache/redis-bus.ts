@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { CacheBus, Invalidation } from './cache-bus.js';
+import type { CacheBus, Invalidation } from './invalidation-bus.js';
 
 export interface RedisBusOptions {
   url: string;

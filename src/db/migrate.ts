@@ -37,6 +37,11 @@ export async function migrateToLatest(owner: Database): Promise<{ applied: strin
 /** Reports whether the database schema is at the newest migration shipped with this build. */
 export async function readMigrationStatus(db: Database): Promise<{ current: number; latest: number }> {
   const latest = await createPostgrator(db).getMaxVersion();
-  const res = await db.query<{ version: string }>('SELECT max(version) AS version FROM boka_schema_version');
-  return { current: Number(res.rows[0]?.version ?? 0), latest };
+  return { current: await readSchemaVersion(db), latest };
+}
+
+/** The newest migration applied to the database (0 before the first). */
+export async function readSchemaVersion(db: Database): Promise<number> {
+  const res = await db.query<{ version: string | null }>('SELECT max(version) AS version FROM boka_schema_version');
+  return Number(res.rows[0]?.version ?? 0);
 }

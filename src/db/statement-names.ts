@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
 /** Distinct statement texts that get a prepared-statement name; later ones run unnamed. */
-export const MAX_NAMED_STATEMENTS = 1_000;
+const MAX_NAMED_STATEMENTS = 1_000;
 
 /**
  * Maps SQL text to a stable prepared-statement name (node-postgres prepares a named statement

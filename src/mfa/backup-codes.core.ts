@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-export const BACKUP_CODE_COUNT = 10;
+const BACKUP_CODE_COUNT = 10;
 /** 14 random bytes = 112 bits per code, the entropy ASVS 2.6.2 asks of look-up secrets. */
 const BACKUP_CODE_BYTES = 14;
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'; // RFC 4648 base32
@@ -27,7 +27,7 @@ export function generateBackupCodes(random: (bytes: number) => Buffer, count = B
 }
 
 /** Case, spaces and dashes do not matter when a code is typed back. */
-export function normalizeBackupCode(input: string): string {
+function normalizeBackupCode(input: string): string {
   return input.toUpperCase().replace(/[^A-Z2-7]/g, '');
 }
 

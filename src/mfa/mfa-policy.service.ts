@@ -1,6 +1,6 @@
 import type { TenantRole } from '../access/index.js';
-import { createBusCache } from '../cache/bus-cache.js';
-import type { CacheBus } from '../cache/cache-bus.js';
+import { createInvalidatedCache } from '../cache/invalidated-cache.js';
+import type { CacheBus } from '../cache/invalidation-bus.js';
 import { withTenant, type Database } from '../db/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { EventHub, RequestMeta } from '../shared/events.js';
@@ -19,7 +19,7 @@ export interface MfaPolicyService {
  * it from the next request.
  */
 export function createMfaPolicyService(opts: { db: Database; bus: CacheBus; clock: Clock; events: EventHub; cacheTtlSeconds: number }): MfaPolicyService {
-  const cache = createBusCache<{ roles: TenantRole[] }>({ bus: opts.bus, clock: opts.clock, max: 100_000, ttlSeconds: opts.cacheTtlSeconds });
+  const cache = createInvalidatedCache<{ roles: TenantRole[] }>({ bus: opts.bus, clock: opts.clock, max: 100_000, ttlSeconds: opts.cacheTtlSeconds });
   opts.bus.subscribe((m) => {
     if (m.kind === 'tenant') cache.delete(m.tenantId);
   });

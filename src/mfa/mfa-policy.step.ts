@@ -7,7 +7,7 @@ import type { MfaService } from './mfa.service.js';
  * Tenant administration = any permission the `staff` role does not hold (managing members,
  * invitations, API keys, audit, services, settings…), derived from the matrix, not listed.
  */
-export function isAdminPermission(permission: Permission): boolean {
+function isAdminPermission(permission: Permission): boolean {
   return !hasPermission('staff', permission);
 }
 

@@ -5,8 +5,8 @@ import { findByToken, issueToken } from '../auth/one-time-tokens.js';
 import { decryptAtRest, encryptAtRest } from '../auth/secrets.js';
 import type { IssuedTokens, SessionService } from '../auth/sessions.service.js';
 import { findUserById } from '../auth/users.repo.js';
-import { createBusCache } from '../cache/bus-cache.js';
-import type { CacheBus } from '../cache/cache-bus.js';
+import { createInvalidatedCache } from '../cache/invalidated-cache.js';
+import type { CacheBus } from '../cache/invalidation-bus.js';
 import type { Database } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import type { AttemptGuard } from '../rate-limit/attempt-guard.js';
@@ -39,9 +39,26 @@ const wrongCode = () => new AppError('invalid_credentials', 'The code is incorre
  * TOTP (RFC 6238) enrolment and verification, backup codes, and the login challenge that
  * follows a correct password when MFA is on. Every code check goes through the attempt guard.
  */
-export function createMfaService(opts: MfaServiceOptions) {
+export interface MfaService {
+  /** Whether the user has MFA on (cached, invalidated on every instance when it changes). */
+  isEnabled(userId: string): Promise<boolean>;
+  /** New secret + otpauth:// URI + QR code; MFA stays off until `enable` proves the app has it. */
+  setup(userId: string): Promise<{ secret: string; uri: string; qrSvg: string }>;
+  /** Turns MFA on once a code from the app checks out; the backup codes are returned this once. */
+  enable(userId: string, code: string, meta: RequestMeta): Promise<{ backupCodes: string[] }>;
+  /** Turns MFA off, proven by a TOTP or backup code, or by the password. */
+  disable(userId: string, proof: { code?: string; password?: string }, meta: RequestMeta): Promise<void>;
+  /** Replaces every backup code; the old ones stop working. */
+  regenerateBackupCodes(userId: string, meta: RequestMeta): Promise<{ backupCodes: string[] }>;
+  /** After a correct password: a single-use token naming the user, valid for five minutes. */
+  createChallenge(userId: string): Promise<string>;
+  /** Completes an MFA login: a valid challenge plus a TOTP or backup code → a session. */
+  verifyChallenge(challengeToken: string, code: string, meta: RequestMeta): Promise<{ userId: string } & IssuedTokens>;
+}
+
+export function createMfaService(opts: MfaServiceOptions): MfaService {
   const { db } = opts;
-  const enabledCache = createBusCache<{ enabled: boolean }>({ bus: opts.bus, clock: opts.clock, max: 100_000, ttlSeconds: opts.cacheTtlSeconds });
+  const enabledCache = createInvalidatedCache<{ enabled: boolean }>({ bus: opts.bus, clock: opts.clock, max: 100_000, ttlSeconds: opts.cacheTtlSeconds });
   opts.bus.subscribe((m) => {
     if (m.kind === 'user') enabledCache.delete(m.userId);
   });
@@ -91,7 +108,6 @@ export function createMfaService(opts: MfaServiceOptions) {
       return entry!.enabled;
     },
 
-    /** New secret + otpauth:// URI + QR code; MFA stays off until `enable` proves the app has it. */
     async setup(userId: string): Promise<{ secret: string; uri: string; qrSvg: string }> {
       const user = await findUserById(db, userId);
       if (!user) throw new AppError('invalid_token');
@@ -141,7 +157,6 @@ export function createMfaService(opts: MfaServiceOptions) {
       return { backupCodes };
     },
 
-    /** After a correct password: a single-use token naming the user, valid for five minutes. */
     async createChallenge(userId: string): Promise<string> {
       const { id, token, secretHash } = issueToken(CHALLENGE_PREFIX);
       const now = opts.clock.now();
@@ -149,7 +164,6 @@ export function createMfaService(opts: MfaServiceOptions) {
       return token;
     },
 
-    /** Completes an MFA login: a valid challenge plus a TOTP or backup code → a session. */
     async verifyChallenge(challengeToken: string, code: string, meta: RequestMeta): Promise<{ userId: string } & IssuedTokens> {
       const challenge = await findByToken(challengeToken, CHALLENGE_PREFIX, (id) => repo.findChallenge(db, id), (c) => c.secretHash);
       const now = opts.clock.now();
@@ -174,5 +188,3 @@ export function createMfaService(opts: MfaServiceOptions) {
     },
   };
 }
-
-export type MfaService = ReturnType<typeof createMfaService>;

@@ -1,8 +1,8 @@
 import { Secret, TOTP } from 'otpauth';
 
 /** RFC 6238 defaults that every authenticator app supports: SHA-1, 6 digits, 30-second steps. */
-export const TOTP_PERIOD_SECONDS = 30;
-export const TOTP_DIGITS = 6;
+const TOTP_PERIOD_SECONDS = 30;
+const TOTP_DIGITS = 6;
 /** Accept the previous and next step too (RFC 6238 §5.2 clock drift allowance). */
 const WINDOW = 1;
 

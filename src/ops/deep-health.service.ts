@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { decodeProtectedHeader } from 'jose';
 import type { AccountService } from '../auth/accounts.service.js';
-import type { CacheBus } from '../cache/cache-bus.js';
+import type { CacheBus } from '../cache/invalidation-bus.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/index.js';
 import type { MembershipResolver } from '../tenancy/memberships.cache.js';
@@ -16,7 +16,7 @@ import { AppError } from '../errors/index.js';
 import { NO_META } from '../shared/events.js';
 import { summarizeChecks, type CheckResult, type DeepStatus } from './health.core.js';
 import type { Ops } from './ops.js';
-import { deleteEndedProbeSessions, ensureProbeRows, PROBE, readTenantScopedTo } from './probe.repo.js';
+import { deleteEndedProbeSessions, ensureProbeRows, pingDatabase, PROBE, readTenantScopedTo } from './probe.repo.js';
 
 /** What these routes use of the app's services. */
 export interface DeepHealthDeps {
@@ -110,7 +110,7 @@ export function createDeepHealth(services: DeepHealthDeps, ops: Ops, opts: { bud
 
     await check('database', [], async () => {
       if (setupError !== null) throw setupError;
-      await services.db.query('SELECT 1');
+      await pingDatabase(services.db);
     });
     await check('authentication', ['database'], async () => {
       const found = await services.accounts.verifyCredentials(PROBE.email, probePassword);
@@ -178,5 +178,3 @@ export function createDeepHealth(services: DeepHealthDeps, ops: Ops, opts: { bud
 function round(ms: number): number {
   return Math.round(ms * 100) / 100;
 }
-
-export type DeepHealth = ReturnType<typeof createDeepHealth>;

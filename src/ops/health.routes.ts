@@ -6,11 +6,11 @@ import type { Ops } from './ops.js';
 import type { Clock } from '../shared/clock.js';
 import type { Database } from '../db/index.js';
 import type { AccountService } from '../auth/accounts.service.js';
-import type { CacheBus } from '../cache/cache-bus.js';
+import type { CacheBus } from '../cache/invalidation-bus.js';
 import type { MembershipResolver } from '../tenancy/memberships.cache.js';
 import type { SessionService } from '../auth/sessions.service.js';
 import type { AccessTokenService } from '../auth/access-tokens.service.js';
-import { readMigrationStatus } from '../db/index.js';
+import { readMigrationStatus, readSchemaVersion } from '../db/index.js';
 import { operator, PUBLIC } from '../access/index.js';
 import { AppError } from '../errors/index.js';
 import { createDeepHealth } from './deep-health.service.js';
@@ -91,11 +91,8 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: HealthRouteDeps
           migrations = await withDeadline(readMigrationStatus(services.db), READY_DB_TIMEOUT_MS);
           latestMigration = migrations.latest;
         } else {
-          const res = await withDeadline(
-            services.db.query<{ version: string | null }>('SELECT max(version) AS version FROM boka_schema_version'),
-            READY_DB_TIMEOUT_MS,
-          );
-          migrations = { current: Number(res.rows[0]?.version ?? 0), latest: latestMigration };
+          const current = await withDeadline(readSchemaVersion(services.db), READY_DB_TIMEOUT_MS);
+          migrations = { current, latest: latestMigration };
         }
       } catch (err) {
         databaseOk = false;

@@ -2,10 +2,10 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Database } from '../db/index.js';
 import type { EventHub } from '../shared/events.js';
 
-export const CACHE_NAMES = ['session', 'membership', 'api_key', 'tenant', 'user', 'user_memberships'] as const;
+const CACHE_NAMES = ['session', 'membership', 'api_key', 'tenant', 'user', 'user_memberships'] as const;
 export type CacheName = (typeof CACHE_NAMES)[number];
 /** `pool_wait`: no pooled connection came free in time (saturation); `connection`: the server was lost. */
-export const DB_ERROR_KINDS = ['connection', 'pool_wait', 'timeout', 'constraint', 'query'] as const;
+const DB_ERROR_KINDS = ['connection', 'pool_wait', 'timeout', 'constraint', 'query'] as const;
 export type DbErrorKind = (typeof DB_ERROR_KINDS)[number];
 
 /**

@@ -40,6 +40,11 @@ export async function ensureProbeRows(db: Database, passwordHash: string): Promi
   }
 }
 
+/** The cheapest round trip: proves that a connection works and the server answers. */
+export async function pingDatabase(db: Database): Promise<void> {
+  await db.query('SELECT 1');
+}
+
 /** Reads a tenant row while scoped (RLS) to another tenant: must return nothing. */
 export async function readTenantScopedTo(tx: Queryable, tenantId: string): Promise<number> {
   const res = await tx.query(`SELECT id FROM tenants WHERE id = $1`, [tenantId]);

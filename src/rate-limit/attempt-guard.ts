@@ -26,7 +26,14 @@ export interface AttemptTicket {
  * success. Refusals are 429 `quota_exceeded` with Retry-After, identical whether or not the
  * account exists. If the shared store is unreachable, attempts fail closed with 503.
  */
-export function createAttemptGuard(store: LimiterStore, opts: { events: EventHub; failuresPerIp: number }) {
+export interface AttemptGuard {
+  /** Reserves the attempt or throws 429/503. Call before verifying the credential. */
+  begin(attempt: Attempt): Promise<AttemptTicket>;
+  /** Clears an account's lock and counters (after a successful password reset). */
+  clear(scope: AttemptScope, account: string): Promise<void>;
+}
+
+export function createAttemptGuard(store: LimiterStore, opts: { events: EventHub; failuresPerIp: number }): AttemptGuard {
   const consecutive = store.create('consec', LOCKOUT.consecutiveFailures, LOCKOUT.consecutiveWindowSeconds, LOCKOUT.lockSeconds);
   const hourly = store.create('hourly', LOCKOUT.hourlyFailures, 3600);
   const perIp = store.create('ip', opts.failuresPerIp, LOCKOUT.ipWindowSeconds);
@@ -49,7 +56,6 @@ export function createAttemptGuard(store: LimiterStore, opts: { events: EventHub
   }
 
   return {
-    /** Reserves the attempt or throws 429/503. Call before verifying the credential. */
     async begin(attempt: Attempt): Promise<AttemptTicket> {
       const accountKey = attempt.account ? `${attempt.scope}:${attempt.account}` : null;
       const ip = attempt.meta.ip;
@@ -71,11 +77,8 @@ export function createAttemptGuard(store: LimiterStore, opts: { events: EventHub
       };
     },
 
-    /** Clears an account's lock and counters (after a successful password reset). */
     async clear(scope: AttemptScope, account: string): Promise<void> {
       await Promise.allSettled([consecutive.delete(`${scope}:${account}`), hourly.delete(`${scope}:${account}`)]);
     },
   };
 }
-
-export type AttemptGuard = ReturnType<typeof createAttemptGuard>;

@@ -8,12 +8,11 @@ export const BUILTIN_METRICS = [
   'session_failure_rate',
   'auth_failure_rate',
 ] as const;
-export type BuiltinMetric = (typeof BUILTIN_METRICS)[number];
 
-export const RULE_OPS = ['>', '>=', '<', '<='] as const;
+const RULE_OPS = ['>', '>=', '<', '<='] as const;
 export type RuleOp = (typeof RULE_OPS)[number];
 
-export const RULE_ACTIONS = ['rollback', 'pause'] as const;
+const RULE_ACTIONS = ['rollback', 'pause'] as const;
 export type RuleAction = (typeof RULE_ACTIONS)[number];
 
 export const NOTIFY_EVENTS = ['start', 'step', 'pause', 'rollback', 'complete'] as const;

@@ -33,7 +33,7 @@ export async function probeHealth(baseUrl: string, path: string, timeoutMs: numb
 }
 
 /** Finds the newest file in `dir` and checks it is younger than `maxAgeMs`. */
-export async function checkBackupAge(dir: string, maxAgeMs: number, now: number): Promise<PreflightCheck> {
+async function checkBackupAge(dir: string, maxAgeMs: number, now: number): Promise<PreflightCheck> {
   const name = `backup in ${dir} younger than ${formatDuration(maxAgeMs)}`;
   try {
     const entries = await readdir(dir);

@@ -2,7 +2,7 @@ import type { Rule, RuleOp } from './plan.schema.js';
 import type { MetricValue, Observation, RuleEvaluation, RuleTrack } from './decision.types.js';
 
 /** Whether `value op threshold` holds, e.g. `0.02 > 0.01`. */
-export function crossesThreshold(value: number, op: RuleOp, threshold: number): boolean {
+function crossesThreshold(value: number, op: RuleOp, threshold: number): boolean {
   switch (op) {
     case '>': return value > threshold;
     case '>=': return value >= threshold;
@@ -15,7 +15,7 @@ export function crossesThreshold(value: number, op: RuleOp, threshold: number): 
  * Whether green is worse than blue by more than `margin`. "Worse" follows the rule's direction:
  * for `>`/`>=` rules higher is worse, for `<`/`<=` rules lower is worse.
  */
-export function isWorseThanBlue(green: number, blue: number, op: RuleOp, margin: number): boolean {
+function isWorseThanBlue(green: number, blue: number, op: RuleOp, margin: number): boolean {
   return op === '>' || op === '>=' ? green > blue + margin : green < blue - margin;
 }
 

@@ -35,7 +35,7 @@ export interface RunningRollout {
 }
 
 /** A sortable, readable id: `20250101-120000-ab12`. */
-export function createRolloutId(now: number, random: () => string = () => randomBytes(2).toString('hex')): string {
+function createRolloutId(now: number, random: () => string = () => randomBytes(2).toString('hex')): string {
   const iso = new Date(now).toISOString();
   return `${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}-${random()}`;
 }

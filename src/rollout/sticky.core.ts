@@ -5,7 +5,7 @@ import type { Color } from './decision.types.js';
 export const STICKY_COOKIE = 'boka_sticky';
 
 /** Number of buckets the key space is cut into; weights resolve to 0.01 %. */
-export const STICKY_BUCKETS = 10_000;
+const STICKY_BUCKETS = 10_000;
 
 export type StickySource = 'session' | 'api_key' | 'cookie';
 

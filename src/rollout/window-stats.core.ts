@@ -5,7 +5,7 @@
  */
 
 /** Upper bounds (ms) of the latency buckets: ~10 % apart from 1 ms to ~60 s, then +Inf. */
-export const LATENCY_BOUNDS_MS: readonly number[] = (() => {
+const LATENCY_BOUNDS_MS: readonly number[] = (() => {
   const bounds: number[] = [];
   for (let b = 1; b < 60_000; b = Math.max(b + 1, Math.round(b * 1.1))) bounds.push(b);
   bounds.push(Number.POSITIVE_INFINITY);
@@ -50,7 +50,7 @@ function findBucket(latencyMs: number): number {
 }
 
 /** Estimates the q-quantile from bucket counts, interpolating linearly inside the bucket. */
-export function estimateQuantile(counts: readonly number[], q: number): number | null {
+function estimateQuantile(counts: readonly number[], q: number): number | null {
   const total = counts.reduce((a, b) => a + b, 0);
   if (total === 0) return null;
   const rank = q * total;

@@ -30,7 +30,7 @@ export interface BokaEvents {
   'member.added': { tenantId: string; actorUserId: string; userId: string; role: string; meta: RequestMeta };
   'member.role_change': { tenantId: string; actorUserId: string; userId: string; from: string; to: string; meta: RequestMeta };
   'member.removed': { tenantId: string; actorUserId: string; userId: string; meta: RequestMeta };
-  // Booking (issue 3): reservations and invitations. Instants are UTC ISO strings.
+  // Booking: reservations and invitations. Instants are UTC ISO strings.
   'reservation.created': {
     tenantId: string;
     reservationId: string;
@@ -54,7 +54,7 @@ export interface BokaEvents {
   'invitation.created': { tenantId: string; invitationId: string; actorUserId: string; email: string; role: string; meta: RequestMeta };
   'invitation.revoked': { tenantId: string; invitationId: string; actorUserId: string; meta: RequestMeta };
   'invitation.accepted': { tenantId: string; invitationId: string; userId: string; role: string; meta: RequestMeta };
-  // Security layer (issue 4): MFA, password flows, lockouts, API keys, platform administration.
+  // Security layer (docs/security.md): MFA, password flows, lockouts, API keys, platform administration.
   'auth.locked': { userId: string | null; scope: 'account' | 'ip' | 'mfa'; meta: RequestMeta };
   'mfa.enabled': { userId: string; meta: RequestMeta };
   'mfa.disabled': { userId: string; method: 'code' | 'password'; meta: RequestMeta };

@@ -1,6 +1,6 @@
-import type { TenantRole } from '../access/index.js';
-import type { CacheBus } from '../cache/cache-bus.js';
-import { createBusCache } from '../cache/bus-cache.js';
+import type { TenantRole, TenantRoleLookup } from '../access/index.js';
+import type { CacheBus } from '../cache/invalidation-bus.js';
+import { createInvalidatedCache } from '../cache/invalidated-cache.js';
 import type { Clock } from '../shared/clock.js';
 import { withTenant, type Database } from '../db/index.js';
 import { findMemberRole } from './members.repo.js';
@@ -9,6 +9,11 @@ import { findMemberRole } from './members.repo.js';
  * Membership role per (tenant, user), cached in process. Role changes and removals publish an
  * invalidation, so the member's very next request sees the new role on every instance.
  */
+export interface MembershipResolver extends TenantRoleLookup {
+  /** Drops the entry here and on every other instance. */
+  invalidate(tenantId: string, userId: string): Promise<void>;
+}
+
 export function createMembershipResolver(opts: {
   db: Database;
   bus: CacheBus;
@@ -16,9 +21,9 @@ export function createMembershipResolver(opts: {
   ttlSeconds: number;
   max: number;
   onCacheLookup?: (result: 'hit' | 'miss') => void;
-}) {
+}): MembershipResolver {
   // `null` (not a member) is cached too, so probing foreign tenants costs no database reads.
-  const cache = createBusCache<{ role: TenantRole | null }>({
+  const cache = createInvalidatedCache<{ role: TenantRole | null }>({
     bus: opts.bus,
     clock: opts.clock,
     max: opts.max,
@@ -39,12 +44,9 @@ export function createMembershipResolver(opts: {
       }));
       return entry!.role;
     },
-    /** Drops the entry here and on every other instance. */
     async invalidate(tenantId: string, userId: string): Promise<void> {
       cache.delete(keyOf(tenantId, userId));
       await opts.bus.publish({ kind: 'membership', tenantId, userId });
     },
   };
 }
-
-export type MembershipResolver = ReturnType<typeof createMembershipResolver>;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { CacheBus } from '../cache/cache-bus.js';
-import { createBusCache } from '../cache/bus-cache.js';
+import type { CacheBus } from '../cache/invalidation-bus.js';
+import { createInvalidatedCache } from '../cache/invalidated-cache.js';
 import type { Clock } from '../shared/clock.js';
 import type { EventHub, RequestMeta } from '../shared/events.js';
 import type { Actor, Role, TenantRole } from '../access/index.js';
@@ -60,7 +60,7 @@ export function createTenancyService(deps: {
   const { db } = deps;
   // Tenant records are read on every tenant request and change rarely: cache them, and drop an
   // entry on every instance through the bus when the tenant changes (`invalidateTenant`).
-  const tenantCache = createBusCache<ReturnType<typeof toPublicTenant>>({
+  const tenantCache = createInvalidatedCache<ReturnType<typeof toPublicTenant>>({
     bus: deps.bus,
     clock: deps.clock,
     max: 10_000,
@@ -68,7 +68,7 @@ export function createTenancyService(deps: {
     onLookup: deps.onTenantLookup,
   });
   // Each user's membership list (GET /api/auth/me), invalidated by the same messages.
-  const userMembershipsCache = createBusCache<{ items: tenants.UserMembership[] }>({
+  const userMembershipsCache = createInvalidatedCache<{ items: tenants.UserMembership[] }>({
     bus: deps.bus,
     clock: deps.clock,
     max: 10_000,

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { createInProcessBus } from '../../src/cache/in-process-bus.js';
 import { addMember, bearer, createTenant, createTestApp, signUp, type TestContext } from '../helpers/app.js';
-import { countingDatabase } from '../security/helpers.js';
+import { countingDatabase } from '../helpers/database.js';
 
 // GET /api/auth/me is the most frequent signed-in call of a client: on a warm instance it is
 // answered from the bus-invalidated caches, and every change it shows reaches every instance

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createBusCache, DEGRADED_TTL_MS } from '../../src/cache/bus-cache.js';
-import type { CacheBus } from '../../src/cache/cache-bus.js';
+import { createInvalidatedCache, DEGRADED_TTL_MS } from '../../src/cache/invalidated-cache.js';
+import type { CacheBus } from '../../src/cache/invalidation-bus.js';
 import { createInProcessBus } from '../../src/cache/in-process-bus.js';
 import type { Clock } from '../../src/shared/clock.js';
 import { bearer, createTestApp, signUp, type TestContext } from '../helpers/app.js';
@@ -18,7 +18,7 @@ describe('caches while the invalidation bus is down', () => {
     let now = 0;
     const bus = createSwitchableBus();
     const lookups: string[] = [];
-    const cache = createBusCache<{ v: number }>({ bus, clock: { now: () => now }, max: 10, ttlSeconds: 60, onLookup: (r) => lookups.push(r) });
+    const cache = createInvalidatedCache<{ v: number }>({ bus, clock: { now: () => now }, max: 10, ttlSeconds: 60, onLookup: (r) => lookups.push(r) });
     cache.set('a', { v: 1 });
     now += DEGRADED_TTL_MS + 1;
     assert.deepEqual(cache.get('a'), { v: 1 }, 'bus healthy: the normal TTL applies');

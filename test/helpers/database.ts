@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openDatabase, type Database } from '../../src/db/index.js';
+import { openDatabase, type Database, type Queryable } from '../../src/db/index.js';
 
 /**
  * A fresh, migrated database for one test file: an in-memory PGlite by default, or a new
@@ -41,4 +41,48 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await c.end();
     },
   };
+}
+
+/** Counts statements that mention `needle`, around a real database. */
+export function countingDatabase(db: Database, needle: RegExp): { db: Database; count: () => number; reset: () => void } {
+  let n = 0;
+  const wrapQ = (q: Queryable): Queryable => ({
+    query(sql, params) {
+      if (needle.test(sql)) n += 1;
+      return q.query(sql, params);
+    },
+  });
+  const wrapped: Database = {
+    ...db,
+    kind: db.kind,
+    query: (sql, params) => wrapQ(db).query(sql, params),
+    transaction: (fn, scope) => db.transaction((tx) => fn(wrapQ(tx)), scope),
+    execScript: (sql) => db.execScript(sql),
+    poolStats: () => db.poolStats(),
+    close: () => db.close(),
+  };
+  return { db: wrapped, count: () => n, reset: () => (n = 0) };
+}
+
+/**
+ * Runs `sql` as the database owner (bypassing the boka_app grants), to play an attacker with
+ * direct database access who edits the audit table.
+ */
+export async function asOwner(database: TestDatabase, sql: string, params: unknown[] = []): Promise<void> {
+  if (database.url) {
+    const c = new pg.Client({ connectionString: database.url });
+    await c.connect();
+    try {
+      await c.query(sql, params);
+    } finally {
+      await c.end();
+    }
+    return;
+  }
+  await database.db.query('RESET ROLE');
+  try {
+    await database.db.query(sql, params);
+  } finally {
+    await database.db.query('SET ROLE boka_app');
+  }
 }

@@ -7,9 +7,9 @@ import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import pg from 'pg';
 import type { Config } from '../../config/config.js';
 import { backupFileName, diffRowCounts, hasRecentBackup, parseBackupFileName } from './backup.core.js';
+import { beginSnapshot, countRows, createDatabase, dropDatabase, endSnapshot, exportSnapshot, type Query, type RowCounts } from './backup.repo.js';
 
 type BackupConfig = Pick<Config, 'databaseUrl' | 'dataDir' | 'version'>;
-type RowCounts = Record<string, number>;
 
 export interface BackupResult {
   file: string;
@@ -25,22 +25,6 @@ function run(command: string, args: readonly string[]): Promise<void> {
     child.on('error', (err) => reject(new Error(`${command} could not start (${err.message}); install postgresql-client`)));
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited with ${code}: ${stderr.trim().slice(0, 2000)}`))));
   });
-}
-
-type Query = (sql: string) => Promise<{ rows: Array<Record<string, unknown>> }>;
-
-/** Exact row count of every table in `public` (run as the owner/superuser: RLS does not apply). */
-async function countRows(query: Query): Promise<RowCounts> {
-  const tables = await query(
-    `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`,
-  );
-  const counts: RowCounts = {};
-  for (const { table_name } of tables.rows) {
-    const name = String(table_name);
-    const res = await query(`SELECT count(*)::int AS n FROM "${name.replace(/"/g, '""')}"`);
-    counts[name] = Number(res.rows[0]?.n);
-  }
-  return counts;
 }
 
 async function withPgClient<T>(url: string, fn: (q: Query) => Promise<T>): Promise<T> {
@@ -76,14 +60,14 @@ export async function createBackup(config: BackupConfig, dir: string, now: Date 
     // even while the application keeps writing.
     const url = config.databaseUrl;
     const rowCounts = await withPgClient(url, async (q) => {
-      await q('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      await beginSnapshot(q);
       try {
-        const snapshot = String((await q('SELECT pg_export_snapshot() AS s')).rows[0]?.s);
+        const snapshot = await exportSnapshot(q);
         const counts = await countRows(q);
         await run('pg_dump', ['--format=custom', '--no-owner', `--snapshot=${snapshot}`, `--file=${file}`, url]);
         return counts;
       } finally {
-        await q('COMMIT');
+        await endSnapshot(q);
       }
     });
     writeManifest(file, { kind: 'pg', version: config.version, createdAt: now.toISOString(), rowCounts });
@@ -114,12 +98,12 @@ export async function verifyBackup(config: BackupConfig, file: string): Promise<
   if (kind === 'pg') {
     if (!config.databaseUrl) throw new Error('verifying a pg_dump backup needs DATABASE_URL (a server to restore into)');
     const scratch = `boka_verify_${randomBytes(6).toString('hex')}`;
-    await withPgClient(config.databaseUrl, (q) => q(`CREATE DATABASE ${scratch}`));
+    await withPgClient(config.databaseUrl, (q) => createDatabase(q, scratch));
     try {
       await run('pg_restore', ['--no-owner', '--exit-on-error', `--dbname=${withDatabase(config.databaseUrl, scratch)}`, file]);
       restored = await withPgClient(withDatabase(config.databaseUrl, scratch), countRows);
     } finally {
-      await withPgClient(config.databaseUrl, (q) => q(`DROP DATABASE IF EXISTS ${scratch} WITH (FORCE)`));
+      await withPgClient(config.databaseUrl, (q) => dropDatabase(q, scratch));
     }
   } else if (kind === 'pglite') {
     const db = await PGlite.create({ loadDataDir: new Blob([readFileSync(file)]), extensions: { btree_gist } });

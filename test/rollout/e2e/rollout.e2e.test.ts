@@ -1,5 +1,5 @@
 /**
- * End to end with real processes (issue 6, "Tests"): two Boka instances from this checkout on one
+ * End to end with real processes: two Boka instances from this checkout on one
  * database (the server's PostgreSQL when DATABASE_URL is set, else PGlite over its socket
  * server), the built-in router and controller in this process, signed-in load from a client,
  * and a fault proxy in front of green for the failure cases. Plans are compressed to seconds.

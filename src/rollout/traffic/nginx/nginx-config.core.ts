@@ -1,5 +1,5 @@
 /** Marker that makes the generated file recognisable (and refusable if someone edited it). */
-export const MANAGED_MARKER = '# managed by boka rollout: edits are overwritten';
+const MANAGED_MARKER = '# managed by boka rollout: edits are overwritten';
 
 export interface UpstreamSpec {
   readonly upstreamName: string;

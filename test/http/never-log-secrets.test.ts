@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { Secret, TOTP } from 'otpauth';
 import { bearer, createTenant, createTestApp, signUp, TEST_PASSWORD, type TestContext } from '../helpers/app.js';
-import { createMailbox, createManualClock, waitFor } from './helpers.js';
+import { createMailbox, createManualClock, waitFor } from '../helpers/doubles.js';
 
 // ASVS 7.1.1: no credential, token, key or code in any log line or audit row.
 describe('secrets never reach the logs or the audit trail', () => {

@@ -5,7 +5,8 @@ import { createAuditService } from '../../src/audit/audit.service.js';
 import { createEventHub } from '../../src/shared/events.js';
 import { systemClock } from '../../src/shared/clock.js';
 import { addMember, bearer, createTenant, createTestApp, errorBody, signUp, TEST_PASSWORD, uniqueEmail, type TestContext } from '../helpers/app.js';
-import { asOwner, waitFor } from './helpers.js';
+import { asOwner } from '../helpers/database.js';
+import { waitFor } from '../helpers/doubles.js';
 
 describe('audit log: append-only, hash-chained, per tenant + platform', () => {
   let ctx: TestContext;

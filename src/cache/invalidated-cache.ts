@@ -1,13 +1,13 @@
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../shared/clock.js';
-import type { CacheBus } from './cache-bus.js';
+import type { CacheBus } from './invalidation-bus.js';
 
 /** While the bus is down, an entry older than this is treated as a miss. */
 export const DEGRADED_TTL_MS = 5_000;
 /** A hit in the last fifth of an entry's TTL reloads it in the background (refresh-ahead). */
-export const REFRESH_AHEAD_FRACTION = 0.2;
+const REFRESH_AHEAD_FRACTION = 0.2;
 
-export interface BusCache<V extends object> {
+export interface InvalidatedCache<V extends object> {
   get(key: string): V | undefined;
   /** Like `get` for an entry this request has already looked up: not counted as a lookup. */
   peek(key: string): V | undefined;
@@ -38,7 +38,7 @@ interface Flight<V> {
  * back to a short TTL (DEGRADED_TTL_MS): staleness stays bounded by seconds, not by the TTL.
  * A `kind: 'all'` invalidation (the bus lost messages) drops every entry.
  */
-export function createBusCache<V extends object>(opts: {
+export function createInvalidatedCache<V extends object>(opts: {
   bus: CacheBus;
   clock: Clock;
   max: number;
@@ -46,7 +46,7 @@ export function createBusCache<V extends object>(opts: {
   onLookup?: (result: 'hit' | 'miss') => void;
   /** Source of the TTL spread, 0–1 (default Math.random; 0.5 means exactly `ttlSeconds`). */
   random?: () => number;
-}): BusCache<V> {
+}): InvalidatedCache<V> {
   const random = opts.random ?? Math.random;
   const ttlMs = opts.ttlSeconds * 1000;
   // TTLs run on the injected clock, like every other time rule (tests drive it by hand).
@@ -102,7 +102,7 @@ export function createBusCache<V extends object>(opts: {
     }
   }
 
-  const cache: BusCache<V> = {
+  const cache: InvalidatedCache<V> = {
     get: (key) => lookup(key)?.value,
     peek(key) {
       const entry = lru.peek(key);

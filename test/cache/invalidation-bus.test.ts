@@ -5,8 +5,8 @@ import { Redis } from 'ioredis';
 import { createInProcessBus } from '../../src/cache/in-process-bus.js';
 import { createRedisBus, OUTBOX_MAX, parseInvalidation } from '../../src/cache/redis-bus.js';
 import { createTcpProxy } from '../ops/helpers/tcp-proxy.js';
-import type { Invalidation } from '../../src/cache/cache-bus.js';
-import { eventually, runCacheBusContract } from './cache-bus.contract.js';
+import type { Invalidation } from '../../src/cache/invalidation-bus.js';
+import { eventually, runCacheBusSuite } from './invalidation-bus.suite.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -28,14 +28,14 @@ const REDIS_SKIP = (await redisReachable()) ? false : `Redis is not reachable at
 // Pub/sub channels are server-wide: a unique channel keeps parallel runs apart.
 const channel = `boka-test:${randomUUID()}`;
 
-runCacheBusContract('in-process', { create: async () => createInProcessBus() });
+runCacheBusSuite('in-process', { create: async () => createInProcessBus() });
 
 if (REDIS_SKIP) {
   describe('CacheBus contract: redis', () => {
     it('runs against a Redis server', { skip: REDIS_SKIP }, () => {});
   });
 } else {
-  runCacheBusContract('redis', {
+  runCacheBusSuite('redis', {
     create: async () => createRedisBus({ url: REDIS_URL, channel }),
     connectPeer: async () => createRedisBus({ url: REDIS_URL, channel }),
   });

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createBusCache } from '../../src/cache/bus-cache.js';
+import { createInvalidatedCache } from '../../src/cache/invalidated-cache.js';
 import { createInProcessBus } from '../../src/cache/in-process-bus.js';
 
 function newCache(ttlSeconds = 60) {
   const lookups: string[] = [];
   const clock = { at: 1_000, now: () => clock.at };
   const bus = createInProcessBus();
-  const cache = createBusCache<{ v: number }>({
+  const cache = createInvalidatedCache<{ v: number }>({
     bus,
     clock,
     max: 10,

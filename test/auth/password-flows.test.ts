@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { bearer, createTestApp, errorBody, signUp, TEST_PASSWORD, uniqueEmail, type TestContext } from '../helpers/app.js';
-import { createMailbox, createManualClock, waitFor } from './helpers.js';
+import { createMailbox, createManualClock, waitFor } from '../helpers/doubles.js';
 
 const NEW_PASSWORD = 'a brand new passphrase 42';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import type { CacheBus, Invalidation } from '../../src/cache/cache-bus.js';
+import type { CacheBus, Invalidation } from '../../src/cache/invalidation-bus.js';
 
 /**
  * The one behaviour every CacheBus implementation must have (STYLE.md: one shared suite per
@@ -32,7 +32,7 @@ export async function eventually(predicate: () => boolean, ms = 5_000, what = 'c
   }
 }
 
-export function runCacheBusContract(name: string, factory: CacheBusFactory): void {
+export function runCacheBusSuite(name: string, factory: CacheBusFactory): void {
   describe(`CacheBus contract: ${name}`, () => {
     const open: CacheBus[] = [];
     const track = async (p: Promise<CacheBus>) => {

@@ -10,11 +10,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
-import { REPO_ROOT } from './demo/boka-instances.js';
-import { startRolloutEnvironment, type RolloutEnvironment } from './demo/environment.js';
-import { startTraffic, type Traffic } from './demo/traffic.js';
-import type { RolloutStatus } from './controller.service.js';
-import { formatPlanErrors, loadPlan } from './plan.core.js';
+import { REPO_ROOT } from './boka-instances.js';
+import { startRolloutEnvironment, type RolloutEnvironment } from './environment.js';
+import { startTraffic, type Traffic } from './traffic.js';
+import type { RolloutStatus } from '../controller.service.js';
+import { formatPlanErrors, loadPlan } from '../plan.core.js';
 
 const DEADLINE_MS = 5 * 60_000;
 const ROUTINE = new Set(['healthy', 'hold', 'insufficient_data']);

@@ -5,8 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { addMember, bearer, createTenant, errorBody, signUp, type SignedInUser } from '../helpers/app.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { countingDatabase, waitFor } from './helpers.js';
+import { countingDatabase, createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { waitFor } from '../helpers/doubles.js';
 
 // The app is built by hand (not createTestApp) only to wrap the real database in a statement
 // counter: "no database read on a cache hit" and "no write per request" are claims about it.

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { Secret, TOTP } from 'otpauth';
 import { checkTotp, createTotp } from '../../src/mfa/totp.core.js';
 import { addMember, bearer, createTenant, errorBody, signUp, TEST_PASSWORD, type SignedInUser, createTestApp, type TestContext } from '../helpers/app.js';
-import { createManualClock, waitFor } from './helpers.js';
+import { createManualClock, waitFor } from '../helpers/doubles.js';
 
 // RFC 6238 Appendix B: seeds are the ASCII strings below; 8-digit codes.
 const SEEDS = {
