@@ -75,11 +75,12 @@ export function metricValue(metric: BuiltinMetric, selector: string, windowMs: n
   const requests = agg.sum(`rate(${series('boka_http_requests_total', selector, SERVED)}[${w}])`);
   switch (metric) {
     case 'error_rate':
-      return `${agg.sum(`rate(${series('boka_http_requests_total', selector, SERVED, 'status_code=~"5.."')}[${w}])`)} / ${requests}`;
+      // No 5xx yet means no 5xx series at all.
+      return `(${agg.sum(`rate(${series('boka_http_requests_total', selector, SERVED, 'status_code=~"5.."')}[${w}])`)} or ${requests} * 0) / ${requests}`;
     case 'p95_latency_ms':
       return `histogram_quantile(0.95, ${agg.sumKeepLe(`rate(${series('boka_http_request_duration_seconds_bucket', selector, SERVED)}[${w}])`)})`;
     case 'db_error_rate':
-      return `${agg.sum(`rate(${series('boka_db_errors_total', selector)}[${w}])`, ['kind'])} / ${requests}`;
+      return `(${agg.sum(`rate(${series('boka_db_errors_total', selector)}[${w}])`, ['kind'])} or ${requests} * 0) / ${requests}`;
     case 'session_failure_rate': {
       const sessions = agg.sum(`rate(${series('boka_sessions_created_total', selector)}[${w}])`, ['result']);
       const failed = agg.sum(`rate(${series('boka_sessions_created_total', selector, 'result!="ok"')}[${w}])`, ['result']);
