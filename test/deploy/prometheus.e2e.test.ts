@@ -82,6 +82,8 @@ describe('generated Prometheus rules against a real Prometheus and real Boka pro
   async function healGreen(): Promise<void> {
     cutProxy?.heal();
     await waitForOk(`${green.url}/api/health/ready`, 30_000);
+    // The next rollout's preflight checks deep health: wait until the reconnected pool serves it.
+    await waitForOk(`${green.url}/api/health/deep`, 30_000);
   }
 
   const firing = async (version: string) =>
@@ -96,8 +98,9 @@ describe('generated Prometheus rules against a real Prometheus and real Boka pro
   }
 
   it('an error fault on green fires the generated alert for green only, and the Argo analysis fails green', async () => {
-    const toGreen = startTraffic({ url: green.url, users: 6, rps: 40, loginEvery: 3 });
-    const toBlue = startTraffic({ url: blue.url, users: 6, rps: 40, loginEvery: 3 });
+    // Light load: the two instances share one PGlite session, and the machine is shared too.
+    const toGreen = startTraffic({ url: green.url, users: 4, rps: 20, loginEvery: 3 });
+    const toBlue = startTraffic({ url: blue.url, users: 4, rps: 20, loginEvery: 3 });
     traffics.push(toGreen, toBlue);
     await Promise.all([toGreen.ready, toBlue.ready]);
     const requests = recordedRequests(PLAN.windowMs);
@@ -107,7 +110,10 @@ describe('generated Prometheus rules against a real Prometheus and real Boka pro
     assert.deepEqual(await firing(green.version), [], 'healthy green: no alert');
     const analysis = buildAnalysisTemplate(PLAN, { name: 'boka-rollout' }).object as { spec: { metrics: AnalysisMetric[] } };
     const errorRate = analysis.spec.metrics.find((m) => m.name === 'error-rate')!;
-    assert.equal((await measure(errorRate, green.version)).verdict, 'Successful', 'healthy green passes the Argo measurement');
+    // Bounded wait: on a loaded machine a window can briefly hold fewer than minSamples requests.
+    await prometheus.waitFor('healthy green measured Successful by the Argo query', 20_000, async () =>
+      (await measure(errorRate, green.version)).verdict === 'Successful' ? true : undefined,
+    );
     assert.equal((await measure(errorRate, '9.9.9-absent')).value, -1, 'a version with no traffic is -1 (inconclusive)');
 
     cutProxy!.cut();
@@ -147,6 +153,7 @@ rules:
     query: '${recordedName('error_rate', PLAN.windowMs)}{color="$color"}'
     samplesQuery: '${recordedRequests(PLAN.windowMs)}{color="$color"}'
 bake: { duration: 3s, interval: 1s }
+preflight: { timeout: 15s }
 metrics: { scrapePath: false, prometheus: { url: "${prometheus.url}" } }
 `);
     let armed = false;
@@ -165,7 +172,7 @@ metrics: { scrapePath: false, prometheus: { url: "${prometheus.url}" } }
       },
     });
     rollouts.push(rollout);
-    const traffic = startTraffic({ url: rollout.routerUrl, users: 12, rps: 80, loginEvery: 3 });
+    const traffic = startTraffic({ url: rollout.routerUrl, users: 8, rps: 40, loginEvery: 3 });
     traffics.push(traffic);
     try {
       await traffic.ready;
