@@ -14,6 +14,7 @@ const COMMANDS: Record<string, Command> = {
     load: async () => ({ run: (await import('../rollout/cli.js')).runRolloutCli }),
   },
   smoke: { summary: 'smoke <url> — signup → login → me → tenant → logout against a running Boka', load: async () => ({ run: (await import('../rollout/cli.js')).runSmokeCli }) },
+  deploy: { summary: 'deploy k8s --image <ref> | prometheus-rules | grafana [--plan f] — manifests, rules, dashboard from the rollout plan', load: () => import('../deploy/deploy.command.js') },
   admin: { summary: 'admin create-superadmin --email <e> [--password-stdin]', load: () => import('./admin.command.js') },
 };
 

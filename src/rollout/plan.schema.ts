@@ -9,6 +9,8 @@ export const BUILTIN_METRICS = [
   'auth_failure_rate',
 ] as const;
 
+export type BuiltinMetric = (typeof BUILTIN_METRICS)[number];
+
 const RULE_OPS = ['>', '>=', '<', '<='] as const;
 export type RuleOp = (typeof RULE_OPS)[number];
 
