@@ -16,6 +16,8 @@ import type { Config } from './config/config.js';
 import type { Database } from './db/index.js';
 import { createMailTransport, type MailTransport } from './mail/index.js';
 import { installErrorHandling } from './http/error-handler.js';
+import { installInputGuards } from './http/input-guard.js';
+import { buildSchemaController } from './http/validation.js';
 import { installOpenApi } from './http/openapi.js';
 import { REDACTED_PATHS } from './http/redaction.js';
 import { createOps, installOps, instrumentDatabase, type Ops } from './ops/index.js';
@@ -161,7 +163,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     // `Connection: close`, instead of a 503 (src/ops/install.ts).
     return503OnClosing: false,
     trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    schemaController: buildSchemaController(),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addHook('onRequest', async (request, reply) => {
@@ -200,6 +202,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     ],
   });
   installRateLimitHeaders(app);
+  installInputGuards(app);
 
   await installOpenApi(app, { version: config.version, publicAccess: PUBLIC });
   await installOps(app, services);
