@@ -159,6 +159,14 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     },
     bodyLimit: config.bodyLimitBytes,
     requestTimeout: config.requestTimeoutMs,
+    // The timeout covers headers and body (a half-sent body used to hold a connection ≈ 90 s):
+    // Node checks expired requests only every `connectionsCheckingInterval` (30 s by default) and
+    // waits up to 60 s for headers unless told otherwise.
+    http: {
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, Math.max(100, Math.floor(config.requestTimeoutMs / 4))),
+    },
     // Draining (src/main.ts): requests already on an open connection are served, with
     // `Connection: close`, instead of a 503 (src/ops/install.ts).
     return503OnClosing: false,
