@@ -15,7 +15,7 @@ import { createInProcessBus } from './cache/in-process-bus.js';
 import type { Config } from './config/config.js';
 import type { Database } from './db/index.js';
 import { createMailTransport, type MailTransport } from './mail/index.js';
-import { installErrorHandling } from './http/error-handler.js';
+import { handleFrameworkError, installErrorHandling } from './http/error-handler.js';
 import { installInputGuards } from './http/input-guard.js';
 import { buildSchemaController } from './http/validation.js';
 import { installOpenApi } from './http/openapi.js';
@@ -172,6 +172,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     return503OnClosing: false,
     trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
     schemaController: buildSchemaController(),
+    frameworkErrors: handleFrameworkError,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addHook('onRequest', async (request, reply) => {

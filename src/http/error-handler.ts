@@ -97,6 +97,16 @@ export function sendError(reply: FastifyReply, request: FastifyRequest, err: App
 }
 
 /**
+ * Fastify's `frameworkErrors` option: errors its router raises before any hook runs (a path
+ * parameter over `maxParamLength`, a malformed percent-encoding) get the documented body too,
+ * instead of Fastify's own `{error, code: "FST_ERR_…"}`.
+ */
+export function handleFrameworkError(err: Error, request: FastifyRequest, reply: FastifyReply): void {
+  void reply.header('x-request-id', request.id);
+  void sendError(reply, request, toAppError(err));
+}
+
+/**
  * Installs the error handler and the 404/405 handler. `routePatterns` is filled as routes
  * register so an unknown method on a known path answers 405 with an Allow header.
  */
