@@ -151,6 +151,13 @@ describe('the boundary: ids, NUL, instants, strict bodies', () => {
     assert.equal(list.json<{ items: unknown[] }>().items.length, 1);
   });
 
+  test('router errors (a path segment over maxParamLength, a bad percent-encoding) have the documented body', async () => {
+    for (const url of [`/api/auth/sessions/${'x'.repeat(600)}`, '/api/tenants/%E0%A4%A', `/api/public/tenants/${'y'.repeat(600)}`]) {
+      const res = await ctx.app.inject({ method: 'GET', url, headers: bearer(f.owner.accessToken) });
+      assertClientError(res, url, [400, 404, 405]);
+    }
+  });
+
   test('safety net: SQLSTATE classes 22 and 23 map to 4xx, never 500', () => {
     const cases: Array<[string, number, string]> = [
       ['22021', 400, 'invalid_request'],
