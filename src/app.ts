@@ -15,7 +15,9 @@ import { createInProcessBus } from './cache/in-process-bus.js';
 import type { Config } from './config/config.js';
 import type { Database } from './db/index.js';
 import { createMailTransport, type MailTransport } from './mail/index.js';
-import { installErrorHandling } from './http/error-handler.js';
+import { handleFrameworkError, installErrorHandling } from './http/error-handler.js';
+import { installInputGuards } from './http/input-guard.js';
+import { buildSchemaController } from './http/validation.js';
 import { installOpenApi } from './http/openapi.js';
 import { REDACTED_PATHS } from './http/redaction.js';
 import { createOps, installOps, instrumentDatabase, type Ops } from './ops/index.js';
@@ -162,11 +164,20 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     },
     bodyLimit: config.bodyLimitBytes,
     requestTimeout: config.requestTimeoutMs,
+    // The timeout covers headers and body (a half-sent body used to hold a connection ≈ 90 s):
+    // Node checks expired requests only every `connectionsCheckingInterval` (30 s by default) and
+    // waits up to 60 s for headers unless told otherwise.
+    http: {
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, Math.max(100, Math.floor(config.requestTimeoutMs / 4))),
+    },
     // Draining (src/main.ts): requests already on an open connection are served, with
     // `Connection: close`, instead of a 503 (src/ops/install.ts).
     return503OnClosing: false,
     trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    schemaController: buildSchemaController(),
+    frameworkErrors: handleFrameworkError,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addHook('onRequest', async (request, reply) => {
@@ -205,6 +216,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     ],
   });
   installRateLimitHeaders(app);
+  installInputGuards(app);
 
   await installOpenApi(app, { version: config.version, publicAccess: PUBLIC });
   await installOps(app, services);

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../errors/index.js';
 import { requestMeta } from '../http/request-meta.js';
 import type { EventHub } from '../shared/events.js';
-import { canonicalUuid } from '../shared/ids.js';
+import { isCanonicalUuid } from '../shared/ids.js';
 import { authorize, type Decision } from './authorize.core.js';
 import { extractCredential } from './credential.js';
 import { decideOperator, type OperatorTokens } from './operator.core.js';
@@ -112,10 +112,12 @@ export function installPipeline(
       return { principal, tenantId: null, role: 'superadmin' };
     }
     if (!('permission' in policy)) throw new Error('unreachable: public and operator policies are decided before authentication');
-    // Canonical at the boundary: every cache key, comparison and query below sees one spelling.
-    const tenantId = canonicalUuid((request.params as Record<string, unknown>).tenantId);
-    // A malformed id cannot name a tenant; answer as for any unknown resource.
-    if (tenantId === null) throw new AppError('not_found', 'Tenant not found');
+    // Canonical at the boundary: only the lower-case spelling we issue names a tenant, so every
+    // cache key, comparison and query below sees one spelling (an upper-case id used to reach a
+    // stale membership cache entry after a removal). Anything else is an unknown resource.
+    const rawTenantId = (request.params as Record<string, unknown>).tenantId;
+    if (!isCanonicalUuid(rawTenantId)) throw new AppError('not_found', 'Tenant not found');
+    const tenantId = rawTenantId;
     const role =
       principal.kind === 'user' && principal.isSuperadmin ? null : await deps.tenantRoles.resolve(tenantId, actingUserId(principal));
     const decision: Decision = authorize(principal, policy.permission, { tenantId, role });

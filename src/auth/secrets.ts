@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isCanonicalUuid } from '../shared/ids.js';
 
 /** A base64url secret of `bytes` random bytes (default 32 = 256 bits, ASVS 2.9.2 / 3.2.2). */
 export function generateSecret(bytes = 32): string {
@@ -18,7 +19,12 @@ export function digestsEqual(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** Splits `<prefix>_<id>.<secret>` style tokens; returns null on any malformed input. */
+/**
+ * Splits `<prefix>_<id>.<secret>` style tokens; returns null on any malformed input. The id must
+ * be the canonical lower-case 8-4-4-4-12 UUID we issued: any other spelling (upper case, moved
+ * hyphens, 36 hyphens) would either name the same row under a second cache key (a revoked key
+ * outliving its revocation) or reach the database as an invalid uuid (a 500).
+ */
 export function splitToken(token: string, prefix: string): { id: string; secret: string } | null {
   if (!token.startsWith(prefix)) return null;
   const rest = token.slice(prefix.length);
@@ -26,7 +32,7 @@ export function splitToken(token: string, prefix: string): { id: string; secret:
   if (dot <= 0 || dot === rest.length - 1) return null;
   const id = rest.slice(0, dot);
   const secret = rest.slice(dot + 1);
-  if (!/^[0-9a-f-]{36}$/.test(id) || !/^[A-Za-z0-9_-]{16,128}$/.test(secret)) return null;
+  if (!isCanonicalUuid(id) || !/^[A-Za-z0-9_-]{16,128}$/.test(secret)) return null;
   return { id, secret };
 }
 

@@ -46,3 +46,29 @@ export function isDriverConnectionMessage(err: unknown): boolean {
 export function isPoolWaitTimeout(err: unknown): boolean {
   return err instanceof Error && err.message === 'timeout exceeded when trying to connect';
 }
+
+/**
+ * What a client-caused SQLSTATE means, for the error handler's safety net: class 22 (data
+ * exception: a NUL byte, an invalid uuid or timestamp the boundary let through) and class 23
+ * (integrity constraint violation, e.g. two concurrent creates of the same unique value). Any
+ * other error, and anything without a SQLSTATE, is null.
+ */
+export type ClientDataError = 'data_exception' | 'unique_violation' | 'foreign_key_violation' | 'check_violation' | 'not_null_violation' | 'integrity_violation';
+
+export function classifyClientDataError(err: unknown): ClientDataError | null {
+  const code = sqlState(err);
+  if (code === undefined || !/^[0-9A-Z]{5}$/.test(code)) return null;
+  if (code.startsWith('22')) return 'data_exception';
+  switch (code) {
+    case '23505':
+      return 'unique_violation';
+    case '23503':
+      return 'foreign_key_violation';
+    case '23514':
+      return 'check_violation';
+    case '23502':
+      return 'not_null_violation';
+  }
+  // 23000, 23001 (restrict) and 23P01 (exclusion: an overlapping reservation) are clashes with state.
+  return code.startsWith('23') ? 'integrity_violation' : null;
+}

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isConnectionError, isDriverConnectionMessage, isPoolWaitTimeout, isQueryTimeout } from '../db/errors.js';
+import { classifyClientDataError, isConnectionError, isDriverConnectionMessage, isPoolWaitTimeout, isQueryTimeout } from '../db/errors.js';
 import { AppError, toErrorBody } from '../errors/index.js';
 
 interface ValidationIssue {
@@ -43,6 +43,8 @@ export function toAppError(err: unknown): AppError {
   if (err instanceof SyntaxError || fe.code === 'FST_ERR_CTP_INVALID_JSON') {
     return new AppError('invalid_request', 'The body is not valid JSON');
   }
+  const dataError = classifyClientDataError(err);
+  if (dataError) return fromClientDataError(dataError, err);
   if (isQueryTimeout(err)) return new AppError('timeout', undefined, undefined, { cause: err });
   if (isConnectionError(err) || isDriverConnectionMessage(err)) {
     return new AppError('database_error', undefined, undefined, { cause: err, headers: { 'retry-after': '5' } });
@@ -56,6 +58,27 @@ export function toAppError(err: unknown): AppError {
     return new AppError('invalid_request', fe.message);
   }
   return new AppError('internal_server_error', undefined, undefined, { cause: err });
+}
+
+/**
+ * The safety net under the boundary checks: a database error the client's input caused is a 4xx,
+ * never a 500 (the cause is kept for the log, not sent).
+ */
+function fromClientDataError(kind: NonNullable<ReturnType<typeof classifyClientDataError>>, cause: unknown): AppError {
+  switch (kind) {
+    case 'data_exception':
+      return new AppError('invalid_request', 'A value in the request cannot be stored', undefined, { cause });
+    case 'not_null_violation':
+      return new AppError('validation_error', 'A required value is missing', undefined, { cause });
+    case 'check_violation':
+      return new AppError('invalid_state', 'The change breaks a rule of the resource', undefined, { cause });
+    case 'unique_violation':
+      return new AppError('conflict', 'The request clashes with an existing resource; reload and retry', undefined, { cause });
+    case 'foreign_key_violation':
+      return new AppError('conflict', 'A referenced resource does not exist or is still in use', undefined, { cause });
+    case 'integrity_violation':
+      return new AppError('conflict', undefined, undefined, { cause });
+  }
 }
 
 /**
@@ -74,6 +97,16 @@ export function sendError(reply: FastifyReply, request: FastifyRequest, err: App
 }
 
 /**
+ * Fastify's `frameworkErrors` option: errors its router raises before any hook runs (a path
+ * parameter over `maxParamLength`, a malformed percent-encoding) get the documented body too,
+ * instead of Fastify's own `{error, code: "FST_ERR_…"}`.
+ */
+export function handleFrameworkError(err: Error, request: FastifyRequest, reply: FastifyReply): void {
+  void reply.header('x-request-id', request.id);
+  void sendError(reply, request, toAppError(err));
+}
+
+/**
  * Installs the error handler and the 404/405 handler. `routePatterns` is filled as routes
  * register so an unknown method on a known path answers 405 with an Allow header.
  */
@@ -87,6 +120,8 @@ export function installErrorHandling(app: FastifyInstance, hooks: { onError?: (e
   app.setErrorHandler((err, request, reply) => {
     const appErr = toAppError(err);
     if (appErr.status >= 500) request.log.error({ err: appErr.cause ?? err, code: appErr.code }, 'request failed');
+    // A 4xx that still carries a cause is the safety net catching what a boundary check missed.
+    else if (appErr.cause) request.log.warn({ err: appErr.cause, code: appErr.code }, 'database refused client input');
     hooks.onError?.(appErr, request);
     return sendError(reply, request, appErr);
   });

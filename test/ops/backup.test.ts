@@ -12,6 +12,10 @@ import { onServer } from '../helpers/database.js';
 
 const PG_TOOLS_MISSING = spawnSync('pg_dump', ['--version']).error ? 'pg_dump is not installed (Debian postgresql-client)' : false;
 
+// Migration 004 creates the deep health probe's user and its two tenants in every database.
+const PROBE_USERS = 1;
+const PROBE_TENANTS = 2;
+
 describe('backup names (pure)', () => {
   it('names carry version and UTC time, and parse back', () => {
     const at = new Date('2026-03-04T05:06:07.890Z');
@@ -52,8 +56,8 @@ describe('backup and restore on the server', { skip: !onServer ? 'needs DATABASE
     const config = loadConfig({ BOKA_SECRET_KEY: ctx.config.secretKey!, BOKA_VERSION: '7.7.7' }, { databaseUrl: ctx.database.url });
     const backup = await createBackup(config, dir);
     assert.match(backup.file, /boka-7\.7\.7-\d{8}T\d{6}Z\.pgdump$/);
-    assert.equal(backup.rowCounts.users, 1);
-    assert.equal(backup.rowCounts.tenants, 1);
+    assert.equal(backup.rowCounts.users, 1 + PROBE_USERS);
+    assert.equal(backup.rowCounts.tenants, 1 + PROBE_TENANTS);
     const verified = await verifyBackup(config, backup.file);
     assert.deepEqual(verified.mismatched, []);
     assert.deepEqual(verified.rowCounts, backup.rowCounts);
@@ -63,7 +67,7 @@ describe('backup and restore on the server', { skip: !onServer ? 'needs DATABASE
     await signUp(ctx.app, 'later');
     await restoreBackup(config, backup.file);
     const users = await ctx.database.db.query<{ n: number }>('SELECT count(*)::int AS n FROM users');
-    assert.equal(users.rows[0]?.n, 1);
+    assert.equal(users.rows[0]?.n, 1 + PROBE_USERS);
   });
 });
 
@@ -81,13 +85,13 @@ describe('backup and restore of the embedded database', () => {
     await db.close();
     const backup = await createBackup(config, join(dir, 'backups'));
     assert.match(backup.file, /\.pglite\.tar\.gz$/);
-    assert.equal(backup.rowCounts.users, 1);
+    assert.equal(backup.rowCounts.users, 1 + PROBE_USERS);
     assert.deepEqual((await verifyBackup(config, backup.file)).mismatched, []);
     const result = await restoreBackup(config, backup.file);
     assert.ok(result.movedAside && readdirSync(result.movedAside).length > 0, 'the previous data was not kept');
     const reopened = await openDatabase(config, { migrate: false });
     const n = await reopened.query<{ n: number }>('SELECT count(*)::int AS n FROM users');
     await reopened.close();
-    assert.equal(n.rows[0]?.n, 1);
+    assert.equal(n.rows[0]?.n, 1 + PROBE_USERS);
   });
 });
