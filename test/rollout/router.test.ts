@@ -66,17 +66,19 @@ describe('built-in router', () => {
     }
   });
 
-  it('keeps signed-in users on one color and only moves them blue → green as the weight rises', async () => {
-    const users = Array.from({ length: 300 }, (_, i) => buildToken(`session-${i}`));
-    const seen: string[][] = users.map(() => []);
+  it('keeps cookie holders on one color and only moves them blue → green as the weight rises', async () => {
+    router.setWeight(0);
+    const cookies = await Promise.all(
+      Array.from({ length: 300 }, async () => String((await get(`${base}/me`)).headers['set-cookie']).split(';')[0] ?? ''),
+    );
+    const seen: string[][] = cookies.map(() => []);
     for (const weight of [0, 10, 25, 50, 75, 100]) {
       router.setWeight(weight);
-      const colors = await Promise.all(users.map((token) => get(`${base}/me`, { authorization: `Bearer ${token}` }).then((r) => String(r.body.color))));
-      // Same user, same weight, same color.
-      const again = await Promise.all(users.slice(0, 50).map((token) => get(`${base}/me`, { authorization: `Bearer ${token}` }).then((r) => String(r.body.color))));
+      const colors = await Promise.all(cookies.map((cookie) => get(`${base}/me`, { cookie }).then((r) => String(r.body.color))));
+      const again = await Promise.all(cookies.slice(0, 50).map((cookie) => get(`${base}/me`, { cookie }).then((r) => String(r.body.color))));
       assert.deepEqual(again, colors.slice(0, 50));
       colors.forEach((c, i) => seen[i]?.push(c));
-      const greenShare = colors.filter((c) => c === 'green').length / users.length;
+      const greenShare = colors.filter((c) => c === 'green').length / cookies.length;
       assert.ok(Math.abs(greenShare - weight / 100) < 0.08, `weight ${weight}: green share ${greenShare}`);
     }
     for (const history of seen) {
@@ -87,11 +89,23 @@ describe('built-in router', () => {
     }
   });
 
-  it('keeps an API key on one color', async () => {
+  it('regression (issue 12 item 2): API keys, bearer tokens and unsigned cookies never choose the color', async () => {
     router.setWeight(50);
-    const colors = new Set<string>();
-    for (let i = 0; i < 10; i++) colors.add(String((await get(`${base}/x`, { 'x-api-key': 'boka_live_abc123' })).body.color));
-    assert.equal(colors.size, 1);
+    for (const headers of <Record<string, string>[]>[
+      { 'x-api-key': 'boka_sk_aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa.AAAA' },
+      { authorization: `Bearer ${buildToken('chosen-session')}` },
+      { authorization: 'Bearer boka_sk_crafted' },
+      { cookie: 'boka_sticky=anon-1' },
+    ]) {
+      const colors = new Map<string, number>();
+      for (let i = 0; i < 60; i++) {
+        const r = await get(`${base}/x`, headers);
+        colors.set(String(r.body.color), (colors.get(String(r.body.color)) ?? 0) + 1);
+        // Each such request is a new client: it gets a fresh signed cookie.
+        assert.match(String(r.headers['set-cookie']), /^boka_sticky=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43};/);
+      }
+      assert.equal(colors.size, 2, `${JSON.stringify(headers)} stuck to one color: ${JSON.stringify([...colors])}`);
+    }
   });
 
   it('applies a weight change atomically: every request after the change goes to the new color', async () => {

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Color } from '../decision.types.js';
-import { chooseColor, extractStickyKey, hashToBucket, STICKY_COOKIE } from '../sticky.core.js';
+import { chooseColor, extractStickyKey, hashToBucket, signStickyId, STICKY_COOKIE } from '../sticky.core.js';
 import { handleAdmin, type RolloutControl } from './admin.js';
 import { ColorPool, type ColorSummary } from './color-pool.js';
 import { forwardRequest } from './proxy.js';
@@ -17,8 +17,13 @@ export interface RouterOptions {
   readonly adminToken?: string;
   /** Clock for latency and windows; injectable for tests. */
   readonly now?: () => number;
-  /** Id source for new anonymous clients' sticky cookie. */
+  /** Id source for new clients' sticky cookie (1-64 characters of [A-Za-z0-9_-]). */
   readonly createStickyId?: () => string;
+  /**
+   * HMAC key for the sticky cookie (at least 32 bytes). Routers sharing traffic must share it;
+   * without it each router makes a random one, so clients are re-assigned after a restart.
+   */
+  readonly stickySecret?: Buffer;
   readonly retainMs?: number;
   readonly upstreamTimeoutMs?: number;
   /** On close, how long busy connections may take before they are cut. */
@@ -60,6 +65,8 @@ export interface Router {
 export function createRouter(options: RouterOptions): Router {
   const now = options.now ?? Date.now;
   const createStickyId = options.createStickyId ?? randomUUID;
+  const stickySecret = options.stickySecret ?? randomBytes(32);
+  if (stickySecret.length < 32) throw new RangeError('the sticky secret must be at least 32 bytes');
   const retainMs = options.retainMs ?? 15 * 60_000;
   const timeout = options.upstreamTimeoutMs ?? 30_000;
   const pools: Record<Color, ColorPool> = {
@@ -135,13 +142,15 @@ export function createRouter(options: RouterOptions): Router {
       return;
     }
     const weightNow = weight;
-    const sticky = extractStickyKey(req.headers);
+    const sticky = extractStickyKey(req.headers, stickySecret);
     let key = sticky?.key;
     let setCookie: string | null = null;
     if (!key) {
+      // A new client, or a cookie this router did not sign: a fresh random id, which the
+      // client can keep but not choose.
       const id = createStickyId();
       key = `cookie:${id}`;
-      setCookie = `${STICKY_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Lax`;
+      setCookie = `${STICKY_COOKIE}=${signStickyId(id, stickySecret)}; Path=/; HttpOnly; SameSite=Lax`;
     }
     const color = chooseColor(hashToBucket(key), weightNow);
     void forwardRequest(req, res, { color, pool: pools[color], now, setCookie });
