@@ -18,11 +18,42 @@ async function putWeight(base: string, greenWeight: number) {
   return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
 }
 
+describe('admin listener (issue 12, router admin API)', () => {
+  it('serves /_router/* only on its own listener; on the traffic port the path is ordinary traffic', async () => {
+    const blue = await startBackend('blue');
+    const green = await startBackend('green');
+    const router = createRouter({ blue: [blue.url], green: [green.url], adminToken: 'adm1n-t0ken' });
+    const traffic = (await router.listen(0, '127.0.0.1')).url;
+    const admin = (await router.listenAdmin(0, '127.0.0.1')).url;
+    try {
+      // The traffic port never answers the admin API: not the state, not a weight change.
+      const viaTraffic = await get(`${traffic}/_router/state`, { authorization: 'Bearer adm1n-t0ken' });
+      assert.equal(viaTraffic.body.greenWeight, undefined);
+      assert.equal(viaTraffic.body.color, 'blue', 'forwarded to a color like any path');
+      const put = await putWeight(traffic, 100);
+      assert.equal(put.body.greenWeight, undefined);
+      assert.equal(router.readState().greenWeight, 0);
+      // The admin listener keeps the operator('router_admin') policy: with a token set, even
+      // loopback callers need it.
+      assert.equal((await get(`${admin}/_router/state`)).status, 403);
+      const ok = await get(`${admin}/_router/state`, { authorization: 'Bearer adm1n-t0ken' });
+      assert.equal(ok.status, 200);
+      assert.equal(ok.body.greenWeight, 0);
+      // And it serves nothing but the admin API.
+      assert.equal((await get(`${admin}/api/health`, { authorization: 'Bearer adm1n-t0ken' })).status, 404);
+    } finally {
+      await router.close();
+      await Promise.all([blue.close(), green.close()]);
+    }
+  });
+});
+
 describe('built-in router', () => {
   let blue: Backend;
   let green: Backend;
   let router: Router;
   let base: string;
+  let adminBase: string;
   let nextId = 0;
 
   before(async () => {
@@ -31,6 +62,7 @@ describe('built-in router', () => {
     // Deterministic anonymous ids make the weight test reproducible.
     router = createRouter({ blue: [blue.url], green: [green.url], createStickyId: () => `anon-${nextId++}` });
     base = (await router.listen(0, '127.0.0.1')).url;
+    adminBase = (await router.listenAdmin(0, '127.0.0.1')).url;
   });
   after(async () => {
     await router.close();
@@ -115,10 +147,10 @@ describe('built-in router', () => {
       while (!stop) await Promise.all(Array.from({ length: 10 }, () => get(`${base}/x`)));
     })();
     await get(`${base}/x`);
-    const put = await putWeight(base, 100);
+    const put = await putWeight(adminBase, 100);
     assert.equal(put.status, 200);
     assert.equal(put.body.greenWeight, 100);
-    const state = await get(`${base}/_router/state`);
+    const state = await get(`${adminBase}/_router/state`);
     assert.equal(state.body.greenWeight, 100, 'read back');
     const after = await Promise.all(Array.from({ length: 200 }, (_, i) => get(`${base}/x`, { authorization: `Bearer ${buildToken(`atomic-${i}`)}` })));
     stop = true;
@@ -156,6 +188,7 @@ describe('built-in router', () => {
   it('counts status classes and latency per color at the edge', async () => {
     const fresh = createRouter({ blue: [blue.url], green: [green.url], initialWeight: 100 });
     const url = (await fresh.listen(0, '127.0.0.1')).url;
+    const adminUrl = (await fresh.listenAdmin(0, '127.0.0.1')).url;
     try {
       await Promise.all([...Array.from({ length: 30 }, () => get(`${url}/ok`)), ...Array.from({ length: 10 }, () => get(`${url}/fail`))]);
       const stats = fresh.readStats(60_000);
@@ -167,7 +200,7 @@ describe('built-in router', () => {
       assert.equal(stats.blue.requests, 0);
       assert.equal(stats.green.recentErrors.length, 10);
       assert.equal(stats.green.recentErrors[0]?.path, '/fail');
-      const viaHttp = await get(`${url}/_router/admin/stats?windowMs=60000`);
+      const viaHttp = await get(`${adminUrl}/_router/admin/stats?windowMs=60000`);
       assert.equal((viaHttp.body.green as { requests: number }).requests, 40);
     } finally {
       await fresh.close();
@@ -197,11 +230,11 @@ describe('built-in router', () => {
   });
 
   it('rejects bad weights and unknown admin routes, in the documented error shape', async () => {
-    const bad = await putWeight(base, 150);
+    const bad = await putWeight(adminBase, 150);
     assert.equal(bad.status, 400);
     assert.equal(bad.body.code, 'validation_error');
     assert.deepEqual(bad.body.details, [{ field: 'greenWeight', in: 'body', message: 'must be a number from 0 to 100' }]);
-    for (const url of [`${base}/_router/nope`, `${base}/_router/admin/rollout`]) {
+    for (const url of [`${adminBase}/_router/nope`, `${adminBase}/_router/admin/rollout`]) {
       const res = await get(url);
       assert.equal(res.status, 404);
       assert.deepEqual(Object.keys(res.body).sort(), ['code', 'error', 'message', 'requestId', 'timestamp']);

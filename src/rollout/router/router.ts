@@ -13,7 +13,10 @@ export interface RouterOptions {
   readonly blue: readonly string[];
   readonly green: readonly string[];
   readonly initialWeight?: number;
-  /** Bearer token for `/_router/*` from non-loopback clients; without it only loopback may call. */
+  /**
+   * Bearer token for the admin API (`/_router/*` on the admin listener); once set, every caller
+   * needs it, loopback included. Without it only loopback callers are admitted.
+   */
   readonly adminToken?: string;
   /** Clock for latency and windows; injectable for tests. */
   readonly now?: () => number;
@@ -48,7 +51,10 @@ export interface RouterStats {
 }
 
 export interface Router {
+  /** The traffic listener: proxies everything; `/_router/*` is not served here. */
   listen(port: number, host: string): Promise<{ url: string; port: number }>;
+  /** The admin listener, on its own address: only `/_router/*` (policy `operator('router_admin')`). */
+  listenAdmin(port: number, host: string): Promise<{ url: string; port: number }>;
   close(): Promise<void>;
   /** Applies to requests that start after this call; in-flight ones finish where they are. */
   setWeight(greenWeight: number): RouterState;
@@ -92,27 +98,17 @@ export function createRouter(options: RouterOptions): Router {
   }
 
   const router: Router = {
-    async listen(port, host) {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-      const address = server.address() as AddressInfo;
-      const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-      return { url: `http://${shownHost}:${address.port}`, port: address.port };
-    },
+    listen: (port, host) => listenOn(server, port, host),
+    listenAdmin: (port, host) => listenOn(adminServer, port, host),
     async close() {
       closing = true;
       // Busy keep-alive connections get `Connection: close` on their next answer; whatever is
       // still open after the grace period is cut.
-      const grace = setTimeout(() => server.closeAllConnections(), options.closeGraceMs ?? 5_000);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      const grace = setTimeout(() => {
+        server.closeAllConnections();
+        adminServer.closeAllConnections();
+      }, options.closeGraceMs ?? 5_000);
+      await Promise.all([closeServer(server), closeServer(adminServer)]);
       clearTimeout(grace);
       await Promise.all([pools.blue.close(), pools.green.close()]);
     },
@@ -135,12 +131,14 @@ export function createRouter(options: RouterOptions): Router {
     },
   };
 
+  // The admin API has its own listener (issue 12): the traffic port faces every client, and
+  // behind a local reverse proxy every one of them would look like loopback.
+  const adminServer: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (closing) res.setHeader('connection', 'close');
+    void handleAdmin(req, res, { router, adminToken: options.adminToken, control: () => control });
+  });
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (closing) res.setHeader('connection', 'close');
-    if (req.url?.startsWith('/_router/')) {
-      void handleAdmin(req, res, { router, adminToken: options.adminToken, control: () => control });
-      return;
-    }
     const weightNow = weight;
     const sticky = extractStickyKey(req.headers, stickySecret);
     let key = sticky?.key;
@@ -158,6 +156,27 @@ export function createRouter(options: RouterOptions): Router {
   server.keepAliveTimeout = 5_000;
 
   return router;
+}
+
+async function listenOn(server: Server, port: number, host: string): Promise<{ url: string; port: number }> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return { url: `http://${shownHost}:${address.port}`, port: address.port };
+}
+
+function closeServer(server: Server): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
 }
 
 function validateWeight(weight: number): number {
