@@ -26,9 +26,11 @@ export type AccessPolicy =
 /**
  * How the per-principal rate limit treats a route: `api` counts it; `auth` counts it and
  * fails closed when the shared limiter store is down (credential endpoints, ASVS 2.2.1);
- * `exempt` never counts (probes must not be throttled into a restart loop).
+ * `exempt` never counts (probes must not be throttled into a restart loop); `availability`
+ * counts like `api` and also draws on the availability budget per caller and per tenant
+ * (src/rate-limit/availability-budget.step.ts).
  */
-export type RateLimitClass = 'api' | 'auth' | 'exempt';
+export type RateLimitClass = 'api' | 'auth' | 'exempt' | 'availability';
 
 export interface AuthContext {
   readonly principal: Principal;

@@ -99,23 +99,128 @@ function overlapsAny(start: number, end: number, intervals: readonly Interval[])
   return null;
 }
 
-/** Free slots of every schedule, sorted by start then staff id. */
-export function computeSlots(query: SlotQuery, schedules: readonly StaffSchedule[]): Slot[] {
+/** Sorted, disjoint union of `intervals`, so one forward-moving index can answer every overlap query. */
+function mergeIntervals(intervals: readonly Interval[]): Interval[] {
+  const sorted = [...intervals].sort((a, b) => a.start - b.start);
+  const out: Interval[] = [];
+  for (const i of sorted) {
+    const last = out[out.length - 1];
+    if (last && i.start <= last.end) out[out.length - 1] = { start: last.start, end: Math.max(last.end, i.end) };
+    else out.push({ start: i.start, end: i.end });
+  }
+  return out;
+}
+
+/**
+ * A position in the slot order (start, then staff id): a page resumes strictly after it.
+ * `staffId: ''` sorts before every id, so `{ start, staffId: '' }` means "from `start` on".
+ */
+export interface SlotPosition {
+  readonly start: number;
+  readonly staffId: string;
+}
+
+export interface SlotPageLimits {
+  /** Most slots in one page. */
+  readonly limit: number;
+  /**
+   * Most candidate slots examined per call, free or not (the cost bound when most of the grid is
+   * booked). Overshoot is at most one sweep window, about `SWEEP_CANDIDATES`.
+   */
+  readonly maxCandidates: number;
+  readonly after: SlotPosition | null;
+}
+
+export interface SlotPage {
+  readonly slots: Slot[];
+  /** Where the next page resumes; null when [from, to) is exhausted. */
+  readonly next: SlotPosition | null;
+  /** Candidates examined (for tests and metrics). */
+  readonly examined: number;
+}
+
+/** Most slots in one availability page (docs/booking.md, "Availability"). */
+export const MAX_SLOTS_PER_PAGE = 500;
+export const DEFAULT_SLOTS_PER_PAGE = 100;
+/**
+ * Most candidate slots one request examines, free or not: the CPU bound of one call whatever
+ * the staff count, range and booking density (a few milliseconds).
+ */
+export const MAX_CANDIDATES_PER_REQUEST = 20_000;
+/** Candidates per sweep window: the unit of work between two limit checks. */
+export const SWEEP_CANDIDATES = 2_000;
+
+interface Cursor {
+  readonly staffId: string;
+  readonly intervals: readonly Interval[];
+  readonly timeOff: readonly Interval[];
+  readonly busy: readonly Interval[];
+  iv: number;
+  off: number;
+  busyAt: number;
+}
+
+/**
+ * One page of free slots, sorted by start then staff id, computed lazily: time is swept in
+ * windows sized so that all staff together have about `SWEEP_CANDIDATES` candidates per window,
+ * and the sweep stops as soon as the page is full or `maxCandidates` were examined. The work per
+ * call is therefore bounded by the limits, never by staff × range (issue 12, item 1).
+ */
+export function pageSlots(query: SlotQuery, schedules: readonly StaffSchedule[], limits: SlotPageLimits): SlotPage {
   const step = query.durationMinutes * MINUTE;
   const footprint = (query.durationMinutes + query.bufferMinutes) * MINUTE;
+  const after = limits.after;
+  const lower = Math.max(query.from, query.earliestStart, after?.start ?? Number.NEGATIVE_INFINITY);
   const slots: Slot[] = [];
-  const dates = localDatesBetween(query.timeZone, query.from, query.to);
-  for (const s of schedules) {
-    for (const iv of intervalsOn(dates, s.hours, query.timeZone)) {
-      for (let start = iv.start; start + step <= iv.end; start += step) {
-        if (start < query.from || start >= query.to || start < query.earliestStart) continue;
-        if (overlapsAny(start, start + step, s.timeOff)) continue;
-        if (overlapsAny(start, start + footprint, s.busy)) continue;
-        slots.push({ start, end: start + step, staffId: s.staffId });
+  if (step <= 0 || lower >= query.to || schedules.length === 0 || limits.limit <= 0) return { slots, next: null, examined: 0 };
+  const dates = localDatesBetween(query.timeZone, lower, query.to);
+  const cursors: Cursor[] = [...schedules]
+    .sort((a, b) => (a.staffId < b.staffId ? -1 : a.staffId > b.staffId ? 1 : 0))
+    .map((s) => ({
+      staffId: s.staffId,
+      intervals: intervalsOn(dates, s.hours, query.timeZone),
+      timeOff: mergeIntervals(s.timeOff),
+      busy: mergeIntervals(s.busy),
+      iv: 0,
+      off: 0,
+      busyAt: 0,
+    }));
+  const width = Math.max(1, Math.floor(SWEEP_CANDIDATES / cursors.length)) * step;
+  let examined = 0;
+  const window: Slot[] = [];
+  for (let w = lower; w < query.to; w += width) {
+    const wEnd = Math.min(query.to, w + width);
+    window.length = 0;
+    for (const c of cursors) {
+      // Intervals are sorted and disjoint per staff member (hours may not overlap on a weekday),
+      // and windows only move forward, so every index below only moves forward too.
+      while (c.iv < c.intervals.length && c.intervals[c.iv]!.end - step < w) c.iv += 1;
+      for (let j = c.iv; j < c.intervals.length; j += 1) {
+        const iv = c.intervals[j]!;
+        if (iv.start >= wEnd) break;
+        const k = Math.max(0, Math.ceil((w - iv.start) / step));
+        for (let start = iv.start + k * step; start < wEnd && start + step <= iv.end; start += step) {
+          if (start < lower) continue;
+          examined += 1;
+          if (after && start === after.start && c.staffId <= after.staffId) continue;
+          while (c.off < c.timeOff.length && c.timeOff[c.off]!.end <= start) c.off += 1;
+          const off = c.timeOff[c.off];
+          if (off && off.start < start + step) continue;
+          while (c.busyAt < c.busy.length && c.busy[c.busyAt]!.end <= start) c.busyAt += 1;
+          const busy = c.busy[c.busyAt];
+          if (busy && busy.start < start + footprint) continue;
+          window.push({ start, end: start + step, staffId: c.staffId });
+        }
       }
     }
+    window.sort((a, b) => a.start - b.start || (a.staffId < b.staffId ? -1 : a.staffId > b.staffId ? 1 : 0));
+    for (const slot of window) {
+      slots.push(slot);
+      if (slots.length === limits.limit) return { slots, next: { start: slot.start, staffId: slot.staffId }, examined };
+    }
+    if (examined >= limits.maxCandidates && wEnd < query.to) return { slots, next: { start: wEnd, staffId: '' }, examined };
   }
-  return slots.sort((a, b) => a.start - b.start || (a.staffId < b.staffId ? -1 : a.staffId > b.staffId ? 1 : 0));
+  return { slots, next: null, examined };
 }
 
 export type SlotRejection = 'in_past' | 'lead_time' | 'outside_working_hours' | 'not_aligned' | 'time_off' | 'busy';

@@ -2,7 +2,8 @@ import { withTenant, type Database, type Queryable } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import type { Clock } from '../shared/clock.js';
 import { isUuid } from '../shared/ids.js';
-import { computeSlots } from './availability.core.js';
+import { decodeCursor, encodeCursor } from '../shared/pagination.js';
+import { DEFAULT_SLOTS_PER_PAGE, MAX_CANDIDATES_PER_REQUEST, MAX_SLOTS_PER_PAGE, pageSlots, type SlotPosition } from './availability.core.js';
 import { findService } from './services.repo.js';
 import { findSettings } from './settings.repo.js';
 import { loadSchedules } from './staff.repo.js';
@@ -16,6 +17,18 @@ export interface AvailabilityQuery {
   from: string;
   to: string;
   staffId?: string;
+  cursor?: string;
+  limit?: number;
+}
+
+const CURSOR_KEY = /^(\d{1,15}):((?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?)$/;
+
+/** The cursor names a slot position: `<start ms>:<staff id>` (empty id: "from that instant on"). */
+function parseCursor(cursor: string | undefined): SlotPosition | null {
+  const key = decodeCursor(cursor, (k) => CURSOR_KEY.test(k));
+  if (key === null) return null;
+  const [, start, staffId] = CURSOR_KEY.exec(key)!;
+  return { start: Number(start), staffId: staffId ?? '' };
 }
 
 /** Validates the range: end after start, at most 31 days. */
@@ -36,15 +49,17 @@ export function createAvailabilityService(deps: { db: Database; clock: Clock }) 
   async function slotsIn(tx: Queryable, tenantId: string, q: AvailabilityQuery, range: { from: number; to: number }, activeOnly: boolean) {
     const service = isUuid(q.serviceId) ? await findService(tx, tenantId, q.serviceId) : null;
     if (!service || (activeOnly && !service.active)) throw notFound('Service', 'serviceId');
-    if (!service.active) return { slots: [] };
+    if (!service.active) return { slots: [], nextCursor: null };
+    const after = parseCursor(q.cursor);
+    if (after && after.start >= range.to) return { slots: [], nextCursor: null };
     const settings = await findSettings(tx, tenantId);
     const schedules = await loadSchedules(tx, tenantId, {
       serviceId: service.id,
       staffId: q.staffId ?? null,
-      from: new Date(range.from),
+      from: new Date(Math.max(range.from, after?.start ?? range.from)),
       to: new Date(range.to + (service.durationMinutes + service.bufferMinutes) * MINUTE),
     });
-    const slots = computeSlots(
+    const page = pageSlots(
       {
         timeZone: settings.timezone,
         durationMinutes: service.durationMinutes,
@@ -54,8 +69,16 @@ export function createAvailabilityService(deps: { db: Database; clock: Clock }) 
         earliestStart: clock.now() + settings.leadTimeMinutes * MINUTE,
       },
       schedules,
+      {
+        limit: Math.min(q.limit ?? DEFAULT_SLOTS_PER_PAGE, MAX_SLOTS_PER_PAGE),
+        maxCandidates: MAX_CANDIDATES_PER_REQUEST,
+        after,
+      },
     );
-    return { slots: slots.map((s) => ({ start: iso(s.start), end: iso(s.end), staffId: s.staffId })) };
+    return {
+      slots: page.slots.map((s) => ({ start: iso(s.start), end: iso(s.end), staffId: s.staffId })),
+      nextCursor: page.next ? encodeCursor(`${page.next.start}:${page.next.staffId}`) : null,
+    };
   }
 
   return {

@@ -167,7 +167,7 @@ export const bookingAdminRoutes: FastifyPluginAsyncTypebox<{ services: BookingRo
 
   // Availability inside the tenant (members; inactive services answer with no slots)
   app.get(`${T}/availability`, {
-    config: { access: tenantPermission('availability.read') },
+    config: { access: tenantPermission('availability.read'), rateLimit: 'availability' },
     schema: { tags: ['availability'], params: TenantParams, querystring: AvailabilityQuery, response: { 200: AvailabilityResponse } },
   }, async (request) => availability.slots(request.params.tenantId, request.query));
 };

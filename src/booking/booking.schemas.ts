@@ -1,5 +1,6 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { IsoDate, pageOf, PageQuery, Uuid } from '../http/schemas.js';
+import { DEFAULT_SLOTS_PER_PAGE, MAX_SLOTS_PER_PAGE } from './availability.core.js';
 
 /** Wire schemas of the booking domain. camelCase JSON; instants ISO 8601, returned in UTC. */
 
@@ -184,10 +185,22 @@ export const ReservationQuery = Type.Object(
 );
 
 // Availability
-const SlotSchema = Type.Object({ start: IsoDate, end: IsoDate, staffId: Uuid });
-export const AvailabilityResponse = Type.Object({ slots: Type.Array(SlotSchema) });
+export const SlotSchema = Type.Object({ start: IsoDate, end: IsoDate, staffId: Uuid });
+export const AvailabilityResponse = Type.Object({
+  slots: Type.Array(SlotSchema, { maxItems: MAX_SLOTS_PER_PAGE }),
+  nextCursor: Type.Union([Type.String(), Type.Null()], {
+    description: 'Pass as `cursor` (same query otherwise) for the next page; null when the range is exhausted. A page may hold fewer than `limit` slots, even none, and still have a next cursor: each request examines a bounded number of candidate slots.',
+  }),
+});
 export const AvailabilityQuery = Type.Object(
-  { serviceId: Uuid, from: IsoDate, to: IsoDate, staffId: Type.Optional(Uuid) },
+  {
+    serviceId: Uuid,
+    from: IsoDate,
+    to: IsoDate,
+    staffId: Type.Optional(Uuid),
+    cursor: Type.Optional(Type.String({ maxLength: 128 })),
+    limit: Type.Integer({ minimum: 1, maximum: MAX_SLOTS_PER_PAGE, default: DEFAULT_SLOTS_PER_PAGE }),
+  },
   { additionalProperties: false },
 );
 

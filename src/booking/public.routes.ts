@@ -35,7 +35,7 @@ export const publicBookingRoutes: FastifyPluginAsyncTypebox<{ services: BookingR
   }, async (request) => publicBooking.services(request.params.slug, request.query));
 
   app.get(`${P}/availability`, {
-    config: { access: PUBLIC },
+    config: { access: PUBLIC, rateLimit: 'availability' },
     schema: { tags: ['public'], security: [], params: SlugParams, querystring: AvailabilityQuery, response: { 200: AvailabilityResponse } },
   }, async (request) => publicBooking.availability(request.params.slug, request.query));
 

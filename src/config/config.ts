@@ -38,6 +38,10 @@ export interface Config {
   readonly rateLimit: {
     /** Requests per minute per principal (user, API key, or client IP when anonymous); 0 disables. */
     readonly perPrincipalPerMinute: number;
+    /** Availability requests per minute per caller (user, API key, or client IP when anonymous); 0 disables. */
+    readonly availabilityPerCallerPerMinute: number;
+    /** Availability requests per minute per tenant, all callers together; 0 disables. */
+    readonly availabilityPerTenantPerMinute: number;
     /** Failed auth attempts (login, MFA, refresh, reset) per client IP per 15 minutes. */
     readonly authFailuresPerIp: number;
     /** When the shared store (Redis) is down, non-auth routes: `memory` (per-instance limits), `open`, `closed` (503). */
@@ -134,6 +138,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     passwordResetUrl: env.PASSWORD_RESET_URL || 'http://localhost:3000/reset-password',
     rateLimit: {
       perPrincipalPerMinute: readInt(env, 'RATE_LIMIT_PER_PRINCIPAL_PER_MINUTE', 1000, 0, 1_000_000),
+      availabilityPerCallerPerMinute: readInt(env, 'RATE_LIMIT_AVAILABILITY_PER_CALLER_PER_MINUTE', 60, 0, 1_000_000),
+      availabilityPerTenantPerMinute: readInt(env, 'RATE_LIMIT_AVAILABILITY_PER_TENANT_PER_MINUTE', 600, 0, 1_000_000),
       authFailuresPerIp: readInt(env, 'RATE_LIMIT_AUTH_FAILURES_PER_IP', 50, 1, 1_000_000),
       onStoreFailure: readChoice(env, 'RATE_LIMIT_STORE_FAILURE', ['memory', 'open', 'closed'] as const, 'memory'),
       keyPrefix: env.RATE_LIMIT_KEY_PREFIX || 'boka:rl',

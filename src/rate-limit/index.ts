@@ -2,6 +2,7 @@ import type { Config } from '../config/config.js';
 import type { EventHub } from '../shared/events.js';
 import { createAttemptGuard, type AttemptGuard } from './attempt-guard.js';
 import { createLimiterStore } from './limiter-store.js';
+import { createAvailabilityBudgetStep } from './availability-budget.step.js';
 import { createRateLimitStep } from './rate-limit.step.js';
 import type { PipelineStep } from '../access/index.js';
 
@@ -12,7 +13,7 @@ export interface RateLimits {
   readonly store: 'memory' | 'redis';
   /** Brute-force guard for credential checks (login, MFA, refresh, reset, password change). */
   readonly guard: AttemptGuard;
-  /** The per-principal pipeline step. */
+  /** The per-principal pipeline step, then the availability budget. */
   readonly step: PipelineStep;
   close(): Promise<void>;
 }
@@ -22,10 +23,15 @@ export async function createRateLimits(
   deps: { events: EventHub; onStoreError?: (err: unknown) => void },
 ): Promise<RateLimits> {
   const store = await createLimiterStore(config, deps.onStoreError);
+  const general = createRateLimitStep(store, config);
+  const availability = createAvailabilityBudgetStep(store, config);
   return {
     store: store.kind,
     guard: createAttemptGuard(store, { events: deps.events, failuresPerIp: config.rateLimit.authFailuresPerIp }),
-    step: createRateLimitStep(store, config),
+    async step(request, auth, policy) {
+      await general(request, auth, policy);
+      await availability(request, auth, policy);
+    },
     close: () => store.close(),
   };
 }

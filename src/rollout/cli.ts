@@ -9,9 +9,9 @@ import { formatSmokeResult, runSmokeSuite } from './smoke.js';
 import { startRollout } from './start-rollout.js';
 
 const USAGE = `usage:
-  boka rollout start --blue <url...> --green <url...> [--listen 127.0.0.1:8080] [--plan rollout.yaml]
-                     [--report-dir rollouts] [--admin-token T] [--no-view] [--exit-on-finish]
-  boka rollout status|pause|resume|promote|abort|rollback [--router http://127.0.0.1:8080] [--token T] [--by NAME]
+  boka rollout start --blue <url...> --green <url...> [--listen 127.0.0.1:8080] [--admin-listen 127.0.0.1:8081]
+                     [--plan rollout.yaml] [--report-dir rollouts] [--admin-token T] [--no-view] [--exit-on-finish]
+  boka rollout status|pause|resume|promote|abort|rollback [--router http://127.0.0.1:8081] [--token T] [--by NAME]
   boka rollout plan [--plan rollout.yaml]     validate a plan and print it normalized
   boka smoke <url> [--plan rollout.yaml]`;
 
@@ -90,7 +90,8 @@ export async function runRolloutCli(argv: string[]): Promise<number> {
 }
 
 async function runRemote(sub: 'status' | Command, flags: Flags): Promise<number> {
-  const base = one(flags, 'router') ?? 'http://127.0.0.1:8080';
+  // The router's admin listener, not its traffic port.
+  const base = one(flags, 'router') ?? 'http://127.0.0.1:8081';
   const token = one(flags, 'token') ?? process.env.BOKA_ROLLOUT_TOKEN;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
@@ -127,11 +128,21 @@ async function runStart(flags: Flags): Promise<number> {
     process.stderr.write('--listen must look like 127.0.0.1:8080\n');
     return 2;
   }
+  const adminListen = parseListen(one(flags, 'admin-listen') ?? '127.0.0.1:8081');
+  if (!adminListen) {
+    process.stderr.write('--admin-listen must look like 127.0.0.1:8081\n');
+    return 2;
+  }
   const plan = readPlan(one(flags, 'plan'));
   if (!plan) return 2;
   const adminToken = one(flags, 'admin-token') ?? process.env.BOKA_ROLLOUT_TOKEN;
-  if (!['127.0.0.1', '::1', 'localhost'].includes(listen.host) && !adminToken) {
-    process.stderr.write(`warning: listening on ${listen.host} without --admin-token: the admin API only answers loopback callers\n`);
+  if (!['127.0.0.1', '::1', 'localhost'].includes(adminListen.host) && !adminToken) {
+    process.stderr.write(`warning: admin API on ${adminListen.host} without --admin-token: it only answers loopback callers\n`);
+  }
+  const stickySecret = process.env.BOKA_ROUTER_STICKY_SECRET ? Buffer.from(process.env.BOKA_ROUTER_STICKY_SECRET, 'base64url') : undefined;
+  if (stickySecret && stickySecret.length < 32) {
+    process.stderr.write('BOKA_ROUTER_STICKY_SECRET must be at least 32 bytes, base64url\n');
+    return 2;
   }
   const view = !flags['no-view'] && Boolean(process.stdout.isTTY);
   let lastPrinted = 0;
@@ -141,7 +152,10 @@ async function runStart(flags: Flags): Promise<number> {
     green,
     listenHost: listen.host,
     listenPort: listen.port,
+    adminHost: adminListen.host,
+    adminPort: adminListen.port,
     adminToken,
+    stickySecret,
     reportRoot: one(flags, 'report-dir'),
     onChange(status) {
       if (view) return;
@@ -152,7 +166,7 @@ async function runStart(flags: Flags): Promise<number> {
       }
     },
   });
-  process.stdout.write(`router on ${rollout.routerUrl} · rollout ${rollout.rolloutId} · events in ${rollout.outputDir}/events.jsonl\n`);
+  process.stdout.write(`router on ${rollout.routerUrl} · admin API on ${rollout.adminUrl} · rollout ${rollout.rolloutId} · events in ${rollout.outputDir}/events.jsonl\n`);
   const draw = () => process.stdout.write(`\x1b[H\x1b[2J${renderStatus(rollout.controller.readStatus(), Date.now(), true)}\n\n  Ctrl-C: abort (traffic back to blue) · boka rollout pause|resume|promote|rollback\n`);
   const redraw = view ? setInterval(draw, 1_000) : null;
 

@@ -17,7 +17,12 @@ export interface StartRolloutOptions {
   readonly green: readonly string[];
   readonly listenHost: string;
   readonly listenPort: number;
+  /** The admin API's own listener; default 127.0.0.1 and a free port. */
+  readonly adminHost?: string;
+  readonly adminPort?: number;
   readonly adminToken?: string;
+  /** HMAC key of the sticky cookie (≥ 32 bytes); default a random one per router. */
+  readonly stickySecret?: Buffer;
   /** Parent of `<rollout-id>/`; default `rollouts`. */
   readonly reportRoot?: string;
   readonly rolloutId?: string;
@@ -27,6 +32,8 @@ export interface StartRolloutOptions {
 export interface RunningRollout {
   readonly rolloutId: string;
   readonly routerUrl: string;
+  /** The admin API (`/_router/*`), on its own listener. */
+  readonly adminUrl: string;
   readonly router: Router;
   readonly controller: RolloutController;
   readonly outputDir: string;
@@ -49,10 +56,18 @@ export async function startRollout(options: StartRolloutOptions): Promise<Runnin
   const { plan } = options;
   const rolloutId = options.rolloutId ?? createRolloutId(Date.now());
   const outputDir = join(options.reportRoot ?? 'rollouts', rolloutId);
-  const router = createRouter({ blue: options.blue, green: options.green, initialWeight: 0, adminToken: options.adminToken, retainMs: Math.max(plan.windowMs * 2, 5 * 60_000) });
+  const router = createRouter({
+    blue: options.blue,
+    green: options.green,
+    initialWeight: 0,
+    adminToken: options.adminToken,
+    stickySecret: options.stickySecret,
+    retainMs: Math.max(plan.windowMs * 2, 5 * 60_000),
+  });
   const { url } = await router.listen(options.listenPort, options.listenHost);
-  const adminUrl = url.replace('0.0.0.0', '127.0.0.1').replace('[::]', '[::1]');
-  const traffic = createBuiltinTrafficRouter({ routerUrl: adminUrl, adminToken: options.adminToken });
+  const admin = await router.listenAdmin(options.adminPort ?? 0, options.adminHost ?? '127.0.0.1');
+  const adminUrl = admin.url.replace('0.0.0.0', '127.0.0.1').replace('[::]', '[::1]');
+  const traffic = createBuiltinTrafficRouter({ adminUrl, adminToken: options.adminToken });
   const sources: MetricSource[] = [createRouterMetricSource((w) => router.readStats(w))];
   if (plan.metrics.scrapePath) sources.push(createScrapeMetricSource({ blue: options.blue, green: options.green, path: plan.metrics.scrapePath }));
   if (plan.metrics.prometheusUrl) sources.push(createPrometheusMetricSource({ url: plan.metrics.prometheusUrl, rules: plan.rules }));
@@ -77,6 +92,7 @@ export async function startRollout(options: StartRolloutOptions): Promise<Runnin
   return {
     rolloutId,
     routerUrl: url,
+    adminUrl,
     router,
     controller,
     outputDir,

@@ -1,13 +1,14 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Color } from './decision.types.js';
 
-/** Cookie that keeps an anonymous client on one color. */
+/** Cookie that keeps a client on one color; its value is issued and signed by the router. */
 export const STICKY_COOKIE = 'boka_sticky';
 
 /** Number of buckets the key space is cut into; weights resolve to 0.01 %. */
 const STICKY_BUCKETS = 10_000;
 
-export type StickySource = 'session' | 'api_key' | 'cookie';
+/** Only one source remains: what the router itself issued and can verify (docs/rollout.md). */
+export type StickySource = 'cookie';
 
 export interface StickyKey {
   readonly key: string;
@@ -20,22 +21,6 @@ function first(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/**
- * Reads the `sid` claim of a JWT without verifying it. Routing only: a forged token can at most
- * choose its color, and Boka itself still verifies every token.
- */
-function readSessionId(token: string): string | undefined {
-  const parts = token.split('.');
-  if (parts.length !== 3 || !parts[1]) return undefined;
-  try {
-    const payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as unknown;
-    if (payload && typeof payload === 'object' && 'sid' in payload && typeof payload.sid === 'string') return payload.sid;
-  } catch {
-    return undefined;
-  }
-  return undefined;
-}
-
 function readCookie(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(';')) {
@@ -45,23 +30,41 @@ function readCookie(header: string | undefined, name: string): string | undefine
   return undefined;
 }
 
+const STICKY_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+function mac(id: string, secret: Buffer): Buffer {
+  return createHmac('sha256', secret).update(`boka-sticky:v1:${id}`).digest();
+}
+
+/** The cookie value for a fresh id: `<id>.<HMAC-SHA256(secret, id), base64url>`. */
+export function signStickyId(id: string, secret: Buffer): string {
+  if (!STICKY_ID.test(id)) throw new RangeError('sticky ids are 1-64 characters of [A-Za-z0-9_-]');
+  return `${id}.${mac(id, secret).toString('base64url')}`;
+}
+
+/** The id inside a cookie value the router signed with `secret`, or null (compared in constant time). */
+export function verifyStickyCookie(value: string, secret: Buffer): string | null {
+  const dot = value.lastIndexOf('.');
+  if (dot <= 0) return null;
+  const id = value.slice(0, dot);
+  if (!STICKY_ID.test(id)) return null;
+  const given = Buffer.from(value.slice(dot + 1), 'base64url');
+  const expected = mac(id, secret);
+  return given.length === expected.length && timingSafeEqual(given, expected) ? id : null;
+}
+
 /**
- * Picks what keeps a client on one color: the session id inside a bearer JWT, else an API key
- * (a non-JWT bearer or `x-api-key`), else the `boka_sticky` cookie. Null for a new anonymous client.
+ * What keeps a client on one color: the id in a `boka_sticky` cookie this router signed.
+ * Nothing the client can choose freely takes part: API keys, bearer tokens and session ids
+ * are unverified at the router, so a crafted value would let an anonymous client aim its
+ * requests at a color (issue 12, item 2). Null for a new client, or a cookie that fails the
+ * check: the router then issues a fresh random id.
  */
-export function extractStickyKey(headers: Headers): StickyKey | null {
-  const auth = first(headers.authorization);
-  const bearer = auth && /^bearer\s+/i.test(auth) ? auth.replace(/^bearer\s+/i, '').trim() : undefined;
-  if (bearer) {
-    const sid = readSessionId(bearer);
-    if (sid) return { key: `sid:${sid}`, source: 'session' };
-    if (bearer.split('.').length !== 3) return { key: `key:${bearer}`, source: 'api_key' };
-  }
-  const apiKey = first(headers['x-api-key']);
-  if (apiKey) return { key: `key:${apiKey}`, source: 'api_key' };
+export function extractStickyKey(headers: Headers, secret: Buffer): StickyKey | null {
   const cookie = readCookie(first(headers.cookie), STICKY_COOKIE);
-  if (cookie) return { key: `cookie:${cookie}`, source: 'cookie' };
-  return null;
+  if (!cookie) return null;
+  const id = verifyStickyCookie(cookie, secret);
+  return id ? { key: `cookie:${id}`, source: 'cookie' } : null;
 }
 
 /** Maps a key to a stable bucket in [0, STICKY_BUCKETS). */

@@ -12,17 +12,35 @@ const LATENCY_BOUNDS_MS: readonly number[] = (() => {
   return bounds;
 })();
 
+/**
+ * Whether the client, not the color, decided this outcome (docs/rollout.md, "What the client
+ * controls"): any 4xx, which is the answer to what was sent (malformed, unauthenticated,
+ * unknown path, wrong method, too large, throttled, …), and the router's 499 for a client
+ * that hung up. Such answers are kept for display but are not judged: they count neither in
+ * `requests` (the denominator of every rate and of `minSamples`) nor in the latency quantiles.
+ * An attacker can produce them at will on either color, so they may neither trip a rollback
+ * nor dilute a real regression.
+ */
+export function isClientControlled(status: number): boolean {
+  return status >= 400 && status < 500;
+}
+
 interface Slot {
   second: number;
   requests: number;
+  clientControlled: number;
   byClass: [number, number, number, number, number];
   latency: number[];
 }
 
 export interface WindowSummary {
+  /** Judged requests: every answer except the client-controlled ones. */
   readonly requests: number;
+  /** 4xx and 499 answers, shown but never judged (`isClientControlled`). */
+  readonly clientControlled: number;
   readonly status2xx: number;
   readonly status3xx: number;
+  /** Included in `clientControlled`. */
   readonly status4xx: number;
   /** 5xx answers, including the router's own 503/504 when the color could not answer. */
   readonly status5xx: number;
@@ -77,7 +95,7 @@ export function createWindowStats(retainMs = 15 * 60_000): WindowStats {
     const index = second % size;
     let slot = slots[index];
     if (!slot || slot.second !== second) {
-      slot = { second, requests: 0, byClass: [0, 0, 0, 0, 0], latency: new Array<number>(LATENCY_BOUNDS_MS.length).fill(0) };
+      slot = { second, requests: 0, clientControlled: 0, byClass: [0, 0, 0, 0, 0], latency: new Array<number>(LATENCY_BOUNDS_MS.length).fill(0) };
       slots[index] = slot;
     }
     return slot;
@@ -86,9 +104,13 @@ export function createWindowStats(retainMs = 15 * 60_000): WindowStats {
   return {
     record(at, status, latencyMs) {
       const slot = slotFor(Math.floor(at / 1000));
-      slot.requests++;
       const cls = Math.min(Math.max(Math.floor(status / 100) - 1, 0), 4);
       slot.byClass[cls] = (slot.byClass[cls] ?? 0) + 1;
+      if (isClientControlled(status)) {
+        slot.clientControlled++;
+        return;
+      }
+      slot.requests++;
       const bucket = findBucket(latencyMs);
       slot.latency[bucket] = (slot.latency[bucket] ?? 0) + 1;
     },
@@ -98,15 +120,18 @@ export function createWindowStats(retainMs = 15 * 60_000): WindowStats {
       const byClass = [0, 0, 0, 0, 0];
       const latency = new Array<number>(LATENCY_BOUNDS_MS.length).fill(0);
       let requests = 0;
+      let clientControlled = 0;
       for (const slot of slots) {
         if (!slot || slot.second < first || slot.second > last) continue;
         requests += slot.requests;
+        clientControlled += slot.clientControlled;
         slot.byClass.forEach((c, i) => (byClass[i] = (byClass[i] ?? 0) + c));
         slot.latency.forEach((c, i) => (latency[i] = (latency[i] ?? 0) + c));
       }
       const s5 = byClass[4] ?? 0;
       return {
         requests,
+        clientControlled,
         status2xx: byClass[1] ?? 0,
         status3xx: byClass[2] ?? 0,
         status4xx: byClass[3] ?? 0,

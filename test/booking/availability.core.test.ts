@@ -1,13 +1,53 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { checkSlot, computeSlots, findOverlappingHours, workingIntervals, type StaffSchedule } from '../../src/booking/availability.core.js';
+import {
+  checkSlot,
+  findOverlappingHours,
+  pageSlots,
+  SWEEP_CANDIDATES,
+  workingIntervals,
+  type Slot,
+  type SlotQuery,
+  type StaffSchedule,
+} from '../../src/booking/availability.core.js';
 import { localToInstant, offsetAt } from '../../src/booking/timezone.core.js';
 
 const H = 3_600_000;
 const M = 60_000;
 const at = (s: string) => Date.parse(s);
 const everyDay = (start: number, end: number) => [0, 1, 2, 3, 4, 5, 6].map((weekday) => ({ weekday, startMinute: start, endMinute: end }));
+
+/** Every free slot, by walking the pages (bounded: at most 10 000 pages). */
+function computeSlots(query: SlotQuery, schedules: readonly StaffSchedule[], limit = 1_000, maxCandidates = 100_000): Slot[] {
+  const out: Slot[] = [];
+  let after = null;
+  for (let page = 0; page < 10_000; page += 1) {
+    const p = pageSlots(query, schedules, { limit, maxCandidates, after });
+    out.push(...p.slots);
+    if (!p.next) return out;
+    after = p.next;
+  }
+  throw new Error('more than 10 000 pages');
+}
+
+/** The pre-pagination algorithm (issue 12 item 1), kept as the oracle: every slot, naively. */
+function referenceSlots(query: SlotQuery, schedules: readonly StaffSchedule[]): Slot[] {
+  const step = query.durationMinutes * M;
+  const footprint = (query.durationMinutes + query.bufferMinutes) * M;
+  const hit = (s: number, e: number, list: readonly { start: number; end: number }[]) => list.some((i) => i.start < e && s < i.end);
+  const slots: Slot[] = [];
+  for (const s of schedules) {
+    for (const iv of workingIntervals(s.hours, query.timeZone, query.from, query.to)) {
+      for (let start = iv.start; start + step <= iv.end; start += step) {
+        if (start < query.from || start >= query.to || start < query.earliestStart) continue;
+        if (hit(start, start + step, s.timeOff) || hit(start, start + footprint, s.busy)) continue;
+        slots.push({ start, end: start + step, staffId: s.staffId });
+      }
+    }
+  }
+  return slots.sort((a, b) => a.start - b.start || (a.staffId < b.staffId ? -1 : a.staffId > b.staffId ? 1 : 0));
+}
 
 describe('time zones (Europe/Berlin, DST starts Sunday 2026-03-29 02:00 → 03:00)', () => {
   test('offsets before and after the change', () => {
@@ -128,5 +168,71 @@ describe('computeSlots', () => {
       ),
       { numRuns: 200 },
     );
+  });
+
+  test('property: the pages, whatever their limits, concatenate to exactly the naive slot list', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('UTC', 'Europe/Berlin', 'America/New_York'),
+        fc.integer({ min: 1, max: 8 }).map((n) => n * 15),
+        fc.integer({ min: 0, max: 20 }),
+        fc.array(
+          fc.record({
+            staff: fc.integer({ min: 0, max: 3 }),
+            startHour: fc.integer({ min: 0, max: 71 }),
+            len: fc.integer({ min: 1, max: 8 }),
+            off: fc.boolean(),
+          }),
+          { maxLength: 12 },
+        ),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 400 }),
+        fc.integer({ min: 0, max: 300 }),
+        (timeZone, duration, buffer, spec, limit, maxCandidates, dayOffset) => {
+          const from = at('2026-01-01T00:00:00Z') + dayOffset * 24 * H + 7 * M;
+          const to = from + 3 * 24 * H;
+          const ids = ['00000000-0000-4000-8000-000000000003', '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000004'];
+          const schedules: StaffSchedule[] = ids.map((staffId, i) => ({
+            staffId,
+            hours: i === 3 ? [] : everyDay(7 * 60 + i * 90, 19 * 60 - i * 30),
+            timeOff: spec.filter((b) => b.off && b.staff === i).map((b) => ({ start: from + b.startHour * H, end: from + b.startHour * H + b.len * 25 * M })),
+            busy: spec.filter((b) => !b.off && b.staff === i).map((b) => ({ start: from + b.startHour * H, end: from + b.startHour * H + b.len * 20 * M })),
+          }));
+          const q = { timeZone, durationMinutes: duration, bufferMinutes: buffer, earliestStart: from + 5 * H, from, to };
+          assert.deepEqual(computeSlots(q, schedules, limit, maxCandidates), referenceSlots(q, schedules));
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  test('regression (issue 12 item 1): 100 staff, a 5-minute service, 31 days, open 24 h: one call stops at the limit', () => {
+    const schedules: StaffSchedule[] = Array.from({ length: 100 }, (_, i) => ({
+      staffId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      hours: everyDay(0, 24 * 60),
+      timeOff: [],
+      busy: [],
+    }));
+    const q = { timeZone: 'Europe/Berlin', durationMinutes: 5, bufferMinutes: 0, earliestStart: 0, from: at('2026-03-01T00:00:00Z'), to: at('2026-04-01T00:00:00Z') };
+    const page = pageSlots(q, schedules, { limit: 500, maxCandidates: 20_000, after: null });
+    assert.equal(page.slots.length, 500);
+    assert.ok(page.examined <= 500 + SWEEP_CANDIDATES, `examined ${page.examined}`);
+    assert.deepEqual(page.next, { start: page.slots[499]!.start, staffId: page.slots[499]!.staffId });
+  });
+
+  test('regression (issue 12 item 1): a fully booked grid costs at most the candidate budget per call, and the cursor still moves', () => {
+    const from = at('2026-03-01T00:00:00Z');
+    const to = at('2026-04-01T00:00:00Z');
+    const schedules: StaffSchedule[] = Array.from({ length: 100 }, (_, i) => ({
+      staffId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      hours: everyDay(0, 24 * 60),
+      timeOff: [],
+      busy: [{ start: from, end: to }],
+    }));
+    const q = { timeZone: 'UTC', durationMinutes: 5, bufferMinutes: 0, earliestStart: 0, from, to };
+    const page = pageSlots(q, schedules, { limit: 500, maxCandidates: 20_000, after: null });
+    assert.equal(page.slots.length, 0);
+    assert.ok(page.examined >= 20_000 && page.examined <= 20_000 + SWEEP_CANDIDATES, `examined ${page.examined}`);
+    assert.ok(page.next !== null && page.next.start > from && page.next.staffId === '');
   });
 });

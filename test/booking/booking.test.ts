@@ -282,6 +282,85 @@ describe('availability', () => {
   });
 });
 
+describe('availability is bounded (issue 12, item 1)', () => {
+  type Page = { slots: Array<{ start: string; end: string; staffId: string }>; nextCursor: string | null };
+
+  /** A tenant whose 3 staff are open around the clock for a 5-minute service. */
+  async function createDenseTenant() {
+    const g = await createBookingFixture(ctx.app);
+    const service = await ok<{ id: string }>(ctx.app, g.owner, 'POST', `${g.base}/services`, { name: 'Tiny', durationMinutes: 5, bufferMinutes: 0, priceCents: 100, currency: 'EUR' });
+    for (let i = 0; i < 3; i += 1) {
+      const staff = await ok<{ id: string }>(ctx.app, g.owner, 'POST', `${g.base}/staff`, { displayName: `Round the clock ${i}` });
+      await ok(ctx.app, g.owner, 'PUT', `${g.base}/staff/${staff.id}/services`, { serviceIds: [service.id] });
+      await ok(ctx.app, g.owner, 'PUT', `${g.base}/staff/${staff.id}/hours`, { hours: [0, 1, 2, 3, 4, 5, 6].map((weekday) => ({ weekday, start: '00:00', end: '24:00' })) });
+    }
+    return { ...g, tinyId: service.id };
+  }
+
+  test('regression: 31 days of a 5-minute service answer one page of at most `limit` slots with a cursor, on both routes', async () => {
+    const g = await createDenseTenant();
+    const q = `serviceId=${g.tinyId}&from=2026-03-24T00:00:00Z&to=2026-04-24T00:00:00Z`;
+    const anonymous = await call<Page>(ctx.app, null, 'GET', `/api/public/tenants/${g.tenant.slug}/availability?${q}`);
+    assert.equal(anonymous.status, 200);
+    assert.equal(anonymous.body.slots.length, 100); // the default limit; 26 784 slots exist
+    assert.equal(typeof anonymous.body.nextCursor, 'string');
+    const member = await call<Page>(ctx.app, g.owner, 'GET', `${g.base}/availability?${q}&limit=500`);
+    assert.equal(member.body.slots.length, 500);
+    assert.equal(typeof member.body.nextCursor, 'string');
+    const tooMany = await call<Err>(ctx.app, null, 'GET', `/api/public/tenants/${g.tenant.slug}/availability?${q}&limit=501`);
+    assert.equal(tooMany.status, 400);
+  });
+
+  test('walking the cursor yields every slot once, in order, then a null cursor', async () => {
+    const g = await createDenseTenant();
+    const base = `/api/public/tenants/${g.tenant.slug}/availability?serviceId=${g.tinyId}&from=2026-03-24T00:00:00Z&to=2026-03-25T00:00:00Z&limit=333`;
+    const seenSlots: Page['slots'] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < 10; page += 1) {
+      const res: Page = await ok<Page>(ctx.app, null, 'GET', cursor ? `${base}&cursor=${cursor}` : base);
+      seenSlots.push(...res.slots);
+      cursor = res.nextCursor;
+      if (cursor === null) break;
+    }
+    assert.equal(cursor, null);
+    assert.equal(seenSlots.length, 3 * 288);
+    const keys = seenSlots.map((s) => `${s.start}|${s.staffId}`);
+    assert.deepEqual(keys, [...new Set(keys)].sort());
+  });
+
+  test('a cursor that is not one answers 400', async () => {
+    const u = `/api/public/tenants/${f.tenant.slug}/availability?serviceId=${f.serviceId}&from=2026-03-24T00:00:00Z&to=2026-03-25T00:00:00Z`;
+    const bad = await call<Err>(ctx.app, null, 'GET', `${u}&cursor=${Buffer.from('drop table').toString('base64url')}`);
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.code, 'validation_error');
+  });
+
+  test('budget: per caller and per tenant, anonymous and signed in', async () => {
+    const limited = await createTestApp({
+      env: { RATE_LIMIT_AVAILABILITY_PER_CALLER_PER_MINUTE: '3', RATE_LIMIT_AVAILABILITY_PER_TENANT_PER_MINUTE: '5' },
+      deps: { clock: createTestClock() },
+    });
+    try {
+      const g = await createBookingFixture(limited.app);
+      const url = `/api/public/tenants/${g.tenant.slug}/availability?serviceId=${g.serviceId}&from=2026-03-24T00:00:00Z&to=2026-03-25T00:00:00Z`;
+      const from = async (remoteAddress: string) => (await limited.app.inject({ method: 'GET', url, remoteAddress })).statusCode;
+      assert.deepEqual([await from('192.0.2.1'), await from('192.0.2.1'), await from('192.0.2.1'), await from('192.0.2.1')], [200, 200, 200, 429]);
+      // The tenant's budget (5) is shared: a second address gets what is left of it.
+      assert.deepEqual([await from('192.0.2.2'), await from('192.0.2.2'), await from('192.0.2.2')], [200, 200, 429]);
+      // The member route has its own budgets (per member, per tenant id), with the same rules.
+      const member = () => limited.app.inject({ method: 'GET', url: `${g.base}/availability?serviceId=${g.serviceId}&from=2026-03-24T00:00:00Z&to=2026-03-25T00:00:00Z`, headers: { authorization: `Bearer ${g.owner.accessToken}` } });
+      const statuses = [];
+      for (let i = 0; i < 4; i += 1) statuses.push((await member()).statusCode);
+      assert.deepEqual(statuses, [200, 200, 200, 429]);
+      assert.ok(Number((await member()).headers['retry-after']) >= 1);
+      // Other routes are not affected.
+      assert.equal((await limited.app.inject({ method: 'GET', url: `/api/public/tenants/${g.tenant.slug}/services`, remoteAddress: '192.0.2.1' })).statusCode, 200);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe('public booking and tenant isolation', () => {
   test('a signed-in user books by slug, becomes a customer, and sees only their own data', async () => {
     const g = await createBookingFixture(ctx.app);

@@ -37,8 +37,15 @@ test('the route table tells the truth: public, operator and tenant routes are wh
     for (const r of routes) {
       // A `:tenantId` route must check standing in that tenant; no other route may claim a tenant.
       assert.equal('permission' in r.access, r.url.includes(':tenantId'), `${key(r)} policy vs its :tenantId`);
-      // Credential endpoints fail closed when the shared limiter is down; probes are never counted.
-      const expected = r.url.startsWith('/api/auth/') ? 'auth' : r.url === '/metrics' || r.url.startsWith('/api/health') ? 'exempt' : 'api';
+      // Credential endpoints fail closed when the shared limiter is down; probes are never counted;
+      // availability (public and member) draws on its own budget too (issue 12 item 1).
+      const expected = r.url.startsWith('/api/auth/')
+        ? 'auth'
+        : r.url === '/metrics' || r.url.startsWith('/api/health')
+          ? 'exempt'
+          : r.method === 'GET' && r.url.endsWith('/availability')
+            ? 'availability'
+            : 'api';
       assert.equal(r.rateLimit, expected, `${key(r)} rate-limit class`);
     }
   } finally {

@@ -25,7 +25,7 @@ describe('scrape source on the real Boka exposition', () => {
     return readBokaCounters(parsePrometheusText(res.body));
   };
 
-  it('counts served requests, session creations and every kind of authentication failure', async () => {
+  it('counts served requests and session creations, and judges neither 4xx answers nor what the client typed', async () => {
     const { app } = ctx;
     const before = await scrape();
     const owner = await signUp(app, 'metrics-owner'); // session ok (1 request)
@@ -43,11 +43,14 @@ describe('scrape source on the real Boka exposition', () => {
     await scrape();
 
     const window = diffCounters(await scrape(), before);
-    assert.equal(window.requests, 7);
+    // The three 401s are client-controlled: not judged in requests, error or latency rates
+    // (issue 12 item 2). None of the three auth failures is judged: no credential, a wrong
+    // password and a garbage token are all what the client sent.
+    assert.equal(window.requests, 4);
     assert.deepEqual(window.metrics.session_failure_rate, { value: 0, samples: 2 });
-    assert.deepEqual(window.metrics.auth_failure_rate, { value: 3 / 7, samples: 7 });
-    assert.deepEqual(window.metrics.error_rate, { value: 0, samples: 7 });
-    assert.deepEqual(window.metrics.db_error_rate, { value: 0, samples: 7 });
+    assert.deepEqual(window.metrics.auth_failure_rate, { value: 0, samples: 7 });
+    assert.deepEqual(window.metrics.error_rate, { value: 0, samples: 4 });
+    assert.deepEqual(window.metrics.db_error_rate, { value: 0, samples: 4 });
     assert.ok(window.metrics.p95_latency_ms && window.metrics.p95_latency_ms.value > 0, 'p95 from boka_http_request_duration_seconds');
   });
 

@@ -129,13 +129,13 @@ describe('rollout controller with the built-in router (fixture colors on 127.0.0
       const traffic = driveTraffic(rollout.routerUrl);
       await rollout.controller.start();
       const post = async (cmd: string) => {
-        const res = await request(`${rollout.routerUrl}/_router/admin/rollout/${cmd}`, { method: 'POST', body: JSON.stringify({ by: 'test' }) });
+        const res = await request(`${rollout.adminUrl}/_router/admin/rollout/${cmd}`, { method: 'POST', body: JSON.stringify({ by: 'test' }) });
         return { status: res.statusCode, body: (await res.body.json()) as { accepted: boolean; message: string } };
       };
       const paused = await post('pause');
       assert.equal(paused.status, 200);
       assert.match(paused.body.message, /paused by test/);
-      const status = (await (await request(`${rollout.routerUrl}/_router/admin/rollout`)).body.json()) as { phase: string };
+      const status = (await (await request(`${rollout.adminUrl}/_router/admin/rollout`)).body.json()) as { phase: string };
       assert.equal(status.phase, 'paused');
       assert.equal((await post('resume')).status, 200);
       assert.equal((await post('resume')).status, 409, 'resume when not paused is refused');

@@ -53,7 +53,11 @@ async function startMetricsBackend(color: string) {
         `boka_db_errors_total{kind="connection"} ${counts.dbErrors}`,
         `boka_sessions_created_total{result="ok"} ${counts.sessionsOk}`,
         `boka_sessions_created_total{result="error"} ${counts.sessionsFailed}`,
-        `boka_auth_failures_total{reason="invalid_credentials"} ${counts.authFailures}`,
+        `boka_auth_failures_total{reason="expired"} ${counts.authFailures}`,
+        `boka_auth_failures_total{reason="invalid"} ${counts.authFailures * 10}`,
+        // What the client sent (no credential, a garbage token, a wrong password) is never judged.
+        `boka_auth_failures_total{reason="missing"} ${counts.authFailures * 10}`,
+        `boka_auth_failures_total{reason="invalid_credentials"} ${counts.authFailures * 10}`,
         `boka_http_requests_total{method="GET",route="/metrics",status_code="200",version="1.2.0"} ${counts.scrapes}`,
         '',
       ].join('\n'),
@@ -125,12 +129,14 @@ describe('scrape source: Boka-specific metrics', () => {
       await source.collect(60_000, 0);
       Object.assign(green.counts, { ok: 90, failed: 10, dbErrors: 8, sessionsOk: 18, sessionsFailed: 2, authRequests: 20, authFailures: 4, scrapes: 500 });
       const reading = await source.collect(60_000, 10_000);
-      // The scrapes of /metrics themselves are the observer's traffic, not green's.
-      assert.equal(reading.green.requests, 120);
-      assert.equal(reading.green.metrics.db_error_rate?.value, 8 / 120);
+      // The scrapes of /metrics themselves are the observer's traffic, not green's; the 20
+      // 401s are client-controlled outcomes (issue 12 item 2): not judged.
+      assert.equal(reading.green.requests, 100);
+      assert.equal(reading.green.metrics.error_rate?.value, 10 / 100);
+      assert.equal(reading.green.metrics.db_error_rate?.value, 8 / 100);
       assert.equal(reading.green.metrics.session_failure_rate?.value, 0.1);
       assert.equal(reading.green.metrics.session_failure_rate?.samples, 20);
-      // Token failures happen on any signed-in route, so every API request is the denominator.
+      // Token failures happen on any signed-in route, so every API request (4xx included) is the denominator.
       assert.equal(reading.green.metrics.auth_failure_rate?.value, 4 / 120);
       // Only the increase inside the window counts: 70 s later, with nothing new, there is no traffic.
       const later = await source.collect(60_000, 80_000);

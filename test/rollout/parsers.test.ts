@@ -5,7 +5,7 @@ import { estimateQuantileFromCumulative } from '../../src/rollout/metrics/scrape
 import { parsePrometheusText, sumSamples } from '../../src/rollout/metrics/scrape/prom-text.core.js';
 import { computeServerWeights, parseGreenWeight, renderNginxUpstream } from '../../src/rollout/traffic/nginx/nginx-config.core.js';
 import { createWindowStats } from '../../src/rollout/window-stats.core.js';
-import { chooseColor, extractStickyKey, hashToBucket } from '../../src/rollout/sticky.core.js';
+import { chooseColor, extractStickyKey, hashToBucket, signStickyId, verifyStickyCookie } from '../../src/rollout/sticky.core.js';
 import { buildToken } from './helpers/backends.js';
 
 describe('parsePrometheusText', () => {
@@ -81,14 +81,46 @@ describe('sliding window stats', () => {
   });
 });
 
+describe('client-controlled outcomes (issue 12 item 2)', () => {
+  it('are shown but never judged: not in requests, the error rate or the latency quantiles', () => {
+    const stats = createWindowStats(60_000);
+    for (let i = 0; i < 9; i++) stats.record(100_000, 200, 5);
+    stats.record(100_000, 500, 5);
+    for (const status of [400, 401, 404, 405, 413, 429, 499]) for (let i = 0; i < 10; i++) stats.record(100_000, status, 30_000);
+    const s = stats.summarize(100_500, 10_000);
+    assert.equal(s.requests, 10);
+    assert.equal(s.clientControlled, 70);
+    assert.equal(s.status4xx, 70);
+    assert.equal(s.errorRate, 0.1);
+    assert.ok(s.p99Ms !== null && s.p99Ms < 10, `p99 ${s.p99Ms}`);
+  });
+});
+
 describe('stickiness keys', () => {
-  it('prefers the JWT sid, then an API key, then the cookie', () => {
-    assert.deepEqual(extractStickyKey({ authorization: `Bearer ${buildToken('s1')}`, cookie: 'boka_sticky=c1' }), { key: 'sid:s1', source: 'session' });
-    assert.deepEqual(extractStickyKey({ authorization: 'Bearer boka_key_123' }), { key: 'key:boka_key_123', source: 'api_key' });
-    assert.deepEqual(extractStickyKey({ 'x-api-key': 'k2' }), { key: 'key:k2', source: 'api_key' });
-    assert.deepEqual(extractStickyKey({ cookie: 'a=b; boka_sticky=c1' }), { key: 'cookie:c1', source: 'cookie' });
-    assert.equal(extractStickyKey({}), null);
-    assert.equal(extractStickyKey({ authorization: 'Bearer not.a-json.jwt' }), null);
+  const secret = Buffer.alloc(32, 7);
+
+  it('only a cookie the router signed chooses a color: keys, bearer tokens and session ids never do (issue 12 item 2)', () => {
+    const signed = signStickyId('c1', secret);
+    assert.deepEqual(extractStickyKey({ cookie: `a=b; boka_sticky=${signed}` }, secret), { key: 'cookie:c1', source: 'cookie' });
+    assert.deepEqual(
+      extractStickyKey({ authorization: `Bearer ${buildToken('s1')}`, 'x-api-key': 'boka_sk_x', cookie: `boka_sticky=${signed}` }, secret),
+      { key: 'cookie:c1', source: 'cookie' },
+    );
+    assert.equal(extractStickyKey({ authorization: `Bearer ${buildToken('s1')}` }, secret), null);
+    assert.equal(extractStickyKey({ authorization: 'Bearer boka_key_123' }, secret), null);
+    assert.equal(extractStickyKey({ 'x-api-key': 'k2' }, secret), null);
+    assert.equal(extractStickyKey({}, secret), null);
+  });
+
+  it('refuses unsigned, re-signed and tampered cookies', () => {
+    const signed = signStickyId('c1', secret);
+    assert.equal(verifyStickyCookie(signed, secret), 'c1');
+    assert.equal(extractStickyKey({ cookie: 'boka_sticky=c1' }, secret), null);
+    assert.equal(extractStickyKey({ cookie: `boka_sticky=${signStickyId('c1', Buffer.alloc(32, 8))}` }, secret), null);
+    assert.equal(extractStickyKey({ cookie: `boka_sticky=c2${signed.slice(2)}` }, secret), null);
+    assert.equal(extractStickyKey({ cookie: `boka_sticky=${signed.slice(0, -1)}` }, secret), null);
+    assert.equal(verifyStickyCookie(`.${signed}`, secret), null);
+    assert.throws(() => signStickyId('bad id', secret), RangeError);
   });
 
   it('moves a bucket only blue → green as the weight rises', () => {

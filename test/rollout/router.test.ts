@@ -18,11 +18,42 @@ async function putWeight(base: string, greenWeight: number) {
   return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
 }
 
+describe('admin listener (issue 12, router admin API)', () => {
+  it('serves /_router/* only on its own listener; on the traffic port the path is ordinary traffic', async () => {
+    const blue = await startBackend('blue');
+    const green = await startBackend('green');
+    const router = createRouter({ blue: [blue.url], green: [green.url], adminToken: 'adm1n-t0ken' });
+    const traffic = (await router.listen(0, '127.0.0.1')).url;
+    const admin = (await router.listenAdmin(0, '127.0.0.1')).url;
+    try {
+      // The traffic port never answers the admin API: not the state, not a weight change.
+      const viaTraffic = await get(`${traffic}/_router/state`, { authorization: 'Bearer adm1n-t0ken' });
+      assert.equal(viaTraffic.body.greenWeight, undefined);
+      assert.equal(viaTraffic.body.color, 'blue', 'forwarded to a color like any path');
+      const put = await putWeight(traffic, 100);
+      assert.equal(put.body.greenWeight, undefined);
+      assert.equal(router.readState().greenWeight, 0);
+      // The admin listener keeps the operator('router_admin') policy: with a token set, even
+      // loopback callers need it.
+      assert.equal((await get(`${admin}/_router/state`)).status, 403);
+      const ok = await get(`${admin}/_router/state`, { authorization: 'Bearer adm1n-t0ken' });
+      assert.equal(ok.status, 200);
+      assert.equal(ok.body.greenWeight, 0);
+      // And it serves nothing but the admin API.
+      assert.equal((await get(`${admin}/api/health`, { authorization: 'Bearer adm1n-t0ken' })).status, 404);
+    } finally {
+      await router.close();
+      await Promise.all([blue.close(), green.close()]);
+    }
+  });
+});
+
 describe('built-in router', () => {
   let blue: Backend;
   let green: Backend;
   let router: Router;
   let base: string;
+  let adminBase: string;
   let nextId = 0;
 
   before(async () => {
@@ -31,6 +62,7 @@ describe('built-in router', () => {
     // Deterministic anonymous ids make the weight test reproducible.
     router = createRouter({ blue: [blue.url], green: [green.url], createStickyId: () => `anon-${nextId++}` });
     base = (await router.listen(0, '127.0.0.1')).url;
+    adminBase = (await router.listenAdmin(0, '127.0.0.1')).url;
   });
   after(async () => {
     await router.close();
@@ -66,17 +98,19 @@ describe('built-in router', () => {
     }
   });
 
-  it('keeps signed-in users on one color and only moves them blue → green as the weight rises', async () => {
-    const users = Array.from({ length: 300 }, (_, i) => buildToken(`session-${i}`));
-    const seen: string[][] = users.map(() => []);
+  it('keeps cookie holders on one color and only moves them blue → green as the weight rises', async () => {
+    router.setWeight(0);
+    const cookies = await Promise.all(
+      Array.from({ length: 300 }, async () => String((await get(`${base}/me`)).headers['set-cookie']).split(';')[0] ?? ''),
+    );
+    const seen: string[][] = cookies.map(() => []);
     for (const weight of [0, 10, 25, 50, 75, 100]) {
       router.setWeight(weight);
-      const colors = await Promise.all(users.map((token) => get(`${base}/me`, { authorization: `Bearer ${token}` }).then((r) => String(r.body.color))));
-      // Same user, same weight, same color.
-      const again = await Promise.all(users.slice(0, 50).map((token) => get(`${base}/me`, { authorization: `Bearer ${token}` }).then((r) => String(r.body.color))));
+      const colors = await Promise.all(cookies.map((cookie) => get(`${base}/me`, { cookie }).then((r) => String(r.body.color))));
+      const again = await Promise.all(cookies.slice(0, 50).map((cookie) => get(`${base}/me`, { cookie }).then((r) => String(r.body.color))));
       assert.deepEqual(again, colors.slice(0, 50));
       colors.forEach((c, i) => seen[i]?.push(c));
-      const greenShare = colors.filter((c) => c === 'green').length / users.length;
+      const greenShare = colors.filter((c) => c === 'green').length / cookies.length;
       assert.ok(Math.abs(greenShare - weight / 100) < 0.08, `weight ${weight}: green share ${greenShare}`);
     }
     for (const history of seen) {
@@ -87,11 +121,23 @@ describe('built-in router', () => {
     }
   });
 
-  it('keeps an API key on one color', async () => {
+  it('regression (issue 12 item 2): API keys, bearer tokens and unsigned cookies never choose the color', async () => {
     router.setWeight(50);
-    const colors = new Set<string>();
-    for (let i = 0; i < 10; i++) colors.add(String((await get(`${base}/x`, { 'x-api-key': 'boka_live_abc123' })).body.color));
-    assert.equal(colors.size, 1);
+    for (const headers of <Record<string, string>[]>[
+      { 'x-api-key': 'boka_sk_aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa.AAAA' },
+      { authorization: `Bearer ${buildToken('chosen-session')}` },
+      { authorization: 'Bearer boka_sk_crafted' },
+      { cookie: 'boka_sticky=anon-1' },
+    ]) {
+      const colors = new Map<string, number>();
+      for (let i = 0; i < 60; i++) {
+        const r = await get(`${base}/x`, headers);
+        colors.set(String(r.body.color), (colors.get(String(r.body.color)) ?? 0) + 1);
+        // Each such request is a new client: it gets a fresh signed cookie.
+        assert.match(String(r.headers['set-cookie']), /^boka_sticky=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43};/);
+      }
+      assert.equal(colors.size, 2, `${JSON.stringify(headers)} stuck to one color: ${JSON.stringify([...colors])}`);
+    }
   });
 
   it('applies a weight change atomically: every request after the change goes to the new color', async () => {
@@ -101,10 +147,10 @@ describe('built-in router', () => {
       while (!stop) await Promise.all(Array.from({ length: 10 }, () => get(`${base}/x`)));
     })();
     await get(`${base}/x`);
-    const put = await putWeight(base, 100);
+    const put = await putWeight(adminBase, 100);
     assert.equal(put.status, 200);
     assert.equal(put.body.greenWeight, 100);
-    const state = await get(`${base}/_router/state`);
+    const state = await get(`${adminBase}/_router/state`);
     assert.equal(state.body.greenWeight, 100, 'read back');
     const after = await Promise.all(Array.from({ length: 200 }, (_, i) => get(`${base}/x`, { authorization: `Bearer ${buildToken(`atomic-${i}`)}` })));
     stop = true;
@@ -142,6 +188,7 @@ describe('built-in router', () => {
   it('counts status classes and latency per color at the edge', async () => {
     const fresh = createRouter({ blue: [blue.url], green: [green.url], initialWeight: 100 });
     const url = (await fresh.listen(0, '127.0.0.1')).url;
+    const adminUrl = (await fresh.listenAdmin(0, '127.0.0.1')).url;
     try {
       await Promise.all([...Array.from({ length: 30 }, () => get(`${url}/ok`)), ...Array.from({ length: 10 }, () => get(`${url}/fail`))]);
       const stats = fresh.readStats(60_000);
@@ -153,7 +200,7 @@ describe('built-in router', () => {
       assert.equal(stats.blue.requests, 0);
       assert.equal(stats.green.recentErrors.length, 10);
       assert.equal(stats.green.recentErrors[0]?.path, '/fail');
-      const viaHttp = await get(`${url}/_router/admin/stats?windowMs=60000`);
+      const viaHttp = await get(`${adminUrl}/_router/admin/stats?windowMs=60000`);
       assert.equal((viaHttp.body.green as { requests: number }).requests, 40);
     } finally {
       await fresh.close();
@@ -183,11 +230,11 @@ describe('built-in router', () => {
   });
 
   it('rejects bad weights and unknown admin routes, in the documented error shape', async () => {
-    const bad = await putWeight(base, 150);
+    const bad = await putWeight(adminBase, 150);
     assert.equal(bad.status, 400);
     assert.equal(bad.body.code, 'validation_error');
     assert.deepEqual(bad.body.details, [{ field: 'greenWeight', in: 'body', message: 'must be a number from 0 to 100' }]);
-    for (const url of [`${base}/_router/nope`, `${base}/_router/admin/rollout`]) {
+    for (const url of [`${adminBase}/_router/nope`, `${adminBase}/_router/admin/rollout`]) {
       const res = await get(url);
       assert.equal(res.status, 404);
       assert.deepEqual(Object.keys(res.body).sort(), ['code', 'error', 'message', 'requestId', 'timestamp']);

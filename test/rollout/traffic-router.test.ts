@@ -25,7 +25,8 @@ runTrafficRouterSuite('builtin', async () => {
   const green = await startBackend('green');
   const router = createRouter({ blue: [blue.url], green: [green.url] });
   const { url } = await router.listen(0, '127.0.0.1');
-  const traffic = createBuiltinTrafficRouter({ routerUrl: url });
+  const admin = await router.listenAdmin(0, '127.0.0.1');
+  const traffic = createBuiltinTrafficRouter({ adminUrl: admin.url });
   const agent = new Agent();
   return {
     router: traffic,

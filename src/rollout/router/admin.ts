@@ -58,8 +58,9 @@ async function readJsonBody(req: IncomingMessage, limit = 16_384): Promise<unkno
 }
 
 /**
- * `/_router/*`: the state read-back, weight writes, edge stats and the rollout's commands.
- * With an admin token configured every caller must present it; without one, loopback only.
+ * `/_router/*` on the router's admin listener (never the traffic port): the state read-back,
+ * weight writes, edge stats and the rollout's commands. With an admin token configured every
+ * caller must present it; without one, loopback only.
  */
 export async function handleAdmin(
   req: IncomingMessage,

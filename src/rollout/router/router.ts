@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Color } from '../decision.types.js';
-import { chooseColor, extractStickyKey, hashToBucket, STICKY_COOKIE } from '../sticky.core.js';
+import { chooseColor, extractStickyKey, hashToBucket, signStickyId, STICKY_COOKIE } from '../sticky.core.js';
 import { handleAdmin, type RolloutControl } from './admin.js';
 import { ColorPool, type ColorSummary } from './color-pool.js';
 import { forwardRequest } from './proxy.js';
@@ -13,12 +13,20 @@ export interface RouterOptions {
   readonly blue: readonly string[];
   readonly green: readonly string[];
   readonly initialWeight?: number;
-  /** Bearer token for `/_router/*` from non-loopback clients; without it only loopback may call. */
+  /**
+   * Bearer token for the admin API (`/_router/*` on the admin listener); once set, every caller
+   * needs it, loopback included. Without it only loopback callers are admitted.
+   */
   readonly adminToken?: string;
   /** Clock for latency and windows; injectable for tests. */
   readonly now?: () => number;
-  /** Id source for new anonymous clients' sticky cookie. */
+  /** Id source for new clients' sticky cookie (1-64 characters of [A-Za-z0-9_-]). */
   readonly createStickyId?: () => string;
+  /**
+   * HMAC key for the sticky cookie (at least 32 bytes). Routers sharing traffic must share it;
+   * without it each router makes a random one, so clients are re-assigned after a restart.
+   */
+  readonly stickySecret?: Buffer;
   readonly retainMs?: number;
   readonly upstreamTimeoutMs?: number;
   /** On close, how long busy connections may take before they are cut. */
@@ -43,7 +51,10 @@ export interface RouterStats {
 }
 
 export interface Router {
+  /** The traffic listener: proxies everything; `/_router/*` is not served here. */
   listen(port: number, host: string): Promise<{ url: string; port: number }>;
+  /** The admin listener, on its own address: only `/_router/*` (policy `operator('router_admin')`). */
+  listenAdmin(port: number, host: string): Promise<{ url: string; port: number }>;
   close(): Promise<void>;
   /** Applies to requests that start after this call; in-flight ones finish where they are. */
   setWeight(greenWeight: number): RouterState;
@@ -60,6 +71,8 @@ export interface Router {
 export function createRouter(options: RouterOptions): Router {
   const now = options.now ?? Date.now;
   const createStickyId = options.createStickyId ?? randomUUID;
+  const stickySecret = options.stickySecret ?? randomBytes(32);
+  if (stickySecret.length < 32) throw new RangeError('the sticky secret must be at least 32 bytes');
   const retainMs = options.retainMs ?? 15 * 60_000;
   const timeout = options.upstreamTimeoutMs ?? 30_000;
   const pools: Record<Color, ColorPool> = {
@@ -85,27 +98,17 @@ export function createRouter(options: RouterOptions): Router {
   }
 
   const router: Router = {
-    async listen(port, host) {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-      const address = server.address() as AddressInfo;
-      const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-      return { url: `http://${shownHost}:${address.port}`, port: address.port };
-    },
+    listen: (port, host) => listenOn(server, port, host),
+    listenAdmin: (port, host) => listenOn(adminServer, port, host),
     async close() {
       closing = true;
       // Busy keep-alive connections get `Connection: close` on their next answer; whatever is
       // still open after the grace period is cut.
-      const grace = setTimeout(() => server.closeAllConnections(), options.closeGraceMs ?? 5_000);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      const grace = setTimeout(() => {
+        server.closeAllConnections();
+        adminServer.closeAllConnections();
+      }, options.closeGraceMs ?? 5_000);
+      await Promise.all([closeServer(server), closeServer(adminServer)]);
       clearTimeout(grace);
       await Promise.all([pools.blue.close(), pools.green.close()]);
     },
@@ -128,20 +131,24 @@ export function createRouter(options: RouterOptions): Router {
     },
   };
 
+  // The admin API has its own listener (issue 12): the traffic port faces every client, and
+  // behind a local reverse proxy every one of them would look like loopback.
+  const adminServer: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (closing) res.setHeader('connection', 'close');
+    void handleAdmin(req, res, { router, adminToken: options.adminToken, control: () => control });
+  });
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (closing) res.setHeader('connection', 'close');
-    if (req.url?.startsWith('/_router/')) {
-      void handleAdmin(req, res, { router, adminToken: options.adminToken, control: () => control });
-      return;
-    }
     const weightNow = weight;
-    const sticky = extractStickyKey(req.headers);
+    const sticky = extractStickyKey(req.headers, stickySecret);
     let key = sticky?.key;
     let setCookie: string | null = null;
     if (!key) {
+      // A new client, or a cookie this router did not sign: a fresh random id, which the
+      // client can keep but not choose.
       const id = createStickyId();
       key = `cookie:${id}`;
-      setCookie = `${STICKY_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Lax`;
+      setCookie = `${STICKY_COOKIE}=${signStickyId(id, stickySecret)}; Path=/; HttpOnly; SameSite=Lax`;
     }
     const color = chooseColor(hashToBucket(key), weightNow);
     void forwardRequest(req, res, { color, pool: pools[color], now, setCookie });
@@ -149,6 +156,27 @@ export function createRouter(options: RouterOptions): Router {
   server.keepAliveTimeout = 5_000;
 
   return router;
+}
+
+async function listenOn(server: Server, port: number, host: string): Promise<{ url: string; port: number }> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return { url: `http://${shownHost}:${address.port}`, port: address.port };
+}
+
+function closeServer(server: Server): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
 }
 
 function validateWeight(weight: number): number {

@@ -7,16 +7,20 @@ import type { SourceWindow } from '../metric-source.js';
  * are the ones `src/ops/metrics.ts` registers (docs/operations.md, "Metrics").
  */
 export interface BokaCounters {
-  /** `boka_http_requests_total` outside the operational routes (health, metrics). */
+  /**
+   * `boka_http_requests_total` outside the operational routes (health, metrics), without the
+   * client-controlled answers (4xx): the denominator of the error, DB-error and latency rules.
+   */
   readonly requests: number;
   readonly requests5xx: number;
-  /** The requests that can yield an authentication failure: every `/api/…` route but health. */
+  /** The requests that can yield an authentication failure: every `/api/…` route but health, 4xx included. */
   readonly apiRequests: number;
   readonly dbErrors: number;
   readonly sessionsTotal: number;
   readonly sessionsFailed: number;
+  /** Token failures only (`AUTH_FAILURES_JUDGED`). */
   readonly authFailures: number;
-  /** Cumulative buckets of `boka_http_request_duration_seconds` (same routes as `requests`), keyed by `le`. */
+  /** Cumulative buckets of `boka_http_request_duration_seconds` (same requests as `requests`), keyed by `le`. */
   readonly durationBuckets: Readonly<Record<string, number>>;
 }
 
@@ -30,6 +34,24 @@ function isOperational(labels: Labels): boolean {
   const route = labels.route ?? '';
   return route === '/metrics' || route === '/api/health' || route.startsWith('/api/health/');
 }
+
+/**
+ * A 4xx is the answer to what the client sent (docs/rollout.md, "What the client controls"),
+ * so it is not judged: an anonymous client can produce any number of them on either color.
+ * The router's edge stats apply the same rule (`isClientControlled` in window-stats.core.ts).
+ */
+function isClientControlled(labels: Labels): boolean {
+  return (labels.status_code ?? '').startsWith('4');
+}
+
+/**
+ * Which `boka_auth_failures_total{reason}` values count toward `auth_failure_rate`: failures of
+ * a credential Boka itself issued and verified as authentic (`expired`, `revoked`), where a
+ * green that mishandles sessions or revocation shows up. `missing`, `invalid` (garbage, forged
+ * or unparsable tokens) and the login outcomes (`invalid_credentials`, `locked`, `mfa_failed`)
+ * only say what the client sent, so any anonymous client can produce them at will.
+ */
+export const AUTH_FAILURES_JUDGED: ReadonlySet<string> = new Set(['expired', 'revoked']);
 
 /**
  * `boka_sessions_created_total{result}` is `ok` or `error` (the `session.created` event);
@@ -48,19 +70,20 @@ const SESSION_OK = 'ok';
 export function readBokaCounters(samples: readonly PromSample[]): BokaCounters {
   const buckets: Record<string, number> = {};
   for (const s of samples) {
-    if (s.name === 'boka_http_request_duration_seconds_bucket' && s.labels.le !== undefined && !isOperational(s.labels)) {
+    if (s.name === 'boka_http_request_duration_seconds_bucket' && s.labels.le !== undefined && !isOperational(s.labels) && !isClientControlled(s.labels)) {
       buckets[s.labels.le] = (buckets[s.labels.le] ?? 0) + s.value;
     }
   }
   const served = (l: Labels) => !isOperational(l);
+  const judged = (l: Labels) => served(l) && !isClientControlled(l);
   return {
-    requests: sumSamples(samples, 'boka_http_requests_total', served),
+    requests: sumSamples(samples, 'boka_http_requests_total', judged),
     requests5xx: sumSamples(samples, 'boka_http_requests_total', (l) => served(l) && (l.status_code ?? '').startsWith('5')),
     apiRequests: sumSamples(samples, 'boka_http_requests_total', (l) => served(l) && (l.route ?? '').startsWith('/api/')),
     dbErrors: sumSamples(samples, 'boka_db_errors_total'),
     sessionsTotal: sumSamples(samples, 'boka_sessions_created_total'),
     sessionsFailed: sumSamples(samples, 'boka_sessions_created_total', (l) => l.result !== SESSION_OK),
-    authFailures: sumSamples(samples, 'boka_auth_failures_total'),
+    authFailures: sumSamples(samples, 'boka_auth_failures_total', (l) => AUTH_FAILURES_JUDGED.has(l.reason ?? '')),
     durationBuckets: buckets,
   };
 }

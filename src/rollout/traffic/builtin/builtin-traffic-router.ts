@@ -2,8 +2,8 @@ import { Agent, request } from 'undici';
 import type { TrafficRouter } from '../traffic-router.js';
 
 export interface BuiltinTrafficOptions {
-  /** Base URL of the built-in router, e.g. http://127.0.0.1:8080. */
-  readonly routerUrl: string;
+  /** The built-in router's admin listener (not its traffic port), e.g. http://127.0.0.1:8081. */
+  readonly adminUrl: string;
   readonly adminToken?: string;
   readonly timeoutMs?: number;
   /** Pause between in-flight polls while draining; injected so tests need not wait. */
@@ -20,7 +20,7 @@ export function createBuiltinTrafficRouter(options: BuiltinTrafficOptions): Traf
   if (options.adminToken) headers.authorization = `Bearer ${options.adminToken}`;
 
   async function call(method: 'GET' | 'PUT', path: string, body?: unknown): Promise<Record<string, unknown>> {
-    const res = await request(new URL(path, options.routerUrl), { method, headers, body: body === undefined ? null : JSON.stringify(body), dispatcher });
+    const res = await request(new URL(path, options.adminUrl), { method, headers, body: body === undefined ? null : JSON.stringify(body), dispatcher });
     const json = (await res.body.json()) as Record<string, unknown>;
     if (res.statusCode !== 200) throw new Error(`router ${method} ${path}: ${res.statusCode} ${JSON.stringify(json)}`);
     return json;
