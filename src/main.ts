@@ -15,6 +15,9 @@ import { startMetricsServer } from './ops/metrics.routes.js';
  *  3. the bus and the pool close. Past SHUTDOWN_TIMEOUT_MS remaining connections are cut.
  */
 async function main(): Promise<void> {
+  // A log collector that went away closes our stdout: writes fail with EPIPE. Logging is lost,
+  // serving and draining are not (pino's own destination already drops EPIPE the same way).
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', ignoreBrokenPipe);
   const config = loadConfig();
   const ops = createOps(config);
   const db = await openDatabase(config);
@@ -64,14 +67,27 @@ async function main(): Promise<void> {
       process.exit(1);
     }
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  // `on`, not `once`: with `once` a second signal (an impatient operator, a supervisor that
+  // re-sends) would hit Node's default handler and kill the process mid-drain.
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (closing) {
+      app.log.info({ signal }, 'already draining; signal ignored');
+      return;
+    }
+    void shutdown(signal);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   // Node's default accept backlog is 511. When more clients connect at once (a load balancer's
   // pool opening, or 1 000 benchmark connections), the kernel drops the rest of the SYNs and
   // they retry after 1, 3, 7 s: seconds of latency that look like a slow server. The kernel
   // caps the value at net.core.somaxconn.
   await app.listen({ host: config.host, port: config.port, backlog: 4096 });
   if (metricsServer) app.log.info({ port: metricsServer.port }, 'metrics listening');
+}
+
+function ignoreBrokenPipe(err: NodeJS.ErrnoException): void {
+  if (err.code !== 'EPIPE') throw err;
 }
 
 main().catch((err: unknown) => {
