@@ -4,7 +4,6 @@ import { decodeProtectedHeader } from 'jose';
 import type { AppServices } from '../app-services.js';
 import { authorize } from '../auth/authorize.core.js';
 import { hashPassword } from '../auth/password.js';
-import { resolveSecretKey } from '../auth/secret-key.js';
 import { withTenant } from '../db/index.js';
 import { AppError } from '../http/app-error.js';
 import { NO_META } from '../shared/events.js';
@@ -50,7 +49,7 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 export function createDeepHealth(services: AppServices, ops: Ops, opts: { budgetMs: number }) {
   ops.metrics.markSynthetic(PROBE.userId);
   // Every instance sharing the secret key derives the same probe password; nothing to store.
-  const probePassword = createHmac('sha256', resolveSecretKey(services.config)).update('boka:health-probe').digest('base64url');
+  const probePassword = createHmac('sha256', Buffer.from(services.config.secretKey, 'base64url')).update('boka:health-probe').digest('base64url');
   let ensured: Promise<void> | null = null;
   let running: Promise<DeepHealthReport> | null = null;
 
