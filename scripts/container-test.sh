@@ -21,7 +21,8 @@ log_has() { podman logs "$1" > "$work/logs" 2>&1; grep -q -- "$2" "$work/logs"; 
 log_count() { podman logs "$1" > "$work/logs" 2>&1; grep -c -- "$2" "$work/logs" || true; }
 fail() { echo "  FAIL $*" >&2; exit 1; }
 cleanup() {
-  podman rm -f -t 0 "$run_id-a" "$run_id-b" "$run_id-pg" >/dev/null 2>&1 || true
+  # One at a time: `podman rm` stops at the first name that does not exist.
+  for c in "$run_id-a" "$run_id-b" "$run_id-pg"; do podman rm -f -t 0 "$c" >/dev/null 2>&1 || true; done
   podman volume rm -f "$run_id-data" >/dev/null 2>&1 || true
   [ -n "${scratch_db:-}" ] && psql -h 127.0.0.1 -U root -d test -qc "DROP DATABASE IF EXISTS $scratch_db WITH (FORCE)" >/dev/null 2>&1 || true
   rm -rf "$work"
