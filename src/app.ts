@@ -8,7 +8,6 @@ import { createAccountService } from './auth/accounts.service.js';
 import { authRoutes } from './auth/auth.routes.js';
 import { installPipeline, PUBLIC } from './access/index.js';
 import { createAccessTokenStrategy } from './auth/access-token.strategy.js';
-import { resolveSecretKey } from './auth/secret-key.js';
 import { createSessionService } from './auth/sessions.service.js';
 import type { CacheBus } from './cache/invalidation-bus.js';
 import { createInProcessBus } from './cache/in-process-bus.js';
@@ -71,7 +70,7 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
   const bus = deps.bus ?? createInProcessBus();
   const events = deps.events ?? createEventHub();
   const mail = deps.mail ?? createMailTransport(config, (line) => logger.info(line));
-  const secretKey = resolveSecretKey(config);
+  const secretKey = Buffer.from(config.secretKey, 'base64url');
   const tokens = await createAccessTokenService({
     db: deps.db,
     encryptionKey: secretKey,

@@ -1,7 +1,9 @@
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { createRedisBus } from './cache/redis-bus.js';
-import { loadConfig } from './config/config.js';
+import { loadConfig, type Config } from './config/config.js';
 import { openDatabase } from './db/index.js';
 import { createOps } from './ops/index.js';
 import { startMetricsServer } from './ops/metrics.routes.js';
@@ -15,6 +17,9 @@ import { startMetricsServer } from './ops/metrics.routes.js';
  *  3. the bus and the pool close. Past SHUTDOWN_TIMEOUT_MS remaining connections are cut.
  */
 async function main(): Promise<void> {
+  // A log collector that went away closes our stdout: writes fail with EPIPE. Logging is lost,
+  // serving and draining are not (pino's own destination already drops EPIPE the same way).
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', ignoreBrokenPipe);
   const config = loadConfig();
   const ops = createOps(config);
   const db = await openDatabase(config);
@@ -64,14 +69,56 @@ async function main(): Promise<void> {
       process.exit(1);
     }
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  // `on`, not `once`: with `once` a second signal (an impatient operator, a supervisor that
+  // re-sends) would hit Node's default handler and kill the process mid-drain.
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (closing) {
+      app.log.info({ signal }, 'already draining; signal ignored');
+      return;
+    }
+    void shutdown(signal);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   // Node's default accept backlog is 511. When more clients connect at once (a load balancer's
   // pool opening, or 1 000 benchmark connections), the kernel drops the rest of the SYNs and
   // they retry after 1, 3, 7 s: seconds of latency that look like a slow server. The kernel
   // caps the value at net.core.somaxconn.
   await app.listen({ host: config.host, port: config.port, backlog: 4096 });
   if (metricsServer) app.log.info({ port: metricsServer.port }, 'metrics listening');
+  logReady(app, config);
+}
+
+/** One line an operator can act on: where the API and its docs are, which database, which key. */
+function logReady(app: FastifyInstance, config: Config): void {
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  const origin = config.secretKeyOrigin;
+  const secretKey =
+    origin.source === 'generated'
+      ? `${origin.created ? 'generated into' : 'read from'} ${origin.path}`
+      : origin.source === 'ephemeral'
+        ? 'random, in memory (signing keys die with the process)'
+        : `from ${origin.source}`;
+  app.log.info(
+    { url, docs: `${url}/docs`, database: describeDatabase(config), secretKey, pid: process.pid },
+    `Boka ${config.version} ready at ${url}, API docs at ${url}/docs`,
+  );
+}
+
+function describeDatabase(config: Config): string {
+  if (config.databaseUrl) {
+    // Never the credentials: host, port and database name only.
+    const u = new URL(config.databaseUrl);
+    return `PostgreSQL ${u.hostname}:${u.port || 5432}${u.pathname}`;
+  }
+  return config.dataDir === 'memory' ? 'PGlite (embedded), in memory' : `PGlite (embedded) in ${resolve(config.dataDir)}`;
+}
+
+function ignoreBrokenPipe(err: NodeJS.ErrnoException): void {
+  if (err.code !== 'EPIPE') throw err;
 }
 
 main().catch((err: unknown) => {

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/config.js';
-import { openDatabase, readMigrationStatus } from '../db/index.js';
+import { loadConfig, type Config } from '../config/config.js';
+import { acquireDataDirLock, openDatabase, readMigrationStatus } from '../db/index.js';
 import { createBackup, listBackups, restoreBackup, verifyBackup } from '../ops/backup/backup.service.js';
 
 const USAGE = [
@@ -28,37 +28,14 @@ export async function run(argv: string[]): Promise<number> {
         'max-age-hours': { type: 'string', default: '24' },
       },
     });
-    if (sub === 'backup') {
-      const result = await createBackup(config, values.dir);
-      console.log(`backup written: ${result.file}`);
-      if (!values.verify) return 0;
-      const check = await verifyBackup(config, result.file);
-      if (check.mismatched.length > 0) {
-        console.error(`verification FAILED: row counts differ in ${check.mismatched.join(', ')}`);
-        return 1;
-      }
-      console.log(`verified: restored into a scratch database, ${Object.keys(check.rowCounts).length} tables, row counts match`);
-      return 0;
+    // The backup service opens the embedded directory itself: hold its lock for the whole
+    // command, so a running server is never copied mid-write nor replaced under its feet.
+    const lock = sub !== 'backups' && !config.databaseUrl && config.dataDir !== 'memory' ? acquireDataDirLock(config.dataDir) : null;
+    try {
+      return await runBackupCommand(sub, config, values, positionals);
+    } finally {
+      lock?.release();
     }
-    if (sub === 'restore') {
-      const [file] = positionals;
-      if (!file) {
-        console.error(USAGE);
-        return 2;
-      }
-      if (!values.yes) {
-        console.error('restore replaces the current database contents; run again with --yes');
-        return 2;
-      }
-      const result = await restoreBackup(config, file);
-      console.log(`restored ${file}${result.movedAside ? ` (previous data moved to ${result.movedAside})` : ''}`);
-      return 0;
-    }
-    const maxAge = Number(values['max-age-hours']);
-    const listing = listBackups(values.dir, Date.now(), maxAge);
-    for (const f of listing.files) console.log(f);
-    if (!listing.recent) console.error(`no backup younger than ${maxAge} h in ${values.dir}`);
-    return listing.recent ? 0 : 1;
   }
   if (sub === 'migrate') {
     const db = await openDatabase(config, { migrate: true });
@@ -76,4 +53,43 @@ export async function run(argv: string[]): Promise<number> {
   }
   console.error(USAGE);
   return 2;
+}
+
+async function runBackupCommand(
+  sub: 'backup' | 'restore' | 'backups',
+  config: Config,
+  values: { dir: string; verify: boolean; yes: boolean; 'max-age-hours': string },
+  positionals: string[],
+): Promise<number> {
+  if (sub === 'backup') {
+    const result = await createBackup(config, values.dir);
+    console.log(`backup written: ${result.file}`);
+    if (!values.verify) return 0;
+    const check = await verifyBackup(config, result.file);
+    if (check.mismatched.length > 0) {
+      console.error(`verification FAILED: row counts differ in ${check.mismatched.join(', ')}`);
+      return 1;
+    }
+    console.log(`verified: restored into a scratch database, ${Object.keys(check.rowCounts).length} tables, row counts match`);
+    return 0;
+  }
+  if (sub === 'restore') {
+    const [file] = positionals;
+    if (!file) {
+      console.error(USAGE);
+      return 2;
+    }
+    if (!values.yes) {
+      console.error('restore replaces the current database contents; run again with --yes');
+      return 2;
+    }
+    const result = await restoreBackup(config, file);
+    console.log(`restored ${file}${result.movedAside ? ` (previous data moved to ${result.movedAside})` : ''}`);
+    return 0;
+  }
+  const maxAge = Number(values['max-age-hours']);
+  const listing = listBackups(values.dir, Date.now(), maxAge);
+  for (const f of listing.files) console.log(f);
+  if (!listing.recent) console.error(`no backup younger than ${maxAge} h in ${values.dir}`);
+  return listing.recent ? 0 : 1;
 }

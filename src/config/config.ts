@@ -1,4 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { generateSecretKey, type SecretKeyOrigin } from './secret-key.js';
+
+export type { SecretKeyOrigin } from './secret-key.js';
 
 /** Validated, frozen runtime configuration. Every field is documented in the README table. */
 export interface Config {
@@ -13,8 +16,12 @@ export interface Config {
   /** Named (prepared) statements on the server; off behind a proxy that cannot keep them (ADR 0006). */
   readonly databasePreparedStatements: boolean;
   readonly redisUrl: string | undefined;
-  /** 32-byte key that encrypts signing keys at rest; generated into dataDir when embedded. */
-  readonly secretKey: string | undefined;
+  /**
+   * 32+ byte key (base64url) that encrypts signing keys at rest, resolved once here: the
+   * setting, or for the embedded database a key generated next to dataDir (random when in memory).
+   */
+  readonly secretKey: string;
+  readonly secretKeyOrigin: SecretKeyOrigin;
   readonly logLevel: string;
   readonly bodyLimitBytes: number;
   readonly requestTimeoutMs: number;
@@ -85,6 +92,29 @@ function readChoice<T extends string>(env: Env, name: string, choices: readonly 
   return raw as T;
 }
 
+/**
+ * A secret setting, from the variable itself or from the file named by `<NAME>_FILE` (container
+ * and Kubernetes secrets are mounted as files). One trailing newline is dropped; both at once
+ * is an error rather than a silent preference.
+ */
+function readSecret(env: Env, name: string): string | undefined {
+  const fileVar = `${name}_FILE`;
+  const path = env[fileVar];
+  const direct = env[name];
+  if (path) {
+    if (direct) throw new ConfigError(`set either ${name} or ${fileVar}, not both`);
+    let value: string;
+    try {
+      value = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      throw new ConfigError(`${fileVar}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+    if (value === '') throw new ConfigError(`${fileVar}: ${path} is empty`);
+    return value;
+  }
+  return direct || undefined;
+}
+
 function readPackageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
@@ -96,18 +126,13 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   if (nodeEnv !== 'development' && nodeEnv !== 'production' && nodeEnv !== 'test') {
     throw new ConfigError(`NODE_ENV must be development, production or test, got "${nodeEnv}"`);
   }
-  const secretKey = env.BOKA_SECRET_KEY || undefined;
+  const secretKey = readSecret(env, 'BOKA_SECRET_KEY');
   if (secretKey !== undefined && Buffer.from(secretKey, 'base64url').length < 32) {
     throw new ConfigError('BOKA_SECRET_KEY must be at least 32 bytes, base64url-encoded (openssl rand -base64 32)');
   }
-  const databaseUrl = env.DATABASE_URL || undefined;
-  if (databaseUrl !== undefined && secretKey === undefined) {
-    throw new ConfigError(
-      'BOKA_SECRET_KEY is required with DATABASE_URL: every instance must decrypt the same signing keys',
-    );
-  }
+  const databaseUrl = readSecret(env, 'DATABASE_URL');
   const accessTtl = readInt(env, 'ACCESS_TOKEN_TTL_SECONDS', 600, 30, 3600);
-  const config: Config = {
+  const config: Omit<Config, 'secretKey' | 'secretKeyOrigin'> & Partial<Pick<Config, 'secretKey' | 'secretKeyOrigin'>> = {
     env: nodeEnv,
     host: env.HOST ?? '127.0.0.1',
     port: readInt(env, 'PORT', 3000, 0, 65535),
@@ -116,8 +141,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     databaseUrl,
     databasePoolMax: readInt(env, 'DATABASE_POOL_MAX', 10, 1, 500),
     databasePreparedStatements: readChoice(env, 'DATABASE_PREPARED_STATEMENTS', ['on', 'off'], 'on') === 'on',
-    redisUrl: env.REDIS_URL || undefined,
-    secretKey,
+    redisUrl: readSecret(env, 'REDIS_URL'),
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     bodyLimitBytes: readInt(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
     requestTimeoutMs: readInt(env, 'REQUEST_TIMEOUT_MS', 10_000, 100, 600_000),
@@ -133,7 +157,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       cacheMax: readInt(env, 'SESSION_CACHE_MAX', 100_000, 100, 10_000_000),
     },
     trustProxy: (env.TRUST_PROXY ?? '').split(',').map((s) => s.trim()).filter(Boolean),
-    smtpUrl: env.SMTP_URL || undefined,
+    smtpUrl: readSecret(env, 'SMTP_URL'),
     mailFrom: env.MAIL_FROM ?? 'Boka <no-reply@boka.invalid>',
     passwordResetUrl: env.PASSWORD_RESET_URL || 'http://localhost:3000/reset-password',
     rateLimit: {
@@ -145,11 +169,11 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       keyPrefix: env.RATE_LIMIT_KEY_PREFIX || 'boka:rl',
     },
     ops: {
-      healthToken: env.HEALTH_TOKEN || undefined,
+      healthToken: readSecret(env, 'HEALTH_TOKEN'),
       deepHealthBudgetMs: readInt(env, 'DEEP_HEALTH_BUDGET_MS', 250, 1, 60_000),
       deepHealthPerMinute: readInt(env, 'DEEP_HEALTH_PER_MINUTE', 30, 1, 6000),
       metricsPort: env.METRICS_PORT ? readInt(env, 'METRICS_PORT', 0, 0, 65535) : undefined,
-      metricsToken: env.METRICS_TOKEN || undefined,
+      metricsToken: readSecret(env, 'METRICS_TOKEN'),
       shutdownTimeoutMs: readInt(env, 'SHUTDOWN_TIMEOUT_MS', 30_000, 0, 3_600_000),
       shutdownDelayMs: readInt(env, 'SHUTDOWN_DELAY_MS', 0, 0, 600_000),
       cacheBusChannel: env.CACHE_BUS_CHANNEL || 'boka:cache-bus',
@@ -157,5 +181,20 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     },
     ...overrides,
   };
-  return Object.freeze(config);
+  return Object.freeze({ ...config, ...resolveSecretKey(config, secretKey, env.BOKA_SECRET_KEY_FILE ? 'BOKA_SECRET_KEY_FILE' : 'BOKA_SECRET_KEY') });
+}
+
+/** Resolved after overrides, so a test's in-memory or server database decides as at run time. */
+function resolveSecretKey(
+  config: Pick<Partial<Config>, 'secretKey' | 'secretKeyOrigin'> & Pick<Config, 'databaseUrl' | 'dataDir'>,
+  fromEnv: string | undefined,
+  source: 'BOKA_SECRET_KEY' | 'BOKA_SECRET_KEY_FILE',
+): Pick<Config, 'secretKey' | 'secretKeyOrigin'> {
+  if (config.secretKey) return { secretKey: config.secretKey, secretKeyOrigin: config.secretKeyOrigin ?? { source } };
+  if (fromEnv) return { secretKey: fromEnv, secretKeyOrigin: { source } };
+  if (config.databaseUrl) {
+    throw new ConfigError('BOKA_SECRET_KEY (or BOKA_SECRET_KEY_FILE) is required with DATABASE_URL: every instance must decrypt the same signing keys');
+  }
+  const { key, origin } = generateSecretKey(config.dataDir);
+  return { secretKey: key, secretKeyOrigin: origin };
 }

@@ -7,6 +7,7 @@ import { createPostgresDatabase } from './postgres.js';
 export { APP_ROLE, withTenant, withUser } from './database.js';
 export type { Database, Queryable, QueryResult, TransactionOptions } from './database.js';
 export { migrateToLatest, readMigrationStatus, readSchemaVersion } from './migrate.js';
+export { acquireDataDirLock, DataDirLockedError, type DataDirLock, type LockOwner } from './data-dir-lock.js';
 
 /**
  * Opens the configured database, applies pending migrations as the owner role, and returns a

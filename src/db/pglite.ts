@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
+import { acquireDataDirLock } from './data-dir-lock.js';
 import { scopeEntries, type Database, type Queryable, type QueryResult } from './database.js';
 
 function toResult<R>(res: { rows: unknown[]; affectedRows?: number }): QueryResult<R> {
@@ -9,14 +10,23 @@ function toResult<R>(res: { rows: unknown[]; affectedRows?: number }): QueryResu
 
 /**
  * Embedded PostgreSQL (PGlite, WASM). One connection, so transactions are serialised by
- * PGlite's own mutex; `dataDir === 'memory'` keeps everything in memory.
+ * PGlite's own mutex; `dataDir === 'memory'` keeps everything in memory. A directory is locked
+ * for the life of the handle: PGlite has no lock of its own, and a second process writing the
+ * same files loses or corrupts data (throws DataDirLockedError naming the holder).
  */
 export async function createPgliteDatabase(dataDir: string): Promise<Database> {
   if (dataDir !== 'memory') mkdirSync(dataDir, { recursive: true });
-  const pg = await PGlite.create({
-    dataDir: dataDir === 'memory' ? undefined : dataDir,
-    extensions: { btree_gist },
-  });
+  const lock = dataDir === 'memory' ? null : acquireDataDirLock(dataDir);
+  let pg: PGlite;
+  try {
+    pg = await PGlite.create({
+      dataDir: dataDir === 'memory' ? undefined : dataDir,
+      extensions: { btree_gist },
+    });
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
   const wrap = (q: Pick<PGlite, 'query'>): Queryable => ({
     async query<R>(sql: string, params?: readonly unknown[]) {
       return toResult<R>(await q.query(sql, params as unknown[] | undefined));
@@ -39,6 +49,12 @@ export async function createPgliteDatabase(dataDir: string): Promise<Database> {
       return results.map((r) => ({ rows: r.rows as Record<string, unknown>[] }));
     },
     poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
-    close: () => pg.close(),
+    close: async () => {
+      try {
+        await pg.close();
+      } finally {
+        lock?.release();
+      }
+    },
   };
 }

@@ -10,7 +10,6 @@ import type { SessionService } from '../auth/sessions.service.js';
 import type { AccessTokenService } from '../auth/access-tokens.service.js';
 import { authorize } from '../access/index.js';
 import { hashPassword } from '../auth/password.js';
-import { resolveSecretKey } from '../auth/secret-key.js';
 import { withTenant } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import { NO_META } from '../shared/events.js';
@@ -68,7 +67,7 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 export function createDeepHealth(services: DeepHealthDeps, ops: Ops, opts: { budgetMs: number }) {
   ops.metrics.markSynthetic(PROBE.userId);
   // Every instance sharing the secret key derives the same probe password; nothing to store.
-  const probePassword = createHmac('sha256', resolveSecretKey(services.config)).update('boka:health-probe').digest('base64url');
+  const probePassword = createHmac('sha256', Buffer.from(services.config.secretKey, 'base64url')).update('boka:health-probe').digest('base64url');
   let ensured: Promise<void> | null = null;
   let running: Promise<DeepHealthReport> | null = null;
 

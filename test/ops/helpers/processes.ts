@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const live = new Set<ChildProcess>();
 
 // Whatever happens to the test (failure, timeout, uncaught error), no child outlives it.
@@ -20,12 +20,19 @@ export interface BokaProcess {
   kill(signal?: NodeJS.Signals): void;
 }
 
+export interface SpawnOptions {
+  /** What to run instead of `node --import tsx src/main.ts`, e.g. `['npm', 'start']`. */
+  command?: readonly [string, ...string[]];
+}
+
 /**
- * Starts `node --import tsx src/main.ts` on a free loopback port and resolves once it listens.
- * Every process started here is SIGKILLed by `killAll` (call it in `after`) or at exit.
+ * Starts `node --import tsx src/main.ts` (or `opts.command`) on a free loopback port and
+ * resolves once it listens. Every process started here is SIGKILLed by `killAll` (call it in
+ * `after`) or at exit.
  */
-export async function spawnBoka(env: Record<string, string>, timeoutMs = 20_000): Promise<BokaProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+export async function spawnBoka(env: Record<string, string>, timeoutMs = 20_000, opts: SpawnOptions = {}): Promise<BokaProcess> {
+  const [file, ...args] = opts.command ?? [process.execPath, '--import', 'tsx', 'src/main.ts'];
+  const child = spawn(file, args, {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
