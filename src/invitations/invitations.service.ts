@@ -9,7 +9,7 @@ import type { Clock } from '../shared/clock.js';
 import type { EventHub, RequestMeta } from '../shared/events.js';
 import { decodeCursor, toPage } from '../shared/pagination.js';
 import { isUuid } from '../shared/ids.js';
-import { checkRoleAssignment } from '../tenancy/escalation.core.js';
+import { checkRoleAssignment, mayInvite } from '../tenancy/escalation.core.js';
 import { findMemberRole, findMemberRoleByEmail, insertMember } from '../tenancy/members.repo.js';
 import type { MembershipResolver } from '../tenancy/memberships.cache.js';
 import * as repo from './invitations.repo.js';
@@ -122,8 +122,13 @@ export function createInvitationsService(deps: {
       if (!user || normalizeEmail(user.email) !== normalizeEmail(inv.email)) {
         throw new AppError('forbidden', 'This invitation was sent to another email address');
       }
+      const inviter = inv.invitedBy === null ? null : await findUserById(db, inv.invitedBy);
       try {
         await withTenant(db, inv.tenantId, async (tx) => {
+          // The inviter's authority is checked now, not only when they invited: a manager
+          // demoted (or gone) since cannot still bring someone in as staff (issue 12 item 9).
+          const inviterRole = !inviter ? null : inviter.isSuperadmin ? 'superadmin' : await findMemberRole(tx, inv.tenantId, inviter.id);
+          if (!mayInvite(inviterRole, inv.role)) throw gone('inviter_lost_authority', 'Whoever sent this invitation can no longer grant this role');
           if (await findMemberRole(tx, inv.tenantId, userId)) {
             throw new AppError('duplicate_resource', 'You are already a member of this tenant');
           }

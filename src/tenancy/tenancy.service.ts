@@ -10,7 +10,8 @@ import { withTenant, withUser, type Database } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import { decodeCursor, toPage } from '../shared/pagination.js';
 import { isUuid } from '../shared/ids.js';
-import { checkRoleAssignment } from './escalation.core.js';
+import { revokePendingByInviter } from '../invitations/invitations.repo.js';
+import { checkRoleAssignment, invitableRoles } from './escalation.core.js';
 import * as members from './members.repo.js';
 import type { MembershipResolver } from './memberships.cache.js';
 import * as tenants from './tenants.repo.js';
@@ -88,6 +89,11 @@ export function createTenancyService(deps: {
     if (!check.ok) throw new AppError('insufficient_permissions', check.reason, { required: 'members.manage', role: actorRole });
   }
 
+  // Invitations carry their inviter's authority: when it drops, the ones it no longer covers go.
+  function emitRevoked(tenantId: string, actor: Actor, ids: readonly string[]) {
+    for (const invitationId of ids) deps.events.emit('invitation.revoked', { tenantId, invitationId, actorUserId: actor.userId, meta: actor.meta });
+  }
+
   function getMember(tenantId: string, userId: string): Promise<members.MemberRecord | null> {
     return withTenant(db, tenantId, (tx) => members.findMember(tx, tenantId, userId), { readOnly: true });
   }
@@ -162,17 +168,19 @@ export function createTenancyService(deps: {
           throw new AppError('invalid_state', 'The last owner cannot be demoted; make another member owner first');
         }
         await members.updateMemberRole(tx, tenantId, userId, role);
-        return current;
+        const revoked = await revokePendingByInviter(tx, tenantId, userId, invitableRoles(role), new Date(deps.clock.now()));
+        return { current, revoked };
       });
       await deps.memberships.invalidate(tenantId, userId);
-      deps.events.emit('member.role_change', { tenantId, actorUserId: actor.userId, userId, from: previous, to: role, meta: actor.meta });
+      deps.events.emit('member.role_change', { tenantId, actorUserId: actor.userId, userId, from: previous.current, to: role, meta: actor.meta });
+      emitRevoked(tenantId, actor, previous.revoked);
       const member = await getMember(tenantId, userId);
       if (!member) throw new AppError('not_found', 'Member not found');
       return member;
     },
 
     async removeMember(tenantId, actor, userId) {
-      await withTenant(db, tenantId, async (tx) => {
+      const revoked = await withTenant(db, tenantId, async (tx) => {
         const ownerCount = await members.countOwnersForUpdate(tx, tenantId);
         const current = await members.findMemberRole(tx, tenantId, userId);
         if (!current) throw new AppError('not_found', 'Member not found');
@@ -181,9 +189,11 @@ export function createTenancyService(deps: {
           throw new AppError('invalid_state', 'The last owner cannot be removed');
         }
         await members.deleteMember(tx, tenantId, userId);
+        return revokePendingByInviter(tx, tenantId, userId, [], new Date(deps.clock.now()));
       });
       await deps.memberships.invalidate(tenantId, userId);
       deps.events.emit('member.removed', { tenantId, actorUserId: actor.userId, userId, meta: actor.meta });
+      emitRevoked(tenantId, actor, revoked);
     },
 
     getMember,
