@@ -141,6 +141,8 @@ export function createInvitationsService(deps: {
       }
       await deps.memberships.invalidate(inv.tenantId, userId);
       deps.events.emit('invitation.accepted', { tenantId: inv.tenantId, invitationId: inv.id, userId, role: inv.role, meta: caller.meta });
+      // Invitations are the only way in, so this is where a member is added; the inviter granted it.
+      deps.events.emit('member.added', { tenantId: inv.tenantId, actorUserId: inviter!.id, userId, role: inv.role, meta: caller.meta });
       return { tenantId: inv.tenantId, role: inv.role, invitationId: inv.id };
     },
   };

@@ -4,7 +4,6 @@ import { createBusCache } from '../cache/bus-cache.js';
 import type { Clock } from '../shared/clock.js';
 import type { EventHub, RequestMeta } from '../shared/events.js';
 import type { Actor, Role, TenantRole } from '../access/index.js';
-import { findUserByEmail } from '../auth/users.repo.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { withTenant, withUser, type Database } from '../db/index.js';
 import { AppError } from '../errors/index.js';
@@ -29,7 +28,8 @@ export function toPublicTenant(t: tenants.TenantRecord): PublicTenant {
 
 /**
  * Tenants and memberships. Every method on tenant data takes the tenant id first; each change
- * emits its domain event (tenant.created, member.added, member.role_change, member.removed),
+ * emits its domain event (tenant.created, member.role_change, member.removed; joining is
+ * `invitation.accepted`),
  * so the audit trail is the same whoever calls.
  */
 export interface TenancyService {
@@ -41,7 +41,6 @@ export interface TenancyService {
   invalidateTenant(tenantId: string): Promise<void>;
   listMembershipsOf(userId: string): Promise<tenants.UserMembership[]>;
   listMembers(tenantId: string, query: { cursor?: string; limit: number }): Promise<{ items: members.MemberRecord[]; nextCursor: string | null }>;
-  addMember(tenantId: string, actor: Actor, input: { email: string; role: TenantRole }): Promise<{ userId: string; email: string; name: string; role: TenantRole }>;
   /** Returns the member with the new role; the last owner cannot be demoted. */
   changeRole(tenantId: string, actor: Actor, userId: string, role: TenantRole): Promise<members.MemberRecord>;
   removeMember(tenantId: string, actor: Actor, userId: string): Promise<void>;
@@ -141,21 +140,6 @@ export function createTenancyService(deps: {
       const after = decodeCursor(query.cursor, isUuid);
       const rows = await withTenant(db, tenantId, (tx) => members.listMembers(tx, tenantId, { after, limit: query.limit + 1 }), { readOnly: true });
       return toPage(rows, query.limit, (m) => m.userId);
-    },
-
-    async addMember(tenantId, actor, input) {
-      assertAssignable(actor.role, null, input.role);
-      const user = await findUserByEmail(db, input.email);
-      if (!user) throw new AppError('not_found', 'No account with this email', { field: 'email' });
-      try {
-        await withTenant(db, tenantId, (tx) => members.insertMember(tx, tenantId, user.id, input.role));
-      } catch (err) {
-        if (isUniqueViolation(err)) throw new AppError('duplicate_resource', 'This user is already a member');
-        throw err;
-      }
-      await deps.memberships.invalidate(tenantId, user.id);
-      deps.events.emit('member.added', { tenantId, actorUserId: actor.userId, userId: user.id, role: input.role, meta: actor.meta });
-      return { userId: user.id, email: user.email, name: user.name, role: input.role };
     },
 
     async changeRole(tenantId, actor, userId, role) {
