@@ -57,6 +57,15 @@ export function createMfaService(opts: MfaServiceOptions) {
     return codes;
   }
 
+  /** Re-authentication for sensitive MFA changes: a current code, or the password; guarded. */
+  async function reauthenticate(userId: string, proof: { code?: string; password?: string }, meta: RequestMeta): Promise<void> {
+    await guarded(userId, meta, async () => {
+      if (proof.code !== undefined) return (await checkSecondFactor(userId, proof.code, meta)) ? true : null;
+      const user = await findUserById(db, userId);
+      return user && proof.password !== undefined && (await verifyPassword(user.passwordHash, proof.password)) ? true : null;
+    });
+  }
+
   /** Checks a TOTP or backup code for an enabled user; consumes it on success. */
   async function checkSecondFactor(userId: string, code: string, meta: RequestMeta): Promise<boolean> {
     const mfa = await repo.findMfa(db, userId);
@@ -104,7 +113,12 @@ export function createMfaService(opts: MfaServiceOptions) {
       return { secret, uri, qrSvg };
     },
 
-    async enable(userId: string, code: string, meta: RequestMeta): Promise<{ backupCodes: string[] }> {
+    /**
+     * Enables TOTP. The code proves the second factor in the calling session, which is marked
+     * `otp`; every other session of the user is revoked (ASVS 4.0.3 3.3.3 as extended to any factor by
+     * ASVS 5.0.0 7.4.3): they were opened with the password alone.
+     */
+    async enable(userId: string, code: string, meta: RequestMeta, currentSessionId: string | null = null): Promise<{ backupCodes: string[] }> {
       const pending = await repo.findMfa(db, userId);
       if (!pending) throw new AppError('invalid_state', 'Call /api/auth/mfa/totp/setup first');
       if (pending.enabledAt) throw new AppError('invalid_state', 'MFA is already enabled');
@@ -116,6 +130,8 @@ export function createMfaService(opts: MfaServiceOptions) {
           return { backupCodes: await newBackupCodes(tx, userId) };
         });
       });
+      if (currentSessionId) await opts.sessions.addAuthMethod(currentSessionId, userId, 'otp');
+      await opts.sessions.revokeAllForUser(userId, 'mfa_enabled', currentSessionId);
       await changed(userId);
       opts.events.emit('mfa.enabled', { userId, meta });
       return result;
@@ -124,18 +140,16 @@ export function createMfaService(opts: MfaServiceOptions) {
     async disable(userId: string, proof: { code?: string; password?: string }, meta: RequestMeta): Promise<void> {
       if (!(await repo.findMfa(db, userId))?.enabledAt) throw new AppError('invalid_state', 'MFA is not enabled');
       const method = proof.code !== undefined ? 'code' : 'password';
-      await guarded(userId, meta, async () => {
-        if (proof.code !== undefined) return (await checkSecondFactor(userId, proof.code, meta)) ? true : null;
-        const user = await findUserById(db, userId);
-        return user && proof.password !== undefined && (await verifyPassword(user.passwordHash, proof.password)) ? true : null;
-      });
+      await reauthenticate(userId, proof, meta);
       await db.transaction((tx) => repo.deleteMfa(tx, userId));
       await changed(userId);
       opts.events.emit('mfa.disabled', { userId, method, meta });
     },
 
-    async regenerateBackupCodes(userId: string, meta: RequestMeta): Promise<{ backupCodes: string[] }> {
+    /** Needs the password or a current code, like disabling: an access token alone is not enough (ASVS 4.0.3 3.7.1). */
+    async regenerateBackupCodes(userId: string, proof: { code?: string; password?: string }, meta: RequestMeta): Promise<{ backupCodes: string[] }> {
       if (!(await repo.findMfa(db, userId))?.enabledAt) throw new AppError('invalid_state', 'MFA is not enabled');
+      await reauthenticate(userId, proof, meta);
       const backupCodes = await db.transaction((tx) => newBackupCodes(tx, userId));
       opts.events.emit('mfa.backup_codes_regenerated', { userId, meta });
       return { backupCodes };
@@ -168,7 +182,7 @@ export function createMfaService(opts: MfaServiceOptions) {
       if (!(await repo.useChallenge(db, challenge.id, new Date(opts.clock.now())))) {
         throw new AppError('invalid_token', 'The MFA challenge is invalid or has expired; sign in again');
       }
-      const tokens = await opts.sessions.create(userId, meta);
+      const tokens = await opts.sessions.create(userId, meta, ['pwd', 'otp']);
       opts.events.emit('auth.login', { userId, sessionId: tokens.sessionId, meta });
       return { userId, ...tokens };
     },
