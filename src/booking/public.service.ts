@@ -6,7 +6,7 @@ import { AppError } from '../errors/index.js';
 import type { Clock } from '../shared/clock.js';
 import { decodeCursor, toPage } from '../shared/pagination.js';
 import { isUuid } from '../shared/ids.js';
-import { findMemberRole, insertMember } from '../tenancy/members.repo.js';
+import { findMemberRole, insertMemberIfAbsent } from '../tenancy/members.repo.js';
 import type { MembershipResolver } from '../tenancy/memberships.cache.js';
 import { checkSlot } from './availability.core.js';
 import type { AvailabilityQuery, AvailabilityService } from './availability.service.js';
@@ -47,18 +47,22 @@ export function createPublicBookingService(deps: {
    * The signed-in user's customer record in the tenant: matched by linked user id, else created.
    * A record with the same email but no linked account is NOT claimed automatically: sign-up
    * does not prove ownership of the address, so claiming it would hand its reservation history
-   * to whoever registered the email first (ASVS 2.1 / account linking). Staff link it instead
+   * to whoever registered the email first (ASVS 2.1 / account linking). A manager links it instead
    * (`PATCH customers/:id {userId}`).
    */
   async function ensureCustomer(tx: Queryable, tenantId: string, user: { id: string; email: string; name: string }) {
     const linked = await customers.findCustomerByUser(tx, tenantId, user.id);
     if (linked) return linked;
-    if (await customers.findCustomerByEmail(tx, tenantId, user.email)) {
-      throw new AppError('conflict', 'This business already has a customer record with your email; ask them to link it to your account', {
-        reason: 'customer_email_unlinked',
-      });
-    }
-    return customers.insertCustomer(tx, tenantId, { id: randomUUID(), name: user.name, email: user.email, phone: null, userId: user.id });
+    // Find-or-create, race-safe: a concurrent first booking may insert between the read above
+    // and this insert; then the record is the winner's (same user), or the email belongs to a
+    // record not linked to this user.
+    const inserted = await customers.insertCustomerIfAbsent(tx, tenantId, { id: randomUUID(), name: user.name, email: user.email, phone: null, userId: user.id });
+    if (inserted) return inserted;
+    const winner = await customers.findCustomerByUser(tx, tenantId, user.id);
+    if (winner) return winner;
+    throw new AppError('conflict', 'This business already has a customer record with your email; ask them to link it to your account', {
+      reason: 'customer_email_unlinked',
+    });
   }
 
   return {
@@ -104,8 +108,7 @@ export function createPublicBookingService(deps: {
           const settings = await findSettings(tx, tenantId);
           const customer = await ensureCustomer(tx, tenantId, user);
           if ((await findMemberRole(tx, tenantId, user.id)) === null) {
-            await insertMember(tx, tenantId, user.id, 'customer');
-            joined = true;
+            joined = await insertMemberIfAbsent(tx, tenantId, user.id, 'customer');
           }
           if (input.staffId === undefined) {
             const schedules = await loadSchedules(tx, tenantId, {
