@@ -55,6 +55,11 @@ export function createInvitationsService(deps: {
   mail: MailTransport;
   memberships: MembershipResolver;
   tenantName: (tenantId: string) => Promise<string>;
+  /**
+   * Spends one invitation from the inviter's and the tenant's hourly budgets, or throws 429:
+   * every invitation sends a mail, so unthrottled it is a mail relay (issue 12, Low).
+   */
+  spendInvitation?: (tenantId: string, inviterId: string) => Promise<void>;
 }): InvitationsService {
   const { db, clock } = deps;
   const gone = (reason: string, message: string) => new AppError('invalid_state', message, { reason });
@@ -63,6 +68,7 @@ export function createInvitationsService(deps: {
     async create(tenantId, actor, input) {
       const check = checkRoleAssignment(actor.role, null, input.role);
       if (!check.ok) throw new AppError('insufficient_permissions', check.reason, { required: 'members.manage', role: actor.role });
+      await deps.spendInvitation?.(tenantId, actor.userId);
       const { id, token, secretHash } = issueToken(TOKEN_PREFIX);
       const now = new Date(clock.now());
       const invitation = await withTenant(db, tenantId, async (tx) => {
@@ -83,7 +89,9 @@ export function createInvitationsService(deps: {
       const tenantName = await deps.tenantName(tenantId);
       await deps.mail.send({
         to: invitation.email,
-        subject: `You are invited to ${tenantName} on Boka`,
+        // The tenant name is user-chosen text: it stays in the body, never in the subject (what
+        // a mail client shows before anyone opens the message).
+        subject: 'You are invited to join a team on Boka',
         text:
           `You have been invited to join ${tenantName} as ${invitation.role}.\n\n` +
           `Sign in (or sign up with this address) and accept with this one-time code, valid for 7 days:\n\n${token}\n`,

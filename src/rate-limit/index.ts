@@ -1,12 +1,14 @@
 import type { Config } from '../config/config.js';
 import type { EventHub } from '../shared/events.js';
 import { createAttemptGuard, type AttemptGuard } from './attempt-guard.js';
+import { createBudget, type Budget } from './budget.js';
 import { createLimiterStore } from './limiter-store.js';
 import { createRateLimitStep } from './rate-limit.step.js';
 import type { PipelineStep } from '../access/index.js';
 
 export { installRateLimitHeaders } from './rate-limit.step.js';
 export type { AttemptGuard } from './attempt-guard.js';
+export type { Budget } from './budget.js';
 
 export interface RateLimits {
   readonly store: 'memory' | 'redis';
@@ -14,6 +16,8 @@ export interface RateLimits {
   readonly guard: AttemptGuard;
   /** The per-principal pipeline step. */
   readonly step: PipelineStep;
+  /** A named budget in the same store (e.g. invitations per inviter per hour); 0 points = unlimited. */
+  budget(name: string, points: number, durationSeconds: number): Budget;
   close(): Promise<void>;
 }
 
@@ -26,6 +30,7 @@ export async function createRateLimits(
     store: store.kind,
     guard: createAttemptGuard(store, { events: deps.events, failuresPerIp: config.rateLimit.authFailuresPerIp }),
     step: createRateLimitStep(store, config),
+    budget: (name, points, durationSeconds) => createBudget(store, name, points, durationSeconds),
     close: () => store.close(),
   };
 }

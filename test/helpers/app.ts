@@ -20,6 +20,9 @@ export async function createTestApp(opts: { env?: Record<string, string>; deps?:
     NODE_ENV: 'test',
     BOKA_DATA_DIR: 'memory',
     BOKA_SECRET_KEY: randomBytes(32).toString('base64url'),
+    // Helpers add every member by invitation; tests of the invitation budgets set their own.
+    INVITATIONS_PER_INVITER_PER_HOUR: '0',
+    INVITATIONS_PER_TENANT_PER_HOUR: '0',
     ...opts.env,
   }, { databaseUrl: database.url });
   const app = await buildApp(config, { db: database.db, ...opts.deps });
