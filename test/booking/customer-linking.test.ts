@@ -64,9 +64,14 @@ test('a manager links a member, and the change is audited with from/to', async (
   const linked = await ok<{ userId: string }>(ctx.app, manager, 'PATCH', `${f.base}/customers/${c.id}`, { userId: staff.id });
   assert.equal(linked.userId, staff.id);
   await ok(ctx.app, manager, 'PATCH', `${f.base}/customers/${c.id}`, { userId: null });
-  const res = await ctx.app.inject({ url: `/api/tenants/${f.tenant.id}/audit?action=customer.linked`, headers: bearer(f.owner.accessToken) });
-  const items = res.json<{ items: Array<{ target: string; actor: { id: string }; details: Record<string, unknown> }> }>().items
-    .filter((i) => i.target === `customer:${c.id}`);
+  // Audit writes are asynchronous (after the response): poll, bounded.
+  type Item = { target: string; actor: { id: string }; details: Record<string, unknown> };
+  let items: Item[] = [];
+  for (let i = 0; i < 100 && items.length < 2; i += 1) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 20));
+    const res = await ctx.app.inject({ url: `/api/tenants/${f.tenant.id}/audit?action=customer.linked`, headers: bearer(f.owner.accessToken) });
+    items = res.json<{ items: Item[] }>().items.filter((it) => it.target === `customer:${c.id}`);
+  }
   assert.equal(items.length, 2);
   assert.ok(items.every((i) => i.actor.id === manager.id));
   assert.deepEqual(items.map((i) => i.details).sort((a, b) => String(a.to).localeCompare(String(b.to))), [
