@@ -137,9 +137,15 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
     onUserMembershipsLookup: (result) => ops.metrics.countCacheLookup('user_memberships', result),
   });
   const booking = createBookingServices({ db: deps.db, clock, events, memberships });
+  const invitationsPerInviter = rateLimits.budget('invitations-inviter', config.rateLimit.invitationsPerInviterPerHour, 3600);
+  const invitationsPerTenant = rateLimits.budget('invitations-tenant', config.rateLimit.invitationsPerTenantPerHour, 3600);
   const invitations = createInvitationsService({
     db: deps.db, clock, events, mail, memberships,
     tenantName: async (tenantId) => (await tenancy.getTenant(tenantId)).name,
+    spendInvitation: async (tenantId, inviterId) => {
+      await invitationsPerInviter.consume(inviterId);
+      await invitationsPerTenant.consume(tenantId);
+    },
   });
   ops.metrics.subscribe(events);
   return { config, logger, db: deps.db, bus, clock, events, mail, tokens, sessions, accounts, memberships, tenancy, ops,

@@ -11,6 +11,11 @@ export interface UserPrincipal {
   readonly userId: string;
   readonly sessionId: string;
   readonly isSuperadmin: boolean;
+  /**
+   * RFC 8176 methods the session was authenticated with (`pwd`, `otp`). Absent means unknown,
+   * which counts as password only.
+   */
+  readonly amr?: readonly string[];
 }
 
 export interface ApiKeyPrincipal {

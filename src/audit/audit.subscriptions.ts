@@ -44,6 +44,9 @@ export function subscribeAuditEvents(events: EventHub, record: (entry: AuditEntr
   events.on('member.removed', (e) =>
     record({ tenantId: e.tenantId, actor: user(e.actorUserId), action: 'member.removed', target: `user:${e.userId}`, outcome: 'success', meta: e.meta }));
 
+  events.on('customer.linked', (e) =>
+    record({ tenantId: e.tenantId, actor: user(e.actorUserId), action: 'customer.linked', target: `customer:${e.customerId}`, outcome: 'success', meta: e.meta, details: { from: e.from, to: e.to } }));
+
   events.on('invitation.created', (e) =>
     record({ tenantId: e.tenantId, actor: user(e.actorUserId), action: 'invitation.create', target: `invitation:${e.invitationId}`, outcome: 'success', meta: e.meta, details: { role: e.role } }));
   events.on('invitation.revoked', (e) =>

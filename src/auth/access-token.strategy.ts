@@ -25,6 +25,7 @@ export function createAccessTokenStrategy(deps: {
         userId: check.session.userId,
         sessionId: check.session.id,
         isSuperadmin: check.session.isSuperadmin,
+        amr: check.session.amr,
       };
     },
   };

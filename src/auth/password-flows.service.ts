@@ -44,6 +44,18 @@ export function createPasswordFlows(opts: PasswordFlowOptions): PasswordFlows {
     opts.mail.send({ to, subject, text }).catch((err: unknown) => opts.onMailError?.(err));
   }
 
+  async function sendReset(user: { id: string; email: string }, meta: RequestMeta): Promise<void> {
+    const { id, token, secretHash } = issueToken(RESET_PREFIX);
+    const now = opts.clock.now();
+    await db.transaction((tx) =>
+      repo.insertReset(tx, { id, userId: user.id, secretHash, createdAt: new Date(now), expiresAt: new Date(now + RESET_TTL_MS) }),
+    );
+    opts.events.emit('auth.password_reset_requested', { userId: user.id, meta });
+    notify(user.email, 'Reset your Boka password',
+      `Use this link within 15 minutes to choose a new password:\n${opts.resetUrl}#token=${token}\n` +
+      `If you did not ask for this, ignore this e-mail.`);
+  }
+
   return {
     async change(userId: string, sessionId: string, input: { currentPassword: string; newPassword: string }, meta: RequestMeta) {
       const user = await findUserById(db, userId);
@@ -62,6 +74,13 @@ export function createPasswordFlows(opts: PasswordFlowOptions): PasswordFlows {
         `All other sessions were signed out. If this was not you, reset your password now and contact support.`);
     },
 
+    /**
+     * Same answer, and the same work before it, whether or not the account exists: the caller
+     * waits for the budget check and one user lookup only; a known address's token insert and
+     * mail happen after the answer (issue 12: a known address answered ≈ 1.3 ms later). ASVS
+     * 4.0.3 2.5.2 / 2.5.x and ASVS 5.0.0 6.3.8 (no enumeration through forgot-password,
+     * response times included).
+     */
     async forgot(email: string, meta: RequestMeta): Promise<void> {
       // Per-account budget: quietly stop sending mail, never tell the caller.
       try {
@@ -72,15 +91,9 @@ export function createPasswordFlows(opts: PasswordFlowOptions): PasswordFlows {
       }
       const user = await findUserByEmail(db, email);
       if (!user) return;
-      const { id, token, secretHash } = issueToken(RESET_PREFIX);
-      const now = opts.clock.now();
-      await db.transaction((tx) =>
-        repo.insertReset(tx, { id, userId: user.id, secretHash, createdAt: new Date(now), expiresAt: new Date(now + RESET_TTL_MS) }),
-      );
-      opts.events.emit('auth.password_reset_requested', { userId: user.id, meta });
-      notify(user.email, 'Reset your Boka password',
-        `Use this link within 15 minutes to choose a new password:\n${opts.resetUrl}#token=${token}\n` +
-        `If you did not ask for this, ignore this e-mail.`);
+      setImmediate(() => {
+        sendReset(user, meta).catch((err: unknown) => opts.onMailError?.(err));
+      });
     },
 
     async reset(token: string, newPassword: string, meta: RequestMeta): Promise<void> {

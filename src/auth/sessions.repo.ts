@@ -10,21 +10,33 @@ export interface SessionRecord {
   revokedAt: Date | null;
   ip: string | null;
   userAgent: string | null;
+  /** RFC 8176 authentication methods of this session: `pwd`, plus `otp` once a second factor was proved. */
+  amr: string[];
 }
 
 const SESSION_COLUMNS = `s.id, s.user_id AS "userId", u.is_superadmin AS "isSuperadmin", s.created_at AS "createdAt",
   s.last_seen_at AS "lastSeenAt", s.expires_at AS "expiresAt", s.revoked_at AS "revokedAt",
-  s.ip, s.user_agent AS "userAgent"`;
+  s.ip, s.user_agent AS "userAgent", s.amr`;
 
 export async function insertSession(
   db: Queryable,
-  s: { id: string; userId: string; createdAt: Date; expiresAt: Date; ip: string | null; userAgent: string | null },
+  s: { id: string; userId: string; createdAt: Date; expiresAt: Date; ip: string | null; userAgent: string | null; amr: readonly string[] },
 ): Promise<void> {
   await db.query(
-    `INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
-     VALUES ($1, $2, $3, $3, $4, $5, $6)`,
-    [s.id, s.userId, s.createdAt, s.expiresAt, s.ip, s.userAgent],
+    `INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at, ip, user_agent, amr)
+     VALUES ($1, $2, $3, $3, $4, $5, $6, $7::text[])`,
+    [s.id, s.userId, s.createdAt, s.expiresAt, s.ip, s.userAgent, [...s.amr]],
   );
+}
+
+/** Records that a live session proved another factor (RFC 8176 value); false when it is gone. */
+export async function addSessionAmr(db: Queryable, id: string, userId: string, method: string): Promise<boolean> {
+  const res = await db.query(
+    `UPDATE sessions SET amr = array_append(amr, $3::text)
+      WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND NOT ($3::text = ANY(amr))`,
+    [id, userId, method],
+  );
+  return res.rowCount > 0;
 }
 
 export async function findSession(db: Queryable, id: string): Promise<SessionRecord | null> {

@@ -17,11 +17,16 @@ export interface SessionState {
   readonly id: string;
   readonly userId: string;
   readonly isSuperadmin: boolean;
+  /** RFC 8176 methods this session was authenticated with (`pwd`, `otp`). */
+  readonly amr: readonly string[];
   readonly createdAt: number;
   readonly expiresAt: number;
   lastSeenAt: number;
   persistedLastSeenAt: number;
 }
+
+/** RFC 8176 `amr` values Boka issues: password, one-time code (TOTP or backup code). */
+export type SessionAmr = 'pwd' | 'otp';
 
 export interface IssuedTokens {
   accessToken: string;
@@ -58,8 +63,13 @@ export type SessionCheck =
  * detection, and revocation that every instance sees on the next request.
  */
 export interface SessionService {
-  /** Creates a session and its first token pair (login, signup, MFA completion). */
-  create(userId: string, meta: RequestMeta): Promise<IssuedTokens>;
+  /**
+   * Creates a session and its first token pair (login, signup, MFA completion). `amr` (RFC 8176)
+   * says how the user proved who they are: `['pwd']` by default, `['pwd', 'otp']` after MFA.
+   */
+  create(userId: string, meta: RequestMeta, amr?: readonly SessionAmr[]): Promise<IssuedTokens>;
+  /** The live session proved another factor (enabling MFA with a TOTP code); every instance sees it. */
+  addAuthMethod(sessionId: string, userId: string, method: SessionAmr): Promise<boolean>;
   /** Is this session live right now? Counts as activity for the idle timeout. */
   check(sessionId: string): Promise<SessionCheck>;
   /** Rotates a refresh token; a reused one revokes the whole session. */
@@ -100,6 +110,7 @@ export function createSessionService(opts: SessionServiceOptions): SessionServic
       id: r.id,
       userId: r.userId,
       isSuperadmin: r.isSuperadmin,
+      amr: r.amr,
       createdAt: r.createdAt.getTime(),
       expiresAt: r.expiresAt.getTime(),
       lastSeenAt: r.lastSeenAt.getTime(),
@@ -130,7 +141,14 @@ export function createSessionService(opts: SessionServiceOptions): SessionServic
 
   return {
     /** Creates a session and its first token pair (login, signup, MFA completion). */
-    async create(userId: string, meta: RequestMeta): Promise<IssuedTokens> {
+    async addAuthMethod(sessionId, userId, method) {
+      const changed = await repo.addSessionAmr(opts.db, sessionId, userId, method);
+      cache.delete(sessionId);
+      await opts.bus.publish({ kind: 'session', sessionId });
+      return changed;
+    },
+
+    async create(userId: string, meta: RequestMeta, amr: readonly SessionAmr[] = ['pwd']): Promise<IssuedTokens> {
       const now = opts.clock.now();
       const sessionId = randomUUID();
       try {
@@ -142,6 +160,7 @@ export function createSessionService(opts: SessionServiceOptions): SessionServic
             expiresAt: new Date(now + opts.absoluteLifetimeSeconds * 1000),
             ip: meta.ip,
             userAgent: meta.userAgent,
+            amr,
           });
           return issueRefreshToken(tx, sessionId, now);
         });

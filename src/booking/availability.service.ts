@@ -42,8 +42,20 @@ export function parseRange(q: { from: string; to: string }): { from: number; to:
   return { from, to };
 }
 
-/** Free slots of a service in a tenant, in the tenant's time zone (DST-correct). */
-export function createAvailabilityService(deps: { db: Database; clock: Clock }) {
+export interface SlotPage {
+  readonly slots: Array<{ start: string; end: string; staffId: string }>;
+  /** Pass back as `cursor` for the next page; null when the range is exhausted. */
+  readonly nextCursor: string | null;
+}
+
+/** Free slots of a service in a tenant, in the tenant's time zone (DST-correct), one bounded page at a time. */
+export interface AvailabilityService {
+  /** Inside a caller's transaction (public booking resolves the tenant first). */
+  slotsIn(tx: Queryable, tenantId: string, q: AvailabilityQuery, range: { from: number; to: number }, activeOnly: boolean): Promise<SlotPage>;
+  slots(tenantId: string, q: AvailabilityQuery, opts?: { activeOnly?: boolean }): Promise<SlotPage>;
+}
+
+export function createAvailabilityService(deps: { db: Database; clock: Clock }): AvailabilityService {
   const { db, clock } = deps;
 
   async function slotsIn(tx: Queryable, tenantId: string, q: AvailabilityQuery, range: { from: number; to: number }, activeOnly: boolean) {
@@ -90,4 +102,3 @@ export function createAvailabilityService(deps: { db: Database; clock: Clock }) 
   };
 }
 
-export type AvailabilityService = ReturnType<typeof createAvailabilityService>;

@@ -32,7 +32,7 @@ export function createBookingServices(services: { db: Database; clock: Clock; ev
     settings: createSettingsService({ db }),
     catalog: createServicesService({ db }),
     staff: createStaffService({ db }),
-    customers: createCustomersService({ db }),
+    customers: createCustomersService({ db, events }),
     availability,
     reservations,
     publicBooking: createPublicBookingService({ db, clock, events, memberships: services.memberships, availability, reservations }),

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { tenantPermission } from '../access/index.js';
+import { requestActor, requireTenantId, tenantPermission } from '../access/index.js';
 import { PageQuery, TenantParams } from '../http/schemas.js';
 import type { BookingRouteDeps } from './booking-services.js';
 import {
@@ -153,7 +153,7 @@ export const bookingAdminRoutes: FastifyPluginAsyncTypebox<{ services: BookingRo
   app.post(`${T}/customers`, {
     config: { access: tenantPermission('customers.create') },
     schema: { tags: ['customers'], params: TenantParams, body: CustomerCreate, response: { 201: CustomerSchema } },
-  }, async (request, reply) => reply.code(201).send(await customers.create(request.params.tenantId, request.body)));
+  }, async (request, reply) => reply.code(201).send(await customers.create(requireTenantId(request.auth), requestActor(request), request.body)));
 
   app.get(`${T}/customers/:id`, {
     config: { access: tenantPermission('customers.read') },
@@ -163,7 +163,7 @@ export const bookingAdminRoutes: FastifyPluginAsyncTypebox<{ services: BookingRo
   app.patch(`${T}/customers/:id`, {
     config: { access: tenantPermission('customers.write') },
     schema: { tags: ['customers'], params: IdParams, body: CustomerPatch, response: { 200: CustomerSchema } },
-  }, async (request) => customers.update(request.params.tenantId, request.params.id, request.body));
+  }, async (request) => customers.update(requireTenantId(request.auth), requestActor(request), request.params.id, request.body));
 
   // Availability inside the tenant (members; inactive services answer with no slots)
   app.get(`${T}/availability`, {

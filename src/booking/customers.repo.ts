@@ -20,6 +20,20 @@ export async function insertCustomer(tx: Queryable, tenantId: string, c: Custome
   return res.rows[0]!;
 }
 
+/**
+ * Inserts unless a record with the same user or email already exists (concurrent first bookings
+ * race here); returns null then, and the caller reads the winner. ON CONFLICT DO NOTHING never
+ * raises a unique violation, so no aborted transaction and no 500 (issue 12, Low).
+ */
+export async function insertCustomerIfAbsent(tx: Queryable, tenantId: string, c: CustomerRecord): Promise<CustomerRecord | null> {
+  const res = await tx.query<CustomerRecord>(
+    `INSERT INTO customers (id, tenant_id, name, email, email_normalized, phone, user_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING ${COLUMNS}`,
+    [c.id, tenantId, c.name, c.email.trim(), normalizeEmail(c.email), c.phone, c.userId],
+  );
+  return res.rows[0] ?? null;
+}
+
 export async function findCustomer(tx: Queryable, tenantId: string, id: string): Promise<CustomerRecord | null> {
   const res = await tx.query<CustomerRecord>(`SELECT ${COLUMNS} FROM customers WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
   return res.rows[0] ?? null;

@@ -4,21 +4,21 @@ import { isExclusionViolation } from '../db/errors.js';
 import { withTenant, type Database, type Queryable } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import type { Clock } from '../shared/clock.js';
-import { decodeCursor, toPage } from '../shared/pagination.js';
+import { decodeCursor, toPage, type Page } from '../shared/pagination.js';
 import { isUuid } from '../shared/ids.js';
-import { findMemberRole, insertMember } from '../tenancy/members.repo.js';
+import { findMemberRole, insertMemberIfAbsent } from '../tenancy/members.repo.js';
 import type { MembershipResolver } from '../tenancy/memberships.cache.js';
 import { checkSlot } from './availability.core.js';
-import type { AvailabilityQuery, AvailabilityService } from './availability.service.js';
+import type { AvailabilityQuery, AvailabilityService, SlotPage } from './availability.service.js';
 import { parseRange } from './availability.service.js';
 import * as customers from './customers.repo.js';
 import type { ReservationsService } from './reservations.service.js';
 import { slotUnavailable } from './reservations.service.js';
 import { findReservation } from './reservations.repo.js';
-import { findService, listServices } from './services.repo.js';
+import { findService, listServices, type ServiceRecord } from './services.repo.js';
 import { findSettings, findTenantBySlug } from './settings.repo.js';
 import { findStaff, loadSchedules } from './staff.repo.js';
-import { notFound, parseInstant, toReservation } from './wire.js';
+import { notFound, parseInstant, toReservation, type WireReservation } from './wire.js';
 import type { EventHub, RequestMeta } from '../shared/events.js';
 
 const MINUTE = 60_000;
@@ -27,6 +27,21 @@ const MINUTE = 60_000;
  * Public booking by tenant slug, without membership. The slug is resolved through the narrow
  * tenants_public_slug policy; everything else runs under withTenant like any tenant request.
  */
+export interface PublicBookingService {
+  tenant(slug: string): Promise<{ name: string; slug: string; timezone: string }>;
+  services(slug: string, query: { cursor?: string; limit: number }): Promise<Page<ServiceRecord>>;
+  availability(slug: string, q: AvailabilityQuery): Promise<SlotPage>;
+  /**
+   * Books for the signed-in user, who becomes (or is matched to) a customer and gets the
+   * `customer` role if not yet a member; emits reservation.created (channel `public`).
+   */
+  book(
+    slug: string,
+    caller: { userId: string; meta: RequestMeta },
+    input: { serviceId: string; staffId?: string; start: string; notes?: string },
+  ): Promise<{ tenantId: string; reservation: WireReservation }>;
+}
+
 export function createPublicBookingService(deps: {
   db: Database;
   clock: Clock;
@@ -34,7 +49,7 @@ export function createPublicBookingService(deps: {
   memberships: MembershipResolver;
   availability: AvailabilityService;
   reservations: ReservationsService;
-}) {
+}): PublicBookingService {
   const { db, clock } = deps;
 
   async function resolve(slug: string): Promise<{ id: string; name: string; slug: string }> {
@@ -47,18 +62,22 @@ export function createPublicBookingService(deps: {
    * The signed-in user's customer record in the tenant: matched by linked user id, else created.
    * A record with the same email but no linked account is NOT claimed automatically: sign-up
    * does not prove ownership of the address, so claiming it would hand its reservation history
-   * to whoever registered the email first (ASVS 2.1 / account linking). Staff link it instead
+   * to whoever registered the email first (ASVS 2.1 / account linking). A manager links it instead
    * (`PATCH customers/:id {userId}`).
    */
   async function ensureCustomer(tx: Queryable, tenantId: string, user: { id: string; email: string; name: string }) {
     const linked = await customers.findCustomerByUser(tx, tenantId, user.id);
     if (linked) return linked;
-    if (await customers.findCustomerByEmail(tx, tenantId, user.email)) {
-      throw new AppError('conflict', 'This business already has a customer record with your email; ask them to link it to your account', {
-        reason: 'customer_email_unlinked',
-      });
-    }
-    return customers.insertCustomer(tx, tenantId, { id: randomUUID(), name: user.name, email: user.email, phone: null, userId: user.id });
+    // Find-or-create, race-safe: a concurrent first booking may insert between the read above
+    // and this insert; then the record is the winner's (same user), or the email belongs to a
+    // record not linked to this user.
+    const inserted = await customers.insertCustomerIfAbsent(tx, tenantId, { id: randomUUID(), name: user.name, email: user.email, phone: null, userId: user.id });
+    if (inserted) return inserted;
+    const winner = await customers.findCustomerByUser(tx, tenantId, user.id);
+    if (winner) return winner;
+    throw new AppError('conflict', 'This business already has a customer record with your email; ask them to link it to your account', {
+      reason: 'customer_email_unlinked',
+    });
   }
 
   return {
@@ -104,8 +123,7 @@ export function createPublicBookingService(deps: {
           const settings = await findSettings(tx, tenantId);
           const customer = await ensureCustomer(tx, tenantId, user);
           if ((await findMemberRole(tx, tenantId, user.id)) === null) {
-            await insertMember(tx, tenantId, user.id, 'customer');
-            joined = true;
+            joined = await insertMemberIfAbsent(tx, tenantId, user.id, 'customer');
           }
           if (input.staffId === undefined) {
             const schedules = await loadSchedules(tx, tenantId, {
@@ -172,4 +190,3 @@ export function createPublicBookingService(deps: {
   };
 }
 
-export type PublicBookingService = ReturnType<typeof createPublicBookingService>;

@@ -15,7 +15,7 @@ import type { ReservationRecord } from './reservations.repo.js';
 import { findService, type ServiceRecord } from './services.repo.js';
 import { findSettings, type TenantSettings } from './settings.repo.js';
 import { findStaff, loadSchedules } from './staff.repo.js';
-import { iso, notFound, parseInstant, toReservation } from './wire.js';
+import { iso, notFound, parseInstant, toReservation, type WireReservation } from './wire.js';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -54,7 +54,34 @@ export interface BookingRequest {
 }
 
 /** Reservations: create, reschedule, status changes, own-only visibility. */
-export function createReservationsService(deps: { db: Database; clock: Clock; events: EventHub }) {
+export type ReservationListQuery = {
+  cursor?: string;
+  limit: number;
+  from?: string;
+  to?: string;
+  staffId?: string;
+  customerId?: string;
+  status?: ReservationStatus;
+};
+
+/**
+ * Reservations inside a tenant. Staff see what is assigned to them, customers their own,
+ * managers everything (`Actor.can`). Changes emit reservation.created / .status_changed /
+ * .rescheduled.
+ */
+export interface ReservationsService {
+  /** Inserts one booking inside a caller's transaction (public booking reuses the rules). */
+  book(tx: Queryable, tenantId: string, settings: TenantSettings, req: BookingRequest): Promise<string>;
+  /** Turns an exclusion-constraint race into the 409 that names the clash; rethrows anything else. */
+  explainExclusion(err: unknown, tenantId: string, staffId: string, start: number, service: ServiceRecord): Promise<never>;
+  get(tenantId: string, actor: Actor, id: string): Promise<WireReservation>;
+  create(tenantId: string, actor: Actor, input: { serviceId: string; staffId: string; customerId: string; start: string; notes?: string }): Promise<WireReservation>;
+  list(tenantId: string, actor: Actor, q: ReservationListQuery): Promise<{ items: WireReservation[]; nextCursor: string | null }>;
+  /** `{status}` moves along the status machine; `{start}` reschedules (same rules as create). */
+  update(tenantId: string, actor: Actor, id: string, patch: { status?: ReservationStatus; start?: string }): Promise<WireReservation>;
+}
+
+export function createReservationsService(deps: { db: Database; clock: Clock; events: EventHub }): ReservationsService {
   const { db, clock, events } = deps;
 
   /** Checks one staff member's schedule for the slot; throws the 422 / 409 that explains why not. */
@@ -329,4 +356,3 @@ export function createReservationsService(deps: { db: Database; clock: Clock; ev
   };
 }
 
-export type ReservationsService = ReturnType<typeof createReservationsService>;

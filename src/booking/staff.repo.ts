@@ -63,7 +63,17 @@ export async function listStaffServiceIds(tx: Queryable, tenantId: string, staff
   return res.rows.map((r) => r.serviceId);
 }
 
+/**
+ * Row-locks the staff member for the rest of the transaction, so concurrent replace-set
+ * operations (services, hours) on one staff member run one after the other instead of both
+ * deleting the old set and both inserting the new one (a unique violation, i.e. a 500).
+ */
+export async function lockStaff(tx: Queryable, tenantId: string, staffId: string): Promise<void> {
+  await tx.query(`SELECT 1 FROM staff WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [tenantId, staffId]);
+}
+
 export async function replaceStaffServices(tx: Queryable, tenantId: string, staffId: string, serviceIds: readonly string[]): Promise<void> {
+  await lockStaff(tx, tenantId, staffId);
   await tx.query(`DELETE FROM staff_services WHERE tenant_id = $1 AND staff_id = $2`, [tenantId, staffId]);
   if (serviceIds.length === 0) return;
   await tx.query(
@@ -82,6 +92,7 @@ export async function listHours(tx: Queryable, tenantId: string, staffId: string
 }
 
 export async function replaceHours(tx: Queryable, tenantId: string, staffId: string, hours: readonly WeeklyHours[]): Promise<void> {
+  await lockStaff(tx, tenantId, staffId);
   await tx.query(`DELETE FROM staff_hours WHERE tenant_id = $1 AND staff_id = $2`, [tenantId, staffId]);
   if (hours.length === 0) return;
   await tx.query(

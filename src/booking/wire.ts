@@ -48,7 +48,18 @@ export function toTimeOff(t: TimeOffRecord): WireTimeOff {
   return { id: t.id, start: iso(t.start), end: iso(t.end), ...(t.reason ? { reason: t.reason } : {}) };
 }
 
-export function toReservation(r: ReservationRecord) {
+export interface WireReservation {
+  readonly id: string;
+  readonly serviceId: string;
+  readonly staffId: string;
+  readonly customerId: string;
+  readonly start: string;
+  readonly end: string;
+  readonly status: ReservationRecord['status'];
+  readonly notes?: string;
+}
+
+export function toReservation(r: ReservationRecord): WireReservation {
   return {
     id: r.id,
     serviceId: r.serviceId,

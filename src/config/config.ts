@@ -54,6 +54,10 @@ export interface Config {
     /** When the shared store (Redis) is down, non-auth routes: `memory` (per-instance limits), `open`, `closed` (503). */
     readonly onStoreFailure: 'memory' | 'open' | 'closed';
     readonly keyPrefix: string;
+    /** Invitations (each one sends a mail) per inviting user per hour, across tenants; 0 disables. */
+    readonly invitationsPerInviterPerHour: number;
+    /** Invitations per tenant per hour, whoever sends them; 0 disables. */
+    readonly invitationsPerTenantPerHour: number;
   };
   /** Health, metrics, drain, cache bus and backups (src/ops, docs/operations.md). */
   readonly ops: {
@@ -167,6 +171,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       authFailuresPerIp: readInt(env, 'RATE_LIMIT_AUTH_FAILURES_PER_IP', 50, 1, 1_000_000),
       onStoreFailure: readChoice(env, 'RATE_LIMIT_STORE_FAILURE', ['memory', 'open', 'closed'] as const, 'memory'),
       keyPrefix: env.RATE_LIMIT_KEY_PREFIX || 'boka:rl',
+      invitationsPerInviterPerHour: readInt(env, 'INVITATIONS_PER_INVITER_PER_HOUR', 20, 0, 1_000_000),
+      invitationsPerTenantPerHour: readInt(env, 'INVITATIONS_PER_TENANT_PER_HOUR', 100, 0, 1_000_000),
     },
     ops: {
       healthToken: readSecret(env, 'HEALTH_TOKEN'),

@@ -12,10 +12,12 @@ export interface InvitationRecord {
   expiresAt: Date;
   acceptedAt: Date | null;
   revokedAt: Date | null;
+  /** Null when the inviting account was deleted. */
+  invitedBy: string | null;
 }
 
 const COLUMNS = `id, tenant_id AS "tenantId", email, role, token_hash AS "tokenHash", created_at AS "createdAt",
-  expires_at AS "expiresAt", accepted_at AS "acceptedAt", revoked_at AS "revokedAt"`;
+  expires_at AS "expiresAt", accepted_at AS "acceptedAt", revoked_at AS "revokedAt", invited_by AS "invitedBy"`;
 
 export async function insertInvitation(
   tx: Queryable,
@@ -78,4 +80,26 @@ export async function markAccepted(tx: Queryable, tenantId: string, id: string, 
     [tenantId, id, userId, now],
   );
   return res.rowCount > 0;
+}
+
+/**
+ * Revokes the pending invitations `inviterId` sent in this tenant whose role is not in
+ * `stillGrantable` (all of them when it is empty): an invitation carries its inviter's
+ * authority, which ends when their role drops or they leave. Returns the revoked ids.
+ */
+export async function revokePendingByInviter(
+  tx: Queryable,
+  tenantId: string,
+  inviterId: string,
+  stillGrantable: readonly TenantRole[],
+  now: Date,
+): Promise<string[]> {
+  const res = await tx.query<{ id: string }>(
+    `UPDATE invitations SET revoked_at = $4
+      WHERE tenant_id = $1 AND invited_by = $2 AND accepted_at IS NULL AND revoked_at IS NULL
+        AND NOT (role = ANY($3::text[]))
+      RETURNING id`,
+    [tenantId, inviterId, [...stillGrantable], now],
+  );
+  return res.rows.map((r) => r.id);
 }

@@ -9,7 +9,7 @@ import type { Clock } from '../shared/clock.js';
 import type { EventHub, RequestMeta } from '../shared/events.js';
 import { decodeCursor, toPage } from '../shared/pagination.js';
 import { isUuid } from '../shared/ids.js';
-import { checkRoleAssignment } from '../tenancy/escalation.core.js';
+import { checkRoleAssignment, mayInvite } from '../tenancy/escalation.core.js';
 import { findMemberRole, findMemberRoleByEmail, insertMember } from '../tenancy/members.repo.js';
 import type { MembershipResolver } from '../tenancy/memberships.cache.js';
 import * as repo from './invitations.repo.js';
@@ -55,6 +55,11 @@ export function createInvitationsService(deps: {
   mail: MailTransport;
   memberships: MembershipResolver;
   tenantName: (tenantId: string) => Promise<string>;
+  /**
+   * Spends one invitation from the inviter's and the tenant's hourly budgets, or throws 429:
+   * every invitation sends a mail, so unthrottled it is a mail relay (issue 12, Low).
+   */
+  spendInvitation?: (tenantId: string, inviterId: string) => Promise<void>;
 }): InvitationsService {
   const { db, clock } = deps;
   const gone = (reason: string, message: string) => new AppError('invalid_state', message, { reason });
@@ -63,6 +68,7 @@ export function createInvitationsService(deps: {
     async create(tenantId, actor, input) {
       const check = checkRoleAssignment(actor.role, null, input.role);
       if (!check.ok) throw new AppError('insufficient_permissions', check.reason, { required: 'members.manage', role: actor.role });
+      await deps.spendInvitation?.(tenantId, actor.userId);
       const { id, token, secretHash } = issueToken(TOKEN_PREFIX);
       const now = new Date(clock.now());
       const invitation = await withTenant(db, tenantId, async (tx) => {
@@ -83,7 +89,9 @@ export function createInvitationsService(deps: {
       const tenantName = await deps.tenantName(tenantId);
       await deps.mail.send({
         to: invitation.email,
-        subject: `You are invited to ${tenantName} on Boka`,
+        // The tenant name is user-chosen text: it stays in the body, never in the subject (what
+        // a mail client shows before anyone opens the message).
+        subject: 'You are invited to join a team on Boka',
         text:
           `You have been invited to join ${tenantName} as ${invitation.role}.\n\n` +
           `Sign in (or sign up with this address) and accept with this one-time code, valid for 7 days:\n\n${token}\n`,
@@ -122,8 +130,13 @@ export function createInvitationsService(deps: {
       if (!user || normalizeEmail(user.email) !== normalizeEmail(inv.email)) {
         throw new AppError('forbidden', 'This invitation was sent to another email address');
       }
+      const inviter = inv.invitedBy === null ? null : await findUserById(db, inv.invitedBy);
       try {
         await withTenant(db, inv.tenantId, async (tx) => {
+          // The inviter's authority is checked now, not only when they invited: a manager
+          // demoted (or gone) since cannot still bring someone in as staff (issue 12 item 9).
+          const inviterRole = !inviter ? null : inviter.isSuperadmin ? 'superadmin' : await findMemberRole(tx, inv.tenantId, inviter.id);
+          if (!mayInvite(inviterRole, inv.role)) throw gone('inviter_lost_authority', 'Whoever sent this invitation can no longer grant this role');
           if (await findMemberRole(tx, inv.tenantId, userId)) {
             throw new AppError('duplicate_resource', 'You are already a member of this tenant');
           }
@@ -136,6 +149,8 @@ export function createInvitationsService(deps: {
       }
       await deps.memberships.invalidate(inv.tenantId, userId);
       deps.events.emit('invitation.accepted', { tenantId: inv.tenantId, invitationId: inv.id, userId, role: inv.role, meta: caller.meta });
+      // Invitations are the only way in, so this is where a member is added; the inviter granted it.
+      deps.events.emit('member.added', { tenantId: inv.tenantId, actorUserId: inviter!.id, userId, role: inv.role, meta: caller.meta });
       return { tenantId: inv.tenantId, role: inv.role, invitationId: inv.id };
     },
   };

@@ -11,15 +11,33 @@ function isAdminPermission(permission: Permission): boolean {
   return !hasPermission('staff', permission);
 }
 
-/** Pipeline step: members whose role the tenant's policy names get 403 `mfa_required` on admin routes until they enrol. */
+/**
+ * Pipeline step: when the tenant's policy names the caller's role, admin routes need a second
+ * factor, whatever the credential (issue 12 item 6):
+ * - a user session must have been authenticated with one (`amr` contains `otp`): not enrolled →
+ *   403 `mfa_required` (enrol); enrolled but this session was opened with the password alone →
+ *   403 `mfa_required` (sign in again);
+ * - an API key acts with its creator's role, so it is refused unless its creator has MFA
+ *   enabled (a key cannot present a code; its creation was itself an admin action).
+ */
 export function createMfaPolicyStep(policies: Pick<MfaPolicyService, 'get'>, mfa: Pick<MfaService, 'isEnabled'>): PipelineStep {
   return async (_request, auth, policy) => {
-    if (!auth || !('permission' in policy) || !auth.tenantId || auth.principal.kind !== 'user') return;
+    if (!auth || !('permission' in policy) || !auth.tenantId) return;
     const role = auth.role;
     if (!role || role === 'superadmin' || !isAdminPermission(policy.permission)) return;
     const required = await policies.get(auth.tenantId);
     if (!required.includes(role)) return;
-    if (await mfa.isEnabled(auth.principal.userId)) return;
-    throw new AppError('mfa_required', 'This tenant requires multi-factor authentication for your role; enrol at /api/auth/mfa/totp/setup', { role, enrol: '/api/auth/mfa/totp/setup' }, { status: 403 });
+    const { principal } = auth;
+    const userId = principal.kind === 'user' ? principal.userId : principal.creatorUserId;
+    const enrolled = await mfa.isEnabled(userId);
+    if (principal.kind === 'api_key') {
+      if (enrolled) return;
+      throw new AppError('mfa_required', "This tenant requires multi-factor authentication for the key creator's role, and the creator has not enabled it", { role, reason: 'key_creator_without_mfa' }, { status: 403 });
+    }
+    if (!enrolled) {
+      throw new AppError('mfa_required', 'This tenant requires multi-factor authentication for your role; enrol at /api/auth/mfa/totp/setup', { role, enrol: '/api/auth/mfa/totp/setup' }, { status: 403 });
+    }
+    if (principal.amr?.includes('otp')) return;
+    throw new AppError('mfa_required', 'This session was opened without your second factor; sign in again with it', { role, reason: 'session_without_mfa' }, { status: 403 });
   };
 }

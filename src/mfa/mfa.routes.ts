@@ -33,7 +33,10 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<{ services: MfaRouteDeps }> = 
   app.post('/api/auth/mfa/totp/enable', {
     config: { access: SIGNED_IN, rateLimit: 'auth' },
     schema: { tags: ['mfa'], body: CodeBody, response: { 200: BackupCodesResponse } },
-  }, async (request) => mfa.enable(userPrincipal(request).userId, request.body.code, requestMeta(request)));
+  }, async (request) => {
+    const principal = userPrincipal(request);
+    return mfa.enable(principal.userId, request.body.code, requestMeta(request), principal.sessionId);
+  });
 
   app.post('/api/auth/mfa/totp/disable', {
     config: { access: SIGNED_IN, rateLimit: 'auth' },
@@ -45,8 +48,8 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<{ services: MfaRouteDeps }> = 
 
   app.post('/api/auth/mfa/backup-codes', {
     config: { access: SIGNED_IN, rateLimit: 'auth' },
-    schema: { tags: ['mfa'], response: { 200: BackupCodesResponse } },
-  }, async (request) => mfa.regenerateBackupCodes(userPrincipal(request).userId, requestMeta(request)));
+    schema: { tags: ['mfa'], body: DisableBody, response: { 200: BackupCodesResponse } },
+  }, async (request) => mfa.regenerateBackupCodes(userPrincipal(request).userId, request.body, requestMeta(request)));
 
   app.post('/api/auth/mfa/verify', {
     config: { access: PUBLIC, rateLimit: 'auth' },

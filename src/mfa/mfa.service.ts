@@ -44,12 +44,15 @@ export interface MfaService {
   isEnabled(userId: string): Promise<boolean>;
   /** New secret + otpauth:// URI + QR code; MFA stays off until `enable` proves the app has it. */
   setup(userId: string): Promise<{ secret: string; uri: string; qrSvg: string }>;
-  /** Turns MFA on once a code from the app checks out; the backup codes are returned this once. */
-  enable(userId: string, code: string, meta: RequestMeta): Promise<{ backupCodes: string[] }>;
+  /**
+   * Turns MFA on once a code from the app checks out; the backup codes are returned this once.
+   * Every other session of the user ends; `currentSessionId` gains `otp` in its `amr`.
+   */
+  enable(userId: string, code: string, meta: RequestMeta, currentSessionId?: string | null): Promise<{ backupCodes: string[] }>;
   /** Turns MFA off, proven by a TOTP or backup code, or by the password. */
   disable(userId: string, proof: { code?: string; password?: string }, meta: RequestMeta): Promise<void>;
-  /** Replaces every backup code; the old ones stop working. */
-  regenerateBackupCodes(userId: string, meta: RequestMeta): Promise<{ backupCodes: string[] }>;
+  /** Replaces every backup code, proven by the password or a current code; the old ones stop working. */
+  regenerateBackupCodes(userId: string, proof: { code?: string; password?: string }, meta: RequestMeta): Promise<{ backupCodes: string[] }>;
   /** After a correct password: a single-use token naming the user, valid for five minutes. */
   createChallenge(userId: string): Promise<string>;
   /** Completes an MFA login: a valid challenge plus a TOTP or backup code → a session. */
@@ -72,6 +75,15 @@ export function createMfaService(opts: MfaServiceOptions): MfaService {
     const codes = generateBackupCodes(randomBytes);
     await repo.replaceBackupCodes(tx, userId, codes.map((c) => ({ id: randomUUID(), hash: hashBackupCode(c) })));
     return codes;
+  }
+
+  /** Re-authentication for sensitive MFA changes: a current code, or the password; guarded. */
+  async function reauthenticate(userId: string, proof: { code?: string; password?: string }, meta: RequestMeta): Promise<void> {
+    await guarded(userId, meta, async () => {
+      if (proof.code !== undefined) return (await checkSecondFactor(userId, proof.code, meta)) ? true : null;
+      const user = await findUserById(db, userId);
+      return user && proof.password !== undefined && (await verifyPassword(user.passwordHash, proof.password)) ? true : null;
+    });
   }
 
   /** Checks a TOTP or backup code for an enabled user; consumes it on success. */
@@ -120,7 +132,12 @@ export function createMfaService(opts: MfaServiceOptions): MfaService {
       return { secret, uri, qrSvg };
     },
 
-    async enable(userId: string, code: string, meta: RequestMeta): Promise<{ backupCodes: string[] }> {
+    /**
+     * Enables TOTP. The code proves the second factor in the calling session, which is marked
+     * `otp`; every other session of the user is revoked (ASVS 4.0.3 3.3.3 as extended to any factor by
+     * ASVS 5.0.0 7.4.3): they were opened with the password alone.
+     */
+    async enable(userId: string, code: string, meta: RequestMeta, currentSessionId: string | null = null): Promise<{ backupCodes: string[] }> {
       const pending = await repo.findMfa(db, userId);
       if (!pending) throw new AppError('invalid_state', 'Call /api/auth/mfa/totp/setup first');
       if (pending.enabledAt) throw new AppError('invalid_state', 'MFA is already enabled');
@@ -132,6 +149,8 @@ export function createMfaService(opts: MfaServiceOptions): MfaService {
           return { backupCodes: await newBackupCodes(tx, userId) };
         });
       });
+      if (currentSessionId) await opts.sessions.addAuthMethod(currentSessionId, userId, 'otp');
+      await opts.sessions.revokeAllForUser(userId, 'mfa_enabled', currentSessionId);
       await changed(userId);
       opts.events.emit('mfa.enabled', { userId, meta });
       return result;
@@ -140,18 +159,16 @@ export function createMfaService(opts: MfaServiceOptions): MfaService {
     async disable(userId: string, proof: { code?: string; password?: string }, meta: RequestMeta): Promise<void> {
       if (!(await repo.findMfa(db, userId))?.enabledAt) throw new AppError('invalid_state', 'MFA is not enabled');
       const method = proof.code !== undefined ? 'code' : 'password';
-      await guarded(userId, meta, async () => {
-        if (proof.code !== undefined) return (await checkSecondFactor(userId, proof.code, meta)) ? true : null;
-        const user = await findUserById(db, userId);
-        return user && proof.password !== undefined && (await verifyPassword(user.passwordHash, proof.password)) ? true : null;
-      });
+      await reauthenticate(userId, proof, meta);
       await db.transaction((tx) => repo.deleteMfa(tx, userId));
       await changed(userId);
       opts.events.emit('mfa.disabled', { userId, method, meta });
     },
 
-    async regenerateBackupCodes(userId: string, meta: RequestMeta): Promise<{ backupCodes: string[] }> {
+    /** Needs the password or a current code, like disabling: an access token alone is not enough (ASVS 4.0.3 3.7.1). */
+    async regenerateBackupCodes(userId: string, proof: { code?: string; password?: string }, meta: RequestMeta): Promise<{ backupCodes: string[] }> {
       if (!(await repo.findMfa(db, userId))?.enabledAt) throw new AppError('invalid_state', 'MFA is not enabled');
+      await reauthenticate(userId, proof, meta);
       const backupCodes = await db.transaction((tx) => newBackupCodes(tx, userId));
       opts.events.emit('mfa.backup_codes_regenerated', { userId, meta });
       return { backupCodes };
@@ -182,7 +199,7 @@ export function createMfaService(opts: MfaServiceOptions): MfaService {
       if (!(await repo.useChallenge(db, challenge.id, new Date(opts.clock.now())))) {
         throw new AppError('invalid_token', 'The MFA challenge is invalid or has expired; sign in again');
       }
-      const tokens = await opts.sessions.create(userId, meta);
+      const tokens = await opts.sessions.create(userId, meta, ['pwd', 'otp']);
       opts.events.emit('auth.login', { userId, sessionId: tokens.sessionId, meta });
       return { userId, ...tokens };
     },

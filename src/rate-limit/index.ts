@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.js';
 import type { EventHub } from '../shared/events.js';
 import { createAttemptGuard, type AttemptGuard } from './attempt-guard.js';
+import { createBudget, type Budget } from './budget.js';
 import { createLimiterStore } from './limiter-store.js';
 import { createAvailabilityBudgetStep } from './availability-budget.step.js';
 import { createRateLimitStep } from './rate-limit.step.js';
@@ -8,6 +9,7 @@ import type { PipelineStep } from '../access/index.js';
 
 export { installRateLimitHeaders } from './rate-limit.step.js';
 export type { AttemptGuard } from './attempt-guard.js';
+export type { Budget } from './budget.js';
 
 export interface RateLimits {
   readonly store: 'memory' | 'redis';
@@ -15,6 +17,8 @@ export interface RateLimits {
   readonly guard: AttemptGuard;
   /** The per-principal pipeline step, then the availability budget. */
   readonly step: PipelineStep;
+  /** A named budget in the same store (e.g. invitations per inviter per hour); 0 points = unlimited. */
+  budget(name: string, points: number, durationSeconds: number): Budget;
   close(): Promise<void>;
 }
 
@@ -32,6 +36,7 @@ export async function createRateLimits(
       await general(request, auth, policy);
       await availability(request, auth, policy);
     },
+    budget: (name, points, durationSeconds) => createBudget(store, name, points, durationSeconds),
     close: () => store.close(),
   };
 }

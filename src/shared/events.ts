@@ -51,6 +51,8 @@ export interface BokaEvents {
     to: { start: string; end: string };
     meta: RequestMeta;
   };
+  /** A customer record's user account changed (null: unlinked); who may then act on its reservations. */
+  'customer.linked': { tenantId: string; customerId: string; actorUserId: string; from: string | null; to: string | null; meta: RequestMeta };
   'invitation.created': { tenantId: string; invitationId: string; actorUserId: string; email: string; role: string; meta: RequestMeta };
   'invitation.revoked': { tenantId: string; invitationId: string; actorUserId: string; meta: RequestMeta };
   'invitation.accepted': { tenantId: string; invitationId: string; userId: string; role: string; meta: RequestMeta };

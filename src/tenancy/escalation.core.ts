@@ -1,4 +1,4 @@
-import { rankOf, type Role, type TenantRole } from '../access/index.js';
+import { hasPermission, rankOf, TENANT_ROLES, type Role, type TenantRole } from '../access/index.js';
 
 export type EscalationCheck = { ok: true } | { ok: false; reason: string };
 
@@ -18,4 +18,18 @@ export function checkRoleAssignment(actor: Role, currentRole: TenantRole | null,
     return { ok: false, reason: `a ${actor} can only grant roles below ${actor}` };
   }
   return { ok: true };
+}
+
+/**
+ * May someone whose role is now `inviter` (null: no longer a member) stand behind an invitation
+ * to `role`? An invitation carries its inviter's authority, so this is re-checked at acceptance
+ * (issue 12 item 9).
+ */
+export function mayInvite(inviter: Role | null, role: TenantRole): boolean {
+  return inviter !== null && hasPermission(inviter, 'invitations.create') && checkRoleAssignment(inviter, null, role).ok;
+}
+
+/** The roles `inviter` can still invite to; pending invitations to any other role are revoked. */
+export function invitableRoles(inviter: Role | null): TenantRole[] {
+  return TENANT_ROLES.filter((r) => mayInvite(inviter, r));
 }

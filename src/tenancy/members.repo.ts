@@ -20,6 +20,12 @@ export async function insertMember(tx: Queryable, tenantId: string, userId: stri
   await tx.query(`INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, $3)`, [tenantId, userId, role]);
 }
 
+/** Concurrent first public bookings both try to join: the loser finds the membership there. */
+export async function insertMemberIfAbsent(tx: Queryable, tenantId: string, userId: string, role: TenantRole): Promise<boolean> {
+  const res = await tx.query(`INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [tenantId, userId, role]);
+  return res.rowCount > 0;
+}
+
 export async function updateMemberRole(tx: Queryable, tenantId: string, userId: string, role: TenantRole): Promise<void> {
   await tx.query(`UPDATE memberships SET role = $3 WHERE tenant_id = $1 AND user_id = $2`, [tenantId, userId, role]);
 }

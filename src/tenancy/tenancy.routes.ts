@@ -5,14 +5,19 @@ import { AppError } from '../errors/index.js';
 import { requestMeta } from '../http/request-meta.js';
 import { PageQuery, TenantParams } from '../http/schemas.js';
 import { canonicalUuid } from '../shared/ids.js';
-import { AddMemberBody, ChangeRoleBody, CreateTenantBody, MemberPage, MemberParams, MemberSchema, TenantResponse } from './tenancy.schemas.js';
+import { ChangeRoleBody, CreateTenantBody, MemberPage, MemberParams, MemberSchema, TenantResponse } from './tenancy.schemas.js';
 
 /** What these routes use of the app's services. */
 export interface TenancyRouteDeps {
   readonly tenancy: TenancyService;
 }
 
-/** Tenants and members. The tenant is always the `:tenantId` path parameter, never a body field. */
+/**
+ * Tenants and members. The tenant is always the `:tenantId` path parameter, never a body field.
+ * Nobody is added to a tenant by naming their email: people join by accepting an invitation
+ * mailed to them (`src/invitations/`), which proves the address and is their consent, and
+ * answers alike whether or not the address has an account (issue 12 item 5).
+ */
 export const tenancyRoutes: FastifyPluginAsyncTypebox<{ services: TenancyRouteDeps }> = async (app, { services }) => {
   const { tenancy } = services;
 
@@ -35,14 +40,6 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{ services: TenancyRouteDe
     config: { access: tenantPermission('members.read') },
     schema: { tags: ['members'], params: TenantParams, querystring: PageQuery, response: { 200: MemberPage } },
   }, async (request) => tenancy.listMembers(requireTenantId(request.auth), request.query));
-
-  app.post('/api/tenants/:tenantId/members', {
-    config: { access: tenantPermission('members.create') },
-    schema: { tags: ['members'], params: TenantParams, body: AddMemberBody, response: { 201: MemberSchema } },
-  }, async (request, reply) => {
-    const member = await tenancy.addMember(requireTenantId(request.auth), requestActor(request), request.body);
-    return reply.code(201).send(member);
-  });
 
   app.patch('/api/tenants/:tenantId/members/:userId', {
     config: { access: tenantPermission('members.write') },

@@ -1,5 +1,5 @@
 import { Type } from '@fastify/type-provider-typebox';
-import { Email, IsoDate, pageOf, Uuid } from '../http/schemas.js';
+import { IsoDate, pageOf, Uuid } from '../http/schemas.js';
 
 // Literal list mirrors TENANT_ROLES (test/auth/permissions.test.ts keeps them equal).
 export const TenantRoleSchema = Type.Union([
@@ -23,7 +23,6 @@ export const TenantResponse = Type.Object({ id: Uuid, name: Type.String(), slug:
 export const MemberSchema = Type.Object({ userId: Uuid, email: Type.String(), name: Type.String(), role: TenantRoleSchema });
 export const MemberPage = pageOf(MemberSchema);
 
-export const AddMemberBody = Type.Object({ email: Email, role: TenantRoleSchema }, { additionalProperties: false });
 export const ChangeRoleBody = Type.Object({ role: TenantRoleSchema }, { additionalProperties: false });
 export const MemberParams = Type.Object(
   { tenantId: Type.String({ maxLength: 64 }), userId: Type.String({ maxLength: 64 }) },

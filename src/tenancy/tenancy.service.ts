@@ -4,13 +4,13 @@ import { createInvalidatedCache } from '../cache/invalidated-cache.js';
 import type { Clock } from '../shared/clock.js';
 import type { EventHub, RequestMeta } from '../shared/events.js';
 import type { Actor, Role, TenantRole } from '../access/index.js';
-import { findUserByEmail } from '../auth/users.repo.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { withTenant, withUser, type Database } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import { decodeCursor, toPage } from '../shared/pagination.js';
 import { isUuid } from '../shared/ids.js';
-import { checkRoleAssignment } from './escalation.core.js';
+import { revokePendingByInviter } from '../invitations/invitations.repo.js';
+import { checkRoleAssignment, invitableRoles } from './escalation.core.js';
 import * as members from './members.repo.js';
 import type { MembershipResolver } from './memberships.cache.js';
 import * as tenants from './tenants.repo.js';
@@ -28,7 +28,8 @@ export function toPublicTenant(t: tenants.TenantRecord): PublicTenant {
 
 /**
  * Tenants and memberships. Every method on tenant data takes the tenant id first; each change
- * emits its domain event (tenant.created, member.added, member.role_change, member.removed),
+ * emits its domain event (tenant.created, member.role_change, member.removed; joining is
+ * `invitation.accepted`),
  * so the audit trail is the same whoever calls.
  */
 export interface TenancyService {
@@ -40,7 +41,6 @@ export interface TenancyService {
   invalidateTenant(tenantId: string): Promise<void>;
   listMembershipsOf(userId: string): Promise<tenants.UserMembership[]>;
   listMembers(tenantId: string, query: { cursor?: string; limit: number }): Promise<{ items: members.MemberRecord[]; nextCursor: string | null }>;
-  addMember(tenantId: string, actor: Actor, input: { email: string; role: TenantRole }): Promise<{ userId: string; email: string; name: string; role: TenantRole }>;
   /** Returns the member with the new role; the last owner cannot be demoted. */
   changeRole(tenantId: string, actor: Actor, userId: string, role: TenantRole): Promise<members.MemberRecord>;
   removeMember(tenantId: string, actor: Actor, userId: string): Promise<void>;
@@ -86,6 +86,11 @@ export function createTenancyService(deps: {
   function assertAssignable(actorRole: Role, current: TenantRole | null, next: TenantRole | null) {
     const check = checkRoleAssignment(actorRole, current, next);
     if (!check.ok) throw new AppError('insufficient_permissions', check.reason, { required: 'members.manage', role: actorRole });
+  }
+
+  // Invitations carry their inviter's authority: when it drops, the ones it no longer covers go.
+  function emitRevoked(tenantId: string, actor: Actor, ids: readonly string[]) {
+    for (const invitationId of ids) deps.events.emit('invitation.revoked', { tenantId, invitationId, actorUserId: actor.userId, meta: actor.meta });
   }
 
   function getMember(tenantId: string, userId: string): Promise<members.MemberRecord | null> {
@@ -137,21 +142,6 @@ export function createTenancyService(deps: {
       return toPage(rows, query.limit, (m) => m.userId);
     },
 
-    async addMember(tenantId, actor, input) {
-      assertAssignable(actor.role, null, input.role);
-      const user = await findUserByEmail(db, input.email);
-      if (!user) throw new AppError('not_found', 'No account with this email', { field: 'email' });
-      try {
-        await withTenant(db, tenantId, (tx) => members.insertMember(tx, tenantId, user.id, input.role));
-      } catch (err) {
-        if (isUniqueViolation(err)) throw new AppError('duplicate_resource', 'This user is already a member');
-        throw err;
-      }
-      await deps.memberships.invalidate(tenantId, user.id);
-      deps.events.emit('member.added', { tenantId, actorUserId: actor.userId, userId: user.id, role: input.role, meta: actor.meta });
-      return { userId: user.id, email: user.email, name: user.name, role: input.role };
-    },
-
     async changeRole(tenantId, actor, userId, role) {
       const previous = await withTenant(db, tenantId, async (tx) => {
         const ownerCount = await members.countOwnersForUpdate(tx, tenantId);
@@ -162,17 +152,19 @@ export function createTenancyService(deps: {
           throw new AppError('invalid_state', 'The last owner cannot be demoted; make another member owner first');
         }
         await members.updateMemberRole(tx, tenantId, userId, role);
-        return current;
+        const revoked = await revokePendingByInviter(tx, tenantId, userId, invitableRoles(role), new Date(deps.clock.now()));
+        return { current, revoked };
       });
       await deps.memberships.invalidate(tenantId, userId);
-      deps.events.emit('member.role_change', { tenantId, actorUserId: actor.userId, userId, from: previous, to: role, meta: actor.meta });
+      deps.events.emit('member.role_change', { tenantId, actorUserId: actor.userId, userId, from: previous.current, to: role, meta: actor.meta });
+      emitRevoked(tenantId, actor, previous.revoked);
       const member = await getMember(tenantId, userId);
       if (!member) throw new AppError('not_found', 'Member not found');
       return member;
     },
 
     async removeMember(tenantId, actor, userId) {
-      await withTenant(db, tenantId, async (tx) => {
+      const revoked = await withTenant(db, tenantId, async (tx) => {
         const ownerCount = await members.countOwnersForUpdate(tx, tenantId);
         const current = await members.findMemberRole(tx, tenantId, userId);
         if (!current) throw new AppError('not_found', 'Member not found');
@@ -181,9 +173,11 @@ export function createTenancyService(deps: {
           throw new AppError('invalid_state', 'The last owner cannot be removed');
         }
         await members.deleteMember(tx, tenantId, userId);
+        return revokePendingByInviter(tx, tenantId, userId, [], new Date(deps.clock.now()));
       });
       await deps.memberships.invalidate(tenantId, userId);
       deps.events.emit('member.removed', { tenantId, actorUserId: actor.userId, userId, meta: actor.meta });
+      emitRevoked(tenantId, actor, revoked);
     },
 
     getMember,

@@ -407,6 +407,8 @@ describe('public booking and tenant isolation', () => {
     // Nothing half-written: no membership was created by the refused request.
     const me = await ok<{ memberships: Array<{ tenantId: string }> }>(ctx.app, user, 'GET', '/api/auth/me');
     assert.ok(!me.memberships.some((m) => m.tenantId === g.tenant.id));
+    // Linking needs the user to be a member (issue 12 item 4): invite, accept, then link.
+    await addMember(ctx.app, g.owner, g.tenant.id, user, 'customer');
     await ok(ctx.app, g.owner, 'PATCH', `${g.base}/customers/${existing.id}`, { userId: user.id });
     const booked = await call<Reservation>(ctx.app, user, 'POST', url, { serviceId: g.serviceId, staffId: g.staffId, start: '2026-03-24T09:00:00Z' });
     assert.equal(booked.status, 201);

@@ -20,6 +20,9 @@ export async function createTestApp(opts: { env?: Record<string, string>; deps?:
     NODE_ENV: 'test',
     BOKA_DATA_DIR: 'memory',
     BOKA_SECRET_KEY: randomBytes(32).toString('base64url'),
+    // Helpers add every member by invitation; tests of the invitation budgets set their own.
+    INVITATIONS_PER_INVITER_PER_HOUR: '0',
+    INVITATIONS_PER_TENANT_PER_HOUR: '0',
     ...opts.env,
   }, { databaseUrl: database.url });
   const app = await buildApp(config, { db: database.db, ...opts.deps });
@@ -69,15 +72,28 @@ export async function createTenant(app: FastifyInstance, owner: SignedInUser, sl
   return res.json<{ id: string; slug: string }>();
 }
 
-/** Adds `user` to the tenant with `role`, as the tenant's owner. */
-export async function addMember(app: FastifyInstance, owner: SignedInUser, tenantId: string, user: SignedInUser, role: string): Promise<void> {
+/**
+ * Adds `user` to the tenant with `role` the only way there is: `inviter` (the tenant's owner)
+ * invites the address, `user` accepts with the token (echoed outside production).
+ */
+export async function addMember(app: FastifyInstance, inviter: SignedInUser, tenantId: string, user: SignedInUser, role: string): Promise<void> {
+  const token = await inviteToken(app, inviter, tenantId, user.email, role);
+  const res = await app.inject({ method: 'POST', url: '/api/invitations/accept', headers: bearer(user.accessToken), payload: { token } });
+  if (res.statusCode !== 200) throw new Error(`accept invitation failed: ${res.statusCode} ${res.body}`);
+}
+
+/** Invites `email` as `role`; returns the one-time token (the app echoes it outside production). */
+export async function inviteToken(app: FastifyInstance, inviter: SignedInUser, tenantId: string, email: string, role: string): Promise<string> {
   const res = await app.inject({
     method: 'POST',
-    url: `/api/tenants/${tenantId}/members`,
-    headers: bearer(owner.accessToken),
-    payload: { email: user.email, role },
+    url: `/api/tenants/${tenantId}/invitations`,
+    headers: bearer(inviter.accessToken),
+    payload: { email, role },
   });
-  if (res.statusCode !== 201) throw new Error(`add member failed: ${res.statusCode} ${res.body}`);
+  if (res.statusCode !== 201) throw new Error(`invite failed: ${res.statusCode} ${res.body}`);
+  const { token } = res.json<{ token?: string }>();
+  if (!token) throw new Error('no token in the invitation response (production mode?)');
+  return token;
 }
 
 /** Asserts the documented error shape and returns the parsed body. */

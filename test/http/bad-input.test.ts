@@ -100,7 +100,7 @@ describe('bad input', () => {
 
   test('garbage of every kind on every route never produces a 5xx', async () => {
     const payloads = ['null', '[]', '"str"', '123', '{"__proto__":{"polluted":1}}', '{"email":{"$ne":null}}', '\u0000'];
-    const urls = ['/api/auth/signup', '/api/auth/login', '/api/auth/refresh', '/api/tenants', `/api/tenants/${tenantId}/members`];
+    const urls = ['/api/auth/signup', '/api/auth/login', '/api/auth/refresh', '/api/tenants', `/api/tenants/${tenantId}/invitations`];
     for (const url of urls) {
       for (const payload of payloads) {
         const res = await ctx.app.inject({

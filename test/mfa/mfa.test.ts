@@ -108,7 +108,7 @@ describe('MFA over HTTP', () => {
   });
 
   test('regenerating backup codes invalidates the old set', async () => {
-    const res = await post('/api/auth/mfa/backup-codes', {}, user.accessToken);
+    const res = await post('/api/auth/mfa/backup-codes', { password: TEST_PASSWORD }, user.accessToken);
     assert.equal(res.statusCode, 200);
     const fresh = res.json().backupCodes as string[];
     const challenge = async () => (errorBody(await post('/api/auth/login', { email: user.email, password: TEST_PASSWORD })).details as { challengeToken: string }).challengeToken;

@@ -124,8 +124,11 @@ describe('multi-process operations', { skip: SKIP }, () => {
     const staff = await signup(a, 'staff');
     const slug = `t-${randomBytes(4).toString('hex')}`;
     const tenant = JSON.parse((await send(agent, a.url, 'POST', '/api/tenants', { token: owner.token, body: { name: slug, slug } })).body) as { id: string };
-    const add = await send(agent, a.url, 'POST', `/api/tenants/${tenant.id}/members`, { token: owner.token, body: { email: staff.email, role: 'staff' } });
-    assert.equal(add.status, 201, add.body);
+    const invite = await send(agent, a.url, 'POST', `/api/tenants/${tenant.id}/invitations`, { token: owner.token, body: { email: staff.email, role: 'staff' } });
+    assert.equal(invite.status, 201, invite.body);
+    const { token: invitation } = JSON.parse(invite.body) as { token: string };
+    const add = await send(agent, a.url, 'POST', '/api/invitations/accept', { token: staff.token, body: { token: invitation } });
+    assert.equal(add.status, 200, add.body);
     for (let i = 0; i < 2; i++) {
       assert.equal((await send(agent, b.url, 'GET', `/api/tenants/${tenant.id}/members`, { token: staff.token })).status, 200);
     }
