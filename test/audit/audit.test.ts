@@ -26,12 +26,15 @@ describe('audit log: append-only, hash-chained, per tenant + platform', () => {
     await ctx.app.inject({ method: 'PATCH', url: `/api/tenants/${tenant.id}/members/${staff.id}`, headers: bearer(owner.accessToken), payload: { role: 'staff' } });
     const denied = await ctx.app.inject({ method: 'GET', url: `/api/tenants/${tenant.id}/audit`, headers: bearer(staff.accessToken) });
     assert.equal(denied.statusCode, 403);
+    // Audit writes are asynchronous: wait for the four entries this test caused (joining by
+    // invitation adds invitation entries too, so a count alone would not mean they are all in).
+    const expected = ['tenant.created', 'member.added', 'member.role_change', 'access.denied'];
     const items = await waitFor(async () => {
       const r = (await listAudit(tenant.id, owner.accessToken)).json().items as Array<Record<string, unknown>>;
-      return r.length >= 4 ? r : null;
+      return expected.every((a) => r.some((i) => i.action === a)) ? r : null;
     });
     const actions = items.map((i) => i.action);
-    for (const a of ['tenant.created', 'member.added', 'member.role_change', 'access.denied']) assert.ok(actions.includes(a), a);
+    for (const a of expected) assert.ok(actions.includes(a), a);
     const roleChange = items.find((i) => i.action === 'member.role_change')!;
     assert.deepEqual(roleChange.actor, { type: 'user', id: owner.id });
     assert.equal(roleChange.target, `user:${staff.id}`);
