@@ -77,7 +77,7 @@ export function createPasswordFlows(opts: PasswordFlowOptions): PasswordFlows {
     /**
      * Same answer, and the same work before it, whether or not the account exists: the caller
      * waits for the budget check and one user lookup only; a known address's token insert and
-     * mail happen after the answer (issue 12: a known address answered ≈ 1.3 ms later). ASVS
+     * mail happen after the answer (a known address used to answer ≈ 1.3 ms later). ASVS
      * 4.0.3 2.5.2 / 2.5.x and ASVS 5.0.0 6.3.8 (no enumeration through forgot-password,
      * response times included).
      */

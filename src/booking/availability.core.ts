@@ -164,7 +164,7 @@ interface Cursor {
  * One page of free slots, sorted by start then staff id, computed lazily: time is swept in
  * windows sized so that all staff together have about `SWEEP_CANDIDATES` candidates per window,
  * and the sweep stops as soon as the page is full or `maxCandidates` were examined. The work per
- * call is therefore bounded by the limits, never by staff × range (issue 12, item 1).
+ * call is therefore bounded by the limits, never by staff × range.
  */
 export function pageSlots(query: SlotQuery, schedules: readonly StaffSchedule[], limits: SlotPageLimits): SlotPage {
   const step = query.durationMinutes * MINUTE;

@@ -23,7 +23,7 @@ export async function insertCustomer(tx: Queryable, tenantId: string, c: Custome
 /**
  * Inserts unless a record with the same user or email already exists (concurrent first bookings
  * race here); returns null then, and the caller reads the winner. ON CONFLICT DO NOTHING never
- * raises a unique violation, so no aborted transaction and no 500 (issue 12, Low).
+ * raises a unique violation, so no aborted transaction and no 500.
  */
 export async function insertCustomerIfAbsent(tx: Queryable, tenantId: string, c: CustomerRecord): Promise<CustomerRecord | null> {
   const res = await tx.query<CustomerRecord>(

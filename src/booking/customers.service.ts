@@ -25,7 +25,7 @@ function mapUnique<T>(p: Promise<T>): Promise<T> {
  * Linking a customer record to a user account hands that user the record's reservations
  * (`reservations:own`), so it is a manager action (`customers.link`), only to a member of the
  * tenant, and audited (`customer.linked`). Unlinking is the same action: it takes the
- * reservations away from their user. Issue 12 item 4; ASVS 4.2.1.
+ * reservations away from their user. ASVS 4.0.3 4.2.1.
  */
 async function assertLinkable(tx: Queryable, tenantId: string, actor: Actor, userId: string | null): Promise<void> {
   if (!actor.can('customers.link')) {

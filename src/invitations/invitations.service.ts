@@ -57,7 +57,7 @@ export function createInvitationsService(deps: {
   tenantName: (tenantId: string) => Promise<string>;
   /**
    * Spends one invitation from the inviter's and the tenant's hourly budgets, or throws 429:
-   * every invitation sends a mail, so unthrottled it is a mail relay (issue 12, Low).
+   * every invitation sends a mail, so unthrottled it is a mail relay.
    */
   spendInvitation?: (tenantId: string, inviterId: string) => Promise<void>;
 }): InvitationsService {
@@ -134,7 +134,7 @@ export function createInvitationsService(deps: {
       try {
         await withTenant(db, inv.tenantId, async (tx) => {
           // The inviter's authority is checked now, not only when they invited: a manager
-          // demoted (or gone) since cannot still bring someone in as staff (issue 12 item 9).
+          // demoted (or gone) since cannot still bring someone in as staff.
           const inviterRole = !inviter ? null : inviter.isSuperadmin ? 'superadmin' : await findMemberRole(tx, inv.tenantId, inviter.id);
           if (!mayInvite(inviterRole, inv.role)) throw gone('inviter_lost_authority', 'Whoever sent this invitation can no longer grant this role');
           if (await findMemberRole(tx, inv.tenantId, userId)) {

@@ -13,7 +13,7 @@ function isAdminPermission(permission: Permission): boolean {
 
 /**
  * Pipeline step: when the tenant's policy names the caller's role, admin routes need a second
- * factor, whatever the credential (issue 12 item 6):
+ * factor, whatever the credential:
  * - a user session must have been authenticated with one (`amr` contains `otp`): not enrolled →
  *   403 `mfa_required` (enrol); enrolled but this session was opened with the password alone →
  *   403 `mfa_required` (sign in again);

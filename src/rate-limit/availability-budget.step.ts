@@ -7,7 +7,7 @@ import { API_WINDOW_SECONDS, retryAfterSeconds } from './rate-limit.core.js';
 import type { LimiterStore } from './limiter-store.js';
 
 /**
- * The availability budget (issue 12, item 1): routes of class `availability` cost far more than
+ * The availability budget: routes of class `availability` cost far more than
  * an ordinary read, so besides the general per-principal limit they draw on two budgets per
  * minute: one per caller (user, API key, or the client IP when anonymous) and one per tenant
  * (public slug or tenant id), so many clients together cannot pin one tenant's CPU either.

@@ -57,7 +57,7 @@ export function verifyStickyCookie(value: string, secret: Buffer): string | null
  * What keeps a client on one color: the id in a `boka_sticky` cookie this router signed.
  * Nothing the client can choose freely takes part: API keys, bearer tokens and session ids
  * are unverified at the router, so a crafted value would let an anonymous client aim its
- * requests at a color (issue 12, item 2). Null for a new client, or a cookie that fails the
+ * requests at a color. Null for a new client, or a cookie that fails the
  * check: the router then issues a fresh random id.
  */
 export function extractStickyKey(headers: Headers, secret: Buffer): StickyKey | null {

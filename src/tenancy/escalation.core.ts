@@ -22,8 +22,7 @@ export function checkRoleAssignment(actor: Role, currentRole: TenantRole | null,
 
 /**
  * May someone whose role is now `inviter` (null: no longer a member) stand behind an invitation
- * to `role`? An invitation carries its inviter's authority, so this is re-checked at acceptance
- * (issue 12 item 9).
+ * to `role`? An invitation carries its inviter's authority, so this is re-checked at acceptance.
  */
 export function mayInvite(inviter: Role | null, role: TenantRole): boolean {
   return inviter !== null && hasPermission(inviter, 'invitations.create') && checkRoleAssignment(inviter, null, role).ok;

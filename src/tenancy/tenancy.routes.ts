@@ -16,7 +16,7 @@ export interface TenancyRouteDeps {
  * Tenants and members. The tenant is always the `:tenantId` path parameter, never a body field.
  * Nobody is added to a tenant by naming their email: people join by accepting an invitation
  * mailed to them (`src/invitations/`), which proves the address and is their consent, and
- * answers alike whether or not the address has an account (issue 12 item 5).
+ * answers alike whether or not the address has an account.
  */
 export const tenancyRoutes: FastifyPluginAsyncTypebox<{ services: TenancyRouteDeps }> = async (app, { services }) => {
   const { tenancy } = services;

@@ -1,6 +1,6 @@
 -- The deep health check's synthetic identities (src/ops/probe.repo.ts PROBE) exist from the
 -- first migration on, so no client can take their email or slugs first and keep
--- /api/health/deep failing (issue 12, item 8). The password hash is a placeholder that never
+-- /api/health/deep failing. The password hash is a placeholder that never
 -- verifies; each instance sets the real (derived) one before its first check.
 
 -- A database migrated before this file may already hold a squatter: such a user or tenant gives

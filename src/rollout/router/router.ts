@@ -131,7 +131,7 @@ export function createRouter(options: RouterOptions): Router {
     },
   };
 
-  // The admin API has its own listener (issue 12): the traffic port faces every client, and
+  // The admin API has its own listener: the traffic port faces every client, and
   // behind a local reverse proxy every one of them would look like loopback.
   const adminServer: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (closing) res.setHeader('connection', 'close');
