@@ -192,12 +192,20 @@ metrics: { scrapePath: false, prometheus: { url: "${prometheus.url}" } }
     const denied = await fetch(`${blue.url}/api/auth/me`, { headers: { authorization: 'Bearer not-a-token' } });
     assert.equal(denied.status, 401);
     await prometheus.waitFor('the auth failure scraped', 15_000, async () => ((await prometheus.query('boka_auth_failures_total')).length > 0 ? true : undefined));
-    const empty: string[] = [];
-    for (const panel of buildPanelSpecs(PLAN)) {
-      for (const target of panel.targets) {
-        const result = await prometheus.query(target.expr.replaceAll('$version', '.*'));
-        if (result.length === 0) empty.push(`${panel.title}: ${target.expr}`);
+    const targets = buildPanelSpecs(PLAN).flatMap((panel) => panel.targets.map((t) => ({ title: panel.title, expr: t.expr })));
+    const emptyNow = async () => {
+      const empty: string[] = [];
+      for (const t of targets) {
+        if ((await prometheus.query(t.expr.replaceAll('$version', '.*'))).length === 0) empty.push(`${t.title}: ${t.expr}`);
       }
+      return empty;
+    };
+    // A rate() needs two scrapes of a series inside its range, so a counter that was born a
+    // moment ago shows up a scrape or two later; wait (bounded) instead of judging one instant.
+    let empty = await emptyNow();
+    for (let i = 0; i < 15 && empty.length > 0; i++) {
+      await new Promise((r) => setTimeout(r, 1_000));
+      empty = await emptyNow();
     }
     assert.deepEqual(empty, []);
   });
