@@ -15,8 +15,3 @@ export function isUuid(value: unknown): value is string {
 export function isCanonicalUuid(value: unknown): value is string {
   return typeof value === 'string' && CANONICAL_UUID_RE.test(value);
 }
-
-/** The canonical spelling of a UUID, or null when `value` is not one. */
-export function canonicalUuid(value: unknown): string | null {
-  return isUuid(value) ? value.toLowerCase() : null;
-}

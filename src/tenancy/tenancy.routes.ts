@@ -4,7 +4,6 @@ import { requestActor, requireAuth, requireTenantId, SIGNED_IN, tenantPermission
 import { AppError } from '../errors/index.js';
 import { requestMeta } from '../http/request-meta.js';
 import { PageQuery, TenantParams } from '../http/schemas.js';
-import { canonicalUuid } from '../shared/ids.js';
 import { ChangeRoleBody, CreateTenantBody, MemberPage, MemberParams, MemberSchema, TenantResponse } from './tenancy.schemas.js';
 
 /** What these routes use of the app's services. */
@@ -45,18 +44,15 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{ services: TenancyRouteDe
     config: { access: tenantPermission('members.write') },
     schema: { tags: ['members'], params: MemberParams, body: ChangeRoleBody, response: { 200: MemberSchema } },
   }, async (request) => {
-    const userId = canonicalUuid(request.params.userId);
-    if (userId === null) throw new AppError('not_found', 'Member not found');
-    return tenancy.changeRole(requireTenantId(request.auth), requestActor(request), userId, request.body.role);
+    // The input guard (src/http/input-guard.ts) has already refused a non-canonical :userId.
+    return tenancy.changeRole(requireTenantId(request.auth), requestActor(request), request.params.userId, request.body.role);
   });
 
   app.delete('/api/tenants/:tenantId/members/:userId', {
     config: { access: tenantPermission('members.delete') },
     schema: { tags: ['members'], params: MemberParams },
   }, async (request, reply) => {
-    const userId = canonicalUuid(request.params.userId);
-    if (userId === null) throw new AppError('not_found', 'Member not found');
-    await tenancy.removeMember(requireTenantId(request.auth), requestActor(request), userId);
+    await tenancy.removeMember(requireTenantId(request.auth), requestActor(request), request.params.userId);
     return reply.code(204).send();
   });
 };

@@ -21,14 +21,6 @@ const COMMANDS = new Set<Command>(['pause', 'resume', 'promote', 'abort', 'rollb
 /** The admin API's one policy: the router admin token when set, otherwise loopback callers only. */
 export const ADMIN_ACCESS: AccessPolicy = operator('router_admin');
 
-/** Every admin route with its declared policy, as the API's `listRoutes()` lists its own. */
-export const ADMIN_ROUTES: ReadonlyArray<{ method: string; url: string; access: AccessPolicy }> = [
-  { method: 'GET', url: '/_router/state', access: ADMIN_ACCESS },
-  { method: 'PUT', url: '/_router/admin/weight', access: ADMIN_ACCESS },
-  { method: 'GET', url: '/_router/admin/stats', access: ADMIN_ACCESS },
-  { method: 'GET', url: '/_router/admin/rollout', access: ADMIN_ACCESS },
-  ...[...COMMANDS].map((c) => ({ method: 'POST', url: `/_router/admin/rollout/${c}`, access: ADMIN_ACCESS })),
-];
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
