@@ -2,6 +2,10 @@
 // never shares the server's event loop: the real app on a fresh database (embedded PGlite, or a
 // scratch database on the server named by DATABASE_URL) with the worst tenant of issue 12,
 // item 1. Prints {port, database, paths} on stdout; SIGTERM closes the app and drops the database.
+// Its own event-loop delay (1 ms resolution) is the load-independent figure: a line `reset` on
+// stdin clears the histogram, `report` answers {p50, p99, max} in ms on stdout.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import { createTestClock } from '../../test/booking/helpers.js';
 import { createTestApp } from '../../test/helpers/app.js';
 import { seedWorstTenant } from '../availability-fixture.js';
@@ -26,6 +30,17 @@ process.stdout.write(
     paths: worst.paths,
   })}\n`,
 );
+const delay = monitorEventLoopDelay({ resolution: 1 });
+delay.enable();
+createInterface({ input: process.stdin }).on('line', (line) => {
+  if (line === 'reset') {
+    delay.reset();
+    process.stdout.write('{}\n');
+  } else if (line === 'report') {
+    const ms = (ns: number) => ns / 1e6;
+    process.stdout.write(`${JSON.stringify({ p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) })}\n`);
+  }
+});
 process.once('SIGTERM', () => {
   void ctx.close().finally(() => process.exit(0));
 });

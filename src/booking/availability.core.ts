@@ -137,6 +137,8 @@ export interface SlotPage {
   readonly next: SlotPosition | null;
   /** Candidates examined (for tests and metrics). */
   readonly examined: number;
+  /** Staff-days whose working hours were expanded into intervals (for tests: the sweep is lazy). */
+  readonly expandedDays: number;
 }
 
 /** Most slots in one availability page (docs/booking.md, "Availability"). */
@@ -150,48 +152,129 @@ export const MAX_CANDIDATES_PER_REQUEST = 20_000;
 /** Candidates per sweep window: the unit of work between two limit checks. */
 export const SWEEP_CANDIDATES = 2_000;
 
+const DAY = 86_400_000;
+
+/** The local dates of one request, with wall time → instant answers shared by every staff member. */
+interface Calendar {
+  readonly dates: readonly LocalDate[];
+  readonly weekdays: readonly number[];
+  readonly timeZone: string;
+  /** `dateIndex * 1441 + minute` → instant: numeric keys, so the hot path builds no strings. */
+  readonly instants: Map<number, number>;
+}
+
+function instantOf(cal: Calendar, d: number, minute: number): number {
+  const key = d * 1441 + minute;
+  let v = cal.instants.get(key);
+  if (v === undefined) {
+    v = memoLocalToInstant(cal.dates[d]!, minute, cal.timeZone);
+    cal.instants.set(key, v);
+  }
+  return v;
+}
+
 interface Cursor {
   readonly staffId: string;
-  readonly intervals: readonly Interval[];
+  readonly hours: readonly WeeklyHours[];
+  /** Working intervals of the dates expanded so far, sorted and disjoint. */
+  readonly intervals: Interval[];
   readonly timeOff: readonly Interval[];
   readonly busy: readonly Interval[];
+  /** Index of the first local date not expanded into `intervals` yet. */
+  nextDate: number;
   iv: number;
   off: number;
   busyAt: number;
 }
 
 /**
+ * Expands the cursor's working hours date by date until every interval that starts before
+ * `until` is known. A local date's intervals start no earlier than about its local midnight, so
+ * dates whose midnight is a day or more past `until` can wait: the work is proportional to the
+ * days the sweep reaches, not to the range.
+ */
+function expandUntil(c: Cursor, cal: Calendar, until: number): void {
+  while (c.nextDate < cal.dates.length && instantOf(cal, c.nextDate, 0) < until + DAY) {
+    const d = c.nextDate;
+    const weekday = cal.weekdays[d];
+    const day: Interval[] = [];
+    for (const h of c.hours) {
+      if (h.weekday !== weekday) continue;
+      const start = instantOf(cal, d, h.startMinute);
+      const end = instantOf(cal, d, h.endMinute);
+      if (end > start) day.push({ start, end });
+    }
+    if (day.length > 1) day.sort((a, b) => a.start - b.start);
+    for (const iv of day) c.intervals.push(iv);
+    c.nextDate += 1;
+  }
+}
+
+/**
+ * The earliest instant at which the cursor may still have a candidate at or after `w` (it has
+ * been expanded to at least `w`); Infinity when it has none left.
+ */
+function earliestFrom(c: Cursor, cal: Calendar, step: number, w: number): number {
+  while (c.iv < c.intervals.length && c.intervals[c.iv]!.end - step < w) c.iv += 1;
+  const known = c.iv < c.intervals.length ? c.intervals[c.iv]!.start : Number.POSITIVE_INFINITY;
+  const unexpanded = c.nextDate < cal.dates.length ? instantOf(cal, c.nextDate, 0) - DAY : Number.POSITIVE_INFINITY;
+  return Math.min(known, unexpanded);
+}
+
+/**
  * One page of free slots, sorted by start then staff id, computed lazily: time is swept in
  * windows sized so that all staff together have about `SWEEP_CANDIDATES` candidates per window,
- * and the sweep stops as soon as the page is full or `maxCandidates` were examined. The work per
- * call is therefore bounded by the limits, never by staff × range.
+ * and the sweep stops as soon as the page is full or `maxCandidates` were examined. Working
+ * hours are expanded only for the days the sweep reaches, and stretches where nobody works are
+ * skipped, so the work per call is bounded by the limits, never by staff × range.
+ *
+ * A generator: it yields (the candidates examined so far) after each window, so a caller can
+ * hand the event loop back between windows; the page is its return value. `pageSlots` runs it
+ * to the end in one go.
  */
-export function pageSlots(query: SlotQuery, schedules: readonly StaffSchedule[], limits: SlotPageLimits): SlotPage {
+export function* sweepSlots(query: SlotQuery, schedules: readonly StaffSchedule[], limits: SlotPageLimits): Generator<number, SlotPage, void> {
   const step = query.durationMinutes * MINUTE;
   const footprint = (query.durationMinutes + query.bufferMinutes) * MINUTE;
   const after = limits.after;
   const lower = Math.max(query.from, query.earliestStart, after?.start ?? Number.NEGATIVE_INFINITY);
   const slots: Slot[] = [];
-  if (step <= 0 || lower >= query.to || schedules.length === 0 || limits.limit <= 0) return { slots, next: null, examined: 0 };
+  const none = { slots, next: null, examined: 0, expandedDays: 0 };
+  if (step <= 0 || lower >= query.to || limits.limit <= 0) return none;
+  const working = schedules.filter((s) => s.hours.length > 0);
+  if (working.length === 0) return none;
   const dates = localDatesBetween(query.timeZone, lower, query.to);
-  const cursors: Cursor[] = [...schedules]
+  const cal: Calendar = { dates, weekdays: dates.map(weekdayOf), timeZone: query.timeZone, instants: new Map() };
+  const cursors: Cursor[] = [...working]
     .sort((a, b) => (a.staffId < b.staffId ? -1 : a.staffId > b.staffId ? 1 : 0))
     .map((s) => ({
       staffId: s.staffId,
-      intervals: intervalsOn(dates, s.hours, query.timeZone),
+      hours: s.hours,
+      intervals: [],
       timeOff: mergeIntervals(s.timeOff),
       busy: mergeIntervals(s.busy),
+      nextDate: 0,
       iv: 0,
       off: 0,
       busyAt: 0,
     }));
+  const expandedDays = () => cursors.reduce((n, c) => n + c.nextDate, 0);
   const width = Math.max(1, Math.floor(SWEEP_CANDIDATES / cursors.length)) * step;
   let examined = 0;
   const window: Slot[] = [];
-  for (let w = lower; w < query.to; w += width) {
+  let w = lower;
+  while (w < query.to) {
+    // Nobody can start a slot before `earliest`: jump there instead of sweeping empty windows.
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const c of cursors) {
+      expandUntil(c, cal, w);
+      earliest = Math.min(earliest, earliestFrom(c, cal, step, w));
+    }
+    if (earliest >= query.to) break;
+    if (earliest > w) w = earliest;
     const wEnd = Math.min(query.to, w + width);
     window.length = 0;
     for (const c of cursors) {
+      expandUntil(c, cal, wEnd);
       // Intervals are sorted and disjoint per staff member (hours may not overlap on a weekday),
       // and windows only move forward, so every index below only moves forward too.
       while (c.iv < c.intervals.length && c.intervals[c.iv]!.end - step < w) c.iv += 1;
@@ -216,11 +299,22 @@ export function pageSlots(query: SlotQuery, schedules: readonly StaffSchedule[],
     window.sort((a, b) => a.start - b.start || (a.staffId < b.staffId ? -1 : a.staffId > b.staffId ? 1 : 0));
     for (const slot of window) {
       slots.push(slot);
-      if (slots.length === limits.limit) return { slots, next: { start: slot.start, staffId: slot.staffId }, examined };
+      if (slots.length === limits.limit) return { slots, next: { start: slot.start, staffId: slot.staffId }, examined, expandedDays: expandedDays() };
     }
-    if (examined >= limits.maxCandidates && wEnd < query.to) return { slots, next: { start: wEnd, staffId: '' }, examined };
+    if (examined >= limits.maxCandidates && wEnd < query.to) return { slots, next: { start: wEnd, staffId: '' }, examined, expandedDays: expandedDays() };
+    w = wEnd;
+    yield examined;
   }
-  return { slots, next: null, examined };
+  return { slots, next: null, examined, expandedDays: expandedDays() };
+}
+
+/** `sweepSlots` in one synchronous call. */
+export function pageSlots(query: SlotQuery, schedules: readonly StaffSchedule[], limits: SlotPageLimits): SlotPage {
+  const sweep = sweepSlots(query, schedules, limits);
+  for (;;) {
+    const r = sweep.next();
+    if (r.done) return r.value;
+  }
 }
 
 export type SlotRejection = 'in_past' | 'lead_time' | 'outside_working_hours' | 'not_aligned' | 'time_off' | 'busy';

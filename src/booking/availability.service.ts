@@ -3,7 +3,9 @@ import { AppError } from '../errors/index.js';
 import type { Clock } from '../shared/clock.js';
 import { isUuid } from '../shared/ids.js';
 import { decodeCursor, encodeCursor } from '../shared/pagination.js';
-import { DEFAULT_SLOTS_PER_PAGE, MAX_CANDIDATES_PER_REQUEST, MAX_SLOTS_PER_PAGE, pageSlots, type SlotPosition } from './availability.core.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { performance } from 'node:perf_hooks';
+import { DEFAULT_SLOTS_PER_PAGE, MAX_CANDIDATES_PER_REQUEST, MAX_SLOTS_PER_PAGE, sweepSlots, type SlotPage as CorePage, type SlotPosition } from './availability.core.js';
 import { findService } from './services.repo.js';
 import { findSettings } from './settings.repo.js';
 import { loadSchedules } from './staff.repo.js';
@@ -11,6 +13,24 @@ import { iso, notFound, parseInstant } from './wire.js';
 
 export const MAX_RANGE_DAYS = 31;
 const MINUTE = 60_000;
+/**
+ * Longest stretch the slot sweep holds the event loop before handing it back (`setImmediate`),
+ * so `/api/health` and every other request interleave with a worst-case availability page.
+ */
+export const SWEEP_SLICE_MS = 2;
+
+/** Runs a slot sweep to its page, yielding the event loop whenever a slice reaches `sliceMs`. */
+export async function runSliced(sweep: Generator<number, CorePage, void>, sliceMs = SWEEP_SLICE_MS): Promise<CorePage> {
+  let sliceStart = performance.now();
+  for (;;) {
+    const r = sweep.next();
+    if (r.done) return r.value;
+    if (performance.now() - sliceStart >= sliceMs) {
+      await nextTurn();
+      sliceStart = performance.now();
+    }
+  }
+}
 
 export interface AvailabilityQuery {
   serviceId: string;
@@ -50,20 +70,26 @@ export interface SlotPage {
 
 /** Free slots of a service in a tenant, in the tenant's time zone (DST-correct), one bounded page at a time. */
 export interface AvailabilityService {
-  /** Inside a caller's transaction (public booking resolves the tenant first). */
-  slotsIn(tx: Queryable, tenantId: string, q: AvailabilityQuery, range: { from: number; to: number }, activeOnly: boolean): Promise<SlotPage>;
+  /**
+   * Reads what a page needs inside a caller's transaction (public booking resolves the tenant
+   * first) and returns the computation, to be run once the transaction has ended, so the sliced
+   * sweep never holds a database connection.
+   */
+  loadIn(tx: Queryable, tenantId: string, q: AvailabilityQuery, range: { from: number; to: number }, activeOnly: boolean): Promise<() => Promise<SlotPage>>;
   slots(tenantId: string, q: AvailabilityQuery, opts?: { activeOnly?: boolean }): Promise<SlotPage>;
 }
 
 export function createAvailabilityService(deps: { db: Database; clock: Clock }): AvailabilityService {
   const { db, clock } = deps;
 
-  async function slotsIn(tx: Queryable, tenantId: string, q: AvailabilityQuery, range: { from: number; to: number }, activeOnly: boolean) {
+  const empty = (): Promise<SlotPage> => Promise.resolve({ slots: [], nextCursor: null });
+
+  async function loadIn(tx: Queryable, tenantId: string, q: AvailabilityQuery, range: { from: number; to: number }, activeOnly: boolean) {
     const service = isUuid(q.serviceId) ? await findService(tx, tenantId, q.serviceId) : null;
     if (!service || (activeOnly && !service.active)) throw notFound('Service', 'serviceId');
-    if (!service.active) return { slots: [], nextCursor: null };
+    if (!service.active) return empty;
     const after = parseCursor(q.cursor);
-    if (after && after.start >= range.to) return { slots: [], nextCursor: null };
+    if (after && after.start >= range.to) return empty;
     const settings = await findSettings(tx, tenantId);
     const schedules = await loadSchedules(tx, tenantId, {
       serviceId: service.id,
@@ -71,33 +97,37 @@ export function createAvailabilityService(deps: { db: Database; clock: Clock }):
       from: new Date(Math.max(range.from, after?.start ?? range.from)),
       to: new Date(range.to + (service.durationMinutes + service.bufferMinutes) * MINUTE),
     });
-    const page = pageSlots(
-      {
-        timeZone: settings.timezone,
-        durationMinutes: service.durationMinutes,
-        bufferMinutes: service.bufferMinutes,
-        from: range.from,
-        to: range.to,
-        earliestStart: clock.now() + settings.leadTimeMinutes * MINUTE,
-      },
-      schedules,
-      {
-        limit: Math.min(q.limit ?? DEFAULT_SLOTS_PER_PAGE, MAX_SLOTS_PER_PAGE),
-        maxCandidates: MAX_CANDIDATES_PER_REQUEST,
-        after,
-      },
-    );
-    return {
-      slots: page.slots.map((s) => ({ start: iso(s.start), end: iso(s.end), staffId: s.staffId })),
-      nextCursor: page.next ? encodeCursor(`${page.next.start}:${page.next.staffId}`) : null,
+    const earliestStart = clock.now() + settings.leadTimeMinutes * MINUTE;
+    return async (): Promise<SlotPage> => {
+      const page = await runSliced(sweepSlots(
+        {
+          timeZone: settings.timezone,
+          durationMinutes: service.durationMinutes,
+          bufferMinutes: service.bufferMinutes,
+          from: range.from,
+          to: range.to,
+          earliestStart,
+        },
+        schedules,
+        {
+          limit: Math.min(q.limit ?? DEFAULT_SLOTS_PER_PAGE, MAX_SLOTS_PER_PAGE),
+          maxCandidates: MAX_CANDIDATES_PER_REQUEST,
+          after,
+        },
+      ));
+      return {
+        slots: page.slots.map((s) => ({ start: iso(s.start), end: iso(s.end), staffId: s.staffId })),
+        nextCursor: page.next ? encodeCursor(`${page.next.start}:${page.next.staffId}`) : null,
+      };
     };
   }
 
   return {
-    slotsIn,
-    slots(tenantId: string, q: AvailabilityQuery, opts: { activeOnly?: boolean } = {}) {
+    loadIn,
+    async slots(tenantId: string, q: AvailabilityQuery, opts: { activeOnly?: boolean } = {}) {
       const range = parseRange(q);
-      return withTenant(db, tenantId, (tx) => slotsIn(tx, tenantId, q, range, opts.activeOnly ?? false), { readOnly: true });
+      const compute = await withTenant(db, tenantId, (tx) => loadIn(tx, tenantId, q, range, opts.activeOnly ?? false), { readOnly: true });
+      return compute();
     },
   };
 }

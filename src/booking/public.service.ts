@@ -99,7 +99,8 @@ export function createPublicBookingService(deps: {
     async availability(slug: string, q: AvailabilityQuery) {
       const range = parseRange(q);
       const t = await resolve(slug);
-      return withTenant(db, t.id, (tx) => deps.availability.slotsIn(tx, t.id, q, range, true), { readOnly: true });
+      const compute = await withTenant(db, t.id, (tx) => deps.availability.loadIn(tx, t.id, q, range, true), { readOnly: true });
+      return compute();
     },
 
     /**

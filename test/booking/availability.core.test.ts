@@ -5,13 +5,16 @@ import {
   checkSlot,
   findOverlappingHours,
   pageSlots,
+  sweepSlots,
   SWEEP_CANDIDATES,
+  type SlotPage,
   workingIntervals,
   type Slot,
   type SlotQuery,
   type StaffSchedule,
 } from '../../src/booking/availability.core.js';
 import { localToInstant, offsetAt } from '../../src/booking/timezone.core.js';
+import { eagerPageSlots } from './eager-page-slots.js';
 
 const H = 3_600_000;
 const M = 60_000;
@@ -234,5 +237,113 @@ describe('computeSlots', () => {
     assert.equal(page.slots.length, 0);
     assert.ok(page.examined >= 20_000 && page.examined <= 20_000 + SWEEP_CANDIDATES, `examined ${page.examined}`);
     assert.ok(page.next !== null && page.next.start > from && page.next.staffId === '');
+  });
+
+  test('property: the lazy, skipping, sliced sweep gives the same pages as the eager one it replaced', () => {
+    // Random weekly hours (several ranges per weekday, days off), so whole days and long gaps are
+    // skipped; time zones with DST changes; pages bounded by the limit only, so page boundaries
+    // must match exactly, then every page of a short candidate budget concatenated.
+    const hoursArb = fc
+      .array(fc.record({ weekday: fc.integer({ min: 0, max: 6 }), start: fc.integer({ min: 0, max: 47 }), len: fc.integer({ min: 1, max: 24 }) }), { maxLength: 8 })
+      .map((raw) => {
+        const out: Array<{ weekday: number; startMinute: number; endMinute: number }> = [];
+        for (const r of raw) {
+          const h = { weekday: r.weekday, startMinute: r.start * 30, endMinute: Math.min(1440, (r.start + r.len) * 30) };
+          if (!out.some((o) => o.weekday === h.weekday && o.startMinute < h.endMinute && h.startMinute < o.endMinute)) out.push(h);
+        }
+        return out;
+      });
+    fc.assert(
+      fc.property(
+        fc.constantFrom('UTC', 'Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe', 'America/Santiago'),
+        fc.integer({ min: 1, max: 12 }).map((n) => n * 5),
+        fc.integer({ min: 0, max: 20 }),
+        fc.array(fc.record({ hours: hoursArb, busy: fc.array(fc.record({ at: fc.integer({ min: 0, max: 14 * 48 }), len: fc.integer({ min: 1, max: 40 }), off: fc.boolean() }), { maxLength: 6 }) }), { minLength: 1, maxLength: 5 }),
+        fc.integer({ min: 1, max: 60 }),
+        fc.integer({ min: 1, max: 300 }),
+        fc.integer({ min: 0, max: 365 }),
+        fc.integer({ min: 1, max: 14 }),
+        (timeZone, duration, buffer, staff, limit, maxCandidates, dayOffset, days) => {
+          const from = at('2026-01-01T00:00:00Z') + dayOffset * 24 * H + 11 * M;
+          const to = from + days * 24 * H;
+          const schedules: StaffSchedule[] = staff.map((s, i) => ({
+            staffId: `00000000-0000-4000-8000-${String((i * 7) % 5).padStart(12, '0')}`, // distinct, not in index order
+            hours: s.hours,
+            timeOff: s.busy.filter((b) => b.off).map((b) => ({ start: from + b.at * 30 * M, end: from + b.at * 30 * M + b.len * 10 * M })),
+            busy: s.busy.filter((b) => !b.off).map((b) => ({ start: from + b.at * 30 * M, end: from + b.at * 30 * M + b.len * 10 * M })),
+          }));
+          const q = { timeZone, durationMinutes: duration, bufferMinutes: buffer, earliestStart: from + 3 * H, from, to };
+          let after = null;
+          for (let page = 0; page < 50; page += 1) {
+            const limits = { limit, maxCandidates: 1_000_000, after };
+            const lazy = pageSlots(q, schedules, limits);
+            const eager = eagerPageSlots(q, schedules, limits);
+            assert.deepEqual({ slots: lazy.slots, next: lazy.next }, { slots: eager.slots, next: eager.next });
+            if (!lazy.next) break;
+            after = lazy.next;
+          }
+          assert.deepEqual(computeSlots(q, schedules, limit, maxCandidates), referenceSlots(q, schedules));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  test('regression (issue 12 item 1): working hours are expanded only for the days the page reaches', () => {
+    const schedules: StaffSchedule[] = Array.from({ length: 100 }, (_, i) => ({
+      staffId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      hours: everyDay(0, 24 * 60),
+      timeOff: [],
+      busy: [],
+    }));
+    const q = { timeZone: 'Europe/Berlin', durationMinutes: 5, bufferMinutes: 0, earliestStart: 0, from: at('2026-03-01T00:00:00Z'), to: at('2026-04-01T00:00:00Z') };
+    const page = pageSlots(q, schedules, { limit: 500, maxCandidates: 20_000, after: null });
+    assert.equal(page.slots.length, 500);
+    // The eager sweep expanded all 32 local dates for every staff member (3 200 staff-days).
+    assert.ok(page.expandedDays <= 100 * 3, `expanded ${page.expandedDays} staff-days`);
+  });
+
+  test('regression (issue 12 item 1): stretches where nobody works are skipped, not swept window by window', () => {
+    // 3 000 staff (one-candidate windows) who work one hour on Sundays: the eager sweep stepped
+    // through 6 days of empty 5-minute windows, 3 000 staff each (1 728 windows, 5 million steps);
+    // the lazy one looks at most a day ahead per window, so it needs about one window per day.
+    const schedules: StaffSchedule[] = Array.from({ length: 3_000 }, (_, i) => ({
+      staffId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      hours: [{ weekday: 0, startMinute: 600, endMinute: 660 }],
+      timeOff: [],
+      busy: [],
+    }));
+    const from = at('2026-03-02T00:00:00Z'); // a Monday
+    const q = { timeZone: 'UTC', durationMinutes: 5, bufferMinutes: 0, earliestStart: 0, from, to: from + 31 * 24 * H };
+    const sweep = sweepSlots(q, schedules, { limit: 500, maxCandidates: 20_000, after: null });
+    let windows = 0;
+    let r = sweep.next();
+    for (; !r.done; r = sweep.next()) windows += 1;
+    const page: SlotPage = r.value;
+    assert.equal(page.slots.length, 500);
+    assert.equal(page.slots[0]!.start, at('2026-03-08T10:00:00Z'));
+    assert.ok(windows <= 8, `${windows} windows`);
+  });
+
+  test('the sweep yields between windows of at most about SWEEP_CANDIDATES candidates', () => {
+    const from = at('2026-03-01T00:00:00Z');
+    const schedules: StaffSchedule[] = Array.from({ length: 100 }, (_, i) => ({
+      staffId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      hours: everyDay(0, 24 * 60),
+      timeOff: [{ start: from, end: from + 40 * 24 * H }],
+      busy: [],
+    }));
+    const q = { timeZone: 'UTC', durationMinutes: 5, bufferMinutes: 0, earliestStart: 0, from, to: from + 31 * 24 * H };
+    const sweep = sweepSlots(q, schedules, { limit: 500, maxCandidates: 20_000, after: null });
+    let last = 0;
+    let yields = 0;
+    let r = sweep.next();
+    for (; !r.done; r = sweep.next()) {
+      assert.ok(r.value - last <= SWEEP_CANDIDATES, `a window examined ${r.value - last}`);
+      last = r.value;
+      yields += 1;
+    }
+    assert.ok(yields >= 9, `${yields} yields`);
+    assert.ok(r.value.examined >= 20_000);
   });
 });
