@@ -85,12 +85,18 @@ export function createAvailabilityService(deps: { db: Database; clock: Clock }):
   const empty = (): Promise<SlotPage> => Promise.resolve({ slots: [], nextCursor: null });
 
   async function loadIn(tx: Queryable, tenantId: string, q: AvailabilityQuery, range: { from: number; to: number }, activeOnly: boolean) {
+    // On embedded PGlite every statement executes on the event loop, and a chain of awaited
+    // statements (and the next queued transaction) never lets it go: a turn before each one
+    // bounds what a waiting request sits behind to one statement (ADR 0012).
+    await nextTurn();
     const service = isUuid(q.serviceId) ? await findService(tx, tenantId, q.serviceId) : null;
     if (!service || (activeOnly && !service.active)) throw notFound('Service', 'serviceId');
     if (!service.active) return empty;
     const after = parseCursor(q.cursor);
     if (after && after.start >= range.to) return empty;
+    await nextTurn();
     const settings = await findSettings(tx, tenantId);
+    await nextTurn();
     const schedules = await loadSchedules(tx, tenantId, {
       serviceId: service.id,
       staffId: q.staffId ?? null,
