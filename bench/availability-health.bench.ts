@@ -39,6 +39,8 @@ interface Phase {
 interface Sample {
   health: { n: number; p50: number; p99: number; max: number };
   loop: { p99: number; max: number };
+  /** Server CPU ms per availability request (the phase's CPU minus the health-only baseline rate). */
+  cpuPerRequest: number;
   availability: { n: number; p99: number; bytes: number };
 }
 
@@ -101,6 +103,7 @@ export async function run(): Promise<string> {
       return times.sort((a, b) => a - b);
     };
     await health(); // warm-up
+    let baselineCpuPerHealth: number | undefined;
     const samples = new Map<string, Sample[]>(phases.map((p) => [p.label, []]));
     for (let round = 0; round < rounds; round += 1) {
       for (const phase of phases) {
@@ -130,13 +133,15 @@ export async function run(): Promise<string> {
         await ask('reset');
         const loops = Array.from({ length: STREAMS }, (_, i) => stream(i));
         const times = await health();
-        const loop = await ask<{ p99: number; max: number }>('report');
+        const loop = await ask<{ p99: number; max: number; cpuMs: number }>('report');
         stop = true;
         await Promise.all(loops);
         availTimes.sort((a, b) => a - b);
+        if (!phase.path) baselineCpuPerHealth = loop.cpuMs / times.length;
         samples.get(phase.label)!.push({
           health: { n: times.length, p50: percentile(times, 50), p99: percentile(times, 99), max: times.at(-1)! },
           loop: { p99: loop.p99, max: loop.max },
+          cpuPerRequest: availTimes.length > 0 ? (loop.cpuMs - (baselineCpuPerHealth ?? 0) * times.length) / availTimes.length : Number.NaN,
           availability: { n: availTimes.length, p99: percentile(availTimes, 99), bytes },
         });
       }
@@ -149,8 +154,8 @@ export async function run(): Promise<string> {
       };
       const medianP99 = percentile(s.map((x) => x.health.p99).sort((a, b) => a - b), 50);
       const avail = p.path
-        ? `${(s[0]!.availability.bytes / 1024).toFixed(1)} KiB | ${s.map((x) => x.availability.n).join(', ')} | ${spread((x) => x.availability.p99)}`
-        : '— | — | —';
+        ? `${(s[0]!.availability.bytes / 1024).toFixed(1)} KiB | ${s.map((x) => x.availability.n).join(', ')} | ${spread((x) => x.availability.p99)} | ${spread((x) => x.cpuPerRequest)}`
+        : '— | — | — | —';
       return `| ${p.label} | ${avail} | ${s.map((x) => x.health.n).join(', ')} | ${spread((x) => x.health.p50)} | ${spread((x) => x.health.p99)} | ${spread((x) => x.health.max)} | ${spread((x) => x.loop.p99)} | ${spread((x) => x.loop.max)} | < ${GOAL_MS} ms: ${medianP99 < GOAL_MS ? '**met**' : '**not met**'} |`;
     });
     return [
@@ -158,10 +163,11 @@ export async function run(): Promise<string> {
       '',
       `Server in its own process, ${info.database}; tenant with 100 staff open 24 h, 5-minute service, 31-day range, \`limit=500\`, anonymous, real port on 127.0.0.1. ` +
         `Per phase, ${HEALTH_SAMPLES} sequential \`GET /api/health\` (or as many as fit in ${PHASE_CAP_MS / 1000} s) while ${STREAMS} streams send the availability query. ${rounds} interleaved rounds; figures in ms, min / **median** / max over the rounds. ` +
-        'Server loop delay: the server\'s own event-loop delay over the phase (`monitorEventLoopDelay`, 1 ms resolution), which the load generator cannot add to.',
+        'Server loop delay: the server\'s own event-loop delay over the phase (`monitorEventLoopDelay`, 1 ms resolution), which the load generator cannot add to. ' +
+        'Server CPU per availability request: the server process\'s CPU time over the phase, less the health probes at the baseline\'s rate, divided by the availability requests.',
       '',
-      '| concurrent availability load | page size | availability requests per round | availability p99 | health requests per round | health p50 | health p99 | health max | server loop delay p99 | server loop delay max | goal: health p99 (median round) |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+      '| concurrent availability load | page size | availability requests per round | availability p99 | server CPU per availability request | health requests per round | health p50 | health p99 | health max | server loop delay p99 | server loop delay max | goal: health p99 (median round) |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
       ...rows,
       '',
     ].join('\n');
