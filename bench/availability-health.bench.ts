@@ -162,7 +162,7 @@ export async function run(): Promise<string> {
       `## Health while the worst allowed availability query runs (issue 12, item 1), ${info.database}`,
       '',
       `Server in its own process, ${info.database}; tenant with 100 staff open 24 h, 5-minute service, 31-day range, \`limit=500\`, anonymous, real port on 127.0.0.1. ` +
-        `Per phase, ${HEALTH_SAMPLES} sequential \`GET /api/health\` (or as many as fit in ${PHASE_CAP_MS / 1000} s) while ${STREAMS} streams send the availability query. ${rounds} interleaved rounds; figures in ms, min / **median** / max over the rounds. ` +
+        `Per phase, ${HEALTH_SAMPLES} sequential \`GET /api/health\`, at most one per ${HEALTH_PACE_MS} ms (or as many as fit in ${PHASE_CAP_MS / 1000} s) while ${STREAMS} streams send the availability query. ${rounds} interleaved rounds; figures in ms, min / **median** / max over the rounds. ` +
         'Server loop delay: the server\'s own event-loop delay over the phase (`monitorEventLoopDelay`, 1 ms resolution), which the load generator cannot add to. ' +
         'Server CPU per availability request: the server process\'s CPU time over the phase, less the health probes at the baseline\'s rate, divided by the availability requests.',
       '',
