@@ -14,7 +14,9 @@ export {
   MIGRATIONS_DIR,
   readMigrationStatus,
   readSchemaVersion,
+  runMigrations,
   SchemaNotReadyError,
+  type MigrationRunOptions,
   withMigrationLock,
 } from './migrate.js';
 export * from './migration-phase.core.js';

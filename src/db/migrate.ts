@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Postgrator from 'postgrator';
 import type { Database } from './database.js';
@@ -10,6 +10,8 @@ import {
   requiredSchemaLevel,
   type MigrationFile,
 } from './migration-phase.core.js';
+import { planMigrationRun, type MigrationPlan } from './migration-plan.core.js';
+import { listInstances } from './instance-registry.repo.js';
 
 /** The migrations shipped with this build. Tests pass another directory (fixtures). */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
@@ -60,7 +62,7 @@ export async function applyMigrationsUpTo(owner: Database, target: number, dir: 
   const migrator = createPostgrator(owner, dir);
   if (target <= (await migrator.getDatabaseVersion())) return [];
   const applied = await migrator.migrate(String(target));
-  return applied.map((m) => m.name);
+  return applied.map((m) => basename(m.filename));
 }
 
 /** Applies every pending migration, contract ones included, without the registry gate. Tests and fresh databases. */
@@ -117,4 +119,35 @@ export async function readSchemaVersion(db: Database): Promise<number> {
     if (table.rows[0]?.present === false) return 0;
     throw err;
   }
+}
+
+export interface MigrationRunOptions {
+  /** `expand`: the pre-rollout step (expand migrations before the first pending contract). */
+  readonly phase: 'expand' | 'all';
+  readonly force: boolean;
+  /** Print the plan, apply nothing. */
+  readonly dryRun: boolean;
+  readonly dir?: string;
+}
+
+/**
+ * `boka db migrate`: under the migration lock, reads the applied level and the instance registry
+ * (the database's clock), plans (src/db/migration-plan.core.ts), and applies up to the plan's
+ * target unless `dryRun`. Contract migrations run only here, never at an instance's start.
+ */
+export async function runMigrations(owner: Database, options: MigrationRunOptions): Promise<{ plan: MigrationPlan; applied: string[] }> {
+  const dir = options.dir ?? MIGRATIONS_DIR;
+  return withMigrationLock(owner, async () => {
+    const { now, instances } = await listInstances(owner);
+    const plan = planMigrationRun({
+      migrations: loadMigrations(dir),
+      current: await readSchemaVersion(owner),
+      instances,
+      now,
+      phase: options.phase,
+      force: options.force,
+    });
+    if (options.dryRun || plan.target === undefined) return { plan, applied: [] };
+    return { plan, applied: await applyMigrationsUpTo(owner, plan.target, dir) };
+  });
 }

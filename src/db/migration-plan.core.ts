@@ -102,3 +102,22 @@ export function planMigrationRun(input: PlanInput): MigrationPlan {
 export function describeInstance(i: RegisteredInstance): string {
   return `instance ${i.id} (version ${i.version}, schema level ${i.schemaLevel}, host ${i.host || '?'}, last seen ${i.lastSeenAt.toISOString()})`;
 }
+
+/** The plan as `boka db migrate --plan` prints it: one line per pending migration, then refusals. */
+export function formatMigrationPlan(plan: MigrationPlan): string[] {
+  if (plan.steps.length === 0) return [`database at migration ${plan.current}: nothing pending`];
+  const lines = [`database at migration ${plan.current}; pending:`];
+  for (const step of plan.steps) {
+    lines.push(`  ${step.migration.name.padEnd(40)} ${String(step.migration.phase).padEnd(8)} ${step.action}`);
+  }
+  for (const step of plan.steps) {
+    if (step.blockers.length === 0) continue;
+    const verb = step.action === 'force' ? 'WARNING: applied with --force although' : 'refused:';
+    lines.push(`${verb} ${step.migration.name} is a contract migration and ${step.blockers.length} live instance(s) run a build that predates it:`);
+    for (const b of step.blockers) lines.push(`  ${describeInstance(b)}`);
+    if (step.action === 'refuse') {
+      lines.push('  finish or roll back the release, wait until those instances stop (or go stale), then run `boka db migrate` again; `--force` overrides');
+    }
+  }
+  return lines;
+}
