@@ -68,7 +68,7 @@ async function runMigrateCommand(config: Config, args: string[]): Promise<number
     return 2;
   }
   const dryRun = values.plan || values['dry-run'];
-  const lock = !config.databaseUrl && config.dataDir !== 'memory' ? acquireDataDirLock(config.dataDir) : null;
+  // The embedded database takes its data-directory lock itself: a running server makes this fail.
   const owner = await openOwnerDatabase(config);
   try {
     const { plan, applied } = await runMigrations(owner, { phase: values.phase, force: values.force, dryRun });
@@ -81,7 +81,6 @@ async function runMigrateCommand(config: Config, args: string[]): Promise<number
     return plan.complete ? 0 : 1;
   } finally {
     await owner.close();
-    lock?.release();
   }
 }
 
