@@ -9,6 +9,8 @@ import { createOps } from './ops/index.js';
 import { startInstanceRegistration, type InstanceRegistration } from './ops/instance-registry.service.js';
 import { startMetricsServer } from './ops/metrics.routes.js';
 
+const DEREGISTER_TIMEOUT_MS = 2_000;
+
 /**
  * Reads config, opens the database (migrating it), connects the cache bus (Redis when
  * REDIS_URL is set), listens, and drains on SIGTERM/SIGINT:
@@ -63,7 +65,11 @@ async function main(): Promise<void> {
       // then run onClose hooks (the cache bus).
       await app.close();
       await metricsServer?.close();
-      await registration?.stop().catch((err: unknown) => app.log.warn({ err }, 'instance deregistration failed'));
+      // Bounded: an unreachable database must not hold the exit; the row then goes stale by itself.
+      await Promise.race([
+        registration?.stop().catch((err: unknown) => app.log.warn({ err }, 'instance deregistration failed')),
+        sleep(DEREGISTER_TIMEOUT_MS, undefined, { ref: false }),
+      ]);
       await db.close();
       app.log.info('shutdown complete');
       process.exit(0);
