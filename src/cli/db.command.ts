@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../config/config.js';
 import { acquireDataDirLock, formatMigrationPlan, openDatabase, openOwnerDatabase, readMigrationStatus, runMigrations } from '../db/index.js';
-import { lintMigration } from '../db/migration-lint.js';
 import { createBackup, listBackups, restoreBackup, verifyBackup } from '../ops/backup/backup.service.js';
 
 const USAGE = [
@@ -77,7 +76,9 @@ async function runMigrateCommand(config: Config, args: string[]): Promise<number
     if (plan.complete) console.log(lines);
     else console.error(lines);
     if (dryRun) {
-      // The same check `npm test` runs, so an operator sees a destructive expand migration before applying it.
+      // The same check `npm test` runs, so an operator sees a destructive expand migration before
+      // applying it. Imported here: the parser's WebAssembly is loaded by --plan only.
+      const { lintMigration } = await import('../db/migration-lint.js');
       for (const step of plan.steps.filter((st) => st.migration.phase === 'expand')) {
         for (const f of await lintMigration(step.migration.sql, 'expand')) console.error(`check: ${step.migration.name}:${f.line}: ${f.message}`);
       }
