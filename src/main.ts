@@ -4,17 +4,21 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { createRedisBus } from './cache/redis-bus.js';
 import { loadConfig, type Config } from './config/config.js';
-import { openDatabase } from './db/index.js';
+import { openDatabase, readMigrationStatus } from './db/index.js';
 import { createOps } from './ops/index.js';
+import { startInstanceRegistration, type InstanceRegistration } from './ops/instance-registry.service.js';
 import { startMetricsServer } from './ops/metrics.routes.js';
 
+const DEREGISTER_TIMEOUT_MS = 2_000;
+
 /**
- * Reads config, opens the database (migrating it), connects the cache bus (Redis when
- * REDIS_URL is set), listens, and drains on SIGTERM/SIGINT:
+ * Reads config, opens the database (applying pending `expand` migrations: ADR 0010), connects the
+ * cache bus (Redis when REDIS_URL is set), listens, registers in the instance registry, and drains
+ * on SIGTERM/SIGINT:
  *  1. readiness answers 503 at once and every response carries `Connection: close`;
  *  2. after SHUTDOWN_DELAY_MS (time for a load balancer to notice), the listener closes, idle
  *     keep-alive connections are closed, in-flight requests finish;
- *  3. the bus and the pool close. Past SHUTDOWN_TIMEOUT_MS remaining connections are cut.
+ *  3. the bus closes, the registry row is deleted, the pool closes. Past SHUTDOWN_TIMEOUT_MS remaining connections are cut.
  */
 async function main(): Promise<void> {
   // A log collector that went away closes our stdout: writes fail with EPIPE. Logging is lost,
@@ -44,6 +48,7 @@ async function main(): Promise<void> {
       : await startMetricsServer(ops.metrics, { host: config.host, port: config.ops.metricsPort, token: config.ops.metricsToken });
 
   let closing = false;
+  let registration: InstanceRegistration | undefined = undefined;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
@@ -61,6 +66,11 @@ async function main(): Promise<void> {
       // then run onClose hooks (the cache bus).
       await app.close();
       await metricsServer?.close();
+      // Bounded: an unreachable database must not hold the exit; the row then goes stale by itself.
+      await Promise.race([
+        registration?.stop().catch((err: unknown) => app.log.warn({ err }, 'instance deregistration failed')),
+        sleep(DEREGISTER_TIMEOUT_MS, undefined, { ref: false }),
+      ]);
       await db.close();
       app.log.info('shutdown complete');
       process.exit(0);
@@ -86,6 +96,15 @@ async function main(): Promise<void> {
   // caps the value at net.core.somaxconn.
   await app.listen({ host: config.host, port: config.port, backlog: 4096 });
   if (metricsServer) app.log.info({ port: metricsServer.port }, 'metrics listening');
+  // Registered once serving: `boka db migrate` refuses a contract migration this build predates
+  // while this row is alive (ADR 0010). Deregistered in shutdown, after in-flight requests finish.
+  registration = await startInstanceRegistration(db, {
+    version: config.version,
+    schemaLevel: (await readMigrationStatus(db)).latest,
+    heartbeatSeconds: config.ops.instanceHeartbeatSeconds,
+    staleAfterBeats: config.ops.instanceStaleAfterBeats,
+    onError: (err) => app.log.warn({ err }, 'instance registry heartbeat failed'),
+  });
   logReady(app, config);
 }
 
