@@ -6,7 +6,9 @@ import { buildErrorBody, ERROR_CATALOGUE, type ErrorCode } from '../../errors/in
 /** What the admin API reads and changes on the router (the router passes itself). */
 export interface AdminRouterView {
   readState(): unknown;
-  setWeight(greenWeight: number): unknown;
+  /** Saved to the state store (when there is one) before it applies. */
+  saveWeight(greenWeight: number): Promise<unknown>;
+  savePhase(phase: string | null): Promise<unknown>;
   readStats(windowMs: number): unknown;
 }
 
@@ -14,6 +16,21 @@ export interface AdminRouterView {
 export interface RolloutControl {
   readStatus(): unknown;
   sendCommand(command: Command, by: string): Promise<{ accepted: boolean; message: string }>;
+}
+
+/** Phases are the controller's words (decision.types.ts); the router only checks their shape. */
+const PHASE = /^[a-z][a-z0-9_]{0,31}$/;
+
+/** A change is answered only once it is saved: a 200 means it survives a router restart. */
+async function saved(res: ServerResponse, change: () => Promise<unknown>): Promise<void> {
+  let state: unknown;
+  try {
+    state = await change();
+  } catch (error) {
+    process.stderr.write(`router: cannot save state: ${error instanceof Error ? error.message : String(error)}\n`);
+    return sendError(res, 'service_unavailable', 'The router could not save its state file; nothing was changed');
+  }
+  sendJson(res, 200, state);
 }
 
 const COMMANDS = new Set<Command>(['pause', 'resume', 'promote', 'abort', 'rollback']);
@@ -69,7 +86,14 @@ export async function handleAdmin(
       if (typeof body.greenWeight !== 'number' || body.greenWeight < 0 || body.greenWeight > 100) {
         return sendError(res, 'validation_error', 'body must be {"greenWeight": 0..100}', [{ field: 'greenWeight', in: 'body', message: 'must be a number from 0 to 100' }]);
       }
-      return sendJson(res, 200, ctx.router.setWeight(body.greenWeight));
+      return await saved(res, () => ctx.router.saveWeight(body.greenWeight as number));
+    }
+    if (route === 'PUT /_router/admin/phase') {
+      const body = (await readJsonBody(req)) as { phase?: unknown };
+      if (body.phase !== null && (typeof body.phase !== 'string' || !PHASE.test(body.phase))) {
+        return sendError(res, 'validation_error', 'body must be {"phase": "<a-z_, 1-32 characters>" | null}', [{ field: 'phase', in: 'body', message: 'must match ^[a-z][a-z0-9_]{0,31}$ or be null' }]);
+      }
+      return await saved(res, () => ctx.router.savePhase(body.phase as string | null));
     }
     if (route === 'GET /_router/admin/stats') {
       const windowMs = Number(url.searchParams.get('windowMs') ?? 60_000);

@@ -6,6 +6,7 @@ import { chooseColor, extractStickyKey, hashToBucket, signStickyId, STICKY_COOKI
 import { handleAdmin, type RolloutControl } from './admin.js';
 import { ColorPool, type ColorSummary } from './color-pool.js';
 import { forwardRequest } from './proxy.js';
+import type { PersistedRouterState, RouterStateStore } from './state-file.js';
 
 export type { RolloutControl } from './admin.js';
 
@@ -13,6 +14,11 @@ export interface RouterOptions {
   readonly blue: readonly string[];
   readonly green: readonly string[];
   readonly initialWeight?: number;
+  /** Restored from a state file, so versions keep increasing across restarts. */
+  readonly initialVersion?: number;
+  readonly initialPhase?: string | null;
+  /** Where weight and phase changes made through the admin API are saved before they apply. */
+  readonly stateStore?: RouterStateStore;
   /**
    * Bearer token for the admin API (`/_router/*` on the admin listener); once set, every caller
    * needs it, loopback included. Without it only loopback callers are admitted.
@@ -39,6 +45,8 @@ export interface RouterState {
   /** Increments on every weight change, so a reader can tell its own write from an older one. */
   readonly version: number;
   readonly updatedAt: number;
+  /** The rollout phase the controller last reported (`PUT /_router/admin/phase`), or null. */
+  readonly phase: string | null;
   readonly colors: Readonly<Record<Color, { readonly upstreams: readonly string[]; readonly inflight: number }>>;
 }
 
@@ -58,6 +66,10 @@ export interface Router {
   close(): Promise<void>;
   /** Applies to requests that start after this call; in-flight ones finish where they are. */
   setWeight(greenWeight: number): RouterState;
+  /** Saves the weight to the state store (when there is one), then applies it: what the admin API uses. */
+  saveWeight(greenWeight: number): Promise<RouterState>;
+  /** Saves and records the rollout phase a controller reports (shown in state and /metrics). */
+  savePhase(phase: string | null): Promise<RouterState>;
   readState(): RouterState;
   readStats(windowMs: number): RouterStats;
   waitForDrain(color: Color, timeoutMs: number): Promise<boolean>;
@@ -80,16 +92,30 @@ export function createRouter(options: RouterOptions): Router {
     green: new ColorPool('green', options.green, retainMs, timeout),
   };
   let weight = validateWeight(options.initialWeight ?? 0);
-  let version = 0;
+  let version = options.initialVersion ?? 0;
   let updatedAt = now();
+  let phase = options.initialPhase ?? null;
   let control: RolloutControl | null = null;
   let closing = false;
+  // Changes through the store run one at a time: each one saves the state it is about to
+  // apply, computed after the previous change, so versions never repeat or go back.
+  let queue: Promise<unknown> = Promise.resolve();
+  function saveThenApply<T>(next: () => PersistedRouterState, apply: (saved: PersistedRouterState) => T): Promise<T> {
+    const run = queue.then(async () => {
+      const state = next();
+      await options.stateStore?.save(state);
+      return apply(state);
+    });
+    queue = run.catch(() => undefined);
+    return run;
+  }
 
   function readState(): RouterState {
     return {
       greenWeight: weight,
       version,
       updatedAt,
+      phase,
       colors: {
         blue: { upstreams: pools.blue.upstreams, inflight: pools.blue.inflight },
         green: { upstreams: pools.green.upstreams, inflight: pools.green.inflight },
@@ -117,6 +143,27 @@ export function createRouter(options: RouterOptions): Router {
       version++;
       updatedAt = now();
       return readState();
+    },
+    saveWeight(next) {
+      const target = validateWeight(next);
+      return saveThenApply(
+        () => ({ greenWeight: target, version: version + 1, updatedAt: now(), phase }),
+        (saved) => {
+          weight = saved.greenWeight;
+          version = saved.version;
+          updatedAt = saved.updatedAt;
+          return readState();
+        },
+      );
+    },
+    savePhase(next) {
+      return saveThenApply(
+        () => ({ greenWeight: weight, version, updatedAt, phase: next }),
+        (saved) => {
+          phase = saved.phase;
+          return readState();
+        },
+      );
     },
     readState,
     readStats(windowMs) {
