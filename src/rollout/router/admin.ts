@@ -10,6 +10,7 @@ export interface AdminRouterView {
   saveWeight(greenWeight: number): Promise<unknown>;
   savePhase(phase: string | null): Promise<unknown>;
   readStats(windowMs: number): unknown;
+  readonly metrics: { exposition(): Promise<string>; readonly contentType: string };
 }
 
 /** What a running rollout offers to `boka rollout status|pause|…` through the router's admin API. */
@@ -67,7 +68,7 @@ async function readJsonBody(req: IncomingMessage, limit = 16_384): Promise<unkno
 }
 
 /**
- * `/_router/*` on the router's admin listener (never the traffic port): the state read-back,
+ * `/_router/*` and `/metrics` on the router's admin listener (never the traffic port): the state read-back,
  * weight writes, edge stats and the rollout's commands. With an admin token configured every
  * caller must present it; without one, loopback only.
  */
@@ -81,6 +82,12 @@ export async function handleAdmin(
     const url = new URL(req.url ?? '/', 'http://router.invalid');
     const route = `${req.method ?? 'GET'} ${url.pathname}`;
     if (route === 'GET /_router/state') return sendJson(res, 200, ctx.router.readState());
+    if (route === 'GET /metrics') {
+      const text = await ctx.router.metrics.exposition();
+      res.writeHead(200, { 'content-type': ctx.router.metrics.contentType, 'cache-control': 'no-store' });
+      res.end(text);
+      return;
+    }
     if (route === 'PUT /_router/admin/weight') {
       const body = (await readJsonBody(req)) as { greenWeight?: unknown };
       if (typeof body.greenWeight !== 'number' || body.greenWeight < 0 || body.greenWeight > 100) {

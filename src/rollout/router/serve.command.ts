@@ -173,6 +173,12 @@ async function serve(settings: ServeSettings, log: Logger): Promise<number> {
     stickySecret: settings.stickySecret,
     upstreamTimeoutMs: settings.upstreamTimeoutMs,
     closeGraceMs: settings.shutdownTimeoutMs,
+    healthCheck: { path: settings.healthPath, intervalMs: settings.healthIntervalMs, timeoutMs: settings.healthTimeoutMs },
+    onHealthChange(color, url, next, previous) {
+      const fields = { color, upstream: url, from: previous.status, to: next.status, detail: next.detail };
+      if (next.status === 'unhealthy') log.warn(fields, 'upstream ejected');
+      else log.info(fields, 'upstream healthy');
+    },
   };
   const router = createRouter(options);
   const traffic = await router.listen(settings.listen.port, settings.listen.host);
