@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { Agent, request } from 'undici';
 import { createRouter, type Router } from '../../../src/rollout/router/router.js';
@@ -25,7 +26,7 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
 
 /** A green that passes its readiness checks but cuts every other connection (or answers `status`). */
 async function startBrokenGreen(mode: 'cut' | 503): Promise<{ url: string; hits: number; close(): Promise<void> }> {
-  const state = { url: '', hits: 0, close: async () => undefined };
+  const state: { url: string; hits: number; close: () => Promise<void> } = { url: '', hits: 0, close: async () => undefined };
   const server: Server = createServer((req, res) => {
     if (req.url === '/api/health/ready') return void res.writeHead(200).end('{"status":"ok"}');
     state.hits++;
@@ -94,7 +95,7 @@ describe('health-aware edge (issue 13, part 4)', () => {
       assert.equal(get.body.color, 'blue');
       assert.equal(green.hits, 3, 'each request reached green exactly once');
       // A chunked body is streamed once, so never retried.
-      const chunked = await request(`${url}/echo`, { method: 'POST', body: (async function* () { yield Buffer.from('{"n":3}'); })(), headers: { 'idempotency-key': 'k-456' }, dispatcher: agent });
+      const chunked = await request(`${url}/echo`, { method: 'POST', body: Readable.from([Buffer.from('{"n":3}')]), headers: { 'idempotency-key': 'k-456' }, dispatcher: agent });
       await chunked.body.dump();
       assert.equal(chunked.statusCode, 503);
     } finally {
