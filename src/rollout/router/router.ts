@@ -48,6 +48,8 @@ export interface RouterOptions {
   readonly healthCheck?: HealthCheckOptions | false;
   /** Passing checks in a row before an ejected upstream gets traffic again (default 2). */
   readonly healthyAfter?: number;
+  /** Told of every saved weight or phase change (the serve command logs them). */
+  readonly onStateChange?: (state: RouterState, changed: 'weight' | 'phase') => void;
   /** Told of every upstream health change (the serve command logs them). */
   readonly onHealthChange?: (color: Color, url: string, next: UpstreamHealth, previous: UpstreamHealth) => void;
 }
@@ -187,7 +189,9 @@ export function createRouter(options: RouterOptions): Router {
           weight = saved.greenWeight;
           version = saved.version;
           updatedAt = saved.updatedAt;
-          return readState();
+          const state = readState();
+          options.onStateChange?.(state, 'weight');
+          return state;
         },
       );
     },
@@ -196,7 +200,9 @@ export function createRouter(options: RouterOptions): Router {
         () => ({ greenWeight: weight, version, updatedAt, phase: next }),
         (saved) => {
           phase = saved.phase;
-          return readState();
+          const state = readState();
+          options.onStateChange?.(state, 'phase');
+          return state;
         },
       );
     },
