@@ -30,25 +30,35 @@ describe('edge.core: which color, whether to retry, upstream health', () => {
     for (const [method, headers, expected] of cases) assert.deepEqual(retryPlan(method, headers), expected, `${method} ${JSON.stringify(headers)}`);
   });
 
-  it('ejects on the first failure, comes back after two passes, and keeps `since` at the change', () => {
+  it('ejects on a refused connection at once, on soft failures after two in a row, and comes back after two passes', () => {
+    const t = { healthyAfter: 2, unhealthyAfter: 2 };
+    const ok = { ok: true } as const;
+    const hard = { ok: false, hard: true } as const;
+    const soft = { ok: false, hard: false } as const;
     let h: UpstreamHealth = UNKNOWN_HEALTH;
-    h = recordHealth(h, true, 1, null, 2);
+    h = recordHealth(h, ok, 1, null, t);
     assert.deepEqual([h.status, h.since], ['healthy', 1], 'an unknown upstream is healthy at its first pass');
-    h = recordHealth(h, false, 2, 'ECONNREFUSED', 2);
-    assert.deepEqual([h.status, h.since, h.detail], ['unhealthy', 2, 'ECONNREFUSED']);
-    h = recordHealth(h, false, 3, 'ECONNREFUSED', 2);
-    assert.equal(h.since, 2);
-    h = recordHealth(h, true, 4, null, 2);
-    assert.deepEqual([h.status, h.since], ['unhealthy', 2], 'one pass is not enough');
-    h = recordHealth(h, false, 5, 'readiness 503', 2);
-    h = recordHealth(h, true, 6, null, 2);
-    h = recordHealth(h, true, 7, null, 2);
+    h = recordHealth(h, soft, 2, 'readiness 503', t);
+    assert.deepEqual([h.status, h.since], ['healthy', 1], 'one soft failure (a busy database) does not eject');
+    h = recordHealth(h, ok, 3, null, t);
+    h = recordHealth(h, soft, 4, 'readiness 503', t);
+    assert.equal(h.status, 'healthy', 'soft failures must be in a row');
+    h = recordHealth(h, soft, 5, 'readiness 503', t);
+    assert.deepEqual([h.status, h.since, h.detail], ['unhealthy', 5, 'readiness 503']);
+    h = recordHealth(h, ok, 6, null, t);
+    assert.deepEqual([h.status, h.since], ['unhealthy', 5], 'one pass is not enough');
+    h = recordHealth(h, ok, 7, null, t);
     assert.deepEqual([h.status, h.since, h.detail], ['healthy', 7, null]);
+    h = recordHealth(h, hard, 8, 'ECONNREFUSED', t);
+    assert.deepEqual([h.status, h.since, h.detail], ['unhealthy', 8, 'ECONNREFUSED'], 'a refused connection ejects at once');
+    h = recordHealth(h, soft, 9, 'timeout', t);
+    assert.equal(h.since, 8, 'since stays at the change');
   });
 
   it('summarizes a color: healthy if any upstream is, unhealthy only if all are', () => {
-    const up = recordHealth(UNKNOWN_HEALTH, true, 1, null, 2);
-    const down = recordHealth(UNKNOWN_HEALTH, false, 1, 'x', 2);
+    const t = { healthyAfter: 2, unhealthyAfter: 2 };
+    const up = recordHealth(UNKNOWN_HEALTH, { ok: true }, 1, null, t);
+    const down = recordHealth(UNKNOWN_HEALTH, { ok: false, hard: true }, 1, 'x', t);
     assert.equal(summarizeHealth([up, down]), 'healthy');
     assert.equal(summarizeHealth([down, down]), 'unhealthy');
     assert.equal(summarizeHealth([UNKNOWN_HEALTH, down]), 'unknown');
