@@ -141,9 +141,10 @@ export async function forwardRequest(req: IncomingMessage, res: ServerResponse, 
     const plan = ctx.fallback ? retryPlan(req.method, req.headers) : null;
     const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
     let body: IncomingMessage | Buffer | null = hasBody ? req : null;
-    if (hasBody && plan?.bufferBody) {
+    if (hasBody && plan) {
+      // A replayable request declares no body (then it has none: RFC 9112 §6.3) or a small one.
       try {
-        body = await readBody(req);
+        body = plan.bufferBody ? await readBody(req) : null;
       } catch {
         return; // The client went away while sending; nothing was forwarded.
       }
