@@ -57,6 +57,8 @@ function contextWords(context: PasswordContext): string[] {
 }
 
 export function createPasswordPolicy(minScore: number): PasswordPolicy {
+  // Built at startup, not on the first sign-up: that request would wait for the dictionaries.
+  if (minScore > 0) estimator();
   return {
     minScore,
     assertAcceptable(password: string, context: PasswordContext, field: string): void {
