@@ -117,7 +117,7 @@ export async function createAccountService(deps: {
       sendAfterAnswer(async () => {
         if (created) return deps.verification.send(created);
         const existing = await users.findUserByEmail(deps.db, input.email);
-        if (existing) deps.verification.notifyExistingSignup(existing);
+        if (existing) await deps.verification.notifyExistingSignup(existing);
       });
     },
 

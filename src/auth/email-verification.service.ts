@@ -22,8 +22,11 @@ export const VERIFY_TTL_MS = 24 * 3600_000;
 export interface EmailVerification {
   /** Stores a new link for the user's current address and mails it; supersedes older links. */
   send(user: { id: string; email: string }): Promise<void>;
-  /** Tells the owner of an existing account that someone tried to sign up with the address. */
-  notifyExistingSignup(user: { email: string }): void;
+  /**
+   * Tells the owner of an existing account that someone tried to sign up with the address;
+   * spends the per-address budget (silently), so repeated sign-ups cannot flood the mailbox.
+   */
+  notifyExistingSignup(user: { email: string }): Promise<void>;
   /** Link → `emailVerifiedAt`; anything but a live, unused link for the current address is `invalid_token`. */
   verify(token: string, meta: RequestMeta): Promise<void>;
   /**
@@ -68,7 +71,13 @@ export function createEmailVerification(opts: {
         `If you did not sign up for Boka, ignore this e-mail.`);
     },
 
-    notifyExistingSignup(user) {
+    async notifyExistingSignup(user) {
+      try {
+        await opts.perAccount.consume(`signup-notice:${normalizeEmail(user.email)}`);
+      } catch (err) {
+        if (err instanceof AppError && err.code === 'quota_exceeded') return;
+        throw err;
+      }
       mail(user.email, 'Someone tried to sign up to Boka with your address',
         `Someone tried to create a Boka account with this e-mail address, which already has one.\n` +
         `If it was you, sign in instead, or choose a new password here:\n${opts.resetUrl}\n` +

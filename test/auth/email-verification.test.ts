@@ -161,6 +161,24 @@ describe('AUTH_SIGNUP_MODE=verify: enumeration-safe sign-up (ADR 0013)', () => {
     assert.equal((await post('/api/auth/login', { email, password: 'the squatter passphrase 9' })).statusCode, 401);
   });
 
+  test('repeated sign-ups with a taken address answer alike but mail its owner at most 3 times an hour', async () => {
+    const owner = uniqueEmail('flooded');
+    await signup(owner);
+    const answers = new Set<string>();
+    for (let i = 0; i < 5; i += 1) {
+      const res = await signup(owner);
+      answers.add(`${res.statusCode} ${res.body}`);
+    }
+    assert.equal(answers.size, 1);
+    const notices = () => mailbox.messages.filter((m) => m.to === owner && m.text.includes('already has one')).length;
+    await waitFor(async () => notices() >= 3);
+    // Let every after-answer job run before counting: one more sign-up's job queues behind them.
+    const marker = uniqueEmail('marker');
+    await signup(marker);
+    await mailTo(marker, '#token=ev_');
+    assert.equal(notices(), 3);
+  });
+
   test('the weak-password rule answers alike for taken and new addresses', async () => {
     const owner = uniqueEmail('weak');
     await signup(owner);
