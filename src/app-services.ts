@@ -12,6 +12,7 @@ import type { InvitationsService } from './invitations/invitations.service.js';
 import type { ApiKeyService } from './api-keys/api-keys.service.js';
 import type { AuditService } from './audit/audit.service.js';
 import type { PasswordFlows } from './auth/password-flows.service.js';
+import type { EmailVerification } from './auth/email-verification.service.js';
 import type { MfaPolicyService } from './mfa/mfa-policy.service.js';
 import type { MfaService } from './mfa/mfa.service.js';
 import type { RateLimits } from './rate-limit/index.js';
@@ -42,6 +43,7 @@ export interface AppServices {
   readonly mfaPolicies: MfaPolicyService;
   readonly apiKeys: ApiKeyService;
   readonly passwords: PasswordFlows;
+  readonly emailVerification: EmailVerification;
   readonly booking: BookingServices;
   readonly invitations: InvitationsService;
 }

@@ -35,6 +35,9 @@ import { createApiKeyService } from './api-keys/api-keys.service.js';
 import { auditRoutes } from './audit/audit.routes.js';
 import { createAuditService } from './audit/audit.service.js';
 import { createPasswordFlows } from './auth/password-flows.service.js';
+import { createEmailVerification } from './auth/email-verification.service.js';
+import { emailVerificationRoutes } from './auth/email-verification.routes.js';
+import { createPasswordPolicy } from './auth/password-policy.js';
 import { passwordFlowRoutes } from './auth/password-flows.routes.js';
 import { mfaPolicyRoutes } from './mfa/mfa-policy.routes.js';
 import { createMfaPolicyService } from './mfa/mfa-policy.service.js';
@@ -123,12 +126,22 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
     onCacheLookup: (result) => ops.metrics.countCacheLookup('api_key', result),
     onVerify: (result) => ops.metrics.countApiKeyRequest(result),
   });
+  const passwordPolicy = createPasswordPolicy(config.auth.passwordMinScore);
   const passwords = createPasswordFlows({
-    db: deps.db, clock, events, sessions, mail, guard: rateLimits.guard, resetUrl: config.passwordResetUrl,
+    db: deps.db, bus, clock, events, sessions, mail, guard: rateLimits.guard, policy: passwordPolicy, resetUrl: config.passwordResetUrl,
+    onMailError: (err) => logError('mail send failed', err),
+  });
+  const emailVerification = createEmailVerification({
+    db: deps.db, clock, bus, mail, guard: rateLimits.guard,
+    perAccount: rateLimits.budget('verify-resend-account', config.auth.verifyResendPerAccountPerHour, 3600),
+    perIp: rateLimits.budget('verify-resend-ip', config.auth.verifyResendPerIpPerHour, 3600),
+    verifyUrl: config.auth.emailVerifyUrl, resetUrl: config.passwordResetUrl,
     onMailError: (err) => logError('mail send failed', err),
   });
   const accounts = await createAccountService({
     db: deps.db, bus, clock, cacheTtlSeconds, cacheMax: config.session.cacheMax, sessions, events, guard: rateLimits.guard, mfa,
+    verification: emailVerification, passwordPolicy, signupMode: config.auth.signupMode,
+    onMailError: (err) => logError('mail send failed', err),
     onCacheLookup: (result) => ops.metrics.countCacheLookup('user', result),
   });
   const tenancy = createTenancyService({
@@ -149,7 +162,7 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
   });
   ops.metrics.subscribe(events);
   return { config, logger, db: deps.db, bus, clock, events, mail, tokens, sessions, accounts, memberships, tenancy, ops,
-    rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords, booking, invitations };
+    rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords, emailVerification, booking, invitations };
 }
 
 /**
@@ -234,6 +247,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(mfaPolicyRoutes, { services });
   await app.register(auditRoutes, { services });
   await app.register(passwordFlowRoutes, { services });
+  await app.register(emailVerificationRoutes, { services });
 
   app.addHook('onClose', async () => {
     await services.apiKeys.close();

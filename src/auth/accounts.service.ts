@@ -7,6 +7,8 @@ import type { EventHub, RequestMeta } from '../shared/events.js';
 import { AppError } from '../errors/index.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { createDummyHash, hashPassword, verifyPassword } from './password.js';
+import type { EmailVerification } from './email-verification.service.js';
+import type { PasswordPolicy } from './password-policy.js';
 import type { IssuedTokens, SessionService } from './sessions.service.js';
 import type { AttemptGuard, AttemptTicket } from '../rate-limit/attempt-guard.js';
 import * as users from './users.repo.js';
@@ -15,21 +17,36 @@ export interface PublicUser {
   id: string;
   email: string;
   name: string;
+  /** Whether the owner of the address has proved it (a verification or reset link). */
+  emailVerified: boolean;
 }
 
 function toPublicUser(u: users.UserRecord): PublicUser {
-  return { id: u.id, email: u.email, name: u.name };
+  return { id: u.id, email: u.email, name: u.name, emailVerified: u.emailVerifiedAt !== null };
 }
+
+/** The one answer of `register`, whether or not the address already has an account. */
+export const REGISTER_ANSWER = { message: 'Check your e-mail: we sent a link to finish signing up.' } as const;
 
 /** Sign-up and password login. Sessions and tokens come from the session service. */
 export interface AccountService {
-  /** Creates the account and its first session; a taken email is `duplicate_resource`. */
+  /**
+   * `AUTH_SIGNUP_MODE=open`: creates the account and its first session, and mails a
+   * verification link; a taken email is `duplicate_resource`.
+   */
   signup(input: { email: string; password: string; name: string }, meta: RequestMeta): Promise<{ user: PublicUser } & IssuedTokens>;
   /**
    * Verifies email + password. Unknown emails verify against a dummy hash so both failures
    * cost one argon2 verification and return the same body (ASVS 2.2 / 3.2, no enumeration).
    */
   verifyCredentials(email: string, password: string): Promise<users.UserRecord | null>;
+  /**
+   * `AUTH_SIGNUP_MODE=verify` (ADR 0013): the same answer, and the same work before it, whether
+   * or not the address has an account: the password is checked and hashed, one insert that does
+   * nothing on a taken address runs; after the answer, a new account gets a verification link,
+   * an existing one a "someone tried to sign up" notice. No tokens until the email is verified.
+   */
+  register(input: { email: string; password: string; name: string }, meta: RequestMeta): Promise<void>;
   /** Password login behind the lockout; with MFA on it throws `mfa_required` carrying a challenge. */
   login(input: { email: string; password: string }, meta: RequestMeta): Promise<{ user: PublicUser } & IssuedTokens>;
   /** The public profile of a user, from the cache when possible; null if there is no such user. */
@@ -49,6 +66,11 @@ export async function createAccountService(deps: {
   guard?: AttemptGuard;
   /** Second factor: with MFA on, a correct password yields a challenge instead of a session. */
   mfa?: { isEnabled(userId: string): Promise<boolean>; createChallenge(userId: string): Promise<string> };
+  verification: EmailVerification;
+  passwordPolicy: PasswordPolicy;
+  /** In `verify` mode a password login of an unverified account is refused (`email_not_verified`). */
+  signupMode: 'verify' | 'open';
+  onMailError?: (err: unknown) => void;
 }): Promise<AccountService> {
   const dummyHash = await createDummyHash();
   // Public profiles (id, email, name) for GET /api/auth/me and token responses. Nothing in
@@ -64,8 +86,16 @@ export async function createAccountService(deps: {
     if (m.kind === 'user') profiles.delete(m.userId);
   });
 
+  /** Work only some callers cause runs after the answer, so it cannot be timed (ADR 0013). */
+  function sendAfterAnswer(work: () => Promise<void>): void {
+    setImmediate(() => {
+      work().catch((err: unknown) => deps.onMailError?.(err));
+    });
+  }
+
   const service: AccountService = {
     async signup(input: { email: string; password: string; name: string }, meta: RequestMeta) {
+      deps.passwordPolicy.assertAcceptable(input.password, input, 'password');
       const passwordHash = await hashPassword(input.password);
       let user: users.UserRecord;
       try {
@@ -75,7 +105,20 @@ export async function createAccountService(deps: {
         throw err;
       }
       const tokens = await deps.sessions.create(user.id, meta);
+      sendAfterAnswer(() => deps.verification.send(user));
       return { user: toPublicUser(user), ...tokens };
+    },
+
+    async register(input: { email: string; password: string; name: string }, _meta: RequestMeta) {
+      // The policy sees only what the caller sent, so it answers alike for taken and new addresses.
+      deps.passwordPolicy.assertAcceptable(input.password, input, 'password');
+      const passwordHash = await hashPassword(input.password);
+      const created = await users.insertUserIfAbsent(deps.db, { id: randomUUID(), email: input.email, name: input.name, passwordHash });
+      sendAfterAnswer(async () => {
+        if (created) return deps.verification.send(created);
+        const existing = await users.findUserByEmail(deps.db, input.email);
+        if (existing) await deps.verification.notifyExistingSignup(existing);
+      });
     },
 
     async verifyCredentials(email: string, password: string): Promise<users.UserRecord | null> {
@@ -102,6 +145,10 @@ export async function createAccountService(deps: {
         throw new AppError('invalid_credentials');
       }
       await ticket?.succeeded();
+      // Only someone who knows the password learns that the address is unverified.
+      if (deps.signupMode === 'verify' && !user.emailVerifiedAt) {
+        throw new AppError('email_not_verified', 'Verify your e-mail address first: follow the link we sent, or ask for a new one');
+      }
       if (deps.mfa && (await deps.mfa.isEnabled(user.id))) {
         const challengeToken = await deps.mfa.createChallenge(user.id);
         throw new AppError('mfa_required', undefined, { challengeToken });

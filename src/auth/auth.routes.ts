@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import type { AccountService } from './accounts.service.js';
+import { REGISTER_ANSWER, type AccountService } from './accounts.service.js';
+import type { Config } from '../config/config.js';
+import { AcceptedResponse, errorResponses } from './email-verification.schemas.js';
 import type { SessionService } from './sessions.service.js';
 import type { AccessTokenService } from './access-tokens.service.js';
 import type { TenancyService } from '../tenancy/tenancy.service.js';
@@ -19,6 +21,7 @@ export interface AuthRouteDeps {
   readonly tokens: AccessTokenService;
   readonly tenancy: TenancyService;
   readonly rateLimits: RateLimits;
+  readonly config: Pick<Config, 'auth'>;
 }
 
 
@@ -32,17 +35,44 @@ function userPrincipal(request: FastifyRequest): UserPrincipal {
 export const authRoutes: FastifyPluginAsyncTypebox<{ services: AuthRouteDeps }> = async (app, { services }) => {
   const { accounts, sessions, tokens, tenancy } = services;
 
-  app.post('/api/auth/signup', {
-    config: { access: PUBLIC, rateLimit: 'auth' },
-    schema: { tags: ['auth'], body: SignupBody, response: { 201: TokenResponse } },
-  }, async (request, reply) => {
-    const result = await accounts.signup(request.body, requestMeta(request));
-    return reply.code(201).send(result);
-  });
+  // ADR 0013: `verify` answers 202 alike for new and taken addresses, and issues no tokens;
+  // `open` answers 201 with tokens, 409 on a taken address.
+  if (services.config.auth.signupMode === 'verify') {
+    app.post('/api/auth/signup', {
+      config: { access: PUBLIC, rateLimit: 'auth' },
+      schema: {
+        tags: ['auth'],
+        body: SignupBody,
+        response: { 202: AcceptedResponse, ...errorResponses({ 400: ['validation_error'], 429: ['quota_exceeded'] }) },
+      },
+    }, async (request, reply) => {
+      await accounts.register(request.body, requestMeta(request));
+      return reply.code(202).send(REGISTER_ANSWER);
+    });
+  } else {
+    app.post('/api/auth/signup', {
+      config: { access: PUBLIC, rateLimit: 'auth' },
+      schema: {
+        tags: ['auth'],
+        body: SignupBody,
+        response: { 201: TokenResponse, ...errorResponses({ 400: ['validation_error'], 409: ['duplicate_resource'], 429: ['quota_exceeded'] }) },
+      },
+    }, async (request, reply) => {
+      const result = await accounts.signup(request.body, requestMeta(request));
+      return reply.code(201).send(result);
+    });
+  }
 
   app.post('/api/auth/login', {
     config: { access: PUBLIC, rateLimit: 'auth' },
-    schema: { tags: ['auth'], body: LoginBody, response: { 200: TokenResponse } },
+    schema: {
+      tags: ['auth'],
+      body: LoginBody,
+      response: {
+        200: TokenResponse,
+        ...errorResponses({ 400: ['validation_error'], 401: ['invalid_credentials', 'mfa_required'], 403: ['email_not_verified'], 429: ['quota_exceeded'] }),
+      },
+    },
   }, async (request) => accounts.login(request.body, requestMeta(request)));
 
   app.post('/api/auth/refresh', {

@@ -4,7 +4,7 @@ import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password.js';
 
 export const Password = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH });
 
-const PublicUserSchema = Type.Object({ id: Uuid, email: Type.String(), name: Type.String() });
+const PublicUserSchema = Type.Object({ id: Uuid, email: Type.String(), name: Type.String(), emailVerified: Type.Boolean() });
 
 export const SignupBody = Type.Object(
   { email: Email, password: Password, name: Type.String({ minLength: 1, maxLength: 200 }) },

@@ -1,3 +1,4 @@
+import type { CacheBus } from '../cache/invalidation-bus.js';
 import type { Database } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import type { MailTransport } from '../mail/index.js';
@@ -8,7 +9,8 @@ import { hashPassword, verifyPassword } from './password.js';
 import * as repo from './password-flows.repo.js';
 import { findByToken, issueToken } from './one-time-tokens.js';
 import type { SessionService } from './sessions.service.js';
-import { findUserByEmail, findUserById, normalizeEmail } from './users.repo.js';
+import type { PasswordPolicy } from './password-policy.js';
+import { findUserByEmail, findUserById, markEmailVerified, normalizeEmail } from './users.repo.js';
 
 const RESET_PREFIX = 'pr_';
 /** ASVS 2.5.1 / 2.3.1 style one-time secret: short-lived. */
@@ -16,11 +18,15 @@ const RESET_TTL_MS = 15 * 60_000;
 
 export interface PasswordFlowOptions {
   db: Database;
+  /** Profiles are cached: a reset that verifies the address publishes a `user` invalidation. */
+  bus: CacheBus;
   clock: Clock;
   events: EventHub;
   sessions: SessionService;
   mail: MailTransport;
   guard: AttemptGuard;
+  /** zxcvbn policy for every new password (ASVS 2.1.7 offline part). */
+  policy: PasswordPolicy;
   /** Base URL for the reset link in the e-mail (the token goes in the fragment, never to a server log). */
   resetUrl: string;
   onMailError?: (err: unknown) => void;
@@ -65,6 +71,7 @@ export function createPasswordFlows(opts: PasswordFlowOptions): PasswordFlows {
         throw new AppError('invalid_credentials', 'The current password is incorrect');
       }
       await ticket.succeeded();
+      opts.policy.assertAcceptable(input.newPassword, user, 'newPassword');
       const passwordHash = await hashPassword(input.newPassword);
       await db.transaction((tx) => repo.updatePasswordHash(tx, userId, passwordHash));
       const revokedSessions = await opts.sessions.revokeAllForUser(userId, 'password_changed', sessionId);
@@ -104,13 +111,19 @@ export function createPasswordFlows(opts: PasswordFlowOptions): PasswordFlows {
         throw new AppError('invalid_token', 'The reset link is invalid or has expired');
       }
       await ticket.succeeded();
+      // Checked before the token is spent, so a weak choice can be corrected with the same link.
+      const owner = await findUserById(db, record.userId);
+      opts.policy.assertAcceptable(newPassword, owner ?? {}, 'newPassword');
       const passwordHash = await hashPassword(newPassword);
       const done = await db.transaction(async (tx) => {
         if (!(await repo.useReset(tx, record.id, new Date(now)))) return false;
         await repo.updatePasswordHash(tx, record.userId, passwordHash);
+        // The link reached the address, which proves it as well as a verification link does.
+        if (owner) await markEmailVerified(tx, owner.id, normalizeEmail(owner.email), new Date(now));
         return true;
       });
       if (!done) throw new AppError('invalid_token', 'The reset link is invalid or has expired');
+      await opts.bus.publish({ kind: 'user', userId: record.userId });
       const revokedSessions = await opts.sessions.revokeAllForUser(record.userId, 'password_reset');
       const user = await findUserById(db, record.userId);
       if (user) await opts.guard.clear('login', normalizeEmail(user.email));

@@ -7,9 +7,12 @@ export interface UserRecord {
   passwordHash: string;
   isSuperadmin: boolean;
   createdAt: Date;
+  /** When the owner of the address proved it (a verification or reset link); null until then. */
+  emailVerifiedAt: Date | null;
 }
 
-const USER_COLUMNS = `id, email, name, password_hash AS "passwordHash", is_superadmin AS "isSuperadmin", created_at AS "createdAt"`;
+const USER_COLUMNS = `id, email, name, password_hash AS "passwordHash", is_superadmin AS "isSuperadmin", created_at AS "createdAt",
+  email_verified_at AS "emailVerifiedAt"`;
 
 /** Emails compare case-insensitively; stored once as typed and once normalised for uniqueness. */
 export function normalizeEmail(email: string): string {
@@ -26,6 +29,32 @@ export async function insertUser(
     [u.id, u.email.trim(), normalizeEmail(u.email), u.name, u.passwordHash, u.synthetic ?? false],
   );
   return res.rows[0]!;
+}
+
+/**
+ * Inserts unless the address is taken; null then. ON CONFLICT DO NOTHING never raises, so a
+ * taken address costs the same one statement as a new one (enumeration-safe sign-up).
+ */
+export async function insertUserIfAbsent(
+  db: Queryable,
+  u: { id: string; email: string; name: string; passwordHash: string },
+): Promise<UserRecord | null> {
+  const res = await db.query<UserRecord>(
+    `INSERT INTO users (id, email, email_normalized, name, password_hash)
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING ${USER_COLUMNS}`,
+    [u.id, u.email.trim(), normalizeEmail(u.email), u.name, u.passwordHash],
+  );
+  return res.rows[0] ?? null;
+}
+
+/** Marks the address verified if it still is `emailNormalized`; true when this call verified it. */
+export async function markEmailVerified(db: Queryable, userId: string, emailNormalized: string, at: Date): Promise<boolean> {
+  const res = await db.query(
+    `UPDATE users SET email_verified_at = $3, updated_at = now()
+     WHERE id = $1 AND email_normalized = $2 AND email_verified_at IS NULL`,
+    [userId, emailNormalized, at],
+  );
+  return res.rowCount > 0;
 }
 
 export async function findUserByEmail(db: Queryable, email: string): Promise<UserRecord | null> {

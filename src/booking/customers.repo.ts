@@ -34,6 +34,18 @@ export async function insertCustomerIfAbsent(tx: Queryable, tenantId: string, c:
   return res.rows[0] ?? null;
 }
 
+/**
+ * Links the tenant's record for this email to `userId` if no account holds it yet (the caller
+ * has checked the address is verified); null when there is none or it is already linked.
+ */
+export async function claimCustomerByEmail(tx: Queryable, tenantId: string, email: string, userId: string): Promise<CustomerRecord | null> {
+  const res = await tx.query<CustomerRecord>(
+    `UPDATE customers SET user_id = $3 WHERE tenant_id = $1 AND email_normalized = $2 AND user_id IS NULL RETURNING ${COLUMNS}`,
+    [tenantId, normalizeEmail(email), userId],
+  );
+  return res.rows[0] ?? null;
+}
+
 export async function findCustomer(tx: Queryable, tenantId: string, id: string): Promise<CustomerRecord | null> {
   const res = await tx.query<CustomerRecord>(`SELECT ${COLUMNS} FROM customers WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
   return res.rows[0] ?? null;

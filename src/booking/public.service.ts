@@ -60,12 +60,12 @@ export function createPublicBookingService(deps: {
 
   /**
    * The signed-in user's customer record in the tenant: matched by linked user id, else created.
-   * A record with the same email but no linked account is NOT claimed automatically: sign-up
-   * does not prove ownership of the address, so claiming it would hand its reservation history
-   * to whoever registered the email first (ASVS 2.1 / account linking). A manager links it instead
-   * (`PATCH customers/:id {userId}`).
+   * A record with the same email but no linked account is claimed only by an account whose
+   * email is verified (ADR 0013): before that, sign-up does not prove ownership of the address,
+   * and claiming would hand its reservation history to whoever registered the email first. An
+   * unverified account gets `conflict` (`customer_email_unlinked`); a manager can still link it.
    */
-  async function ensureCustomer(tx: Queryable, tenantId: string, user: { id: string; email: string; name: string }) {
+  async function ensureCustomer(tx: Queryable, tenantId: string, user: { id: string; email: string; name: string; emailVerifiedAt: Date | null }, onClaim: (customerId: string) => void) {
     const linked = await customers.findCustomerByUser(tx, tenantId, user.id);
     if (linked) return linked;
     // Find-or-create, race-safe: a concurrent first booking may insert between the read above
@@ -75,6 +75,13 @@ export function createPublicBookingService(deps: {
     if (inserted) return inserted;
     const winner = await customers.findCustomerByUser(tx, tenantId, user.id);
     if (winner) return winner;
+    if (user.emailVerifiedAt) {
+      const claimed = await customers.claimCustomerByEmail(tx, tenantId, user.email, user.id);
+      if (claimed) {
+        onClaim(claimed.id);
+        return claimed;
+      }
+    }
     throw new AppError('conflict', 'This business already has a customer record with your email; ask them to link it to your account', {
       reason: 'customer_email_unlinked',
     });
@@ -117,12 +124,13 @@ export function createPublicBookingService(deps: {
       let chosen: string | null = null;
       let service: Awaited<ReturnType<typeof findService>> = null;
       let joined = false;
+      let claimedCustomer: string | null = null;
       try {
         const id = await withTenant(db, tenantId, async (tx) => {
           service = await findService(tx, tenantId, input.serviceId);
           if (!service || !service.active) throw notFound('Service', 'serviceId');
           const settings = await findSettings(tx, tenantId);
-          const customer = await ensureCustomer(tx, tenantId, user);
+          const customer = await ensureCustomer(tx, tenantId, user, (id) => (claimedCustomer = id));
           if ((await findMemberRole(tx, tenantId, user.id)) === null) {
             joined = await insertMemberIfAbsent(tx, tenantId, user.id, 'customer');
           }
@@ -169,6 +177,10 @@ export function createPublicBookingService(deps: {
           });
         });
         if (joined) await deps.memberships.invalidate(tenantId, user.id);
+        if (claimedCustomer) {
+          // Audited like a manager's link, with the verified account itself as the actor.
+          deps.events.emit('customer.linked', { tenantId, customerId: claimedCustomer, actorUserId: user.id, from: null, to: user.id, meta: caller.meta });
+        }
         const r = await withTenant(db, tenantId, (tx) => findReservation(tx, tenantId, id), { readOnly: true });
         const reservation = toReservation(r!);
         deps.events.emit('reservation.created', {

@@ -41,6 +41,23 @@ export interface Config {
   readonly mailFrom: string;
   /** Page that receives password-reset links (`#token=…` is appended). */
   readonly passwordResetUrl: string;
+  /** Sign-up, email verification and password policy (src/auth, docs/security.md, ADR 0013). */
+  readonly auth: {
+    /**
+     * `verify`: sign-up answers the same 202 whether or not the address has an account and
+     * issues no tokens; the account works once its email is verified. `open`: 201 + tokens,
+     * 409 on a taken address. Default `verify` in production, `open` elsewhere.
+     */
+    readonly signupMode: 'verify' | 'open';
+    /** Page that receives email-verification links (`#token=…` is appended). */
+    readonly emailVerifyUrl: string;
+    /** Lowest zxcvbn score (0–4) a new password may have. */
+    readonly passwordMinScore: number;
+    /** Verification mails that may be re-sent per address per hour; 0 disables the budget. */
+    readonly verifyResendPerAccountPerHour: number;
+    /** Verification re-send requests per client IP per hour; 0 disables the budget. */
+    readonly verifyResendPerIpPerHour: number;
+  };
   /** Rate limits and lockouts (src/rate-limit, docs/security.md). State is in Redis when redisUrl is set. */
   readonly rateLimit: {
     /** Requests per minute per principal (user, API key, or client IP when anonymous); 0 disables. */
@@ -167,6 +184,13 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     smtpUrl: readSecret(env, 'SMTP_URL'),
     mailFrom: env.MAIL_FROM ?? 'Boka <no-reply@boka.invalid>',
     passwordResetUrl: env.PASSWORD_RESET_URL || 'http://localhost:3000/reset-password',
+    auth: {
+      signupMode: readChoice(env, 'AUTH_SIGNUP_MODE', ['verify', 'open'] as const, nodeEnv === 'production' ? 'verify' : 'open'),
+      emailVerifyUrl: env.EMAIL_VERIFY_URL || 'http://localhost:3000/verify-email',
+      passwordMinScore: readInt(env, 'PASSWORD_MIN_SCORE', 3, 0, 4),
+      verifyResendPerAccountPerHour: readInt(env, 'EMAIL_VERIFY_RESEND_PER_ACCOUNT_PER_HOUR', 3, 0, 1_000_000),
+      verifyResendPerIpPerHour: readInt(env, 'EMAIL_VERIFY_RESEND_PER_IP_PER_HOUR', 30, 0, 1_000_000),
+    },
     rateLimit: {
       perPrincipalPerMinute: readInt(env, 'RATE_LIMIT_PER_PRINCIPAL_PER_MINUTE', 1000, 0, 1_000_000),
       availabilityPerCallerPerMinute: readInt(env, 'RATE_LIMIT_AVAILABILITY_PER_CALLER_PER_MINUTE', 60, 0, 1_000_000),

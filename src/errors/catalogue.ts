@@ -8,6 +8,7 @@ export const ERROR_CATALOGUE = {
   token_expired: { status: 401, message: 'The token has expired' },
   invalid_credentials: { status: 401, message: 'Email or password is incorrect' },
   mfa_required: { status: 401, message: 'A second factor is required' },
+  email_not_verified: { status: 403, message: 'Verify your email address first' },
   forbidden: { status: 403, message: 'This action is not allowed' },
   insufficient_permissions: { status: 403, message: 'Your role does not grant this permission' },
   tenant_mismatch: { status: 403, message: 'You are not a member of this tenant' },

@@ -28,6 +28,13 @@ describe('secrets never reach the logs or the audit trail', () => {
 
     const user = await signUp(ctx.app, 'secrets');
     secrets.push(user.accessToken, user.refreshToken);
+    const mailWith = (prefix: string) =>
+      waitFor(async () => [...mailbox.messages].reverse().find((m) => m.to === user.email && m.text.includes(`#token=${prefix}`)));
+    const verifyToken = /#token=(\S+)/.exec((await mailWith('ev_')).text)![1]!;
+    secrets.push(verifyToken);
+    assert.equal((await post('/api/auth/verify-email', { token: `${verifyToken.slice(0, -2)}xx` })).statusCode, 401);
+    assert.equal((await post('/api/auth/verify-email', { token: verifyToken })).statusCode, 204);
+    await post('/api/auth/verify-email/resend', { email: user.email });
     const refreshed = (await post('/api/auth/refresh', { refreshToken: user.refreshToken })).json();
     secrets.push(refreshed.accessToken, refreshed.refreshToken);
     await post('/api/auth/refresh', { refreshToken: user.refreshToken }); // reuse → audited
@@ -57,7 +64,7 @@ describe('secrets never reach the logs or the audit trail', () => {
     const newPassword = 'the replacement passphrase';
     secrets.push(newPassword);
     await post('/api/auth/password/forgot', { email: user.email });
-    const resetToken = /#token=(\S+)/.exec((await waitFor(async () => mailbox.last(user.email))).text)![1]!;
+    const resetToken = /#token=(\S+)/.exec((await mailWith('pr_')).text)![1]!;
     secrets.push(resetToken);
     assert.equal((await post('/api/auth/password/reset', { token: resetToken, newPassword })).statusCode, 204);
 

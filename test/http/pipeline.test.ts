@@ -27,6 +27,7 @@ test('the route table tells the truth: public, operator and tenant routes are wh
       'GET /openapi.json', 'GET /api/health', 'GET /api/health/ready', 'GET /.well-known/jwks.json',
       'POST /api/auth/signup', 'POST /api/auth/login', 'POST /api/auth/refresh', 'POST /api/auth/mfa/verify',
       'POST /api/auth/password/forgot', 'POST /api/auth/password/reset',
+      'POST /api/auth/verify-email', 'POST /api/auth/verify-email/resend',
       'GET /api/public/tenants/:slug', 'GET /api/public/tenants/:slug/services', 'GET /api/public/tenants/:slug/availability',
     ]);
     const publicSeen = routes.filter((r) => 'public' in r.access && !r.url.startsWith('/docs')).map(key);

@@ -7,7 +7,8 @@ import { bearer, createTenant, createTestApp, signUp, type TestContext } from '.
 const mail = createLogTransport(() => {});
 let ctx: TestContext;
 before(async () => {
-  ctx = await createTestApp({ env: { NODE_ENV: 'production', LOG_LEVEL: 'silent' }, deps: { mail } });
+  // Sign-up is `verify` by default in production (ADR 0013); this file is about invitations.
+  ctx = await createTestApp({ env: { NODE_ENV: 'production', LOG_LEVEL: 'silent', AUTH_SIGNUP_MODE: 'open' }, deps: { mail } });
 });
 after(async () => ctx.close());
 
