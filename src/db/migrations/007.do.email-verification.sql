@@ -1,3 +1,4 @@
+-- phase: expand
 -- Email verification (ASVS 4.0.3 2.5.x-style one-time link; issue 18). `email_verified_at` is
 -- NULL until the owner of the address follows a link sent to it (or resets the password through
 -- one). Accounts created before this migration stay unverified: fail closed for customer linking.
