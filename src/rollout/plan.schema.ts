@@ -17,7 +17,7 @@ export type RuleOp = (typeof RULE_OPS)[number];
 const RULE_ACTIONS = ['rollback', 'pause'] as const;
 export type RuleAction = (typeof RULE_ACTIONS)[number];
 
-export const NOTIFY_EVENTS = ['start', 'step', 'pause', 'rollback', 'complete'] as const;
+export const NOTIFY_EVENTS = ['start', 'step', 'pause', 'rollback', 'complete', 'stuck', 'analysis_error', 'rollback_failed'] as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 
 /** A validated, normalized rule: durations in ms, rates as fractions, latency in ms. */
