@@ -102,7 +102,7 @@ export type RuleStatus =
   | 'breached'
   /** Green crosses the threshold but blue is as bad (within the margin): not green's fault. */
   | 'excused'
-  /** Green had no judged traffic in the window, so there was nothing to evaluate. */
+  /** The rule's own events (logins, API calls) did not occur in the window: nothing to judge, does not hold a step. */
   | 'no_data'
   /** Fewer events than the rule's minimum sample size: neither confirms nor clears. */
   | 'insufficient'
@@ -213,8 +213,24 @@ export type Action =
   | { readonly type: 'notify'; readonly event: NotifyEvent; readonly summary: string; readonly decision: Decision }
   | { readonly type: 'finish'; readonly outcome: Outcome };
 
+/** Events behind a judgement: for a rate `sum` counts the bad events, for a point metric it is value × n. */
+export interface Evidence {
+  readonly n: number;
+  readonly sum: number;
+}
+
+/** A rule's evidence over the current step: disjoint windows already counted, plus the last one counted. */
+export interface EvidenceTrack {
+  readonly prior: Evidence;
+  readonly last: (Evidence & { readonly at: number }) | null;
+}
+
 export interface RuleTrack {
   readonly breachSince: number | null;
+  /** Earliest bad sample (the window's `firstErrorAt`, else its start) while the condition holds. */
+  readonly firstBadAt?: number | null;
+  readonly green?: EvidenceTrack;
+  readonly blue?: EvidenceTrack;
 }
 
 export interface Detection {
@@ -241,6 +257,12 @@ export interface RolloutState {
   readonly lastProbeAt: number | null;
   readonly probeInFlight: boolean;
   readonly lastProbeOk: boolean | null;
+  /** Blue's deep health at the last probe (null: not reported); a rollback onto a false one is refused without `force`. */
+  readonly lastBlueOk?: boolean | null;
+  /** Consecutive evaluations with an analysis error (ADR 0103). */
+  readonly consecutiveErrors?: number;
+  /** The success criteria's evidence over the bake, keyed by metric. */
+  readonly criteria?: Readonly<Record<string, EvidenceTrack>>;
   readonly rules: Readonly<Record<string, RuleTrack>>;
   readonly startedAt: number | null;
   readonly endedAt: number | null;
