@@ -150,6 +150,12 @@ function moveToStep(t: TransitionBuilder, index: number): void {
   t.actions.push({ type: 'set_weight', weight: step.weight });
 }
 
+/** A refused rollback waits for blue to be healthy again: keep checking it every bake interval. */
+function probeBlueIfDue(t: TransitionBuilder): void {
+  const s = t.state;
+  if (s.lastProbeAt === null || t.now - s.lastProbeAt >= t.plan.bake.intervalMs) probe(t);
+}
+
 /** Deep health of green (and blue) at every step entry and every bake interval. */
 function probe(t: TransitionBuilder): void {
   if (t.state.probeInFlight) return;
@@ -199,6 +205,7 @@ function startRollback(t: TransitionBuilder, outcome: 'rolled_back' | 'aborted',
     // Moving every user onto a blue that fails its own deep health would make things worse.
     if (t.state.phase === 'paused' && t.state.pauseReason === 'blue_unhealthy') {
       t.record('hold', `${reason}; rollback still refused: blue's last deep health failed`, extra);
+      probeBlueIfDue(t);
       return;
     }
     pause(t, 'blue_unhealthy', 'rollback_failed', `rollback refused: blue's last deep health failed, so green keeps ${t.state.weight}% (${reason}); fix blue, or roll back with force`, { ...extra, ...(rule ? { rule } : {}) }, 'rollback_failed');
@@ -307,8 +314,7 @@ function onObserve(t: TransitionBuilder, obs: Observation): void {
   }
   if (s.phase === 'paused') {
     t.record('hold', `paused (${s.pauseReason ?? 'unknown'}) at ${s.weight}%: waiting for resume, promote, abort or rollback`, detail);
-    // A refused rollback waits for blue to be healthy again: keep checking it.
-    if (s.pauseReason === 'blue_unhealthy' && (s.lastProbeAt === null || t.now - s.lastProbeAt >= t.plan.bake.intervalMs)) probe(t);
+    if (s.pauseReason === 'blue_unhealthy') probeBlueIfDue(t);
     return;
   }
 
