@@ -312,15 +312,15 @@ function onObserve(t: TransitionBuilder, obs: Observation): void {
     onAnalysisError(t, errors, consecutiveErrors, detail);
     return;
   }
-  if (s.phase === 'paused') {
-    t.record('hold', `paused (${s.pauseReason ?? 'unknown'}) at ${s.weight}%: waiting for resume, promote, abort or rollback`, detail);
-    if (s.pauseReason === 'blue_unhealthy') probeBlueIfDue(t);
-    return;
-  }
-
   // `no_data`: a rule whose own events (logins, API calls) did not occur; nothing to judge.
   const doubts = evaluations.filter((e) => e.status !== 'ok' && e.status !== 'no_data');
   const doubtText = doubts.map((e) => describeDoubt(t, e)).join('; ');
+
+  if (s.phase === 'paused') {
+    t.record('hold', `paused (${s.pauseReason ?? 'unknown'}) at ${s.weight}%: waiting for resume, promote, abort or rollback${doubts.length ? `; now: ${doubtText}` : ''}`, detail);
+    if (s.pauseReason === 'blue_unhealthy') probeBlueIfDue(t);
+    return;
+  }
 
   if (s.phase === 'baking') {
     const elapsed = s.bakeStartedAt === null ? 0 : t.now - s.bakeStartedAt;
