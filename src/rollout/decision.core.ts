@@ -348,7 +348,7 @@ function onObserve(t: TransitionBuilder, obs: Observation): void {
     }
     const insufficient = undecided.length > 0 && undecided.every((e) => e.status === 'insufficient');
     if (insufficient) {
-      t.record('insufficient_data', `insufficient data: green has ${obs.green.requests} requests in the last ${formatDuration(obs.windowMs)}; ${doubtText}; holding at ${s.weight}% (${timing})`, detail);
+      t.record('insufficient_data', `insufficient data: green has ${obs.green.requests} requests in the last ${formatDuration(obs.windowMs)}, ${doubtText}; holding at ${s.weight}% (${timing})`, detail);
       return;
     }
     t.record(undecided.length ? 'hold' : 'healthy', undecided.length ? `holding (${timing}): ${doubtText}` : `healthy (${timing})`, detail);
