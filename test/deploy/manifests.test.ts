@@ -52,8 +52,8 @@ describe('boka deploy k8s: what the objects say', () => {
 
   it('the plan steps become setWeight + pause, smoke analysis before traffic, bake as the last pause', () => {
     const steps = rollout.spec.strategy.canary.steps as Obj[];
-    assert.deepEqual(steps.filter((s) => 'setWeight' in s).map((s) => s.setWeight), [10, 25, 50, 75, 100]);
-    assert.deepEqual(steps.filter((s) => 'pause' in s).map((s) => (s.pause as { duration: string }).duration), ['5m', '10m', '15m', '15m', '2h']);
+    assert.deepEqual(steps.filter((s) => 'setWeight' in s).map((s) => s.setWeight), [0, 10, 25, 50, 75, 100], 'the seed: 0 % for 5 min first (issue 13)');
+    assert.deepEqual(steps.filter((s) => 'pause' in s).map((s) => (s.pause as { duration: string }).duration), ['5m', '10m', '15m', '15m', '15m', '2h']);
     const smoke = steps.findIndex((s) => 'analysis' in s);
     assert.ok(smoke >= 0 && smoke < steps.findIndex((s) => 'setWeight' in s));
     assert.equal(rollout.spec.strategy.canary.analysis.startingStep, steps.findIndex((s) => 'setWeight' in s));

@@ -32,7 +32,8 @@ function singleHost(p: Plan) {
   sim.startHealthy();
   sim.observe({ requests: 5 });
   const holding = sim.decisions.find((d) => d.kind === 'insufficient_data')?.message ?? '';
-  sim.run(60_000, { requests: 1000, errorRate: GREEN_ERROR_RATE });
+  // Issue 13: a breach needs significant evidence; 2 % vs 1 % takes a few minutes of pooled windows.
+  sim.run(4 * 60_000, { requests: 1000, errorRate: GREEN_ERROR_RATE });
   return { firstWeight: sim.weights[0], rolledBack: sim.count('rollback') > 0, holding };
 }
 
