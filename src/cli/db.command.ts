@@ -39,14 +39,14 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (sub === 'migrate') {
     const db = await openDatabase(config, { migrate: true });
-    const status = await readMigrationStatus(db);
+    const status = await readMigrationStatus(db, { dir: config.migrationsDir });
     await db.close();
     console.log(`database at migration ${status.current} (latest ${status.latest})`);
     return 0;
   }
   if (sub === 'status') {
     const db = await openDatabase(config, { migrate: false });
-    const status = await readMigrationStatus(db).catch(() => ({ current: 0, latest: -1 }));
+    const status = await readMigrationStatus(db, { dir: config.migrationsDir }).catch(() => ({ current: 0, latest: -1 }));
     await db.close();
     console.log(JSON.stringify(status));
     return status.current === status.latest ? 0 : 1;

@@ -6,7 +6,7 @@ import { createPostgresDatabase } from './postgres.js';
 
 export { APP_ROLE, withTenant, withUser } from './database.js';
 export type { Database, Queryable, QueryResult, TransactionOptions } from './database.js';
-export { migrateToLatest, readMigrationStatus, readSchemaVersion } from './migrate.js';
+export { BUILTIN_MIGRATIONS_DIR, migrateToLatest, readMigrationStatus, readSchemaVersion, type MigrationSource } from './migrate.js';
 export { acquireDataDirLock, DataDirLockedError, type DataDirLock, type LockOwner } from './data-dir-lock.js';
 
 /**
@@ -14,7 +14,7 @@ export { acquireDataDirLock, DataDirLockedError, type DataDirLock, type LockOwne
  * handle that runs as the non-superuser application role.
  */
 export async function openDatabase(
-  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolMax'> & Partial<Pick<Config, 'databasePreparedStatements'>>,
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolMax'> & Partial<Pick<Config, 'databasePreparedStatements' | 'migrationsDir'>>,
   opts: { migrate?: boolean } = {},
 ): Promise<Database> {
   const migrate = opts.migrate ?? true;
@@ -23,7 +23,7 @@ export async function openDatabase(
       // A short-lived connection: prepared statements would gain nothing there.
       const owner = createPostgresDatabase({ url: config.databaseUrl, max: 1, asOwner: true, preparedStatements: false });
       try {
-        await migrateToLatest(owner);
+        await migrateToLatest(owner, { dir: config.migrationsDir });
       } finally {
         await owner.close();
       }
@@ -35,7 +35,7 @@ export async function openDatabase(
     });
   }
   const db = await createPgliteDatabase(config.dataDir);
-  if (migrate) await migrateToLatest(db);
+  if (migrate) await migrateToLatest(db, { dir: config.migrationsDir });
   // PGlite has a single connection: after migrating as the superuser, drop to the app role
   // for the rest of the process so RLS applies exactly as on the server.
   await db.query(`SET ROLE ${APP_ROLE}`);

@@ -88,7 +88,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: HealthRouteDeps
     if (!ops.drain.draining) {
       try {
         if (latestMigration === null) {
-          migrations = await withDeadline(readMigrationStatus(services.db), READY_DB_TIMEOUT_MS);
+          migrations = await withDeadline(readMigrationStatus(services.db, { dir: config.migrationsDir }), READY_DB_TIMEOUT_MS);
           latestMigration = migrations.latest;
         } else {
           const current = await withDeadline(readSchemaVersion(services.db), READY_DB_TIMEOUT_MS);

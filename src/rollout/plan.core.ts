@@ -37,6 +37,8 @@ export const DEFAULT_PLAN: Plan = Object.freeze({
     checks: [],
     backup: null,
     timeoutMs: 5_000,
+    // --- migrations before traffic (ADR 0011) ---
+    migrate: 'check',
   },
   steps: [
     { weight: 10, durationMs: 5 * 60_000, gate: 'auto' },
@@ -296,6 +298,8 @@ function normalizePlan(raw: RawPlan, fail: Fail): Plan {
       backup: pre.backup
         ? { dir: pre.backup.dir, maxAgeMs: readDuration(pre.backup.maxAge, 0, ['preflight', 'backup', 'maxAge'], fail, 1) }
         : null,
+      // --- migrations before traffic (ADR 0011) ---
+      migrate: pre.migrate ?? d.preflight.migrate,
     },
     steps,
     rules,
