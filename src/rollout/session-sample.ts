@@ -45,8 +45,8 @@ export async function callJson(baseUrl: string, method: string, path: string, op
 
 /** The wire error code of a failed call, for details (never a token). */
 export function describeCall(call: JsonCall): string {
-  const error = call.body?.error as { code?: unknown } | undefined;
-  return `${call.status}${error?.code ? ` ${String(error.code)}` : ''}`;
+  const code = call.body?.code;
+  return `${call.status}${typeof code === 'string' ? ` ${code}` : ''}`;
 }
 
 /** Signs up a throwaway user on `baseUrl`, creates a tenant it owns, and keeps its tokens. */
