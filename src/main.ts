@@ -4,8 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { createRedisBus } from './cache/redis-bus.js';
 import { loadConfig, type Config } from './config/config.js';
-import { openDatabase } from './db/index.js';
+import { openDatabase, readMigrationStatus } from './db/index.js';
 import { createOps } from './ops/index.js';
+import { startInstanceRegistration, type InstanceRegistration } from './ops/instance-registry.service.js';
 import { startMetricsServer } from './ops/metrics.routes.js';
 
 /**
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
       : await startMetricsServer(ops.metrics, { host: config.host, port: config.ops.metricsPort, token: config.ops.metricsToken });
 
   let closing = false;
+  let registration: InstanceRegistration | undefined = undefined;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
@@ -61,6 +63,7 @@ async function main(): Promise<void> {
       // then run onClose hooks (the cache bus).
       await app.close();
       await metricsServer?.close();
+      await registration?.stop().catch((err: unknown) => app.log.warn({ err }, 'instance deregistration failed'));
       await db.close();
       app.log.info('shutdown complete');
       process.exit(0);
@@ -86,6 +89,15 @@ async function main(): Promise<void> {
   // caps the value at net.core.somaxconn.
   await app.listen({ host: config.host, port: config.port, backlog: 4096 });
   if (metricsServer) app.log.info({ port: metricsServer.port }, 'metrics listening');
+  // Registered once serving: `boka db migrate` refuses a contract migration this build predates
+  // while this row is alive (ADR 0010). Deregistered in shutdown, after in-flight requests finish.
+  registration = await startInstanceRegistration(db, {
+    version: config.version,
+    schemaLevel: (await readMigrationStatus(db)).latest,
+    heartbeatSeconds: config.ops.instanceHeartbeatSeconds,
+    staleAfterBeats: config.ops.instanceStaleAfterBeats,
+    onError: (err) => app.log.warn({ err }, 'instance registry heartbeat failed'),
+  });
   logReady(app, config);
 }
 

@@ -1,17 +1,20 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../config/config.js';
-import { acquireDataDirLock, openDatabase, readMigrationStatus } from '../db/index.js';
+import { acquireDataDirLock, formatMigrationPlan, openDatabase, openOwnerDatabase, readMigrationStatus, runMigrations } from '../db/index.js';
 import { createBackup, listBackups, restoreBackup, verifyBackup } from '../ops/backup/backup.service.js';
 
 const USAGE = [
-  'usage: boka db migrate | boka db status',
+  'usage: boka db migrate [--plan | --dry-run] [--phase expand | all] [--force]',
+  '       boka db status',
   '       boka db backup [--dir DIR] [--verify]',
   '       boka db restore <file> --yes',
   '       boka db backups [--dir DIR] [--max-age-hours N]   (exit 1 when no backup is younger than N hours)',
 ].join('\n');
 
 /**
- * `boka db migrate` applies pending migrations; `boka db status` prints current/latest;
+ * `boka db migrate` applies pending migrations, refusing a `contract` one while an instance whose
+ * build predates it is alive (ADR 0010); `--plan`/`--dry-run` only prints the plan (exit 0);
+ * `--phase expand` is the pre-rollout step. `boka db status` prints current/latest/required;
  * `backup`, `restore` and `backups` are documented in docs/operations.md.
  */
 export async function run(argv: string[]): Promise<number> {
@@ -37,22 +40,48 @@ export async function run(argv: string[]): Promise<number> {
       lock?.release();
     }
   }
-  if (sub === 'migrate') {
-    const db = await openDatabase(config, { migrate: true });
-    const status = await readMigrationStatus(db, { dir: config.migrationsDir });
-    await db.close();
-    console.log(`database at migration ${status.current} (latest ${status.latest})`);
-    return 0;
-  }
+  if (sub === 'migrate') return runMigrateCommand(config, argv.slice(1));
   if (sub === 'status') {
     const db = await openDatabase(config, { migrate: false });
-    const status = await readMigrationStatus(db, { dir: config.migrationsDir }).catch(() => ({ current: 0, latest: -1 }));
+    const status = await readMigrationStatus(db, config.migrationsDir).catch(() => null);
     await db.close();
-    console.log(JSON.stringify(status));
-    return status.current === status.latest ? 0 : 1;
+    console.log(JSON.stringify(status ?? { current: 0, latest: -1, required: -1 }));
+    // Pending contract migrations alone are normal between releases: up to date means `required`.
+    return status && status.current >= status.required ? 0 : 1;
   }
   console.error(USAGE);
   return 2;
+}
+
+async function runMigrateCommand(config: Config, args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      plan: { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
+      phase: { type: 'string', default: 'all' },
+      force: { type: 'boolean', default: false },
+    },
+  });
+  if (values.phase !== 'expand' && values.phase !== 'all') {
+    console.error(USAGE);
+    return 2;
+  }
+  const dryRun = values.plan || values['dry-run'];
+  // The embedded database takes its data-directory lock itself: a running server makes this fail.
+  const owner = await openOwnerDatabase(config);
+  try {
+    const { plan, applied } = await runMigrations(owner, { phase: values.phase, force: values.force, dryRun, dir: config.migrationsDir });
+    const lines = formatMigrationPlan(plan).join('\n');
+    if (plan.complete) console.log(lines);
+    else console.error(lines);
+    if (dryRun) return 0;
+    const status = await readMigrationStatus(owner, config.migrationsDir);
+    console.log(`applied ${applied.length === 0 ? 'nothing' : applied.join(', ')}; database at migration ${status.current} (latest ${status.latest})`);
+    return plan.complete ? 0 : 1;
+  } finally {
+    await owner.close();
+  }
 }
 
 async function runBackupCommand(

@@ -72,6 +72,9 @@ export interface Config {
     readonly shutdownDelayMs: number;
     readonly cacheBusChannel: string;
     readonly backupDir: string;
+    /** Instance registry heartbeat (ADR 0010): every N seconds; dead after `instanceStaleAfterBeats` missed beats. */
+    readonly instanceHeartbeatSeconds: number;
+    readonly instanceStaleAfterBeats: number;
   };
 }
 
@@ -187,6 +190,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       shutdownDelayMs: readInt(env, 'SHUTDOWN_DELAY_MS', 0, 0, 600_000),
       cacheBusChannel: env.CACHE_BUS_CHANNEL || 'boka:cache-bus',
       backupDir: env.BACKUP_DIR || './.boka/backups',
+      instanceHeartbeatSeconds: readInt(env, 'INSTANCE_HEARTBEAT_SECONDS', 15, 1, 3600),
+      instanceStaleAfterBeats: readInt(env, 'INSTANCE_STALE_AFTER_BEATS', 3, 2, 100),
     },
     ...overrides,
   };

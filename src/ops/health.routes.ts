@@ -88,8 +88,10 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: HealthRouteDeps
     if (!ops.drain.draining) {
       try {
         if (latestMigration === null) {
-          migrations = await withDeadline(readMigrationStatus(services.db, { dir: config.migrationsDir }), READY_DB_TIMEOUT_MS);
-          latestMigration = migrations.latest;
+          // `required`, not `latest`: pending contract migrations do not make this build unready (ADR 0010).
+          const status = await withDeadline(readMigrationStatus(services.db, config.migrationsDir), READY_DB_TIMEOUT_MS);
+          migrations = { current: status.current, latest: status.required };
+          latestMigration = status.required;
         } else {
           const current = await withDeadline(readSchemaVersion(services.db), READY_DB_TIMEOUT_MS);
           migrations = { current, latest: latestMigration };

@@ -1,4 +1,4 @@
-import { openDatabase, readMigrationStatus } from '../db/index.js';
+import { formatMigrationPlan, openOwnerDatabase, readMigrationStatus, runMigrations } from '../db/index.js';
 import type { Plan } from './plan.schema.js';
 import { probeHealth, type PreflightCheck, type PreflightResult } from './preflight.service.js';
 import { createSessionSample, type SessionSample } from './session-sample.js';
@@ -36,7 +36,11 @@ export interface MigrationGate {
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-/** Applies (`apply`) or reads (`check`) the schema level with the release's migrations. */
+/**
+ * `apply`: the pre-rollout step, `expand` migrations only (`boka db migrate --phase expand`; a
+ * `contract` one never runs inside a rollout, ADR 0010). `check`: reads the level. Either way
+ * the schema must reach the release's required level (its newest `expand` migration).
+ */
 async function runMigrationStep(plan: Plan, database: MigrationDatabase | undefined): Promise<PreflightCheck> {
   const mode = plan.preflight.migrate;
   const name = `migrations (${mode})`;
@@ -45,13 +49,19 @@ async function runMigrationStep(plan: Plan, database: MigrationDatabase | undefi
       ? { name, ok: false, detail: 'preflight.migrate: apply needs DATABASE_URL (an owner login) in the controller\'s environment' }
       : { name, ok: true, detail: 'no DATABASE_URL here: green\'s readiness (migrations_pending) vouches for the schema' };
   }
-  const config = { databaseUrl: database.url, dataDir: 'memory', databasePoolMax: 1, databasePreparedStatements: false, migrationsDir: database.migrationsDir };
+  const dir = database.migrationsDir;
   try {
-    const db = await openDatabase(config, { migrate: mode === 'apply' });
+    const db = await openOwnerDatabase({ databaseUrl: database.url, dataDir: 'memory' });
     try {
-      const status = await readMigrationStatus(db, { dir: database.migrationsDir });
-      const ok = status.current >= status.latest;
-      return { name, ok, detail: ok ? `schema at ${status.current} (release's newest ${status.latest})` : `schema at ${status.current}, the release needs ${status.latest}: run \`boka db migrate\` or set preflight.migrate: apply` };
+      let applied = '';
+      if (mode === 'apply') {
+        const run = await runMigrations(db, { phase: 'expand', force: false, dryRun: false, dir });
+        if (!run.plan.complete) return { name, ok: false, detail: formatMigrationPlan(run.plan).join('; ') };
+        applied = `applied ${run.applied.length ? run.applied.join(', ') : 'nothing'}; `;
+      }
+      const status = await readMigrationStatus(db, dir);
+      const ok = status.current >= status.required;
+      return { name, ok, detail: ok ? `${applied}schema at ${status.current} (release requires ${status.required}, newest ${status.latest})` : `schema at ${status.current}, the release requires ${status.required}: run \`boka db migrate --phase expand\` or set preflight.migrate: apply` };
     } finally {
       await db.close();
     }

@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { BUILTIN_MIGRATIONS_DIR } from '../../../src/db/index.js';
+import { MIGRATIONS_DIR } from '../../../src/db/index.js';
 import { ChildGroup, startBokaInstance, type BokaInstance } from '../../../src/rollout/demo/boka-instances.js';
 import { startFaultProxy, type FaultProxy } from '../../../src/rollout/demo/fault-proxy.js';
 import { startSharedDatabase, type SharedDatabase } from '../../../src/rollout/demo/shared-database.js';
@@ -43,7 +43,7 @@ describe('migrations before traffic, verification after rollback (real Boka proc
   /** A migrations source: the shipped files plus the named test-only fixtures. */
   function sourceWith(name: string, fixtures: readonly string[]): string {
     const dir = mkdtempSync(join(root, `${name}-`));
-    for (const f of readdirSync(BUILTIN_MIGRATIONS_DIR)) copyFileSync(join(BUILTIN_MIGRATIONS_DIR, f), join(dir, f));
+    for (const f of readdirSync(MIGRATIONS_DIR)) copyFileSync(join(MIGRATIONS_DIR, f), join(dir, f));
     for (const f of fixtures) copyFileSync(join(FIXTURES, f), join(dir, f));
     return dir;
   }
