@@ -1,7 +1,7 @@
 import { formatMigrationPlan, openOwnerDatabase, readMigrationStatus, runMigrations } from '../db/index.js';
 import type { Plan } from './plan.schema.js';
 import { probeHealth, type PreflightCheck, type PreflightResult } from './preflight.service.js';
-import { createSessionSample, type SessionSample } from './session-sample.js';
+import { callJson, createSessionSample, type SessionSample } from './session-sample.js';
 import { runSmokeSuite, type SmokeResult } from './smoke.js';
 import { verifyRollback, type RollbackVerification } from './verify-rollback.service.js';
 
@@ -24,6 +24,11 @@ export interface MigrationGateOptions {
   readonly now?: () => number;
   /** The smoke suite (default `runSmokeSuite` with the plan's extra checks). */
   readonly smoke?: (url: string) => Promise<SmokeResult>;
+  /**
+   * How often the session samples are refreshed on blue while the rollout runs (default 5 min),
+   * so a rollback hours later (the bake) still finds them inside the session idle timeout.
+   */
+  readonly keepAliveMs?: number;
 }
 
 /** Migrations before traffic (ADR 0011) and the post-rollback verification that relies on its session samples. */
@@ -32,6 +37,8 @@ export interface MigrationGate {
   runPreflight(base: () => Promise<PreflightResult>): Promise<PreflightResult>;
   /** The seed's four checks against blue (verify-rollback.service.ts). */
   verifyRollback(): Promise<RollbackVerification>;
+  /** Stops refreshing the samples. */
+  close(): void;
 }
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -91,6 +98,20 @@ export function createMigrationGate(options: MigrationGateOptions): MigrationGat
   const now = options.now ?? Date.now;
   const smoke = options.smoke ?? ((url: string) => runSmokeSuite(url, { extraChecks: plan.preflight.checks, timeoutMs: plan.preflight.timeoutMs }));
   const samples: SessionSample[] = [];
+  let keepAlive: NodeJS.Timeout | null = null;
+
+  /** Refresh on blue, the rollback target; a failure is left for the verification to find. */
+  async function refreshSamples(): Promise<void> {
+    const url = options.blue[0];
+    if (!url) return;
+    for (const sample of samples) {
+      const res = await callJson(url, 'POST', '/api/auth/refresh', { body: { refreshToken: sample.refreshToken }, timeoutMs: plan.preflight.timeoutMs }).catch(() => null);
+      if (res?.status === 200 && typeof res.body?.accessToken === 'string' && typeof res.body.refreshToken === 'string') {
+        sample.accessToken = res.body.accessToken;
+        sample.refreshToken = res.body.refreshToken;
+      }
+    }
+  }
 
   async function signInSamples(): Promise<PreflightCheck[]> {
     const checks: PreflightCheck[] = [];
@@ -103,6 +124,7 @@ export function createMigrationGate(options: MigrationGateOptions): MigrationGat
         checks.push({ name: `session sample via ${via}`, ok: false, detail: message(error) });
       }
     }
+    keepAlive ??= setInterval(() => void refreshSamples(), options.keepAliveMs ?? 5 * 60_000).unref();
     return checks;
   }
 
@@ -122,6 +144,10 @@ export function createMigrationGate(options: MigrationGateOptions): MigrationGat
     },
     verifyRollback() {
       return verifyRollback({ blue: options.blue, deepPath: plan.preflight.deepPath, timeoutMs: plan.preflight.timeoutMs, samples, now });
+    },
+    close() {
+      if (keepAlive) clearInterval(keepAlive);
+      keepAlive = null;
     },
   };
 }

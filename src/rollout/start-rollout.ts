@@ -103,6 +103,7 @@ export async function startRollout(options: StartRolloutOptions): Promise<Runnin
     outputDir,
     async close() {
       router.setControl(null);
+      migrationGate.close();
       await Promise.all([traffic.close(), metrics.close()]);
       await router.close();
     },
