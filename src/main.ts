@@ -9,13 +9,16 @@ import { createOps } from './ops/index.js';
 import { startInstanceRegistration, type InstanceRegistration } from './ops/instance-registry.service.js';
 import { startMetricsServer } from './ops/metrics.routes.js';
 
+const DEREGISTER_TIMEOUT_MS = 2_000;
+
 /**
- * Reads config, opens the database (migrating it), connects the cache bus (Redis when
- * REDIS_URL is set), listens, and drains on SIGTERM/SIGINT:
+ * Reads config, opens the database (applying pending `expand` migrations: ADR 0010), connects the
+ * cache bus (Redis when REDIS_URL is set), listens, registers in the instance registry, and drains
+ * on SIGTERM/SIGINT:
  *  1. readiness answers 503 at once and every response carries `Connection: close`;
  *  2. after SHUTDOWN_DELAY_MS (time for a load balancer to notice), the listener closes, idle
  *     keep-alive connections are closed, in-flight requests finish;
- *  3. the bus and the pool close. Past SHUTDOWN_TIMEOUT_MS remaining connections are cut.
+ *  3. the bus closes, the registry row is deleted, the pool closes. Past SHUTDOWN_TIMEOUT_MS remaining connections are cut.
  */
 async function main(): Promise<void> {
   // A log collector that went away closes our stdout: writes fail with EPIPE. Logging is lost,
@@ -63,7 +66,11 @@ async function main(): Promise<void> {
       // then run onClose hooks (the cache bus).
       await app.close();
       await metricsServer?.close();
-      await registration?.stop().catch((err: unknown) => app.log.warn({ err }, 'instance deregistration failed'));
+      // Bounded: an unreachable database must not hold the exit; the row then goes stale by itself.
+      await Promise.race([
+        registration?.stop().catch((err: unknown) => app.log.warn({ err }, 'instance deregistration failed')),
+        sleep(DEREGISTER_TIMEOUT_MS, undefined, { ref: false }),
+      ]);
       await db.close();
       app.log.info('shutdown complete');
       process.exit(0);

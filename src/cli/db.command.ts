@@ -75,7 +75,15 @@ async function runMigrateCommand(config: Config, args: string[]): Promise<number
     const lines = formatMigrationPlan(plan).join('\n');
     if (plan.complete) console.log(lines);
     else console.error(lines);
-    if (dryRun) return 0;
+    if (dryRun) {
+      // The same check `npm test` runs, so an operator sees a destructive expand migration before
+      // applying it. Imported here: the parser's WebAssembly is loaded by --plan only.
+      const { lintMigration } = await import('../db/migration-lint.js');
+      for (const step of plan.steps.filter((st) => st.migration.phase === 'expand')) {
+        for (const f of await lintMigration(step.migration.sql, 'expand')) console.error(`check: ${step.migration.name}:${f.line}: ${f.message}`);
+      }
+      return 0;
+    }
     const status = await readMigrationStatus(owner, config.migrationsDir);
     console.log(`applied ${applied.length === 0 ? 'nothing' : applied.join(', ')}; database at migration ${status.current} (latest ${status.latest})`);
     return plan.complete ? 0 : 1;

@@ -1,6 +1,7 @@
 import type { Plan } from '../rollout/plan.schema.js';
 import { buildAnalysisTemplate, buildSmokeTemplate } from './analysis.core.js';
 import { labels, selector, type K8sOptions } from './k8s-options.core.js';
+import { buildMigrateJob } from './migrate-job.core.js';
 import { buildPrometheusRules } from './prometheus-rules.core.js';
 import { formatPromDuration } from './promql.core.js';
 import { buildConfigMap, buildRolloutManifest } from './rollout-manifest.core.js';
@@ -35,9 +36,10 @@ function planWarnings(plan: Plan): string[] {
 /**
  * Every object `boka deploy k8s` writes, from the plan and the options: Rollout, Services,
  * Ingress or HTTPRoute, AnalysisTemplates, ConfigMap, PDB, HPA, ServiceMonitor, PrometheusRule,
- * and a kustomization. Pure; the command serialises it. Migrations need no Job: each pod runs
- * them on start behind a PostgreSQL advisory lock (src/db/migrate.ts), so the first canary pod
- * migrates and every other waits.
+ * the pre-rollout migration Job, and a kustomization. Pure; the command serialises it. The Job
+ * applies the release's `expand` migrations before the Rollout changes image (ADR 0010); pods
+ * would apply the same ones at start behind the advisory lock, but only after blue had been
+ * left untested on the new schema. No `contract` migration runs inside a rollout.
  */
 export function buildK8sBundle(plan: Plan, options: K8sOptions): K8sBundle {
   const traffic = buildTrafficManifests(options);
@@ -50,6 +52,7 @@ export function buildK8sBundle(plan: Plan, options: K8sOptions): K8sBundle {
   const canaryUrl = `http://${traffic.canaryService}.${options.namespace}.svc.cluster.local`;
   const files: ManifestFile[] = [
     { file: 'configmap.yaml', objects: [buildConfigMap(options)] },
+    { file: 'migrate-job.yaml', objects: [buildMigrateJob(options)] },
     {
       file: 'rollout.yaml',
       objects: [

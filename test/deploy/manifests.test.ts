@@ -30,7 +30,7 @@ metrics: { prometheus: { url: "http://127.0.0.1:9090" } }
     it(c.label, () => {
       const bundle = buildK8sBundle(c.plan, resolveK8sOptions({ image: 'registry.example/boka:2.3.4', traffic: c.traffic }));
       const kinds = all(bundle).map(validateObject);
-      for (const kind of ['argoproj.io/v1alpha1/Rollout', 'argoproj.io/v1alpha1/AnalysisTemplate', 'v1/Service', 'policy/v1/PodDisruptionBudget', 'autoscaling/v2/HorizontalPodAutoscaler', 'monitoring.coreos.com/v1/ServiceMonitor', 'monitoring.coreos.com/v1/PrometheusRule', 'v1/ConfigMap']) {
+      for (const kind of ['batch/v1/Job', 'argoproj.io/v1alpha1/Rollout', 'argoproj.io/v1alpha1/AnalysisTemplate', 'v1/Service', 'policy/v1/PodDisruptionBudget', 'autoscaling/v2/HorizontalPodAutoscaler', 'monitoring.coreos.com/v1/ServiceMonitor', 'monitoring.coreos.com/v1/PrometheusRule', 'v1/ConfigMap']) {
         assert.ok(kinds.includes(kind), `${kind} generated`);
       }
       assert.ok(kinds.includes(c.traffic === 'nginx' ? 'networking.k8s.io/v1/Ingress' : 'gateway.networking.k8s.io/v1/HTTPRoute'));
@@ -74,6 +74,33 @@ describe('boka deploy k8s: what the objects say', () => {
     assert.ok(grace * 1000 > Number(config.SHUTDOWN_TIMEOUT_MS) + container.lifecycle.preStop.sleep.seconds * 1000);
     assert.equal(container.securityContext.readOnlyRootFilesystem, true);
     assert.equal(container.securityContext.runAsNonRoot, true);
+  });
+
+  it('the pre-rollout migration Job applies expand migrations only, with the release image, outside every selector', () => {
+    const job = find(objects, 'Job');
+    assert.equal((job.metadata as { name: string }).name, 'boka-migrate-2-3-4');
+    assert.equal((job.metadata as { annotations: Record<string, string> }).annotations['argocd.argoproj.io/hook'], 'PreSync');
+    const migrate = job.spec.template.spec.containers[0];
+    assert.equal(migrate.image, 'registry.example/boka:2.3.4');
+    assert.deepEqual(migrate.command, ['node', 'bin/boka.mjs', 'db', 'migrate', '--phase', 'expand']);
+    assert.deepEqual(migrate.env.find((e: { name: string }) => e.name === 'BOKA_VERSION'), { name: 'BOKA_VERSION', value: '2.3.4' });
+    for (const name of ['DATABASE_URL', 'BOKA_SECRET_KEY']) {
+      assert.ok(migrate.env.find((e: { name: string; valueFrom?: { secretKeyRef?: unknown } }) => e.name === name)?.valueFrom?.secretKeyRef, `${name} from the Secret`);
+    }
+    // The Services, PDB and HPA select on the Rollout's labels; the Job's pod must match none of them.
+    const podLabels = job.spec.template.metadata.labels as Record<string, string>;
+    for (const o of objects.filter((x) => x.kind === 'Service' || x.kind === 'PodDisruptionBudget')) {
+      const sel = ((o.spec as { selector?: Record<string, unknown> }).selector?.matchLabels ?? (o.spec as { selector?: Record<string, string> }).selector) as Record<string, string>;
+      assert.ok(!Object.entries(sel).every(([k, v]) => podLabels[k] === v), `${String(o.kind)} would select the migration pod`);
+    }
+    // No contract migration inside a rollout: nothing else in the bundle runs `db migrate`.
+    const others = JSON.stringify(objects.filter((o) => o !== job));
+    assert.doesNotMatch(others, /db['"],\s*['"]migrate/);
+  });
+
+  it('the Job name follows the image tag as a DNS label', () => {
+    const job = find(all(buildK8sBundle(DEFAULT_PLAN, resolveK8sOptions({ image: 'r.example/boka:V2_0.1-RC.3' }))), 'Job');
+    assert.equal((job.metadata as { name: string }).name, 'boka-migrate-v2-0-1-rc-3');
   });
 
   it('secrets are only referenced, never written', () => {

@@ -4,6 +4,7 @@ import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-op
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { Job } from 'kubernetes-models/batch/v1';
 import { ConfigMap, Service } from 'kubernetes-models/v1';
 
 /** The typed model (with its JSON schema) for each apiVersion/kind the generator writes. */
@@ -20,6 +21,7 @@ const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'v1/ConfigMap': ConfigMap,
   'v1/Service': Service,
+  'batch/v1/Job': Job,
 };
 
 /** Validates one object against its model's schema; throws naming the object and the problem. */
