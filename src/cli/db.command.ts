@@ -43,7 +43,7 @@ export async function run(argv: string[]): Promise<number> {
   if (sub === 'migrate') return runMigrateCommand(config, argv.slice(1));
   if (sub === 'status') {
     const db = await openDatabase(config, { migrate: false });
-    const status = await readMigrationStatus(db).catch(() => null);
+    const status = await readMigrationStatus(db, config.migrationsDir).catch(() => null);
     await db.close();
     console.log(JSON.stringify(status ?? { current: 0, latest: -1, required: -1 }));
     // Pending contract migrations alone are normal between releases: up to date means `required`.
@@ -71,7 +71,7 @@ async function runMigrateCommand(config: Config, args: string[]): Promise<number
   // The embedded database takes its data-directory lock itself: a running server makes this fail.
   const owner = await openOwnerDatabase(config);
   try {
-    const { plan, applied } = await runMigrations(owner, { phase: values.phase, force: values.force, dryRun });
+    const { plan, applied } = await runMigrations(owner, { phase: values.phase, force: values.force, dryRun, dir: config.migrationsDir });
     const lines = formatMigrationPlan(plan).join('\n');
     if (plan.complete) console.log(lines);
     else console.error(lines);
@@ -84,7 +84,7 @@ async function runMigrateCommand(config: Config, args: string[]): Promise<number
       }
       return 0;
     }
-    const status = await readMigrationStatus(owner);
+    const status = await readMigrationStatus(owner, config.migrationsDir);
     console.log(`applied ${applied.length === 0 ? 'nothing' : applied.join(', ')}; database at migration ${status.current} (latest ${status.latest})`);
     return plan.complete ? 0 : 1;
   } finally {

@@ -12,6 +12,8 @@ export interface Config {
   /** `memory`, a directory for the embedded PGlite database, or ignored when databaseUrl is set. */
   readonly dataDir: string;
   readonly databaseUrl: string | undefined;
+  /** Directory of migration files (`NNN.do.name.sql`); undefined = the ones shipped with the build. */
+  readonly migrationsDir?: string | undefined;
   readonly databasePoolMax: number;
   /** Named (prepared) statements on the server; off behind a proxy that cannot keep them (ADR 0006). */
   readonly databasePreparedStatements: boolean;
@@ -163,6 +165,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     version: env.BOKA_VERSION || readPackageVersion(),
     dataDir: env.BOKA_DATA_DIR || './.boka/data',
     databaseUrl,
+    migrationsDir: env.BOKA_MIGRATIONS_DIR || undefined,
     databasePoolMax: readInt(env, 'DATABASE_POOL_MAX', 10, 1, 500),
     databasePreparedStatements: readChoice(env, 'DATABASE_PREPARED_STATEMENTS', ['on', 'off'], 'on') === 'on',
     redisUrl: readSecret(env, 'REDIS_URL'),

@@ -30,7 +30,7 @@ export { acquireDataDirLock, DataDirLockedError, type DataDirLock, type LockOwne
  * the non-superuser application role.
  */
 export async function openDatabase(
-  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolMax'> & Partial<Pick<Config, 'databasePreparedStatements'>>,
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolMax'> & Partial<Pick<Config, 'databasePreparedStatements' | 'migrationsDir'>>,
   opts: { migrate?: boolean } = {},
 ): Promise<Database> {
   const migrate = opts.migrate ?? true;
@@ -39,7 +39,7 @@ export async function openDatabase(
       // A short-lived connection: prepared statements would gain nothing there.
       const owner = createPostgresDatabase({ url: config.databaseUrl, max: 1, asOwner: true, preparedStatements: false });
       try {
-        await migrateForStart(owner);
+        await migrateForStart(owner, config.migrationsDir);
       } finally {
         await owner.close();
       }
@@ -51,7 +51,7 @@ export async function openDatabase(
     });
   }
   const db = await createPgliteDatabase(config.dataDir);
-  if (migrate) await migrateForStart(db);
+  if (migrate) await migrateForStart(db, config.migrationsDir);
   // PGlite has a single connection: after migrating as the superuser, drop to the app role
   // for the rest of the process so RLS applies exactly as on the server.
   await db.query(`SET ROLE ${APP_ROLE}`);

@@ -89,7 +89,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: HealthRouteDeps
       try {
         if (latestMigration === null) {
           // `required`, not `latest`: pending contract migrations do not make this build unready (ADR 0010).
-          const status = await withDeadline(readMigrationStatus(services.db), READY_DB_TIMEOUT_MS);
+          const status = await withDeadline(readMigrationStatus(services.db, config.migrationsDir), READY_DB_TIMEOUT_MS);
           migrations = { current: status.current, latest: status.required };
           latestMigration = status.required;
         } else {

@@ -157,6 +157,8 @@ async function runStart(flags: Flags): Promise<number> {
     adminToken,
     stickySecret,
     reportRoot: one(flags, 'report-dir'),
+    // preflight.migrate (ADR 0011): the release's database and migrations source, when given.
+    database: process.env.DATABASE_URL ? { url: process.env.DATABASE_URL, migrationsDir: process.env.BOKA_MIGRATIONS_DIR || undefined } : undefined,
     onChange(status) {
       if (view) return;
       const d = status.lastDecision;

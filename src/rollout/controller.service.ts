@@ -8,6 +8,7 @@ import type { Plan } from './plan.schema.js';
 import type { PreflightResult } from './preflight.service.js';
 import { buildReport, type RolloutReport } from './report.core.js';
 import { applyVerifiedWeight, type TrafficRouter } from './traffic/traffic-router.js';
+import type { RollbackVerification } from './verify-rollback.service.js';
 import { createNotifier, type Notifier } from './webhooks.js';
 
 export interface ControllerDeps {
@@ -19,6 +20,8 @@ export interface ControllerDeps {
   readonly metrics: MetricSource;
   readonly runPreflight: () => Promise<PreflightResult>;
   readonly probeDeepHealth: (color: Color) => Promise<{ ok: boolean; detail: string }>;
+  /** The seed's post-rollback checks against blue (migrate-preflight.service.ts); a failure counts as an unhealthy blue. */
+  readonly verifyRollback?: () => Promise<RollbackVerification>;
   readonly notifier?: Notifier;
   readonly now?: () => number;
   /** Called after every state change (the live view redraws on it). */
@@ -150,7 +153,10 @@ export function createRolloutController(deps: ControllerDeps): RolloutController
         log.append('drain', now(), { color: 'green', drained });
         const blue = await deps.probeDeepHealth('blue');
         log.append('health', now(), { color: 'blue', ...blue });
-        await feed({ type: 'rollback_verified', blueHealthy: blue.ok, detail: `${blue.detail}${drained ? '' : '; green not confirmed drained'}`, weightVerifiedAt: verifiedAt });
+        const verification = await deps.verifyRollback?.().catch((e: unknown) => ({ ok: false, checks: [{ name: 'database' as const, ok: false, detail: String(e) }] }));
+        if (verification) log.append('rollback_verification', now(), { ...verification });
+        const failed = verification?.checks.filter((c) => !c.ok).map((c) => `${c.name} FAILED`).join(', ');
+        await feed({ type: 'rollback_verified', blueHealthy: blue.ok && (verification?.ok ?? true), detail: `${blue.detail}${failed ? `; post-rollback verification: ${failed}` : ''}${drained ? '' : '; green not confirmed drained'}`, weightVerifiedAt: verifiedAt });
         return;
       }
       case 'probe_health': {

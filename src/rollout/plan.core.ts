@@ -37,6 +37,8 @@ export const DEFAULT_PLAN: Plan = Object.freeze({
     checks: [],
     backup: null,
     timeoutMs: 5_000,
+    // --- migrations before traffic (ADR 0011) ---
+    migrate: 'check',
   },
   // The seed: 0 % from T+0 while preflight and smoke run, then 10/25/50/75/100 % at T+5/15/30/45/60.
   steps: [
@@ -324,6 +326,8 @@ function normalizePlan(raw: RawPlan, fail: Fail): Plan {
       backup: pre.backup
         ? { dir: pre.backup.dir, maxAgeMs: readDuration(pre.backup.maxAge, 0, ['preflight', 'backup', 'maxAge'], fail, 1) }
         : null,
+      // --- migrations before traffic (ADR 0011) ---
+      migrate: pre.migrate ?? d.preflight.migrate,
     },
     steps,
     rules,

@@ -69,6 +69,10 @@ export interface HttpCheck {
   readonly auth: boolean;
 }
 
+/** How the preflight treats schema migrations before traffic moves (docs/rollout.md). */
+export const PREFLIGHT_MIGRATE = ['apply', 'check', 'off'] as const;
+export type PreflightMigrate = (typeof PREFLIGHT_MIGRATE)[number];
+
 export interface Webhook {
   readonly url: string;
   readonly events: readonly NotifyEvent[];
@@ -87,6 +91,9 @@ export interface Plan {
     readonly checks: readonly HttpCheck[];
     readonly backup: { readonly dir: string; readonly maxAgeMs: number } | null;
     readonly timeoutMs: number;
+    // --- migrations before traffic (src/rollout/migrate-preflight.service.ts, ADR 0011) ---
+    /** `apply` runs pending migrations in preflight, `check` requires them applied, `off` skips the blue re-check. */
+    readonly migrate: PreflightMigrate;
   };
   readonly steps: readonly Step[];
   readonly rules: readonly Rule[];
@@ -197,6 +204,8 @@ export const RawPlanSchema = Type.Object(
           backup: Type.Optional(
             Type.Object({ dir: Type.String({ minLength: 1 }), maxAge: DurationText }, { additionalProperties: false }),
           ),
+          // --- migrations before traffic (ADR 0011) ---
+          migrate: Type.Optional(literals(PREFLIGHT_MIGRATE)),
         },
         { additionalProperties: false },
       ),

@@ -43,6 +43,8 @@ export interface RolloutReport {
     readonly lastErrors: readonly unknown[];
   } | null;
   readonly blueVerification: { readonly ok: boolean; readonly detail: string } | null;
+  /** The seed's post-rollback checks against blue (database, sessions, login, permissions); null without a rollback. */
+  readonly rollbackVerification: { readonly ok: boolean; readonly checks: readonly { name: string; ok: boolean; detail: string }[] } | null;
   readonly successCriteria: readonly Criterion[] | null;
   readonly routineEvaluations: number;
 }
@@ -97,6 +99,7 @@ export function buildReport(input: { rolloutId: string; outcome: Outcome; endedA
       }
     : null;
   const blueHealth = healthEvents.filter((h) => h.color === 'blue').at(-1);
+  const rollbackChecks = input.events.filter((e) => e.type === 'rollback_verification').at(-1) as unknown as RolloutReport['rollbackVerification'] | undefined;
 
   const json: RolloutReport = {
     rolloutId: input.rolloutId,
@@ -109,6 +112,7 @@ export function buildReport(input: { rolloutId: string; outcome: Outcome; endedA
     timeline: decisions.filter((d) => !ROUTINE.has(d.kind)).map((d) => ({ at: d.at, kind: d.kind, message: d.message })),
     incident,
     blueVerification: verified ? { ok: blueHealth?.ok ?? false, detail: blueHealth?.detail ?? verified.message } : null,
+    rollbackVerification: rollbackChecks ? { ok: rollbackChecks.ok, checks: rollbackChecks.checks.map((c) => ({ name: c.name, ok: c.ok, detail: c.detail })) } : null,
     successCriteria: input.outcome === 'promoted' ? evaluateSuccess(observations, healthEvents, preflight) : null,
     routineEvaluations: decisions.filter((d) => ROUTINE.has(d.kind)).length,
   };
@@ -178,6 +182,11 @@ function renderMarkdown(r: RolloutReport): string {
     lines.push('');
   }
   if (r.blueVerification) lines.push('## After rollback', '', `Blue deep health: ${r.blueVerification.ok ? 'passing' : 'FAILING'} (${r.blueVerification.detail})`, '');
+  if (r.rollbackVerification) {
+    lines.push('## Post-rollback verification', '', `Against blue: ${r.rollbackVerification.ok ? 'all checks pass' : 'FAILED (rollback_failed)'}`, '', '| check | result | detail |', '|---|---|---|');
+    for (const c of r.rollbackVerification.checks) lines.push(`| ${c.name} | ${c.ok ? 'pass' : 'FAIL'} | ${c.detail.replace(/\|/g, '/')} |`);
+    lines.push('');
+  }
   lines.push('## Steps', '');
   for (const s of r.steps) {
     lines.push(`### ${s.weight}% green (from ${iso(s.startedAt)}${s.endedAt ? ` for ${formatDuration(s.endedAt - s.startedAt)}` : ''})`, '');

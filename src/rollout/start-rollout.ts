@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createRolloutController, type RolloutController, type RolloutStatus } from './controller.service.js';
 import type { Color } from './decision.types.js';
 import { combineMetricSources, type MetricSource } from './metrics/metric-source.js';
+import { createMigrationGate, type MigrationDatabase } from './migrate-preflight.service.js';
 import { createPrometheusMetricSource } from './metrics/prometheus/prometheus-metric-source.js';
 import { createRouterMetricSource } from './metrics/router/router-metric-source.js';
 import { createScrapeMetricSource } from './metrics/scrape/scrape-metric-source.js';
@@ -27,6 +28,8 @@ export interface StartRolloutOptions {
   readonly reportRoot?: string;
   readonly rolloutId?: string;
   readonly onChange?: (status: RolloutStatus) => void;
+  /** The shared database and migrations source for `preflight.migrate` (ADR 0011). */
+  readonly database?: MigrationDatabase;
 }
 
 export interface RunningRollout {
@@ -74,13 +77,15 @@ export async function startRollout(options: StartRolloutOptions): Promise<Runnin
   const metrics = combineMetricSources(sources);
   const urls: Record<Color, readonly string[]> = { blue: options.blue, green: options.green };
 
+  const migrationGate = createMigrationGate({ plan, blue: options.blue, green: options.green, database: options.database });
   const controller = createRolloutController({
     plan,
     rolloutId,
     outputDir,
     traffic,
     metrics,
-    runPreflight: () => runPreflight(plan, options.blue, options.green, Date.now),
+    runPreflight: () => migrationGate.runPreflight(() => runPreflight(plan, options.blue, options.green, Date.now)),
+    verifyRollback: () => migrationGate.verifyRollback(),
     async probeDeepHealth(color) {
       const results = await Promise.all(urls[color].map((u) => probeHealth(u, plan.preflight.deepPath, plan.preflight.timeoutMs)));
       return { ok: results.every((r) => r.ok), detail: results.map((r) => `${r.name} ${r.detail}`).join('; ') };
@@ -98,6 +103,7 @@ export async function startRollout(options: StartRolloutOptions): Promise<Runnin
     outputDir,
     async close() {
       router.setControl(null);
+      migrationGate.close();
       await Promise.all([traffic.close(), metrics.close()]);
       await router.close();
     },
