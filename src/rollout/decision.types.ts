@@ -14,6 +14,8 @@ export interface ColorWindow {
   readonly requests: number;
   /** Keyed by metric name (`error_rate`, `p95_latency_ms`, … or a custom PromQL metric). */
   readonly metrics: Readonly<Record<string, MetricValue | undefined>>;
+  /** Epoch ms of the earliest failed request in the window (the router knows it); time to detect counts from it. */
+  readonly firstErrorAt?: number;
 }
 
 export interface Observation {
@@ -22,6 +24,12 @@ export interface Observation {
   readonly windowMs: number;
   readonly green: ColorWindow;
   readonly blue: ColorWindow;
+  /**
+   * Metric-source failures in this evaluation ("scrape green http://…: HTTP 404",
+   * "prometheus: timeout"), filled by the controller. A rule that cannot be evaluated is an
+   * analysis error (fail closed), never a silent `no_data`.
+   */
+  readonly errors?: readonly string[];
 }
 
 export type Command = 'pause' | 'resume' | 'promote' | 'abort' | 'rollback';
@@ -30,11 +38,21 @@ export type Input =
   | { readonly type: 'start' }
   | { readonly type: 'preflight_result'; readonly ok: boolean; readonly failures: readonly string[] }
   | { readonly type: 'observe'; readonly observation: Observation }
-  | { readonly type: 'command'; readonly command: Command; readonly by?: string }
+  /** `force` is only meaningful for `rollback`: roll back even onto a blue known to be unhealthy. */
+  | { readonly type: 'command'; readonly command: Command; readonly by?: string; readonly force?: boolean }
   /** The traffic router was read back at this weight. */
   | { readonly type: 'weight_applied'; readonly weight: number }
   | { readonly type: 'traffic_failed'; readonly weight: number; readonly error: string }
-  | { readonly type: 'health_result'; readonly ok: boolean; readonly detail: string }
+  /**
+   * `ok`: every green instance passes deep health AND reports the expected version;
+   * `blue`: blue's deep health (checked at step entries and during the bake too).
+   */
+  | {
+      readonly type: 'health_result';
+      readonly ok: boolean;
+      readonly detail: string;
+      readonly blue?: { readonly ok: boolean; readonly detail: string };
+    }
   /** All traffic is on blue (read back), green drained, blue's deep health checked. */
   | {
       readonly type: 'rollback_verified';
@@ -57,7 +75,22 @@ export type Phase =
 
 export type Outcome = 'promoted' | 'rolled_back' | 'aborted' | 'paused';
 
-export type PauseReason = 'manual_gate' | 'rule' | 'command' | 'freeze' | 'traffic';
+export type PauseReason =
+  | 'manual_gate'
+  | 'rule'
+  | 'command'
+  | 'freeze'
+  | 'traffic'
+  /** `consecutiveErrorLimit` evaluations in a row could not evaluate every rule. */
+  | 'analysis_error'
+  /** The step's progress deadline passed without a decision (e.g. blue as bad as green). */
+  | 'stuck'
+  /** The step's progress deadline passed with too little traffic to judge green. */
+  | 'insufficient_traffic'
+  /** A rollback was refused because blue's last deep health failed (retry with `force`). */
+  | 'blue_unhealthy'
+  /** The success criteria were not met at the end of the bake: no promotion. */
+  | 'success_criteria';
 
 /** How one rule judged one evaluation. */
 export type RuleStatus =
@@ -69,8 +102,38 @@ export type RuleStatus =
   | 'breached'
   /** Green crosses the threshold but blue is as bad (within the margin): not green's fault. */
   | 'excused'
-  /** The metric source has no value for this metric, or no events in the window. */
-  | 'no_data';
+  /** The rule's own events (logins, API calls) did not occur in the window: nothing to judge, does not hold a step. */
+  | 'no_data'
+  /** Fewer events than the rule's minimum sample size: neither confirms nor clears. */
+  | 'insufficient'
+  /**
+   * The rule should have been evaluated but could not (metric-source error, no series, no value
+   * while green has traffic): an analysis error, cause in `error`. Fails closed.
+   */
+  | 'error';
+
+/** The statistics behind one rule's judgement (docs/adr/0102), for the event log and dashboard. */
+export interface RuleStats {
+  /** Green events the judgement is based on (accumulated over the step, see ADR 0102). */
+  readonly samples: number;
+  /** Blue events compared against (0 when not compared). */
+  readonly blueSamples: number;
+  /** The rule's minimum sample size. */
+  readonly minSamples: number;
+  /** Green's point estimate over `samples` (a rate as a fraction, a latency in ms). */
+  readonly estimate: number | null;
+  /**
+   * Green's one-sided confidence bound in the breaching direction (the lower bound for a `>`
+   * rule): the rule breaches the threshold only when this bound is past it. Null for
+   * point-estimate metrics (latency quantiles, custom metrics without counts).
+   */
+  readonly bound: number | null;
+  /** One-sided confidence of `bound`, e.g. 0.99999. */
+  readonly confidence: number;
+  /** Lower confidence bound (at `blueConfidence`) of how much worse green is than blue; null when not compared. */
+  readonly blueDiffBound: number | null;
+  readonly blueConfidence: number;
+}
 
 export interface RuleEvaluation {
   readonly rule: string;
@@ -86,6 +149,11 @@ export interface RuleEvaluation {
   readonly comparedWithBlue: boolean;
   /** First evaluation time at which the condition was seen, while it keeps holding. */
   readonly breachSince: number | null;
+  /** Why this status, in one sentence ("green 2.1 % ≥ 1 % at 99.999 %: lower bound 1.4 %, n=812"). */
+  readonly why?: string;
+  readonly stats?: RuleStats;
+  /** For status `error`: what made the rule impossible to evaluate. */
+  readonly error?: string;
 }
 
 export type DecisionKind =
@@ -109,6 +177,12 @@ export type DecisionKind =
   | 'bake_health'
   | 'complete'
   | 'rollback_verified'
+  /** An evaluation in which a rule could not be evaluated (fail closed). */
+  | 'analysis_error'
+  /** The step's progress deadline passed without a decision. */
+  | 'stuck'
+  /** A rollback refused (blue unhealthy) or verified onto an unhealthy blue. */
+  | 'rollback_failed'
   | 'rejected';
 
 /** One explained decision; every one is appended to the event log. */
@@ -125,6 +199,8 @@ export interface Decision {
   readonly evaluations?: readonly RuleEvaluation[];
   readonly greenRequests?: number;
   readonly blueRequests?: number;
+  /** Analysis errors of this evaluation (metric-source errors and rules that could not be evaluated). */
+  readonly errors?: readonly string[];
 }
 
 export type Action =
@@ -137,8 +213,24 @@ export type Action =
   | { readonly type: 'notify'; readonly event: NotifyEvent; readonly summary: string; readonly decision: Decision }
   | { readonly type: 'finish'; readonly outcome: Outcome };
 
+/** Events behind a judgement: for a rate `sum` counts the bad events, for a point metric it is value × n. */
+export interface Evidence {
+  readonly n: number;
+  readonly sum: number;
+}
+
+/** A rule's evidence over the current step: disjoint windows already counted, plus the last one counted. */
+export interface EvidenceTrack {
+  readonly prior: Evidence;
+  readonly last: (Evidence & { readonly at: number }) | null;
+}
+
 export interface RuleTrack {
   readonly breachSince: number | null;
+  /** Earliest bad sample (the window's `firstErrorAt`, else its start) while the condition holds. */
+  readonly firstBadAt?: number | null;
+  readonly green?: EvidenceTrack;
+  readonly blue?: EvidenceTrack;
 }
 
 export interface Detection {
@@ -165,6 +257,12 @@ export interface RolloutState {
   readonly lastProbeAt: number | null;
   readonly probeInFlight: boolean;
   readonly lastProbeOk: boolean | null;
+  /** Blue's deep health at the last probe (null: not reported); a rollback onto a false one is refused without `force`. */
+  readonly lastBlueOk?: boolean | null;
+  /** Consecutive evaluations with an analysis error (ADR 0103). */
+  readonly consecutiveErrors?: number;
+  /** The success criteria's evidence over the bake, keyed by metric. */
+  readonly criteria?: Readonly<Record<string, EvidenceTrack>>;
   readonly rules: Readonly<Record<string, RuleTrack>>;
   readonly startedAt: number | null;
   readonly endedAt: number | null;

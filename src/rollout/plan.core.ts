@@ -38,9 +38,11 @@ export const DEFAULT_PLAN: Plan = Object.freeze({
     backup: null,
     timeoutMs: 5_000,
   },
+  // The seed: 0 % from T+0 while preflight and smoke run, then 10/25/50/75/100 % at T+5/15/30/45/60.
   steps: [
-    { weight: 10, durationMs: 5 * 60_000, gate: 'auto' },
-    { weight: 25, durationMs: 10 * 60_000, gate: 'auto' },
+    { weight: 0, durationMs: 5 * 60_000, gate: 'auto' },
+    { weight: 10, durationMs: 10 * 60_000, gate: 'auto' },
+    { weight: 25, durationMs: 15 * 60_000, gate: 'auto' },
     { weight: 50, durationMs: 15 * 60_000, gate: 'auto' },
     { weight: 75, durationMs: 15 * 60_000, gate: 'auto' },
     { weight: 100, durationMs: 0, gate: 'auto' },
@@ -53,6 +55,12 @@ export const DEFAULT_PLAN: Plan = Object.freeze({
     rule('auth-failures', 'auth_failure_rate', 0.05, 0, 'pause', 0.01),
   ],
   bake: { durationMs: 2 * 3_600_000, intervalMs: 60_000 },
+  analysis: { consecutiveErrorLimit: 4, onError: 'pause', falseAlarmRate: 0.01, blueConfidence: 0.95, passConfidence: 0.8 },
+  // The seed's success criteria, enforced as a promotion gate.
+  successCriteria: [
+    { metric: 'error_rate', op: '<', threshold: 0.001 },
+    { metric: 'p95_latency_ms', op: '<', threshold: 150 },
+  ],
   webhooks: [],
   metrics: { scrapePath: '/metrics', prometheusUrl: null, scrape: { port: null, tokenFile: null } },
   greenVersion: null,
@@ -66,6 +74,16 @@ function rule(name: string, metric: string, threshold: number, forMs: number, ac
 export type LoadPlanResult = { ok: true; plan: Plan } | { ok: false; errors: PlanError[] };
 
 const RATE_METRICS = new Set(['error_rate', 'db_error_rate', 'session_failure_rate', 'auth_failure_rate']);
+
+/** Whether a metric is a rate of events (value × samples counts them) rather than a point value like a quantile. */
+export function isRateMetric(metric: string): boolean {
+  return RATE_METRICS.has(metric);
+}
+
+/** A step's progress deadline: its own, or 3× its duration. */
+export function progressDeadlineOf(step: Step): number {
+  return step.progressDeadlineMs ?? 3 * step.durationMs;
+}
 
 /**
  * Parses and validates plan YAML. Pure: the caller reads the file. Every error names the line,
@@ -173,7 +191,7 @@ function collectSchemaErrors(raw: object, fail: Fail): void {
 function splitForValidation(raw: object): { value: object; index: number | undefined }[] {
   const chunks: { value: object; index: number | undefined }[] = [];
   for (const [key, value] of Object.entries(raw)) {
-    if (Array.isArray(value) && ['steps', 'rules', 'webhooks'].includes(key)) {
+    if (Array.isArray(value) && ['steps', 'rules', 'webhooks', 'successCriteria'].includes(key)) {
       if (value.length === 0) chunks.push({ value: { [key]: value }, index: undefined });
       value.forEach((item, index) => chunks.push({ value: { [key]: [item] }, index }));
     } else {
@@ -291,6 +309,16 @@ function normalizePlan(raw: RawPlan, fail: Fail): Plan {
     minSamples: raw.minSamples ?? d.minSamples,
     rollback: raw.rollback ?? d.rollback,
     drainTimeoutMs: readDuration(raw.drainTimeout, d.drainTimeoutMs, ['drainTimeout'], fail),
+    analysis: {
+      consecutiveErrorLimit: raw.analysis?.consecutiveErrorLimit ?? d.analysis.consecutiveErrorLimit,
+      onError: raw.analysis?.onError ?? d.analysis.onError,
+      falseAlarmRate: raw.analysis?.falseAlarmRate ?? d.analysis.falseAlarmRate,
+      blueConfidence: raw.analysis?.blueConfidence ?? d.analysis.blueConfidence,
+      passConfidence: raw.analysis?.passConfidence ?? d.analysis.passConfidence,
+    },
+    successCriteria: raw.successCriteria
+      ? raw.successCriteria.map((c, i) => ({ metric: c.metric, op: c.op, threshold: readQuantity(c.threshold, c.metric, ['successCriteria', i, 'threshold'], fail) }))
+      : d.successCriteria,
     preflight: {
       readyPath: pre.readyPath ?? d.preflight.readyPath,
       deepPath: pre.deepPath ?? d.preflight.deepPath,
@@ -328,14 +356,17 @@ function normalizeSteps(rawSteps: NonNullable<RawPlan['steps']>, fail: Fail): St
     }
     if (last && s.weight !== 100) fail(['steps', i, 'weight'], '100 on the last step (it starts the bake)', s.weight);
     if (!last && s.weight === 100) fail(['steps', i, 'weight'], 'less than 100 on every step but the last', s.weight);
+    if (i > 0 && s.weight === 0) fail(['steps', i, 'weight'], 'more than 0 (only the first step may hold green at 0%)', s.weight);
     if (last && s.duration !== undefined) {
       fail(['steps', i, 'duration'], 'no duration on the 100% step (set bake.duration instead)', s.duration);
     }
     if (!last && s.duration === undefined) fail(['steps', i, 'duration'], 'a duration like 30s, 5m or 2h', undefined);
+    const durationMs = last ? 0 : readDuration(s.duration, 0, ['steps', i, 'duration'], fail);
     steps.push({
       weight: s.weight,
-      durationMs: last ? 0 : readDuration(s.duration, 0, ['steps', i, 'duration'], fail),
+      durationMs,
       gate: s.gate ?? 'auto',
+      progressDeadlineMs: readDuration(s.progressDeadline, 3 * durationMs, ['steps', i, 'progressDeadline'], fail),
     });
   });
   return steps;
@@ -367,6 +398,7 @@ function normalizeRules(rawRules: NonNullable<RawPlan['rules']>, fail: Fail): Ru
             ? { margin: 0 }
             : { margin: readQuantity(compare.margin, r.metric, ['rules', i, 'compareWithBlue', 'margin'], fail) },
       query: r.query ? { value: r.query, samples: r.samplesQuery ?? null } : null,
+      minSamples: r.minSamples ?? null,
     } satisfies Rule;
   });
 }

@@ -17,7 +17,7 @@ export type RuleOp = (typeof RULE_OPS)[number];
 const RULE_ACTIONS = ['rollback', 'pause'] as const;
 export type RuleAction = (typeof RULE_ACTIONS)[number];
 
-export const NOTIFY_EVENTS = ['start', 'step', 'pause', 'rollback', 'complete'] as const;
+export const NOTIFY_EVENTS = ['start', 'step', 'pause', 'rollback', 'complete', 'stuck', 'analysis_error', 'rollback_failed'] as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 
 /** A validated, normalized rule: durations in ms, rates as fractions, latency in ms. */
@@ -35,6 +35,19 @@ export interface Rule {
   readonly compareWithBlue: { readonly margin: number } | null;
   /** PromQL with `$color` and `$window` placeholders; only for the Prometheus metric source. */
   readonly query: { readonly value: string; readonly samples: string | null } | null;
+  /**
+   * Events needed before the rule is judged at all (per window, and pooled over the step);
+   * null: the plan's `minSamples`, at least 100 for a latency quantile (docs/adr/0102).
+   */
+  readonly minSamples?: number | null;
+}
+
+/** A promotion gate (plan `successCriteria`): judged over the bake with the rules' statistics. */
+export interface Criterion {
+  readonly metric: string;
+  /** The condition green must meet, e.g. `error_rate < 0.001`. */
+  readonly op: RuleOp;
+  readonly threshold: number;
 }
 
 export interface Step {
@@ -42,6 +55,8 @@ export interface Step {
   readonly durationMs: number;
   /** `manual`: after the step passes, wait for `boka rollout resume` (or promote). */
   readonly gate: 'auto' | 'manual';
+  /** A step that cannot decide by then pauses (`stuck` or `insufficient_traffic`); default 3× the duration. */
+  readonly progressDeadlineMs?: number;
 }
 
 export interface HttpCheck {
@@ -82,6 +97,20 @@ export interface Plan {
   readonly rules: readonly Rule[];
   readonly bake: { readonly durationMs: number; readonly intervalMs: number };
   readonly drainTimeoutMs: number;
+  /** Fail closed and the error budget (docs/adr/0102, 0103). */
+  readonly analysis: {
+    /** Consecutive evaluations with an analysis error before `onError` applies (Argo's default: 4). */
+    readonly consecutiveErrorLimit: number;
+    readonly onError: 'pause' | 'rollback';
+    /** The whole rollout's budget for a false rollback or pause when green is as good as its thresholds. */
+    readonly falseAlarmRate: number;
+    /** Confidence that green is worse than blue by more than the margin before blue stops excusing it. */
+    readonly blueConfidence: number;
+    /** Confidence that green is inside each rule's threshold before a step passes. */
+    readonly passConfidence: number;
+  };
+  /** Promotion gates, judged over the bake; empty: none. */
+  readonly successCriteria: readonly Criterion[];
   readonly webhooks: readonly Webhook[];
   readonly metrics: {
     readonly scrapePath: string | null;
@@ -112,15 +141,17 @@ const RawRule = Type.Object(
     ),
     query: Type.Optional(Type.String({ minLength: 1 })),
     samplesQuery: Type.Optional(Type.String({ minLength: 1 })),
+    minSamples: Type.Optional(Type.Integer({ minimum: 1 })),
   },
   { additionalProperties: false },
 );
 
 const RawStep = Type.Object(
   {
-    weight: Type.Number({ exclusiveMinimum: 0, maximum: 100 }),
+    weight: Type.Number({ minimum: 0, maximum: 100 }),
     duration: Type.Optional(DurationText),
     gate: Type.Optional(literals(['auto', 'manual'] as const)),
+    progressDeadline: Type.Optional(DurationText),
   },
   { additionalProperties: false },
 );
@@ -149,6 +180,26 @@ export const RawPlanSchema = Type.Object(
     minSamples: Type.Optional(Type.Integer({ minimum: 1 })),
     rollback: Type.Optional(literals(['auto', 'freeze'] as const)),
     drainTimeout: Type.Optional(DurationText),
+    analysis: Type.Optional(
+      Type.Object(
+        {
+          consecutiveErrorLimit: Type.Optional(Type.Integer({ minimum: 1 })),
+          onError: Type.Optional(literals(['pause', 'rollback'] as const)),
+          falseAlarmRate: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 0.5 })),
+          blueConfidence: Type.Optional(Type.Number({ exclusiveMinimum: 0.5, exclusiveMaximum: 1 })),
+          passConfidence: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    successCriteria: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { metric: Type.String({ minLength: 1 }), op: literals(RULE_OPS), threshold: Quantity },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
     preflight: Type.Optional(
       Type.Object(
         {
