@@ -13,6 +13,7 @@ const COMMANDS: Record<string, Command> = {
     summary: 'rollout start --blue <url> --green <url> [--plan f] | status | pause | resume | promote | abort | rollback | plan',
     load: async () => ({ run: (await import('../rollout/cli.js')).runRolloutCli }),
   },
+  router: { summary: 'router serve --blue <url> --green <url> [--listen h:p] [--admin-listen h:p] [--state-file f] — the front door as a service', load: () => import('../rollout/router/serve.command.js') },
   smoke: { summary: 'smoke <url> — signup → login → me → tenant → logout against a running Boka', load: async () => ({ run: (await import('../rollout/cli.js')).runSmokeCli }) },
   deploy: { summary: 'deploy k8s --image <ref> | prometheus-rules | grafana [--plan f] — manifests, rules, dashboard from the rollout plan', load: () => import('../deploy/deploy.command.js') },
   admin: { summary: 'admin create-superadmin --email <e> [--password-stdin]', load: () => import('./admin.command.js') },

@@ -101,7 +101,7 @@ function readChoice<T extends string>(env: Env, name: string, choices: readonly 
  * and Kubernetes secrets are mounted as files). One trailing newline is dropped; both at once
  * is an error rather than a silent preference.
  */
-function readSecret(env: Env, name: string): string | undefined {
+export function readSecret(env: Env, name: string): string | undefined {
   const fileVar = `${name}_FILE`;
   const path = env[fileVar];
   const direct = env[name];

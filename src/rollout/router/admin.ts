@@ -6,14 +6,32 @@ import { buildErrorBody, ERROR_CATALOGUE, type ErrorCode } from '../../errors/in
 /** What the admin API reads and changes on the router (the router passes itself). */
 export interface AdminRouterView {
   readState(): unknown;
-  setWeight(greenWeight: number): unknown;
+  /** Saved to the state store (when there is one) before it applies. */
+  saveWeight(greenWeight: number): Promise<unknown>;
+  savePhase(phase: string | null): Promise<unknown>;
   readStats(windowMs: number): unknown;
+  readonly metrics: { exposition(): Promise<string>; readonly contentType: string };
 }
 
 /** What a running rollout offers to `boka rollout status|pause|…` through the router's admin API. */
 export interface RolloutControl {
   readStatus(): unknown;
   sendCommand(command: Command, by: string): Promise<{ accepted: boolean; message: string }>;
+}
+
+/** Phases are the controller's words (decision.types.ts); the router only checks their shape. */
+const PHASE = /^[a-z][a-z0-9_]{0,31}$/;
+
+/** A change is answered only once it is saved: a 200 means it survives a router restart. */
+async function saved(res: ServerResponse, change: () => Promise<unknown>): Promise<void> {
+  let state: unknown;
+  try {
+    state = await change();
+  } catch (error) {
+    process.stderr.write(`router: cannot save state: ${error instanceof Error ? error.message : String(error)}\n`);
+    return sendError(res, 'service_unavailable', 'The router could not save its state file; nothing was changed');
+  }
+  sendJson(res, 200, state);
 }
 
 const COMMANDS = new Set<Command>(['pause', 'resume', 'promote', 'abort', 'rollback']);
@@ -50,7 +68,7 @@ async function readJsonBody(req: IncomingMessage, limit = 16_384): Promise<unkno
 }
 
 /**
- * `/_router/*` on the router's admin listener (never the traffic port): the state read-back,
+ * `/_router/*` and `/metrics` on the router's admin listener (never the traffic port): the state read-back,
  * weight writes, edge stats and the rollout's commands. With an admin token configured every
  * caller must present it; without one, loopback only.
  */
@@ -64,12 +82,25 @@ export async function handleAdmin(
     const url = new URL(req.url ?? '/', 'http://router.invalid');
     const route = `${req.method ?? 'GET'} ${url.pathname}`;
     if (route === 'GET /_router/state') return sendJson(res, 200, ctx.router.readState());
+    if (route === 'GET /metrics') {
+      const text = await ctx.router.metrics.exposition();
+      res.writeHead(200, { 'content-type': ctx.router.metrics.contentType, 'cache-control': 'no-store' });
+      res.end(text);
+      return;
+    }
     if (route === 'PUT /_router/admin/weight') {
       const body = (await readJsonBody(req)) as { greenWeight?: unknown };
       if (typeof body.greenWeight !== 'number' || body.greenWeight < 0 || body.greenWeight > 100) {
         return sendError(res, 'validation_error', 'body must be {"greenWeight": 0..100}', [{ field: 'greenWeight', in: 'body', message: 'must be a number from 0 to 100' }]);
       }
-      return sendJson(res, 200, ctx.router.setWeight(body.greenWeight));
+      return await saved(res, () => ctx.router.saveWeight(body.greenWeight as number));
+    }
+    if (route === 'PUT /_router/admin/phase') {
+      const body = (await readJsonBody(req)) as { phase?: unknown };
+      if (body.phase !== null && (typeof body.phase !== 'string' || !PHASE.test(body.phase))) {
+        return sendError(res, 'validation_error', 'body must be {"phase": "<a-z_, 1-32 characters>" | null}', [{ field: 'phase', in: 'body', message: 'must match ^[a-z][a-z0-9_]{0,31}$ or be null' }]);
+      }
+      return await saved(res, () => ctx.router.savePhase(body.phase as string | null));
     }
     if (route === 'GET /_router/admin/stats') {
       const windowMs = Number(url.searchParams.get('windowMs') ?? 60_000);

@@ -1,6 +1,7 @@
 import { Pool } from 'undici';
 import type { Color } from '../decision.types.js';
 import { createWindowStats, type WindowStats, type WindowSummary } from '../window-stats.core.js';
+import { isRoutable, recordHealth, summarizeHealth, UNKNOWN_HEALTH, type HealthStatus, type UpstreamHealth } from './edge.core.js';
 
 /** A 5xx the router saw from (or on behalf of) a color; kept for the incident report. */
 export interface RecentError {
@@ -20,12 +21,25 @@ export interface ColorSummary extends WindowSummary {
 
 const RECENT_ERRORS = 20;
 
+/** One upstream as `GET /_router/state` shows it. */
+export interface UpstreamView extends UpstreamHealth {
+  readonly url: string;
+}
+
+/** Told of every finished attempt and every health change (the router's /metrics and log). */
+export interface PoolObserver {
+  attempt(color: Color, status: number, latencyMs: number): void;
+  healthChanged(color: Color, url: string, next: UpstreamHealth, previous: UpstreamHealth): void;
+}
+
+type Upstream = { url: string; pool: Pool; health: UpstreamHealth };
+
 /** One color: its upstream pools (round-robin), edge counters and in-flight count. */
 export class ColorPool {
   readonly stats: WindowStats;
   inflight = 0;
   private next = 0;
-  private readonly pools: { url: string; pool: Pool }[];
+  private readonly pools: Upstream[];
   private readonly recent: RecentError[] = [];
   private drainWaiters: (() => void)[] = [];
 
@@ -34,11 +48,14 @@ export class ColorPool {
     urls: readonly string[],
     retainMs: number,
     headersTimeoutMs: number,
+    private readonly healthyAfter = 2,
+    private readonly observer: PoolObserver | null = null,
   ) {
     if (urls.length === 0) throw new Error(`${color}: at least one upstream URL is required`);
     this.pools = urls.map((url) => ({
       url: new URL(url).origin,
       pool: new Pool(new URL(url).origin, { connections: 128, headersTimeout: headersTimeoutMs, bodyTimeout: headersTimeoutMs, keepAliveTimeout: 4_000 }),
+      health: UNKNOWN_HEALTH,
     }));
     this.stats = createWindowStats(retainMs);
   }
@@ -47,11 +64,39 @@ export class ColorPool {
     return this.pools.map((p) => p.url);
   }
 
+  /** True while at least one upstream is not known to be down. */
+  get routable(): boolean {
+    return this.pools.some((p) => isRoutable(p.health));
+  }
+
+  get health(): HealthStatus {
+    return summarizeHealth(this.pools.map((p) => p.health));
+  }
+
+  get upstreamHealth(): UpstreamView[] {
+    return this.pools.map((p) => ({ url: p.url, ...p.health }));
+  }
+
+  /** Round-robin over the routable upstreams; over all of them when none is. */
   pickUpstream(): { url: string; pool: Pool } {
+    for (let tried = 0; tried < this.pools.length; tried++) {
+      const candidate = this.pools[this.next % this.pools.length];
+      this.next = (this.next + 1) % this.pools.length;
+      if (candidate && isRoutable(candidate.health)) return candidate;
+    }
     const picked = this.pools[this.next % this.pools.length];
     this.next = (this.next + 1) % this.pools.length;
     if (!picked) throw new Error('unreachable: pools is never empty');
     return picked;
+  }
+
+  /** A readiness check's result, or a failed connection from live traffic (`ok` false). */
+  recordHealth(url: string, ok: boolean, at: number, detail: string | null): void {
+    const upstream = this.pools.find((p) => p.url === url);
+    if (!upstream) return;
+    const previous = upstream.health;
+    upstream.health = recordHealth(previous, ok, at, detail, this.healthyAfter);
+    if (upstream.health.status !== previous.status) this.observer?.healthChanged(this.color, url, upstream.health, previous);
   }
 
   begin(): void {
@@ -61,6 +106,7 @@ export class ColorPool {
   end(at: number, status: number, latencyMs: number, error: Omit<RecentError, 'at' | 'status'> | null): void {
     this.inflight--;
     this.stats.record(at, status, latencyMs);
+    this.observer?.attempt(this.color, status, latencyMs);
     if (status >= 500 && error) {
       this.recent.push({ at, status, ...error });
       if (this.recent.length > RECENT_ERRORS) this.recent.shift();
