@@ -127,7 +127,7 @@ describe('controller state, resume, lease and drift (separate router on its own 
       await second.controller.start();
       const resumed = await second.controller.sendCommand('resume', 'test');
       assert.ok(resumed.accepted, resumed.message);
-      const result = await Promise.race([second.controller.done, until('the end of the rollout', () => false, 30_000)]);
+      const result = await Promise.race([second.controller.done, until<never>('the end of the rollout', () => null, 30_000)]);
       assert.equal(result.outcome, 'promoted', result.report.timeline.slice(-3).map((t) => t.message).join(' | '));
       assert.equal(router.readState().greenWeight, 100);
 
