@@ -43,6 +43,8 @@ export interface RolloutReport {
     readonly lastErrors: readonly unknown[];
   } | null;
   readonly blueVerification: { readonly ok: boolean; readonly detail: string } | null;
+  /** Blue's last deep health before the rollback decision (probed at every step and bake interval); null without a rollback or a probe. */
+  readonly blueBeforeRollback?: { readonly ok: boolean; readonly detail: string; readonly at: number } | null;
   readonly successCriteria: readonly Criterion[] | null;
   readonly routineEvaluations: number;
 }
@@ -97,6 +99,8 @@ export function buildReport(input: { rolloutId: string; outcome: Outcome; endedA
       }
     : null;
   const blueHealth = healthEvents.filter((h) => h.color === 'blue').at(-1);
+  const rollbackAt = decisions.find((d) => d.kind === 'rollback' || d.kind === 'abort')?.at;
+  const blueBefore = rollbackAt === undefined ? undefined : (input.events.filter((e) => e.type === 'health' && e.color === 'blue' && e.at <= rollbackAt).at(-1) as unknown as { ok: boolean; detail: string; at: number } | undefined);
 
   const json: RolloutReport = {
     rolloutId: input.rolloutId,
@@ -109,6 +113,7 @@ export function buildReport(input: { rolloutId: string; outcome: Outcome; endedA
     timeline: decisions.filter((d) => !ROUTINE.has(d.kind)).map((d) => ({ at: d.at, kind: d.kind, message: d.message })),
     incident,
     blueVerification: verified ? { ok: blueHealth?.ok ?? false, detail: blueHealth?.detail ?? verified.message } : null,
+    blueBeforeRollback: blueBefore ? { ok: blueBefore.ok, detail: blueBefore.detail, at: blueBefore.at } : null,
     successCriteria: input.outcome === 'promoted' ? evaluateSuccess(observations, healthEvents, preflight) : null,
     routineEvaluations: decisions.filter((d) => ROUTINE.has(d.kind)).length,
   };
@@ -177,6 +182,7 @@ function renderMarkdown(r: RolloutReport): string {
     }
     lines.push('');
   }
+  if (r.blueBeforeRollback) lines.push('## Blue before the rollback', '', `Blue deep health at ${new Date(r.blueBeforeRollback.at).toISOString()}: ${r.blueBeforeRollback.ok ? 'passing' : 'FAILING'} (${r.blueBeforeRollback.detail})`, '');
   if (r.blueVerification) lines.push('## After rollback', '', `Blue deep health: ${r.blueVerification.ok ? 'passing' : 'FAILING'} (${r.blueVerification.detail})`, '');
   lines.push('## Steps', '');
   for (const s of r.steps) {

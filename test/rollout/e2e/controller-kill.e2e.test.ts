@@ -27,7 +27,7 @@ const PLAN = `
 interval: 500ms
 window: 3s
 minSamples: 10
-preflight: { smoke: false }
+preflight: { smoke: false, timeout: 20s }
 steps:
   - { weight: 25, duration: 2s }
   - { weight: 50, duration: 30s }
