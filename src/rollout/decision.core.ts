@@ -150,6 +150,12 @@ function moveToStep(t: TransitionBuilder, index: number): void {
   t.actions.push({ type: 'set_weight', weight: step.weight });
 }
 
+/** A refused rollback waits for blue to be healthy again: keep checking it every bake interval. */
+function probeBlueIfDue(t: TransitionBuilder): void {
+  const s = t.state;
+  if (s.lastProbeAt === null || t.now - s.lastProbeAt >= t.plan.bake.intervalMs) probe(t);
+}
+
 /** Deep health of green (and blue) at every step entry and every bake interval. */
 function probe(t: TransitionBuilder): void {
   if (t.state.probeInFlight) return;
@@ -199,6 +205,7 @@ function startRollback(t: TransitionBuilder, outcome: 'rolled_back' | 'aborted',
     // Moving every user onto a blue that fails its own deep health would make things worse.
     if (t.state.phase === 'paused' && t.state.pauseReason === 'blue_unhealthy') {
       t.record('hold', `${reason}; rollback still refused: blue's last deep health failed`, extra);
+      probeBlueIfDue(t);
       return;
     }
     pause(t, 'blue_unhealthy', 'rollback_failed', `rollback refused: blue's last deep health failed, so green keeps ${t.state.weight}% (${reason}); fix blue, or roll back with force`, { ...extra, ...(rule ? { rule } : {}) }, 'rollback_failed');
@@ -305,16 +312,15 @@ function onObserve(t: TransitionBuilder, obs: Observation): void {
     onAnalysisError(t, errors, consecutiveErrors, detail);
     return;
   }
-  if (s.phase === 'paused') {
-    t.record('hold', `paused (${s.pauseReason ?? 'unknown'}) at ${s.weight}%: waiting for resume, promote, abort or rollback`, detail);
-    // A refused rollback waits for blue to be healthy again: keep checking it.
-    if (s.pauseReason === 'blue_unhealthy' && (s.lastProbeAt === null || t.now - s.lastProbeAt >= t.plan.bake.intervalMs)) probe(t);
-    return;
-  }
-
   // `no_data`: a rule whose own events (logins, API calls) did not occur; nothing to judge.
   const doubts = evaluations.filter((e) => e.status !== 'ok' && e.status !== 'no_data');
   const doubtText = doubts.map((e) => describeDoubt(t, e)).join('; ');
+
+  if (s.phase === 'paused') {
+    t.record('hold', `paused (${s.pauseReason ?? 'unknown'}) at ${s.weight}%: waiting for resume, promote, abort or rollback${doubts.length ? `; now: ${doubtText}` : ''}`, detail);
+    if (s.pauseReason === 'blue_unhealthy') probeBlueIfDue(t);
+    return;
+  }
 
   if (s.phase === 'baking') {
     const elapsed = s.bakeStartedAt === null ? 0 : t.now - s.bakeStartedAt;

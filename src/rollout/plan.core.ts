@@ -366,7 +366,7 @@ function normalizeSteps(rawSteps: NonNullable<RawPlan['steps']>, fail: Fail): St
       weight: s.weight,
       durationMs,
       gate: s.gate ?? 'auto',
-      progressDeadlineMs: readDuration(s.progressDeadline, 3 * durationMs, ['steps', i, 'progressDeadline'], fail),
+      ...(s.progressDeadline === undefined ? {} : { progressDeadlineMs: readDuration(s.progressDeadline, 3 * durationMs, ['steps', i, 'progressDeadline'], fail) }),
     });
   });
   return steps;
@@ -398,7 +398,7 @@ function normalizeRules(rawRules: NonNullable<RawPlan['rules']>, fail: Fail): Ru
             ? { margin: 0 }
             : { margin: readQuantity(compare.margin, r.metric, ['rules', i, 'compareWithBlue', 'margin'], fail) },
       query: r.query ? { value: r.query, samples: r.samplesQuery ?? null } : null,
-      minSamples: r.minSamples ?? null,
+      ...(r.minSamples === undefined ? {} : { minSamples: r.minSamples }),
     } satisfies Rule;
   });
 }

@@ -192,7 +192,10 @@ export function evaluateRule(
       return build(out, 'excused', why, { compared: true, stats, since: null, firstBad: null });
     }
     const since = out.since ?? observation.at;
-    const firstBad = Math.min(out.firstBad ?? Infinity, observation.green.firstErrorAt ?? observation.at - observation.windowMs);
+    // A failed request dates a rate's first bad sample; a quantile's is its window's start.
+    const windowStart = observation.at - observation.windowMs;
+    const firstBadSample = isRateMetric(m) ? (observation.green.firstErrorAt ?? windowStart) : windowStart;
+    const firstBad = Math.min(out.firstBad ?? Infinity, firstBadSample);
     const status: RuleStatus = observation.at - since >= rule.forMs ? 'breached' : 'pending';
     const on = judged.via === 'window' ? `n=${windowEvidence.n} in the window` : describeEvidence(m, pooled.n, judged);
     const why = `green ${rule.op} ${show(m, rule.threshold)} with ${percent(ctx.confidence)} confidence (${on})${compared ? `, worse than blue by more than ${show(m, margin)} (bound ${show(m, diff)})` : ''}`;

@@ -30,15 +30,17 @@ describe('decision core: progression', () => {
     sim.startHealthy();
     sim.run(5 * 3_600_000, healthy, blueOk);
     assert.equal(sim.state.phase, 'promoted');
-    assert.deepEqual(sim.weights, [10, 25, 50, 75, 100]);
+    // Issue 13 (seed timing): a 0 % hold first.
+    assert.deepEqual(sim.weights, [0, 10, 25, 50, 75, 100]);
     assert.deepEqual(sim.actions.at(-1), { type: 'finish', outcome: 'promoted' });
+    // One probe at each of the five step entries before the bake, then the bake's (issue 13: deep health at every step).
     const probes = sim.count('probe_health');
-    assert.ok(probes >= 120 && probes <= 122, `probes: ${probes}`);
+    assert.ok(probes >= 125 && probes <= 127, `probes: ${probes}`);
     // The bake lasted its configured 2h, no less.
     const bake = sim.decisions.find((d) => d.kind === 'bake_started');
     const done = sim.decisions.find((d) => d.kind === 'complete');
     assert.ok(bake && done && done.at - bake.at >= 2 * 3_600_000);
-    assert.deepEqual(sim.actions.filter((a) => a.type === 'notify').map((a) => a.type === 'notify' && a.event), ['start', 'step', 'step', 'step', 'step', 'step', 'complete']);
+    assert.deepEqual(sim.notified, ['start', 'step', 'step', 'step', 'step', 'step', 'step', 'complete']);
   });
 
   it('never leaves a step before its duration', () => {
@@ -71,14 +73,20 @@ describe('decision core: progression', () => {
 });
 
 describe('decision core: minSamples', () => {
-  it('holds with "insufficient data" and never passes a step on nothing', () => {
+  it('holds with "insufficient data", never passes a step on nothing, and pauses at the progress deadline', () => {
     const sim = new DecisionSim(fast);
     sim.startHealthy();
-    sim.run(10 * MIN, { requests: 29, errorRate: 0, p95: 50 }, blueOk);
+    sim.run(2 * MIN, { requests: 4, errorRate: 0, p95: 50 }, blueOk);
     assert.deepEqual(sim.weights, [10]);
     assert.equal(sim.state.phase, 'progressing');
     assert.equal(sim.state.lastDecision?.kind, 'insufficient_data');
-    assert.match(sim.state.lastDecision?.message ?? '', /green has 29 requests .* needs 30; holding at 10%/);
+    assert.match(sim.state.lastDecision?.message ?? '', /green has 4 requests .* of 30 events needed this step.*holding at 10%/);
+    // Issue 13: never an endless hold; 3 × the 1m step later it pauses with the reason.
+    sim.run(2 * MIN, { requests: 4, errorRate: 0, p95: 50 }, blueOk);
+    assert.deepEqual(sim.weights, [10]);
+    assert.equal(sim.state.phase, 'paused');
+    assert.equal(sim.state.pauseReason, 'insufficient_traffic');
+    assert.equal(sim.notified.filter((e) => e === 'stuck').length, 1);
   });
 
   it('never fails on nothing either: 100% errors over 5 requests does not roll back', () => {
@@ -88,31 +96,35 @@ describe('decision core: minSamples', () => {
     assert.equal(sim.count('rollback'), 0);
   });
 
-  it('advances once traffic reaches minSamples', () => {
+  it('advances once the step has pooled enough events (100 for the p95 rule)', () => {
     const sim = new DecisionSim(fast);
     sim.startHealthy();
-    sim.run(2 * MIN, { requests: 10 }, blueOk);
-    sim.run(10_000, { requests: 30, errorRate: 0, p95: 50 }, blueOk);
+    sim.run(2 * MIN, { requests: 10, p95: 50 }, blueOk);
+    assert.deepEqual(sim.weights, [10]);
+    sim.run(10_000, { requests: 100, errorRate: 0, p95: 50 }, blueOk);
     assert.deepEqual(sim.weights, [10, 50]);
   });
 });
 
 describe('decision core: rules', () => {
+  // Issue 13: a rule breaches on significant evidence, no longer on one bad window (values are clearly bad here).
   const ruleCases: { name: string; green: Record<string, number>; action: 'rollback' | 'pause' }[] = [
     { name: 'error rate > 1%', green: { errorRate: 0.05 }, action: 'rollback' },
-    { name: 'db errors > 5%', green: { dbErrorRate: 0.08 }, action: 'rollback' },
-    { name: 'session-creation failures > 10%', green: { sessionFailureRate: 0.2 }, action: 'rollback' },
-    { name: 'auth failures > 5%', green: { authFailureRate: 0.09 }, action: 'pause' },
+    { name: 'db errors > 5%', green: { dbErrorRate: 0.2 }, action: 'rollback' },
+    { name: 'session-creation failures > 10%', green: { sessionFailureRate: 0.35 }, action: 'rollback' },
+    { name: 'auth failures > 5%', green: { authFailureRate: 0.2 }, action: 'pause' },
   ];
   for (const c of ruleCases) {
-    it(`default plan: ${c.name} → ${c.action} at the first judged evaluation`, () => {
+    it(`default plan: ${c.name} → ${c.action} at the first evaluation with significant evidence`, () => {
       const sim = new DecisionSim(DEFAULT_PLAN);
       sim.startHealthy();
-      sim.run(MIN, healthy, blueOk);
+      sim.run(6 * MIN, healthy, blueOk);
+      assert.deepEqual(sim.weights, [0, 10]);
       sim.run(10_000, { ...healthy, ...c.green }, { ...blueOk, sessionFailureRate: 0 });
       if (c.action === 'rollback') {
         assert.equal(sim.state.phase, 'rolled_back');
-        assert.equal(sim.state.detection?.firstBadAt, sim.state.detection?.decidedAt);
+        // No firstErrorAt from the source: the bad window's start.
+        assert.equal(sim.state.detection?.firstBadAt, (sim.state.detection?.decidedAt ?? 0) - DEFAULT_PLAN.windowMs);
         assert.equal(sim.weights.at(-1), 10, 'rollback is its own action, not a weight step');
         assert.equal(sim.count('rollback'), 1);
       } else {
@@ -126,8 +138,8 @@ describe('decision core: rules', () => {
   it('p95 > 500ms rolls back only after it held for the whole 2m, within one interval of the window', () => {
     const sim = new DecisionSim(DEFAULT_PLAN);
     sim.startHealthy();
-    sim.run(MIN, healthy, blueOk);
-    const firstBad = sim.now + DEFAULT_PLAN.intervalMs;
+    sim.run(6 * MIN, healthy, blueOk);
+    const firstBadEvaluation = sim.now + DEFAULT_PLAN.intervalMs;
     sim.run(110_000, { ...healthy, p95: 900 }, blueOk);
     assert.equal(sim.state.phase, 'progressing', 'not before 2m');
     assert.equal(sim.count('rollback'), 0);
@@ -135,14 +147,16 @@ describe('decision core: rules', () => {
     assert.equal(sim.state.phase, 'rolled_back');
     const detection = sim.state.detection;
     assert.ok(detection);
-    assert.equal(detection.firstBadAt, firstBad);
-    assert.equal(detection.decidedAt - firstBad, 120_000);
+    // Issue 13: detection counts from the first bad window's start, not the first bad evaluation.
+    assert.equal(detection.firstBadAt, firstBadEvaluation - DEFAULT_PLAN.windowMs);
+    assert.equal(detection.decidedAt - firstBadEvaluation, 120_000);
     assert.equal(detection.rule, 'p95-latency');
   });
 
   it('one good evaluation inside the for window restarts it', () => {
     const sim = new DecisionSim(DEFAULT_PLAN);
     sim.startHealthy();
+    sim.run(6 * MIN, healthy, blueOk);
     sim.run(100_000, { ...healthy, p95: 900 }, blueOk);
     sim.run(10_000, healthy, blueOk);
     sim.run(120_000, { ...healthy, p95: 900 }, blueOk);
@@ -159,21 +173,27 @@ describe('decision core: rules', () => {
     assert.equal(sim.state.lastDecision?.kind, 'hold');
   });
 
-  it('compare-with-blue: green as bad as blue is excused and held, not rolled back and not advanced', () => {
+  it('compare-with-blue: green as bad as blue is excused and held, then pauses as stuck at the progress deadline', () => {
     const sim = new DecisionSim(fast);
     sim.startHealthy();
-    sim.run(5 * MIN, { ...healthy, errorRate: 0.03 }, { ...blueOk, errorRate: 0.03 });
+    sim.run(2 * MIN, { ...healthy, errorRate: 0.05 }, { ...blueOk, errorRate: 0.05 });
     assert.equal(sim.count('rollback'), 0);
     assert.deepEqual(sim.weights, [10]);
     const last = sim.state.lastDecision;
     assert.equal(last?.kind, 'hold');
     assert.equal(last?.evaluations?.find((e) => e.metric === 'error_rate')?.status, 'excused');
+    // Issue 13: no endless hold (3 × the 1m step).
+    sim.run(2 * MIN, { ...healthy, errorRate: 0.05 }, { ...blueOk, errorRate: 0.05 });
+    assert.equal(sim.state.phase, 'paused');
+    assert.equal(sim.state.pauseReason, 'stuck');
+    assert.deepEqual(sim.notified.filter((e) => e === 'stuck'), ['stuck']);
+    assert.equal(sim.count('rollback'), 0);
   });
 
-  it('compare-with-blue: when blue is healthy the same green rate rolls back', () => {
+  it('compare-with-blue: when blue is healthy the same green rate rolls back (once the step evidence is significant)', () => {
     const sim = new DecisionSim(fast);
     sim.startHealthy();
-    sim.run(10_000, { ...healthy, errorRate: 0.03 }, blueOk);
+    sim.run(3 * MIN, { ...healthy, errorRate: 0.03 }, blueOk);
     assert.equal(sim.state.phase, 'rolled_back');
     const rule = sim.decisions.find((d) => d.kind === 'rollback')?.rule;
     assert.equal(rule?.green?.value, 0.03);
@@ -184,8 +204,9 @@ describe('decision core: rules', () => {
   it('compare-with-blue: too little blue traffic means green is judged alone', () => {
     const sim = new DecisionSim(fast);
     sim.startHealthy();
-    sim.run(10_000, { ...healthy, errorRate: 0.03 }, { requests: 3, errorRate: 0.03 });
+    sim.run(3 * MIN, { ...healthy, errorRate: 0.03 }, { requests: 3, errorRate: 0.03 });
     assert.equal(sim.state.phase, 'rolled_back');
+    assert.equal(sim.decisions.find((d) => d.kind === 'rollback')?.rule?.comparedWithBlue, false);
   });
 
   it('rules keep watching during bake: a bad green at 100% rolls back', () => {
@@ -259,12 +280,13 @@ describe('decision core: commands and gates', () => {
   it('a pause rule pauses once, then resume continues', () => {
     const sim = new DecisionSim(DEFAULT_PLAN);
     sim.startHealthy();
+    sim.run(6 * MIN, healthy, blueOk);
     sim.run(10_000, { ...healthy, authFailureRate: 0.2 }, blueOk);
     sim.run(60_000, { ...healthy, authFailureRate: 0.2 }, blueOk);
     assert.equal(sim.actions.filter((a) => a.type === 'notify' && a.event === 'pause').length, 1);
     sim.send({ type: 'command', command: 'resume', by: 'alice' });
-    sim.run(5 * MIN, healthy, blueOk);
-    assert.deepEqual(sim.weights, [10, 25]);
+    sim.run(10 * MIN, healthy, blueOk);
+    assert.deepEqual(sim.weights, [0, 10, 25]);
   });
 
   it('a manual gate waits after its step until resume', () => {
@@ -343,4 +365,158 @@ describe('decision core: commands and gates', () => {
       assert.equal(sim.state.lastDecision?.kind, 'rejected');
     });
   }
+});
+
+describe('decision core: fail closed (issue 13)', () => {
+  const metrics404 = 'scrape green http://127.0.0.1:3001/metrics: HTTP 404';
+
+  it('metric-source errors: no advance, then a pause with analysis_error at the 4th evaluation in a row', () => {
+    const sim = new DecisionSim(fast);
+    sim.startHealthy();
+    sim.sourceErrors = [metrics404];
+    sim.run(30_000, healthy, blueOk);
+    assert.equal(sim.state.phase, 'progressing');
+    assert.equal(sim.state.lastDecision?.kind, 'analysis_error');
+    assert.match(sim.state.lastDecision?.message ?? '', /analysis error 3\/4 .*HTTP 404/);
+    sim.run(5 * MIN, healthy, blueOk);
+    assert.equal(sim.state.phase, 'paused');
+    assert.equal(sim.state.pauseReason, 'analysis_error');
+    assert.deepEqual(sim.weights, [10], 'never advanced on evaluations with errors');
+    assert.deepEqual(sim.notified.filter((e) => e === 'analysis_error'), ['analysis_error']);
+    assert.deepEqual(sim.decisions.find((d) => d.kind === 'analysis_error' && d.phase === 'paused')?.errors, [metrics404]);
+  });
+
+  it('a per-request metric with no series while green has traffic is an analysis error', () => {
+    const sim = new DecisionSim(fast);
+    sim.startHealthy();
+    sim.run(5 * MIN, { requests: 200, errorRate: 0.001 }, blueOk);
+    assert.equal(sim.state.pauseReason, 'analysis_error');
+    assert.match(sim.state.lastDecision?.errors?.join(' ') ?? '', /no series for p95_latency_ms/);
+    assert.deepEqual(sim.weights, [10]);
+  });
+
+  it('never advances on an evaluation with an error, even one', () => {
+    const sim = new DecisionSim(fast);
+    sim.startHealthy();
+    sim.run(50_000, healthy, blueOk);
+    sim.sourceErrors = ['prometheus: timeout'];
+    sim.run(10_000, healthy, blueOk);
+    assert.deepEqual(sim.weights, [10], 'the step was due but the evaluation had an error');
+    sim.sourceErrors = [];
+    sim.run(10_000, healthy, blueOk);
+    assert.deepEqual(sim.weights, [10, 50]);
+  });
+
+  it('analysis.onError: rollback rolls back at the limit', () => {
+    const sim = new DecisionSim(plan('analysis: { consecutiveErrorLimit: 2, onError: rollback }\nsteps: [{weight: 10, duration: 1m}, {weight: 100}]'));
+    sim.startHealthy();
+    sim.sourceErrors = [metrics404];
+    sim.run(20_000, healthy, blueOk);
+    assert.equal(sim.state.phase, 'rolled_back');
+    assert.ok(sim.notified.includes('analysis_error'));
+  });
+
+  it('no promotion at the end of the bake while evaluations have errors', () => {
+    const sim = new DecisionSim(fast);
+    sim.startHealthy();
+    sim.run(3 * MIN, healthy, blueOk);
+    assert.equal(sim.state.phase, 'baking');
+    sim.run(3 * MIN, healthy, blueOk);
+    sim.sourceErrors = ['prometheus: timeout'];
+    sim.run(3 * MIN, healthy, blueOk);
+    assert.equal(sim.state.phase, 'paused', 'past the bake, erroring evaluations pause instead of promoting');
+    assert.equal(sim.state.pauseReason, 'analysis_error');
+    sim.sourceErrors = [];
+    sim.send({ type: 'command', command: 'resume' });
+    sim.run(2 * MIN, healthy, blueOk);
+    assert.equal(sim.state.phase, 'promoted');
+  });
+});
+
+describe('decision core: seed semantics (issue 13)', () => {
+  it('default timing: 0 % from T+0, then 10/25/50/75/100 % at T+5/15/30/45/60', () => {
+    const sim = new DecisionSim(DEFAULT_PLAN);
+    const t0 = sim.now;
+    sim.startHealthy();
+    sim.run(70 * MIN, healthy, blueOk);
+    const applied = sim.decisions.filter((d) => d.kind === 'weight_applied' || d.kind === 'bake_started').map((d) => [d.weight, (d.at - t0) / MIN]);
+    assert.deepEqual(applied, [[0, 0], [10, 5], [25, 15], [50, 30], [75, 45], [100, 60]]);
+  });
+
+  it('success criteria gate promotion: 0.43 % errors and p95 299 ms pause at the end of the bake', () => {
+    const sim = new DecisionSim(fast);
+    sim.startHealthy();
+    const meh = { requests: 2000, errorRate: 0.0043, p95: 299 };
+    sim.run(15 * MIN, meh, { ...blueOk, requests: 2000 });
+    assert.equal(sim.state.phase, 'paused');
+    assert.equal(sim.state.pauseReason, 'success_criteria');
+    assert.match(sim.decisions.find((d) => d.kind === 'pause')?.message ?? '', /success criteria not met.*error_rate < 0.1%.*p95_latency_ms < 150ms/);
+    assert.equal(sim.count('finish'), 0);
+  });
+
+  it('success criteria met: promoted, and an empty list disables them', () => {
+    const sim = new DecisionSim(fast);
+    sim.startHealthy();
+    sim.run(15 * MIN, healthy, blueOk);
+    assert.equal(sim.state.phase, 'promoted');
+    const none = new DecisionSim(plan('successCriteria: []\nsteps: [{weight: 10, duration: 1m}, {weight: 100}]\nbake: { duration: 5m, interval: 1m }'));
+    none.startHealthy();
+    none.run(15 * MIN, { requests: 2000, errorRate: 0.0043, p95: 299 }, { ...blueOk, requests: 2000 });
+    assert.equal(none.state.phase, 'promoted');
+  });
+
+  it("time to detect counts from the window's first failed request", () => {
+    const sim = new DecisionSim(DEFAULT_PLAN);
+    sim.startHealthy();
+    sim.run(6 * MIN, healthy, blueOk);
+    const firstErrorAt = sim.now - 25_000;
+    sim.run(10_000, { ...healthy, errorRate: 0.05, firstErrorAt }, blueOk);
+    assert.equal(sim.state.phase, 'rolled_back');
+    assert.equal(sim.state.detection?.firstBadAt, firstErrorAt);
+  });
+
+  it('deep health at every step entry; a failing green at a step rolls back', () => {
+    const sim = new DecisionSim(fast);
+    sim.startHealthy();
+    assert.equal(sim.count('probe_health'), 1);
+    sim.run(MIN, healthy, blueOk);
+    assert.deepEqual(sim.weights, [10, 50]);
+    assert.equal(sim.count('probe_health'), 2);
+    sim.healthOk = false;
+    sim.run(MIN, healthy, blueOk);
+    sim.run(10_000, healthy, blueOk);
+    assert.equal(sim.state.phase, 'rolled_back');
+    assert.match(sim.decisions.find((d) => d.kind === 'rollback')?.message ?? '', /deep health of green failed at 100%|deep health of green failed/);
+  });
+});
+
+describe('decision core: rollback onto an unhealthy blue (issue 13)', () => {
+  it('is refused: pause blue_unhealthy, rollback_failed; force overrides', () => {
+    const sim = new DecisionSim(fast);
+    sim.blueHealthOk = false;
+    sim.startHealthy();
+    sim.run(3 * MIN, { ...healthy, errorRate: 0.2 }, blueOk);
+    assert.equal(sim.count('rollback'), 0);
+    assert.equal(sim.state.phase, 'paused');
+    assert.equal(sim.state.pauseReason, 'blue_unhealthy');
+    assert.deepEqual(sim.notified.filter((e) => e === 'rollback_failed'), ['rollback_failed']);
+    sim.send({ type: 'command', command: 'rollback', by: 'ops' });
+    assert.equal(sim.count('rollback'), 0, 'an operator rollback without force is refused too');
+    sim.send({ type: 'command', command: 'rollback', by: 'ops', force: true });
+    assert.equal(sim.count('rollback'), 1);
+    assert.equal(sim.state.phase, 'rolled_back');
+    // Verified onto a blue whose deep health fails: reported as such.
+    assert.deepEqual(sim.notified.filter((e) => e === 'rollback_failed'), ['rollback_failed', 'rollback_failed']);
+  });
+
+  it('goes ahead once blue is healthy again', () => {
+    const sim = new DecisionSim(fast);
+    sim.blueHealthOk = false;
+    sim.startHealthy();
+    sim.run(3 * MIN, { ...healthy, errorRate: 0.2 }, blueOk);
+    assert.equal(sim.state.pauseReason, 'blue_unhealthy');
+    sim.blueHealthOk = true;
+    sim.run(2 * MIN, { ...healthy, errorRate: 0.2 }, blueOk);
+    assert.equal(sim.state.phase, 'rolled_back');
+  });
 });

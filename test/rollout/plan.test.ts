@@ -65,13 +65,13 @@ webhooks: [ "http://127.0.0.1:9/hook" ]
       ['slow', 500, 60_000, null],
       ['db', 0.05, 0, { margin: 0.01 }],
     ]);
-    assert.equal(plan.webhooks[0]?.events.length, 5);
+    assert.equal(plan.webhooks[0]?.events.length, 8, "every event, including stuck, analysis_error and rollback_failed");
   });
 
   // Each bad plan must produce an error at this line, on this field, mentioning this expectation.
   const bad: { name: string; yaml: string; line: number; field: string; expected: RegExp }[] = [
     { name: 'human duration', yaml: 'steps:\n  - weight: 10\n    duration: 5 minutes\n  - weight: 100\n', line: 3, field: 'steps[0].duration', expected: /duration like 30s/ },
-    { name: 'misspelled field', yaml: 'steps:\n  - weight: 10\n    duraton: 5m\n  - weight: 100\n', line: 3, field: 'steps[0].duraton', expected: /known field \(weight, duration, gate\)/ },
+    { name: 'misspelled field', yaml: 'steps:\n  - weight: 10\n    duraton: 5m\n  - weight: 100\n', line: 3, field: 'steps[0].duraton', expected: /known field \(weight, duration, gate, progressDeadline\)/ },
     { name: 'unknown operator', yaml: 'rules:\n  - metric: error_rate\n    op: "=>"\n    threshold: 1%\n    action: rollback\n', line: 3, field: 'rules[0].op', expected: /one of ">", ">=", "<", "<="/ },
     { name: 'unknown action', yaml: 'rules:\n  - metric: error_rate\n    op: ">"\n    threshold: 1%\n    action: explode\n', line: 5, field: 'rules[0].action', expected: /"rollback" or "pause"/ },
     { name: 'unknown metric', yaml: 'rules:\n  - metric: p95\n    op: ">"\n    threshold: 1%\n    action: rollback\n', line: 2, field: 'rules[0].metric', expected: /error_rate, p95_latency_ms/ },

@@ -9,6 +9,8 @@ export interface WindowSpec {
   dbErrorRate?: number;
   sessionFailureRate?: number;
   authFailureRate?: number;
+  /** Epoch ms of the window's earliest failed request. */
+  firstErrorAt?: number;
 }
 
 /** Builds one color's window the way a metric source would report it. */
@@ -21,7 +23,7 @@ export function buildWindow(spec: WindowSpec): ColorWindow {
     if (spec.sessionFailureRate !== undefined) metrics.session_failure_rate = { value: spec.sessionFailureRate, samples: spec.requests };
     metrics.auth_failure_rate = { value: spec.authFailureRate ?? 0, samples: spec.requests };
   }
-  return { requests: spec.requests, metrics };
+  return { requests: spec.requests, metrics, ...(spec.firstErrorAt === undefined ? {} : { firstErrorAt: spec.firstErrorAt }) };
 }
 
 /**
@@ -34,6 +36,10 @@ export class DecisionSim {
   now = 1_000_000;
   readonly actions: Action[] = [];
   healthOk = true;
+  /** Blue's deep health in each health result; null leaves `blue` out. */
+  blueHealthOk: boolean | null = null;
+  /** Metric-source errors put in every observation. */
+  sourceErrors: string[] = [];
   autoAckWeights = true;
   weightFails = false;
   autoVerifyRollback = true;
@@ -52,9 +58,10 @@ export class DecisionSim {
     if (action.type === 'set_weight' && this.autoAckWeights) {
       this.send(this.weightFails ? { type: 'traffic_failed', weight: action.weight, error: 'router unreachable' } : { type: 'weight_applied', weight: action.weight });
     } else if (action.type === 'probe_health') {
-      this.send({ type: 'health_result', ok: this.healthOk, detail: this.healthOk ? 'deep ok' : 'db: down' });
+      const blue = this.blueHealthOk === null ? {} : { blue: { ok: this.blueHealthOk, detail: this.blueHealthOk ? 'deep ok' : 'blue db: down' } };
+      this.send({ type: 'health_result', ok: this.healthOk, detail: this.healthOk ? 'deep ok' : 'db: down', ...blue });
     } else if (action.type === 'rollback' && this.autoVerifyRollback) {
-      this.send({ type: 'rollback_verified', blueHealthy: true, detail: 'deep ok' });
+      this.send({ type: 'rollback_verified', blueHealthy: this.blueHealthOk !== false, detail: this.blueHealthOk === false ? 'blue db: down' : 'deep ok' });
     }
   }
 
@@ -66,7 +73,13 @@ export class DecisionSim {
   observe(green: WindowSpec, blue: WindowSpec = { requests: 1000 }): readonly Action[] {
     return this.send({
       type: 'observe',
-      observation: { at: this.now, windowMs: this.plan.windowMs, green: buildWindow(green), blue: buildWindow(blue) },
+      observation: {
+        at: this.now,
+        windowMs: this.plan.windowMs,
+        green: buildWindow(green),
+        blue: buildWindow(blue),
+        ...(this.sourceErrors.length > 0 ? { errors: [...this.sourceErrors] } : {}),
+      },
     });
   }
 
@@ -85,6 +98,11 @@ export class DecisionSim {
 
   get weights(): number[] {
     return this.actions.flatMap((a) => (a.type === 'set_weight' ? [a.weight] : []));
+  }
+
+  /** The notify events sent so far, in order. */
+  get notified(): string[] {
+    return this.actions.flatMap((a) => (a.type === 'notify' ? [a.event] : []));
   }
 
   count(type: Action['type']): number {
