@@ -1,7 +1,7 @@
 import { Pool } from 'undici';
 import type { Color } from '../decision.types.js';
 import { createWindowStats, type WindowStats, type WindowSummary } from '../window-stats.core.js';
-import { isRoutable, recordHealth, summarizeHealth, UNKNOWN_HEALTH, type HealthStatus, type UpstreamHealth } from './edge.core.js';
+import { isRoutable, recordHealth, summarizeHealth, UNKNOWN_HEALTH, type HealthObservation, type HealthStatus, type HealthThresholds, type UpstreamHealth } from './edge.core.js';
 
 /** A 5xx the router saw from (or on behalf of) a color; kept for the incident report. */
 export interface RecentError {
@@ -48,7 +48,7 @@ export class ColorPool {
     urls: readonly string[],
     retainMs: number,
     headersTimeoutMs: number,
-    private readonly healthyAfter = 2,
+    private readonly thresholds: HealthThresholds = { healthyAfter: 2, unhealthyAfter: 2 },
     private readonly observer: PoolObserver | null = null,
   ) {
     if (urls.length === 0) throw new Error(`${color}: at least one upstream URL is required`);
@@ -90,12 +90,12 @@ export class ColorPool {
     return picked;
   }
 
-  /** A readiness check's result, or a failed connection from live traffic (`ok` false). */
-  recordHealth(url: string, ok: boolean, at: number, detail: string | null): void {
+  /** A readiness check's result, or a failed connection from live traffic (a hard failure). */
+  recordHealth(url: string, observed: HealthObservation, at: number, detail: string | null): void {
     const upstream = this.pools.find((p) => p.url === url);
     if (!upstream) return;
     const previous = upstream.health;
-    upstream.health = recordHealth(previous, ok, at, detail, this.healthyAfter);
+    upstream.health = recordHealth(previous, observed, at, detail, this.thresholds);
     if (upstream.health.status !== previous.status) this.observer?.healthChanged(this.color, url, upstream.health, previous);
   }
 

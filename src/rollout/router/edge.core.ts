@@ -10,27 +10,46 @@ export interface UpstreamHealth {
   readonly lastCheckAt: number | null;
   /** Successful checks in a row since the last failure. */
   readonly consecutiveOk: number;
+  /** Failed checks in a row since the last success. */
+  readonly consecutiveFailed: number;
   /** Why the last check or request failed, or null. */
   readonly detail: string | null;
 }
 
-export const UNKNOWN_HEALTH: UpstreamHealth = { status: 'unknown', since: null, lastCheckAt: null, consecutiveOk: 0, detail: null };
+export const UNKNOWN_HEALTH: UpstreamHealth = { status: 'unknown', since: null, lastCheckAt: null, consecutiveOk: 0, consecutiveFailed: 0, detail: null };
 
 /**
- * One check result (or one failed connection from live traffic) applied to an upstream.
- * A failure ejects at once: a refused connection or a readiness 503 (draining) is not worth a
- * second request. Coming back takes `healthyAfter` passes in a row, so an upstream that
- * flaps is not handed traffic between two failures. The first pass of an unknown upstream is
- * enough: it has never failed.
+ * One observation of an upstream. `hard`: the connection itself failed (refused, reset,
+ * unreachable), from a check or from live traffic: nothing is listening, so it ejects at once.
+ * A soft failure (a check that timed out or answered non-2xx: a draining instance, or a busy
+ * database shared by both colors) ejects only after `unhealthyAfter` in a row, so a load spike
+ * does not eject every instance at once and pile the traffic onto what is left.
  */
-export function recordHealth(previous: UpstreamHealth, ok: boolean, at: number, detail: string | null, healthyAfter: number): UpstreamHealth {
-  if (!ok) {
-    return { status: 'unhealthy', since: previous.status === 'unhealthy' ? previous.since : at, lastCheckAt: at, consecutiveOk: 0, detail };
+export type HealthObservation = { readonly ok: true } | { readonly ok: false; readonly hard: boolean };
+
+export interface HealthThresholds {
+  /** Passing checks in a row before an ejected upstream gets traffic again. */
+  readonly healthyAfter: number;
+  /** Soft failures in a row before an upstream is ejected. */
+  readonly unhealthyAfter: number;
+}
+
+/**
+ * One observation applied to an upstream's health. Coming back takes `healthyAfter` passes in a
+ * row, so an upstream that flaps is not handed traffic between two failures; the first pass of
+ * an unknown upstream is enough, as it has never failed.
+ */
+export function recordHealth(previous: UpstreamHealth, observed: HealthObservation, at: number, detail: string | null, thresholds: HealthThresholds): UpstreamHealth {
+  if (!observed.ok) {
+    const consecutiveFailed = previous.consecutiveFailed + 1;
+    const eject = previous.status === 'unhealthy' || observed.hard || consecutiveFailed >= thresholds.unhealthyAfter;
+    const status: HealthStatus = eject ? 'unhealthy' : previous.status;
+    return { status, since: status === previous.status ? previous.since : at, lastCheckAt: at, consecutiveOk: 0, consecutiveFailed, detail };
   }
   const consecutiveOk = previous.consecutiveOk + 1;
-  const healthy = previous.status === 'healthy' || previous.status === 'unknown' || consecutiveOk >= healthyAfter;
+  const healthy = previous.status !== 'unhealthy' || consecutiveOk >= thresholds.healthyAfter;
   const status: HealthStatus = healthy ? 'healthy' : 'unhealthy';
-  return { status, since: status === previous.status ? previous.since : at, lastCheckAt: at, consecutiveOk, detail: healthy ? null : previous.detail };
+  return { status, since: status === previous.status ? previous.since : at, lastCheckAt: at, consecutiveOk, consecutiveFailed: 0, detail: healthy ? null : previous.detail };
 }
 
 /** An upstream gets traffic unless it is known to be down. */

@@ -1,5 +1,6 @@
 import { Agent, request } from 'undici';
 import type { ColorPool } from './color-pool.js';
+import { isConnectionError } from './proxy.js';
 
 export interface HealthCheckOptions {
   /** Readiness path on every upstream; 2xx means ready. */
@@ -25,6 +26,7 @@ export function startHealthChecks(pools: readonly ColorPool[], options: HealthCh
 
   async function checkOnce(pool: ColorPool, url: string): Promise<void> {
     let ok = false;
+    let hard = false;
     let detail: string | null = null;
     try {
       const res = await request(new URL(options.path, url), { method: 'GET', dispatcher, signal: AbortSignal.timeout(t), headers: { 'user-agent': 'boka-router-health' } });
@@ -32,9 +34,10 @@ export function startHealthChecks(pools: readonly ColorPool[], options: HealthCh
       ok = res.statusCode >= 200 && res.statusCode < 300;
       if (!ok) detail = `readiness ${options.path} answered ${res.statusCode}`;
     } catch (error) {
+      hard = isConnectionError(error);
       detail = `readiness ${options.path}: ${error instanceof Error ? `${error.name}: ${(error as NodeJS.ErrnoException).code ?? error.message}` : String(error)}`;
     }
-    if (!stopped) pool.recordHealth(url, ok, now(), detail);
+    if (!stopped) pool.recordHealth(url, ok ? { ok: true } : { ok: false, hard }, now(), detail);
   }
 
   function schedule(pool: ColorPool, url: string, delayMs: number): void {

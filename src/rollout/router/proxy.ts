@@ -85,7 +85,8 @@ const CONNECTION_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED',
 ]);
 
-function isConnectionError(error: unknown): boolean {
+/** The connection failed: nothing answered (refused, reset, unreachable, connect timeout). */
+export function isConnectionError(error: unknown): boolean {
   const e = error as { code?: unknown; cause?: { code?: unknown } } | null;
   return CONNECTION_CODES.has(String(e?.code)) || CONNECTION_CODES.has(String(e?.cause?.code));
 }
@@ -140,9 +141,10 @@ export async function forwardRequest(req: IncomingMessage, res: ServerResponse, 
     const plan = ctx.fallback ? retryPlan(req.method, req.headers) : null;
     const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
     let body: IncomingMessage | Buffer | null = hasBody ? req : null;
-    if (hasBody && plan?.bufferBody) {
+    if (hasBody && plan) {
+      // A replayable request declares no body (then it has none: RFC 9112 §6.3) or a small one.
       try {
-        body = await readBody(req);
+        body = plan.bufferBody ? await readBody(req) : null;
       } catch {
         return; // The client went away while sending; nothing was forwarded.
       }
@@ -215,7 +217,7 @@ async function attempt(
     detail = describe(error);
     const connection = !timedOut && isConnectionError(error);
     ctx.events?.upstreamError(target.color, timedOut ? 'timeout' : 'connect');
-    if (connection && ctx.passiveEjection) target.pool.recordHealth(upstream.url, false, ctx.now(), `traffic: ${detail}`);
+    if (connection && ctx.passiveEjection) target.pool.recordHealth(upstream.url, { ok: false, hard: true }, ctx.now(), `traffic: ${detail}`);
     const deliver = async () => {
       finish();
       if (res.headersSent) return;

@@ -5,7 +5,7 @@ import type { Color } from '../decision.types.js';
 import { chooseColor, extractStickyKey, hashToBucket, signStickyId, STICKY_COOKIE } from '../sticky.core.js';
 import { handleAdmin, type RolloutControl } from './admin.js';
 import { ColorPool, type ColorSummary, type UpstreamView } from './color-pool.js';
-import { routeColor, type HealthStatus, type UpstreamHealth } from './edge.core.js';
+import { routeColor, type HealthStatus, type HealthThresholds, type UpstreamHealth } from './edge.core.js';
 import { DEFAULT_HEALTH_CHECK, startHealthChecks, type HealthCheckOptions } from './health-checker.js';
 import { forwardRequest, type ForwardTarget } from './proxy.js';
 import { createRouterMetrics, type RouterMetrics } from './router-metrics.js';
@@ -46,8 +46,14 @@ export interface RouterOptions {
    * ejected upstream back) and the shift of an ejected color's share.
    */
   readonly healthCheck?: HealthCheckOptions | false;
-  /** Passing checks in a row before an ejected upstream gets traffic again (default 2). */
-  readonly healthyAfter?: number;
+  /**
+   * Passing checks in a row before an ejected upstream gets traffic again (default 2), and
+   * soft failures in a row (timeout, non-2xx) before it is ejected (default 2); a refused or
+   * reset connection ejects at once.
+   */
+  readonly healthThresholds?: Partial<HealthThresholds>;
+  /** Told of every saved weight or phase change (the serve command logs them). */
+  readonly onStateChange?: (state: RouterState, changed: 'weight' | 'phase') => void;
   /** Told of every upstream health change (the serve command logs them). */
   readonly onHealthChange?: (color: Color, url: string, next: UpstreamHealth, previous: UpstreamHealth) => void;
 }
@@ -112,14 +118,14 @@ export function createRouter(options: RouterOptions): Router {
   const retainMs = options.retainMs ?? 15 * 60_000;
   const timeout = options.upstreamTimeoutMs ?? 30_000;
   const healthCheck = options.healthCheck === undefined ? DEFAULT_HEALTH_CHECK : options.healthCheck;
-  const healthyAfter = options.healthyAfter ?? 2;
+  const thresholds: HealthThresholds = { healthyAfter: 2, unhealthyAfter: 2, ...options.healthThresholds };
   const metrics = createRouterMetrics(
     () => ({ greenWeight: weight, phase, inflight: (c) => pools[c].inflight, upstreams: (c) => pools[c].upstreamHealth }),
     options.onHealthChange,
   );
   const pools: Record<Color, ColorPool> = {
-    blue: new ColorPool('blue', options.blue, retainMs, timeout, healthyAfter, metrics),
-    green: new ColorPool('green', options.green, retainMs, timeout, healthyAfter, metrics),
+    blue: new ColorPool('blue', options.blue, retainMs, timeout, thresholds, metrics),
+    green: new ColorPool('green', options.green, retainMs, timeout, thresholds, metrics),
   };
   const stopHealthChecks = healthCheck ? startHealthChecks([pools.blue, pools.green], healthCheck, now) : async () => undefined;
   const fallbackFor = (color: Color) => (): ForwardTarget | null => {
@@ -187,7 +193,9 @@ export function createRouter(options: RouterOptions): Router {
           weight = saved.greenWeight;
           version = saved.version;
           updatedAt = saved.updatedAt;
-          return readState();
+          const state = readState();
+          options.onStateChange?.(state, 'weight');
+          return state;
         },
       );
     },
@@ -196,7 +204,9 @@ export function createRouter(options: RouterOptions): Router {
         () => ({ greenWeight: weight, version, updatedAt, phase: next }),
         (saved) => {
           phase = saved.phase;
-          return readState();
+          const state = readState();
+          options.onStateChange?.(state, 'phase');
+          return state;
         },
       );
     },

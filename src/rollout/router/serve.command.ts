@@ -174,6 +174,9 @@ async function serve(settings: ServeSettings, log: Logger): Promise<number> {
     upstreamTimeoutMs: settings.upstreamTimeoutMs,
     closeGraceMs: settings.shutdownTimeoutMs,
     healthCheck: { path: settings.healthPath, intervalMs: settings.healthIntervalMs, timeoutMs: settings.healthTimeoutMs },
+    onStateChange(state, changed) {
+      log.info({ greenWeight: state.greenWeight, version: state.version, phase: state.phase }, changed === 'weight' ? 'weight set' : 'phase set');
+    },
     onHealthChange(color, url, next, previous) {
       const fields = { color, upstream: url, from: previous.status, to: next.status, detail: next.detail };
       if (next.status === 'unhealthy') log.warn(fields, 'upstream ejected');

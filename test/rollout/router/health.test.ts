@@ -93,7 +93,10 @@ describe('health-aware edge (issue 13, part 4)', () => {
       assert.equal(keyed.headers['x-boka-retried-from'], 'green');
       const get = await send(`${url}/x`);
       assert.equal(get.body.color, 'blue');
-      assert.equal(green.hits, 3, 'each request reached green exactly once');
+      const keyedNoBody = await request(`${url}/x`, { method: 'DELETE', headers: { 'idempotency-key': 'k-789' }, dispatcher: agent });
+      await keyedNoBody.body.dump();
+      assert.equal(keyedNoBody.headers['x-boka-retried-from'], 'green', 'a keyed request without a body is retried too');
+      assert.equal(green.hits, 4, 'each request reached green exactly once');
       // A chunked body is streamed once, so never retried.
       const chunked = await request(`${url}/echo`, { method: 'POST', body: Readable.from([Buffer.from('{"n":3}')]), headers: { 'idempotency-key': 'k-456' }, dispatcher: agent });
       await chunked.body.dump();

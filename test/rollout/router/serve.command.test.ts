@@ -86,6 +86,7 @@ describe('boka router serve (a real process)', () => {
       const phase = await call(`${first.adminUrl}/_router/admin/phase`, { method: 'PUT', body: { phase: 'progressing' }, token: TOKEN });
       assert.equal(phase.status, 200);
       assert.equal(JSON.parse(readFileSync(stateFile, 'utf8')).greenWeight, 40);
+      assert.match(first.output(), /"greenWeight":40,"version":1,"phase":null,"msg":"weight set"/);
     } finally {
       assert.equal(await first.stop(), 0);
     }
