@@ -247,9 +247,24 @@ export async function attachRollout(options: AttachOptions): Promise<AttachedRol
     traffic = createNginxTrafficRouter({ ...driver.nginx, blue, green });
     target = `nginx ${driver.nginx.includePath}`;
   }
+  // The separate router exports the rollout's phase on its /metrics (`PUT /_router/admin/phase`);
+  // best effort: a missed update only shows an old phase on a dashboard.
+  let lastPhase: string | null = null;
+  const publishPhase = driver.kind === 'router'
+    ? (phase: string) => {
+        if (phase === lastPhase) return;
+        lastPhase = phase;
+        const headers: Record<string, string> = { 'content-type': 'application/json', ...(driver.adminToken ? { authorization: `Bearer ${driver.adminToken}` } : {}) };
+        void request(new URL('/_router/admin/phase', driver.adminUrl), { method: 'PUT', headers, body: JSON.stringify({ phase }) }).then((res) => res.body.dump(), () => undefined);
+      }
+    : () => undefined;
+  const onChange = (status: RolloutStatus) => {
+    publishPhase(status.phase);
+    options.onChange?.(status);
+  };
   let wired: Awaited<ReturnType<typeof wireController>>;
   try {
-    wired = await wireController(options, { plan, target, blue, green, traffic, edge });
+    wired = await wireController({ ...options, onChange }, { plan, target, blue, green, traffic, edge });
   } catch (error) {
     await Promise.all([traffic.close(), edge?.close()]);
     throw error;

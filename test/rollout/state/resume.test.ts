@@ -94,6 +94,8 @@ describe('controller state, resume, lease and drift (separate router on its own 
         return s.phase === 'paused' && s.pauseReason === 'manual_gate' && s.weight === 30 ? s : null;
       };
       await until('the manual gate at 30 %', () => atGate(first.controller));
+      // The controller reports its phase to the router, which exports it (state and /metrics).
+      await until('the phase at the router', () => router.readState().phase === 'paused');
 
       // A second controller for the same router is refused while the first holds the lease.
       await assert.rejects(attachRollout({ plan: gatedPlan(), reportRoot, driver }), (error: unknown) => error instanceof LeaseHeldError && /another controller holds the lease/.test(error.message) && error.message.includes(`pid ${process.pid}`));
@@ -130,6 +132,7 @@ describe('controller state, resume, lease and drift (separate router on its own 
       const result = await Promise.race([second.controller.done, until<never>('the end of the rollout', () => null, 30_000)]);
       assert.equal(result.outcome, 'promoted', result.report.timeline.slice(-3).map((t) => t.message).join(' | '));
       assert.equal(router.readState().greenWeight, 100);
+      await until('the final phase at the router', () => router.readState().phase === 'promoted');
 
       const log = events(first.outputDir);
       const resumedEvent = log.find((e) => e.type === 'resumed');
