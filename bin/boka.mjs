@@ -2,7 +2,7 @@
 // `boka …`: runs the compiled CLI (dist/) when the build is current, so a production install
 // (`npm ci --omit=dev`) needs no TypeScript tooling; in a checkout whose sources are newer than
 // the build (or never built), runs the TypeScript sources through tsx instead.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readBuildState } from './build-state.mjs';
@@ -23,8 +23,27 @@ if (existsSync(compiled) && (state === 'fresh' || !tsxAvailable)) {
   await import(compiledUrl.href);
 } else if (tsxAvailable) {
   const entry = fileURLToPath(new URL('../src/cli/index.ts', import.meta.url));
-  const result = spawnSync(process.execPath, ['--import', 'tsx', entry, ...process.argv.slice(2)], { stdio: 'inherit' });
-  process.exit(result.status ?? 1);
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...process.argv.slice(2)], { stdio: 'inherit' });
+  // Forward the operator's signals (SIGTERM from a supervisor, Ctrl-C) so the command can shut
+  // down cleanly; without this the child outlives `npx boka …` when the parent is terminated.
+  const forward = (signal) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  };
+  // Ctrl-C at a terminal already reaches the child (same foreground process group): forwarding
+  // it too would count as a second Ctrl-C. Only forward SIGINT when no terminal sent it.
+  process.on('SIGINT', () => {
+    if (!process.stdin.isTTY) forward('SIGINT');
+  });
+  for (const signal of ['SIGTERM', 'SIGHUP']) process.on(signal, () => forward(signal));
+  child.on('exit', (code, signal) => {
+    if (signal) {
+      // Die of the same signal, so our own parent sees what happened to the command.
+      for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.removeAllListeners(s);
+      process.kill(process.pid, signal);
+      return;
+    }
+    process.exit(code ?? 1);
+  });
 } else {
   console.error('boka: no build in dist/ and no tsx to run the sources; run `npm run build`');
   process.exit(1);

@@ -9,6 +9,7 @@ import type { PreflightResult } from './preflight.service.js';
 import { buildReport, type RolloutReport } from './report.core.js';
 import { applyVerifiedWeight, type TrafficRouter } from './traffic/traffic-router.js';
 import type { RollbackVerification } from './verify-rollback.service.js';
+import { writeStateFile, type PersistedRollout } from './state/state-file.js';
 import { createNotifier, type Notifier } from './webhooks.js';
 
 export interface ControllerDeps {
@@ -22,7 +23,18 @@ export interface ControllerDeps {
   readonly probeDeepHealth: (color: Color) => Promise<{ ok: boolean; detail: string }>;
   /** The seed's post-rollback checks against blue (migrate-preflight.service.ts); a failure counts as an unhealthy blue. */
   readonly verifyRollback?: () => Promise<RollbackVerification>;
+  /**
+   * The core's `probe_health`: deep health of every green instance plus the expected version,
+   * and blue's deep health. Default: `probeDeepHealth` of each color.
+   */
+  readonly probeHealth?: () => Promise<{ ok: boolean; detail: string; blue: { ok: boolean; detail: string } }>;
+  /** What this rollout drives (`router http://…`); recorded in the state file for resume. */
+  readonly target?: string;
+  /** A persisted rollout to continue (same step, weight, rule tracks) instead of starting anew. */
+  readonly resume?: PersistedRollout;
   readonly notifier?: Notifier;
+  /** The `whsec_…` signing secret of a webhook, resolved from its `secretFile` or the environment. */
+  readonly webhookSecretFor?: (hook: Plan['webhooks'][number]) => string | undefined;
   readonly now?: () => number;
   /** Called after every state change (the live view redraws on it). */
   readonly onChange?: (status: RolloutStatus) => void;
@@ -42,6 +54,8 @@ export interface RolloutStatus {
   readonly lastReading: SourceReading | null;
   readonly detection: RolloutState['detection'];
   readonly outputDir: string;
+  /** The last time the router's weight was read back and differed from the intended one. */
+  readonly lastDrift: { readonly at: number; readonly intended: number; readonly observed: number } | null;
 }
 
 export interface ControllerResult {
@@ -53,12 +67,21 @@ export interface ControllerResult {
 export interface RolloutController {
   start(): Promise<void>;
   readStatus(): RolloutStatus;
-  sendCommand(command: Command, by: string): Promise<{ accepted: boolean; message: string }>;
+  /** `force` only matters for `rollback` onto a blue known to be unhealthy (the core refuses without it). */
+  sendCommand(command: Command, by: string, options?: { readonly force?: boolean }): Promise<{ accepted: boolean; message: string }>;
   /** Resolves when the rollout finishes (promoted, rolled back, aborted). */
   readonly done: Promise<ControllerResult>;
   /** Stops evaluating without touching traffic and writes the report (outcome `paused` if paused). */
   stop(): Promise<ControllerResult>;
+  /**
+   * Stops evaluating without touching traffic and without ending the rollout: the state stays
+   * unfinished on disk so a later controller resumes it (SIGTERM, a redeploy of the controller).
+   */
+  detach(): Promise<RolloutStatus>;
 }
+
+/** Phases whose weight the router must be serving; the controller reads it back every interval. */
+const RECONCILED = new Set<RolloutState['phase']>(['progressing', 'baking', 'paused']);
 
 /**
  * Wires the pure decision core to the ports: it executes the core's actions one at a time
@@ -70,8 +93,10 @@ export function createRolloutController(deps: ControllerDeps): RolloutController
   const { plan } = deps;
   mkdirSync(deps.outputDir, { recursive: true });
   const log: EventLog = createEventLog(join(deps.outputDir, 'events.jsonl'));
-  const notifier = deps.notifier ?? createNotifier(plan.webhooks, (url, event, ok, detail) => log.append('webhook', now(), { url, event, ok, detail }));
-  let state: RolloutState = createInitialState();
+  const notifier = deps.notifier ?? createNotifier(plan.webhooks, (url, event, ok, detail, attempt) => log.append('webhook', now(), { url, event, ok, detail, attempt }), { secretFor: deps.webhookSecretFor });
+  const target = deps.target ?? 'embedded';
+  let state: RolloutState = deps.resume?.state ?? createInitialState();
+  let lastDrift: RolloutStatus['lastDrift'] = null;
   let lastReading: SourceReading | null = null;
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
@@ -94,7 +119,13 @@ export function createRolloutController(deps: ControllerDeps): RolloutController
       lastReading,
       detection: state.detection,
       outputDir: deps.outputDir,
+      lastDrift,
     };
+  }
+
+  /** After every transition: the state a restarted controller continues from. */
+  function persist(finished = result !== null): void {
+    writeStateFile(deps.outputDir, { format: 1, rolloutId: deps.rolloutId, target, plan, state, eventSeq: log.readAll().at(-1)?.seq ?? 0, updatedAt: now(), finished });
   }
 
   function enqueue<T>(work: () => Promise<T>): Promise<T> {
@@ -108,6 +139,7 @@ export function createRolloutController(deps: ControllerDeps): RolloutController
   async function feed(input: Input): Promise<void> {
     const transition = decide(plan, state, input, now());
     state = transition.state;
+    persist(isFinished(state));
     for (const action of transition.actions) await execute(action);
     deps.onChange?.(readStatus());
   }
@@ -160,9 +192,12 @@ export function createRolloutController(deps: ControllerDeps): RolloutController
         return;
       }
       case 'probe_health': {
-        const green = await deps.probeDeepHealth('green');
-        log.append('health', now(), { color: 'green', ...green });
-        await feed({ type: 'health_result', ok: green.ok, detail: green.detail });
+        const probed = deps.probeHealth ? await deps.probeHealth() : { ...(await deps.probeDeepHealth('green')), blue: await deps.probeDeepHealth('blue') };
+        log.append('health', now(), { color: 'green', ok: probed.ok, detail: probed.detail });
+        log.append('health', now(), { color: 'blue', ok: probed.blue.ok, detail: probed.blue.detail });
+        // Built apart from the call: the `blue` field is the contract's addition to health_result.
+        const input = { type: 'health_result', ok: probed.ok, detail: probed.detail, blue: probed.blue } as const;
+        await feed(input);
         return;
       }
       case 'finish':
@@ -181,8 +216,66 @@ export function createRolloutController(deps: ControllerDeps): RolloutController
     writeFileSync(join(deps.outputDir, 'report.json'), `${JSON.stringify(json, null, 2)}\n`);
     writeFileSync(reportPath, markdown);
     result = { outcome, report: json, reportPath };
+    persist(true);
     resolveDone(result);
     return result;
+  }
+
+  /**
+   * Reads the weight the router serves and, if it differs from the one the core intends (someone
+   * changed it out of band, or a restarted router came up at another weight), logs the drift and
+   * re-applies the intended weight: the controller owns the weight while a rollout runs. Returns
+   * an error text when the router cannot be read or corrected (an analysis error for the core).
+   */
+  async function reconcileWeight(at: number): Promise<string | null> {
+    if (!RECONCILED.has(state.phase) || !state.weightConfirmed) return null;
+    let observed: number;
+    try {
+      observed = await deps.traffic.readGreenWeight();
+    } catch (error) {
+      return `traffic ${deps.traffic.name}: cannot read the weight back: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    if (Math.abs(observed - state.weight) < 1e-9) return null;
+    lastDrift = { at, intended: state.weight, observed };
+    log.append('drift', at, { intended: state.weight, observed, action: 'reapply' });
+    try {
+      await applyVerifiedWeight(deps.traffic, state.weight);
+      log.append('traffic', now(), { weight: state.weight, ok: true, reapplied: true });
+      return null;
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      log.append('traffic', now(), { weight: state.weight, ok: false, reapplied: true, detail });
+      return `traffic ${deps.traffic.name}: drift to ${observed}% not corrected: ${detail}`;
+    }
+  }
+
+  /** Picks up the work the previous controller may have left half done, then lets the loop run. */
+  async function resumeWork(): Promise<void> {
+    const at = now();
+    log.append('resumed', at, { phase: state.phase, step: state.stepIndex, weight: state.weight, pid: process.pid });
+    switch (state.phase) {
+      case 'pending':
+        await feed({ type: 'start' });
+        return;
+      case 'preflight':
+        await execute({ type: 'run_preflight' });
+        return;
+      case 'rolling_back':
+        await execute({ type: 'rollback', reason: 'resumed an unfinished rollback' });
+        return;
+      case 'promoted':
+      case 'rolled_back':
+      case 'aborted':
+        await finish(state.outcome ?? describeOutcomeIfStopped(state));
+        return;
+      default:
+        if (!state.weightConfirmed) await execute({ type: 'set_weight', weight: state.weight });
+        else {
+          const error = await reconcileWeight(at);
+          if (error) log.append('traffic', now(), { weight: state.weight, ok: false, detail: error });
+        }
+        if (state.probeInFlight) await execute({ type: 'probe_health' });
+    }
   }
 
   async function tick(): Promise<void> {
@@ -191,12 +284,17 @@ export function createRolloutController(deps: ControllerDeps): RolloutController
     try {
       reading = await deps.metrics.collect(plan.windowMs, at);
     } catch (error) {
-      log.append('metrics_error', at, { error: error instanceof Error ? error.message : String(error) });
-      reading = { green: { requests: 0, metrics: {} }, blue: { requests: 0, metrics: {} } };
+      reading = { green: { requests: 0, metrics: {} }, blue: { requests: 0, metrics: {} }, errors: [`${deps.metrics.name}: ${error instanceof Error ? error.message : String(error)}`] };
     }
     lastReading = reading;
-    const observation: Observation = { at, windowMs: plan.windowMs, green: { requests: reading.green.requests, metrics: reading.green.metrics }, blue: { requests: reading.blue.requests, metrics: reading.blue.metrics } };
-    log.append('observation', at, { phase: state.phase, step: state.stepIndex, weight: state.weight, windowMs: plan.windowMs, green: observation.green, blue: observation.blue, greenRecentErrors: (reading.green.recentErrors ?? []).slice(-5) });
+    const errors = [...(reading.errors ?? [])];
+    const trafficError = await reconcileWeight(at);
+    if (trafficError) errors.push(trafficError);
+    const window = (w: SourceReading['green']) => ({ requests: w.requests, metrics: w.metrics, ...(w.firstErrorAt === undefined ? {} : { firstErrorAt: w.firstErrorAt }) });
+    // `errors` and `firstErrorAt` are the contract's additions to Observation/ColorWindow.
+    const observation: Observation = { at, windowMs: plan.windowMs, green: window(reading.green), blue: window(reading.blue), ...(errors.length > 0 ? { errors } : {}) };
+    if (errors.length > 0) log.append('metrics_error', at, { errors });
+    log.append('observation', at, { phase: state.phase, step: state.stepIndex, weight: state.weight, windowMs: plan.windowMs, green: observation.green, blue: observation.blue, errors, greenRecentErrors: (reading.green.recentErrors ?? []).slice(-5) });
     await feed({ type: 'observe', observation });
   }
 
@@ -216,14 +314,17 @@ export function createRolloutController(deps: ControllerDeps): RolloutController
 
   return {
     async start() {
-      await enqueue(() => feed({ type: 'start' }));
+      await enqueue(() => (deps.resume ? resumeWork() : feed({ type: 'start' })));
       if (!isFinished(state)) scheduleTick();
     },
     readStatus,
-    async sendCommand(command, by) {
+    async sendCommand(command, by, options = {}) {
       return enqueue(async () => {
-        log.append('command', now(), { command, by });
-        await feed({ type: 'command', command, by });
+        const force = options.force === true;
+        log.append('command', now(), { command, by, ...(force ? { force } : {}) });
+        // Built apart from the call: `force` is the contract's addition to the command input.
+        const input = { type: 'command', command, by, ...(force ? { force } : {}) } as const;
+        await feed(input);
         const d = state.lastDecision;
         return { accepted: d?.kind !== 'rejected', message: d?.message ?? '' };
       });
@@ -232,6 +333,15 @@ export function createRolloutController(deps: ControllerDeps): RolloutController
     async stop() {
       stopLoop();
       return enqueue(() => finish(describeOutcomeIfStopped(state)));
+    },
+    async detach() {
+      stopLoop();
+      return enqueue(async () => {
+        if (result) return readStatus();
+        log.append('detached', now(), { phase: state.phase, step: state.stepIndex, weight: state.weight, pid: process.pid });
+        persist(false);
+        return readStatus();
+      });
     },
   };
 }

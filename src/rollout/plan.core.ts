@@ -64,7 +64,9 @@ export const DEFAULT_PLAN: Plan = Object.freeze({
     { metric: 'p95_latency_ms', op: '<', threshold: 150 },
   ],
   webhooks: [],
-  metrics: { scrapePath: '/metrics', prometheusUrl: null },
+  metrics: { scrapePath: '/metrics', prometheusUrl: null, scrape: { port: null, tokenFile: null } },
+  greenVersion: null,
+  healthTokenFile: null,
 } satisfies Plan);
 
 function rule(name: string, metric: string, threshold: number, forMs: number, action: Rule['action'], margin: number): Rule {
@@ -299,7 +301,9 @@ function normalizePlan(raw: RawPlan, fail: Fail): Plan {
     auth: c.auth ?? false,
   }));
   const webhooks: Webhook[] = (raw.webhooks ?? []).map((w) =>
-    typeof w === 'string' ? { url: w, events: NOTIFY_EVENTS } : { url: w.url, events: w.events ?? NOTIFY_EVENTS },
+    typeof w === 'string'
+      ? { url: w, events: NOTIFY_EVENTS, secretFile: null, format: 'standard' as const }
+      : { url: w.url, events: w.events ?? NOTIFY_EVENTS, secretFile: w.secretFile ?? null, format: w.format ?? 'standard' },
   );
   return {
     intervalMs,
@@ -339,7 +343,10 @@ function normalizePlan(raw: RawPlan, fail: Fail): Plan {
     metrics: {
       scrapePath: raw.metrics?.scrapePath === false ? null : (raw.metrics?.scrapePath ?? d.metrics.scrapePath),
       prometheusUrl,
+      scrape: { port: raw.metrics?.scrape?.port ?? null, tokenFile: raw.metrics?.scrape?.tokenFile ?? null },
     },
+    greenVersion: raw.greenVersion ?? null,
+    healthTokenFile: raw.healthTokenFile ?? null,
   };
 }
 

@@ -76,6 +76,11 @@ export type PreflightMigrate = (typeof PREFLIGHT_MIGRATE)[number];
 export interface Webhook {
   readonly url: string;
   readonly events: readonly NotifyEvent[];
+  // controller (issue 13, notifications): Standard Webhooks signing key and payload shape.
+  /** File holding the `whsec_…` signing secret; null: env BOKA_WEBHOOK_SECRET, else unsigned. */
+  readonly secretFile: string | null;
+  /** `standard`: the event as JSON; `slack`: a Slack-compatible `{text, blocks}` message. */
+  readonly format: 'standard' | 'slack';
 }
 
 /** A validated rollout plan. Build one with `loadPlan` or use `DEFAULT_PLAN`. */
@@ -117,7 +122,13 @@ export interface Plan {
   readonly metrics: {
     readonly scrapePath: string | null;
     readonly prometheusUrl: string | null;
+    // controller (issue 13): the instances' METRICS_PORT / METRICS_TOKEN (env overrides when unset here).
+    readonly scrape: { readonly port: number | null; readonly tokenFile: string | null };
   };
+  // controller (issue 13): the version green's health must report (`--green-version` overrides).
+  readonly greenVersion: string | null;
+  /** controller (issue 13): file holding HEALTH_TOKEN for the health probes (env HEALTH_TOKEN otherwise). */
+  readonly healthTokenFile: string | null;
 }
 
 const DurationText = Type.Union([Type.String(), Type.Number()], { description: 'a duration like 30s, 5m or 2h' });
@@ -168,6 +179,9 @@ const RawCheck = Type.Object(
 export const RawPlanSchema = Type.Object(
   {
     version: Type.Optional(Type.Literal(1)),
+    // controller (issue 13): expected green version and the health token's file.
+    greenVersion: Type.Optional(Type.String({ minLength: 1 })),
+    healthTokenFile: Type.Optional(Type.String({ minLength: 1 })),
     interval: Type.Optional(DurationText),
     window: Type.Optional(DurationText),
     minSamples: Type.Optional(Type.Integer({ minimum: 1 })),
@@ -223,7 +237,13 @@ export const RawPlanSchema = Type.Object(
         Type.Union([
           Type.String({ pattern: '^https?://' }),
           Type.Object(
-            { url: Type.String({ pattern: '^https?://' }), events: Type.Optional(Type.Array(literals(NOTIFY_EVENTS))) },
+            {
+              url: Type.String({ pattern: '^https?://' }),
+              events: Type.Optional(Type.Array(literals(NOTIFY_EVENTS))),
+              // controller (issue 13): signing secret file and payload format.
+              secretFile: Type.Optional(Type.String({ minLength: 1 })),
+              format: Type.Optional(literals(['standard', 'slack'] as const)),
+            },
             { additionalProperties: false },
           ),
         ]),
@@ -235,6 +255,13 @@ export const RawPlanSchema = Type.Object(
           scrapePath: Type.Optional(Type.Union([Type.String({ pattern: '^/' }), Type.Literal(false)])),
           prometheus: Type.Optional(
             Type.Object({ url: Type.String({ pattern: '^https?://' }) }, { additionalProperties: false }),
+          ),
+          // controller (issue 13): the instances' separate metrics listener and bearer token.
+          scrape: Type.Optional(
+            Type.Object(
+              { port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })), tokenFile: Type.Optional(Type.String({ minLength: 1 })) },
+              { additionalProperties: false },
+            ),
           ),
         },
         { additionalProperties: false },

@@ -45,6 +45,8 @@ export interface RolloutReport {
   readonly blueVerification: { readonly ok: boolean; readonly detail: string } | null;
   /** The seed's post-rollback checks against blue (database, sessions, login, permissions); null without a rollback. */
   readonly rollbackVerification: { readonly ok: boolean; readonly checks: readonly { name: string; ok: boolean; detail: string }[] } | null;
+  /** Blue's last deep health before the rollback decision (probed at every step and bake interval); null without a rollback or a probe. */
+  readonly blueBeforeRollback?: { readonly ok: boolean; readonly detail: string; readonly at: number } | null;
   readonly successCriteria: readonly Criterion[] | null;
   readonly routineEvaluations: number;
 }
@@ -100,6 +102,8 @@ export function buildReport(input: { rolloutId: string; outcome: Outcome; endedA
     : null;
   const blueHealth = healthEvents.filter((h) => h.color === 'blue').at(-1);
   const rollbackChecks = input.events.filter((e) => e.type === 'rollback_verification').at(-1) as unknown as RolloutReport['rollbackVerification'] | undefined;
+  const rollbackAt = decisions.find((d) => d.kind === 'rollback' || d.kind === 'abort')?.at;
+  const blueBefore = rollbackAt === undefined ? undefined : (input.events.filter((e) => e.type === 'health' && e.color === 'blue' && e.at <= rollbackAt).at(-1) as unknown as { ok: boolean; detail: string; at: number } | undefined);
 
   const json: RolloutReport = {
     rolloutId: input.rolloutId,
@@ -113,6 +117,7 @@ export function buildReport(input: { rolloutId: string; outcome: Outcome; endedA
     incident,
     blueVerification: verified ? { ok: blueHealth?.ok ?? false, detail: blueHealth?.detail ?? verified.message } : null,
     rollbackVerification: rollbackChecks ? { ok: rollbackChecks.ok, checks: rollbackChecks.checks.map((c) => ({ name: c.name, ok: c.ok, detail: c.detail })) } : null,
+    blueBeforeRollback: blueBefore ? { ok: blueBefore.ok, detail: blueBefore.detail, at: blueBefore.at } : null,
     successCriteria: input.outcome === 'promoted' ? evaluateSuccess(observations, healthEvents, preflight) : null,
     routineEvaluations: decisions.filter((d) => ROUTINE.has(d.kind)).length,
   };
@@ -181,6 +186,7 @@ function renderMarkdown(r: RolloutReport): string {
     }
     lines.push('');
   }
+  if (r.blueBeforeRollback) lines.push('## Blue before the rollback', '', `Blue deep health at ${new Date(r.blueBeforeRollback.at).toISOString()}: ${r.blueBeforeRollback.ok ? 'passing' : 'FAILING'} (${r.blueBeforeRollback.detail})`, '');
   if (r.blueVerification) lines.push('## After rollback', '', `Blue deep health: ${r.blueVerification.ok ? 'passing' : 'FAILING'} (${r.blueVerification.detail})`, '');
   if (r.rollbackVerification) {
     lines.push('## Post-rollback verification', '', `Against blue: ${r.rollbackVerification.ok ? 'all checks pass' : 'FAILED (rollback_failed)'}`, '', '| check | result | detail |', '|---|---|---|');

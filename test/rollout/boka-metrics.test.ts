@@ -68,4 +68,16 @@ describe('scrape source on the real Boka exposition', () => {
     assert.deepEqual(window.metrics.session_failure_rate, { value: 0.25, samples: 4 });
     assert.deepEqual(window.metrics.error_rate, { value: 1, samples: 1 });
   });
+  it('judges only connection, pool-wait and timeout DB errors, not constraint conflicts (409) or query errors', async () => {
+    const metrics = createMetrics({ version: 'green-test', defaultMetrics: false });
+    const before = readBokaCounters(parsePrometheusText(await metrics.exposition()));
+    for (let i = 0; i < 10; i++) metrics.observeHttp('POST', '/api/bookings', i < 6 ? 201 : 500, 0.01);
+    for (let i = 0; i < 6; i++) metrics.countDbError('constraint');
+    metrics.countDbError('query');
+    metrics.countDbError('connection');
+    metrics.countDbError('pool_wait');
+    metrics.countDbError('timeout');
+    const window = diffCounters(readBokaCounters(parsePrometheusText(await metrics.exposition())), before);
+    assert.deepEqual(window.metrics.db_error_rate, { value: 3 / 10, samples: 10 });
+  });
 });

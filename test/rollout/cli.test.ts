@@ -74,9 +74,11 @@ describe('rollout CLI', () => {
       const code = await runRolloutCli(['start', '--blue', blue.url, '--green', green.url, '--listen', `127.0.0.1:${port}`, '--admin-listen', `127.0.0.1:${adminPort}`, '--plan', plan, '--report-dir', dir, '--no-view', '--exit-on-finish']);
       assert.equal(code, 0);
       assert.equal(statusCode, 200);
-      const rolloutDirs = readdirSync(dir).filter((d) => !d.endsWith('.yaml'));
+      const rolloutDirs = readdirSync(dir).filter((d) => !d.endsWith('.yaml') && !d.startsWith('.'));
       assert.equal(rolloutDirs.length, 1);
-      assert.deepEqual(readdirSync(join(dir, rolloutDirs[0] ?? '')).sort(), ['events.jsonl', 'report.json', 'report.md']);
+      assert.deepEqual(readdirSync(join(dir, rolloutDirs[0] ?? '')).sort(), ['events.jsonl', 'report.json', 'report.md', 'state.json']);
+      // The lease was released at the end: nothing holds it any more.
+      assert.deepEqual(readdirSync(join(dir, '.leases')).filter((f) => f.endsWith('.lock') || f.endsWith('.owner.json')), []);
     } finally {
       stop = true;
       await traffic;

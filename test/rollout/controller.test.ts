@@ -109,6 +109,9 @@ describe('rollout controller with the built-in router (fixture colors on 127.0.0
       assert.ok(report.timeToDetectMs !== null && report.timeToDetectMs >= 0);
       assert.ok(report.timeToRollbackMs !== null && report.timeToRollbackMs >= 0);
       assert.equal(report.blueVerification?.ok, true);
+      // Blue was deep-checked at the step's entry, before the rollback decision, and the report names it.
+      assert.equal(report.blueBeforeRollback?.ok, true);
+      assert.match(readFileSync(result.reportPath, 'utf8'), /## Blue before the rollback\n\nBlue deep health at .*: passing/);
       assert.ok(report.incident && report.incident.lastErrors.length > 0, 'last errors seen are in the incident');
       assert.match(readFileSync(result.reportPath, 'utf8'), /## Incident[\s\S]*error-rate/);
     });

@@ -4,11 +4,19 @@ import type { RecentError } from '../router/color-pool.js';
 /** A color's window as a source reports it; `recentErrors` feeds the incident report. */
 export interface SourceWindow extends ColorWindow {
   readonly recentErrors?: readonly RecentError[];
+  /** Epoch ms of the earliest failed request in the window (the router's edge view knows it). */
+  readonly firstErrorAt?: number;
 }
 
 export interface SourceReading {
   readonly green: SourceWindow;
   readonly blue: SourceWindow;
+  /**
+   * What could not be read in this evaluation ("scrape green http://…/metrics: HTTP 404",
+   * "prometheus: timeout"). The controller passes them to the core as `observation.errors`,
+   * which counts the evaluation as an analysis error: a missing signal never reads as a pass.
+   */
+  readonly errors?: readonly string[];
 }
 
 /**
@@ -31,26 +39,31 @@ export function combineMetricSources(sources: readonly MetricSource[]): MetricSo
   return {
     name: sources.map((s) => s.name).join('+'),
     async collect(windowMs, now) {
+      const errors: string[] = [];
       const readings = await Promise.all(
-        sources.map((s) => s.collect(windowMs, now).catch((error: unknown) => {
-          // One broken source must not blind the others; its metrics simply show as no data.
-          const note = error instanceof Error ? error.message : String(error);
-          return { green: { requests: 0, metrics: {}, error: note }, blue: { requests: 0, metrics: {}, error: note } };
+        sources.map((s) => s.collect(windowMs, now).catch((error: unknown): SourceReading => {
+          // One broken source must not blind the others, and must not pass unnoticed either:
+          // its failure is reported to the core (fail closed), its metrics show as no data.
+          errors.push(`${s.name}: ${error instanceof Error ? error.message : String(error)}`);
+          return { green: { requests: 0, metrics: {} }, blue: { requests: 0, metrics: {} } };
         })),
       );
+      for (const r of readings) errors.push(...(r.errors ?? []));
       const merge = (color: 'green' | 'blue'): SourceWindow => {
         const metrics: Record<string, ColorWindow['metrics'][string]> = {};
         let requests = 0;
+        let firstErrorAt: number | undefined;
         const recentErrors: RecentError[] = [];
         for (const r of readings) {
           const w = r[color];
           if (requests === 0 && w.requests > 0) requests = w.requests;
+          if (firstErrorAt === undefined && w.firstErrorAt !== undefined) firstErrorAt = w.firstErrorAt;
           for (const [name, value] of Object.entries(w.metrics)) if (value && !metrics[name]) metrics[name] = value;
-          recentErrors.push(...('recentErrors' in w && w.recentErrors ? w.recentErrors : []));
+          recentErrors.push(...(w.recentErrors ?? []));
         }
-        return { requests, metrics, recentErrors };
+        return { requests, metrics, recentErrors, ...(firstErrorAt === undefined ? {} : { firstErrorAt }) };
       };
-      return { green: merge('green'), blue: merge('blue') };
+      return { green: merge('green'), blue: merge('blue'), errors };
     },
     async close() {
       await Promise.all(sources.map((s) => s.close()));

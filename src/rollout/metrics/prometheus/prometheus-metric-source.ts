@@ -30,7 +30,7 @@ export function createPrometheusMetricSource(options: PrometheusOptions): Metric
     url.searchParams.set('time', String(now / 1000));
     const res = await request(url, { dispatcher });
     const body = (await res.body.json()) as { status?: string; error?: string; data?: { resultType?: string; result?: unknown } };
-    if (res.statusCode !== 200 || body.status !== 'success') throw new Error(`prometheus: ${body.error ?? res.statusCode} for ${promql}`);
+    if (res.statusCode !== 200 || body.status !== 'success') throw new Error(`${body.error ?? `HTTP ${res.statusCode}`} for ${promql}`);
     const result = body.data?.result;
     if (body.data?.resultType === 'scalar') return Number((result as [number, string])[1]);
     const first = (result as { value: [number, string] }[] | undefined)?.[0];

@@ -15,6 +15,7 @@ export interface BokaCounters {
   readonly requests5xx: number;
   /** The requests that can yield an authentication failure: every `/api/…` route but health, 4xx included. */
   readonly apiRequests: number;
+  /** Connection, pool-wait and timeout failures only (`DB_ERRORS_JUDGED`). */
   readonly dbErrors: number;
   readonly sessionsTotal: number;
   readonly sessionsFailed: number;
@@ -60,6 +61,14 @@ export const AUTH_FAILURES_JUDGED: ReadonlySet<string> = new Set(['expired', 're
 const SESSION_OK = 'ok';
 
 /**
+ * Which `boka_db_errors_total{kind}` values count toward `db_error_rate` (src/ops/instrumented-database.ts
+ * sorts failures into `connection`, `pool_wait`, `timeout`, `constraint`, `query`). A rollout
+ * judges the infrastructure: a lost connection, an exhausted pool or a timeout. `constraint` is
+ * a 409 the client caused (a double booking) and `query` a bug the other rules already see as 5xx.
+ */
+export const DB_ERRORS_JUDGED: ReadonlySet<string> = new Set(['connection', 'pool_wait', 'timeout']);
+
+/**
  * Reads Boka's metric names out of one scrape.
  *
  * `boka_auth_failures_total` counts token failures (`missing`/`invalid`/`expired`/`revoked`,
@@ -80,7 +89,7 @@ export function readBokaCounters(samples: readonly PromSample[]): BokaCounters {
     requests: sumSamples(samples, 'boka_http_requests_total', judged),
     requests5xx: sumSamples(samples, 'boka_http_requests_total', (l) => served(l) && (l.status_code ?? '').startsWith('5')),
     apiRequests: sumSamples(samples, 'boka_http_requests_total', (l) => served(l) && (l.route ?? '').startsWith('/api/')),
-    dbErrors: sumSamples(samples, 'boka_db_errors_total'),
+    dbErrors: sumSamples(samples, 'boka_db_errors_total', (l) => DB_ERRORS_JUDGED.has(l.kind ?? '')),
     sessionsTotal: sumSamples(samples, 'boka_sessions_created_total'),
     sessionsFailed: sumSamples(samples, 'boka_sessions_created_total', (l) => l.result !== SESSION_OK),
     authFailures: sumSamples(samples, 'boka_auth_failures_total', (l) => AUTH_FAILURES_JUDGED.has(l.reason ?? '')),

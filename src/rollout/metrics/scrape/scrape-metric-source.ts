@@ -8,6 +8,10 @@ export interface ScrapeOptions {
   readonly blue: readonly string[];
   readonly green: readonly string[];
   readonly path: string;
+  /** The instances' separate metrics listener (`METRICS_PORT`); default: the URL's own port. */
+  readonly port?: number;
+  /** Sent as `Authorization: Bearer …` (`METRICS_TOKEN`); never logged. */
+  readonly token?: string;
   readonly timeoutMs?: number;
 }
 
@@ -19,15 +23,37 @@ export function createScrapeMetricSource(options: ScrapeOptions): MetricSource {
   const dispatcher = new Agent({ connections: 4, headersTimeout: options.timeoutMs ?? 3_000, bodyTimeout: options.timeoutMs ?? 3_000 });
   const history: Record<Color, { at: number; counters: BokaCounters }[]> = { blue: [], green: [] };
 
-  async function scrape(url: string): Promise<BokaCounters> {
-    const res = await request(new URL(options.path, url), { dispatcher });
+  const headers: Record<string, string> = options.token ? { authorization: `Bearer ${options.token}` } : {};
+
+  function metricsUrl(base: string): URL {
+    const url = new URL(options.path, base);
+    if (options.port) url.port = String(options.port);
+    return url;
+  }
+
+  async function scrape(base: string): Promise<BokaCounters> {
+    const url = metricsUrl(base);
+    const res = await request(url, { headers, dispatcher });
     const text = await res.body.text();
-    if (res.statusCode !== 200) throw new Error(`${url}${options.path}: ${res.statusCode}`);
+    if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}`);
     return readBokaCounters(parsePrometheusText(text));
   }
 
-  async function collectColor(color: Color, windowMs: number, now: number): Promise<SourceWindow> {
-    const all = await Promise.all(options[color].map(scrape));
+  /**
+   * A color is only judged on a complete scrape: if any of its instances cannot be read, the
+   * color has no scrape metrics this time and each failure is reported (fail closed).
+   */
+  async function collectColor(color: Color, windowMs: number, now: number, errors: string[]): Promise<SourceWindow> {
+    const settled = await Promise.all(
+      options[color].map((base) =>
+        scrape(base).catch((error: unknown) => {
+          errors.push(`scrape ${color} ${metricsUrl(base).href}: ${error instanceof Error ? error.message : String(error)}`);
+          return null;
+        }),
+      ),
+    );
+    const all = settled.filter((c): c is BokaCounters => c !== null);
+    if (all.length !== settled.length || all.length === 0) return { requests: 0, metrics: {} };
     const counters = all.reduce(addCounters);
     const past = history[color];
     past.push({ at: now, counters });
@@ -41,8 +67,9 @@ export function createScrapeMetricSource(options: ScrapeOptions): MetricSource {
   return {
     name: 'scrape',
     async collect(windowMs, now) {
-      const [green, blue] = await Promise.all([collectColor('green', windowMs, now), collectColor('blue', windowMs, now)]);
-      return { green, blue };
+      const errors: string[] = [];
+      const [green, blue] = await Promise.all([collectColor('green', windowMs, now, errors), collectColor('blue', windowMs, now, errors)]);
+      return { green, blue, errors };
     },
     async close() {
       await dispatcher.close();
