@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createRolloutController, type RolloutController, type RolloutStatus } from './controller.service.js';
+import { startControlServer } from './control/index.js';
 import type { Color } from './decision.types.js';
 import { combineMetricSources, type MetricSource } from './metrics/metric-source.js';
 import { createPrometheusMetricSource } from './metrics/prometheus/prometheus-metric-source.js';
@@ -21,6 +22,9 @@ export interface StartRolloutOptions {
   readonly adminHost?: string;
   readonly adminPort?: number;
   readonly adminToken?: string;
+  /** The controller's control API + dashboard (`/_rollout/*`, `/ui`); default 127.0.0.1 and a free port. Same token as the admin API. */
+  readonly controlHost?: string;
+  readonly controlPort?: number;
   /** HMAC key of the sticky cookie (≥ 32 bytes); default a random one per router. */
   readonly stickySecret?: Buffer;
   /** Parent of `<rollout-id>/`; default `rollouts`. */
@@ -34,6 +38,8 @@ export interface RunningRollout {
   readonly routerUrl: string;
   /** The admin API (`/_router/*`), on its own listener. */
   readonly adminUrl: string;
+  /** The controller's control API; the dashboard is `${controlUrl}/ui`. */
+  readonly controlUrl: string;
   readonly router: Router;
   readonly controller: RolloutController;
   readonly outputDir: string;
@@ -88,16 +94,19 @@ export async function startRollout(options: StartRolloutOptions): Promise<Runnin
     onChange: options.onChange,
   });
   router.setControl({ readStatus: () => controller.readStatus(), sendCommand: (c, by) => controller.sendCommand(c, by) });
+  const control = await startControlServer({ target: controller, token: options.adminToken, host: options.controlHost ?? '127.0.0.1', port: options.controlPort ?? 0, logError: (m) => process.stderr.write(`${m}\n`) });
 
   return {
     rolloutId,
     routerUrl: url,
     adminUrl,
+    controlUrl: control.url,
     router,
     controller,
     outputDir,
     async close() {
       router.setControl(null);
+      await control.close();
       await Promise.all([traffic.close(), metrics.close()]);
       await router.close();
     },
