@@ -35,7 +35,7 @@ export function checkApiAccess(req: IncomingMessage, token: string | undefined):
   const host = checkHost(req, token);
   if (!host.ok) return host;
   const decision = decideOperator('router_admin', { ip: req.socket.remoteAddress, headers: req.headers }, { router_admin: token });
-  return decision.allowed ? { ok: true } : { ok: false, code: 'forbidden', message: decision.message.replace("The router's admin API", 'The rollout control API') };
+  return decision.allowed ? { ok: true } : { ok: false, code: 'forbidden', message: token === undefined ? 'The rollout control API answers loopback callers only (or set the admin token)' : 'The rollout control API needs the admin token (Authorization: Bearer)' };
 }
 
 /**
