@@ -38,6 +38,8 @@ export interface LogEntry {
   readonly weight?: number;
   /** Each rule's judgement as the core reported it (every field it has: samples, confidence, …). */
   readonly evaluations?: readonly Record<string, unknown>[];
+  /** The analysis errors behind a decision (metric-source failures, rules that could not be evaluated). */
+  readonly errors?: readonly string[];
 }
 
 export interface HistoryPage {
@@ -116,6 +118,7 @@ function describeEvent(e: LoggedEvent): string {
 function toLogEntry(e: LoggedEvent): LogEntry {
   if (e.type === 'decision') {
     const evaluations = Array.isArray(e.evaluations) ? e.evaluations.filter(isRecord) : undefined;
+    const errors = Array.isArray(e.errors) ? e.errors.filter((x): x is string => typeof x === 'string') : [];
     return {
       seq: e.seq,
       at: e.at,
@@ -126,6 +129,7 @@ function toLogEntry(e: LoggedEvent): LogEntry {
       step: num(e.step) ?? -1,
       weight: num(e.weight) ?? 0,
       ...(evaluations ? { evaluations } : {}),
+      ...(errors.length > 0 ? { errors } : {}),
     };
   }
   return { seq: e.seq, at: e.at, type: e.type, kind: e.type, message: describeEvent(e) };

@@ -23,6 +23,7 @@ function sampleLog() {
     errors: ['scrape green http://127.0.0.1:1/metrics: HTTP 404'],
   });
   log.append('decision', 2_001, {
+    errors: ['prometheus: timeout'],
     kind: 'hold',
     message: 'error-rate pending',
     phase: 'progressing',
@@ -52,6 +53,8 @@ describe('dashboard history (buildHistoryPage)', () => {
     const page = buildHistoryPage(sampleLog().readAll(), 0, 100);
     assert.deepEqual(page.log.map((e) => e.kind), ['started', 'hold', 'command', 'webhook']);
     assert.deepEqual(page.log[1]?.evaluations, [{ rule: 'error-rate', status: 'pending', stats: { samples: 50, confidence: 0.99, bound: 0.011 }, why: 'green 2 %' }]);
+    assert.deepEqual(page.log[1]?.errors, ['prometheus: timeout']);
+    assert.equal(page.log[0]?.errors, undefined);
     assert.equal(page.log[2]?.message, 'rollback by alice (force)');
     assert.equal(page.log[3]?.message, 'webhook rollback → failed: HTTP 500');
   });

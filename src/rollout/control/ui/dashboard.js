@@ -129,7 +129,7 @@
       cell(row, e.kind);
       cell(row, e.phase || '');
       cell(row, e.weight === undefined ? '' : e.weight + ' %');
-      cell(row, e.message);
+      cell(row, e.errors && e.errors.length > 0 ? e.message + ' — ' + e.errors.join('; ') : e.message);
       body.appendChild(row);
       rows++;
     }
