@@ -37,4 +37,6 @@ rmSync(stamp, { force: true });
 const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
 if (result.status !== 0) process.exit(result.status ?? 1);
 cpSync(join(root, 'src/db/migrations'), join(root, 'dist/db/migrations'), { recursive: true });
+// The rollout dashboard's browser files (served by src/rollout/control/static-assets.ts).
+cpSync(join(root, 'src/rollout/control/ui'), join(root, 'dist/rollout/control/ui'), { recursive: true });
 writeFileSync(stamp, `${new Date().toISOString()}\n`);

@@ -17,7 +17,8 @@ const USAGE = `usage:
   boka rollout start --blue <url...> --green <url...> [--listen 127.0.0.1:8080] [--admin-listen 127.0.0.1:8081]
                      [--admin-token T] [--exit-on-finish] [common]      (embedded router, one host / demo)
         common: [--plan rollout.yaml] [--report-dir rollouts] [--green-version V] [--no-resume] [--no-view]
-  boka rollout status|pause|resume|promote|abort|rollback [--router http://127.0.0.1:8081] [--token T] [--by NAME]
+                [--control-listen 127.0.0.1:8082]   (control API + dashboard; default a free loopback port)
+  boka rollout status|pause|resume|promote|abort|rollback --controller <url> [--token T | --token-file F] [--by NAME] [--force]
   boka rollout plan [--plan rollout.yaml]     validate a plan and print it normalized
   boka smoke <url> [--plan rollout.yaml]`;
 
@@ -95,15 +96,36 @@ export async function runRolloutCli(argv: string[]): Promise<number> {
   }
 }
 
+/** The operator token for the control API: `--token`, else `--token-file`, else BOKA_ROLLOUT_TOKEN. */
+function readToken(flags: Flags): { token: string | undefined } | null {
+  const inline = one(flags, 'token');
+  if (inline !== undefined) return { token: inline };
+  const file = one(flags, 'token-file');
+  if (file === undefined) return { token: process.env.BOKA_ROLLOUT_TOKEN || undefined };
+  try {
+    const token = readFileSync(file, 'utf8').trim();
+    if (!token) throw new Error('the file is empty');
+    return { token };
+  } catch (error) {
+    process.stderr.write(`cannot read --token-file ${file}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return null;
+  }
+}
+
+/** `status` and the commands talk to the controller's control API (src/rollout/control/), the same one the dashboard uses. */
 async function runRemote(sub: 'status' | Command, flags: Flags): Promise<number> {
-  // The router's admin listener, not its traffic port.
-  const base = one(flags, 'router') ?? 'http://127.0.0.1:8081';
-  const token = one(flags, 'token') ?? process.env.BOKA_ROLLOUT_TOKEN;
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (token) headers.authorization = `Bearer ${token}`;
+  const base = (one(flags, 'controller') ?? process.env.BOKA_ROLLOUT_CONTROLLER)?.replace(/\/+$/, '');
+  if (!base) {
+    process.stderr.write(`--controller <url> is needed (the control API URL that \`boka rollout start\` prints), or BOKA_ROLLOUT_CONTROLLER\n${USAGE}\n`);
+    return 2;
+  }
+  const credential = readToken(flags);
+  if (!credential) return 2;
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (credential.token) headers.authorization = `Bearer ${credential.token}`;
   try {
     if (sub === 'status') {
-      const res = await request(`${base}/_router/admin/rollout`, { headers });
+      const res = await request(`${base}/_rollout/status`, { headers });
       const body = (await res.body.json()) as RolloutStatus & { message?: string };
       if (res.statusCode !== 200) {
         process.stderr.write(`${res.statusCode}: ${body.message ?? 'error'}\n`);
@@ -112,12 +134,15 @@ async function runRemote(sub: 'status' | Command, flags: Flags): Promise<number>
       process.stdout.write(`${renderStatus(body, Date.now(), Boolean(process.stdout.isTTY))}\n`);
       return 0;
     }
-    const res = await request(`${base}/_router/admin/rollout/${sub}`, { method: 'POST', headers, body: JSON.stringify({ by: one(flags, 'by') ?? process.env.USER ?? 'operator' }) });
-    const body = (await res.body.json()) as { accepted?: boolean; message?: string };
-    process.stdout.write(`${body.message ?? res.statusCode}\n`);
+    const command = { by: one(flags, 'by') ?? process.env.USER ?? 'operator', ...(flags.force ? { force: true } : {}) };
+    const res = await request(`${base}/_rollout/commands/${sub}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(command) });
+    const body = (await res.body.json()) as { message?: string };
+    const message = body.message ?? String(res.statusCode);
+    if (res.statusCode === 200) process.stdout.write(`${message}\n`);
+    else process.stderr.write(`${sub} refused (${res.statusCode}): ${message}\n`);
     return res.statusCode === 200 ? 0 : 1;
   } catch (error) {
-    process.stderr.write(`cannot reach the rollout at ${base}: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`cannot reach the controller at ${base}: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
 }
@@ -155,8 +180,15 @@ async function runStart(flags: Flags): Promise<number> {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     return 2;
   }
+  const controlListen = parseListen(one(flags, 'control-listen') ?? '127.0.0.1:0');
+  if (!controlListen) {
+    process.stderr.write('--control-listen must look like 127.0.0.1:8082\n');
+    return 2;
+  }
   const common = {
     plan,
+    controlHost: controlListen.host,
+    controlPort: controlListen.port,
     reportRoot: one(flags, 'report-dir'),
     greenVersion: one(flags, 'green-version'),
     secrets,
@@ -168,7 +200,7 @@ async function runStart(flags: Flags): Promise<number> {
   return runEmbedded(flags, common);
 }
 
-type Common = Pick<AttachOptions, 'plan' | 'reportRoot' | 'greenVersion' | 'secrets' | 'resume' | 'database'>;
+type Common = Pick<AttachOptions, 'plan' | 'reportRoot' | 'greenVersion' | 'secrets' | 'resume' | 'database' | 'controlHost' | 'controlPort'>;
 
 /**
  * The controller as a client of a front door it does not own. SIGTERM (or a second Ctrl-C)
@@ -204,6 +236,7 @@ async function runAttached(flags: Flags, common: Common): Promise<number> {
     return error instanceof LeaseHeldError ? 3 : 1;
   }
   process.stdout.write(`${rollout.resumed ? 'resuming' : 'starting'} rollout ${rollout.rolloutId} on ${rollout.target} · events in ${rollout.outputDir}/events.jsonl\n`);
+  process.stdout.write(`dashboard ${rollout.controlUrl}/ui · boka rollout status|pause|… --controller ${rollout.controlUrl}\n`);
   const signals = watchSignals(rollout.controller, 'the router keeps serving; a restarted controller resumes');
   await rollout.controller.start();
   const result = await Promise.race([rollout.controller.done, signals.detached]);
@@ -294,6 +327,7 @@ async function runEmbedded(flags: Flags, common: Common): Promise<number> {
     return error instanceof LeaseHeldError ? 3 : 1;
   }
   process.stdout.write(`router on ${rollout.routerUrl} · admin API on ${rollout.adminUrl} · ${rollout.resumed ? 'resuming' : 'starting'} rollout ${rollout.rolloutId} · events in ${rollout.outputDir}/events.jsonl\n`);
+  process.stdout.write(`dashboard ${rollout.controlUrl}/ui · boka rollout status|pause|… --controller ${rollout.controlUrl}\n`);
   const draw = () => process.stdout.write(`\x1b[H\x1b[2J${renderStatus(rollout.controller.readStatus(), Date.now(), true)}\n\n  Ctrl-C: abort (traffic back to blue) · boka rollout pause|resume|promote|rollback\n`);
   const redraw = view ? setInterval(draw, 1_000) : null;
 

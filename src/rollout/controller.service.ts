@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInitialState, decide, describeOutcomeIfStopped, isFinished } from './decision.core.js';
 import type { Action, Color, Command, Decision, Input, Observation, Outcome, RolloutState } from './decision.types.js';
-import { createEventLog, type EventLog } from './event-log.js';
+import { createEventLog, type EventLog, type LoggedEvent } from './event-log.js';
 import type { MetricSource, SourceReading } from './metrics/metric-source.js';
 import type { Plan } from './plan.schema.js';
 import type { PreflightResult } from './preflight.service.js';
@@ -67,8 +67,10 @@ export interface ControllerResult {
 export interface RolloutController {
   start(): Promise<void>;
   readStatus(): RolloutStatus;
-  /** `force` only matters for `rollback` onto a blue known to be unhealthy (the core refuses without it). */
+  /** `force` only matters for `rollback` (onto a blue whose last deep health failed). */
   sendCommand(command: Command, by: string, options?: { readonly force?: boolean }): Promise<{ accepted: boolean; message: string }>;
+  /** Logged events with `seq > afterSeq`, oldest first (the dashboard's history). */
+  readEvents(afterSeq: number): readonly LoggedEvent[];
   /** Resolves when the rollout finishes (promoted, rolled back, aborted). */
   readonly done: Promise<ControllerResult>;
   /** Stops evaluating without touching traffic and writes the report (outcome `paused` if paused). */
@@ -318,17 +320,16 @@ export function createRolloutController(deps: ControllerDeps): RolloutController
       if (!isFinished(state)) scheduleTick();
     },
     readStatus,
-    async sendCommand(command, by, options = {}) {
+    async sendCommand(command, by, options) {
+      const force = options?.force === true;
       return enqueue(async () => {
-        const force = options.force === true;
         log.append('command', now(), { command, by, ...(force ? { force } : {}) });
-        // Built apart from the call: `force` is the contract's addition to the command input.
-        const input = { type: 'command', command, by, ...(force ? { force } : {}) } as const;
-        await feed(input);
+        await feed({ type: 'command', command, by, ...(force ? { force } : {}) });
         const d = state.lastDecision;
         return { accepted: d?.kind !== 'rejected', message: d?.message ?? '' };
       });
     },
+    readEvents: (afterSeq) => log.readAll().filter((e) => e.seq > afterSeq),
     done,
     async stop() {
       stopLoop();

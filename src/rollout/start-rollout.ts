@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { createRolloutController, type RolloutController, type RolloutStatus } from './controller.service.js';
+import { startControlServer, type ControlServer } from './control/index.js';
 import type { Color } from './decision.types.js';
 import { combineMetricSources, type MetricSource } from './metrics/metric-source.js';
 import { createMigrationGate, type MigrationDatabase, type MigrationGate } from './migrate-preflight.service.js';
@@ -33,6 +34,16 @@ interface CommonOptions {
   readonly onChange?: (status: RolloutStatus) => void;
   /** The shared database and migrations source for `preflight.migrate` (ADR 0011). */
   readonly database?: MigrationDatabase;
+  /** The controller's control API + dashboard (`/_rollout/*`, `/ui`); default 127.0.0.1 and a free port. */
+  readonly controlHost?: string;
+  readonly controlPort?: number;
+  /** Its operator token; default the router admin token (embedded, `--router`), else loopback only. */
+  readonly controlToken?: string;
+}
+
+/** The control API in front of a wired controller; its token is the operator (admin) token. */
+function startControl(options: CommonOptions, controller: RolloutController, token: string | undefined): Promise<ControlServer> {
+  return startControlServer({ target: controller, token, host: options.controlHost ?? '127.0.0.1', port: options.controlPort ?? 0, logError: (m) => process.stderr.write(`${m}\n`) });
 }
 
 export interface StartRolloutOptions extends CommonOptions {
@@ -54,6 +65,8 @@ export interface RunningRollout {
   /** The admin API (`/_router/*`), on its own listener. */
   readonly adminUrl: string;
   readonly router: Router;
+  /** The controller's control API; the dashboard is `${controlUrl}/ui`. */
+  readonly controlUrl: string;
   readonly controller: RolloutController;
   readonly outputDir: string;
   /** Whether this continues a rollout a previous controller left unfinished. */
@@ -73,6 +86,8 @@ export interface AttachOptions extends CommonOptions {
 export interface AttachedRollout {
   readonly rolloutId: string;
   readonly target: string;
+  /** The controller's control API; the dashboard is `${controlUrl}/ui`. */
+  readonly controlUrl: string;
   readonly controller: RolloutController;
   readonly outputDir: string;
   readonly resumed: boolean;
@@ -192,17 +207,20 @@ export async function startRollout(options: StartRolloutOptions): Promise<Runnin
   }
   const { controller } = wired;
   router.setControl({ readStatus: () => controller.readStatus(), sendCommand: (c, by) => controller.sendCommand(c, by) });
+  const control = await startControl(options, controller, options.controlToken ?? options.adminToken);
 
   return {
     rolloutId: wired.rolloutId,
     routerUrl: url,
     adminUrl,
     router,
+    controlUrl: control.url,
     controller,
     outputDir: wired.outputDir,
     resumed: wired.resumed,
     async close() {
       router.setControl(null);
+      await control.close();
       await wired.lease.release();
       wired.migrationGate.close();
       await Promise.all([traffic.close(), wired.metrics.close()]);
@@ -275,13 +293,16 @@ export async function attachRollout(options: AttachOptions): Promise<AttachedRol
     await Promise.all([traffic.close(), edge?.close()]);
     throw error;
   }
+  const control = await startControl(options, wired.controller, options.controlToken ?? (driver.kind === 'router' ? driver.adminToken : undefined));
   return {
     rolloutId: wired.rolloutId,
     target,
+    controlUrl: control.url,
     controller: wired.controller,
     outputDir: wired.outputDir,
     resumed: wired.resumed,
     async close() {
+      await control.close();
       await wired.lease.release();
       wired.migrationGate.close();
       await Promise.all([traffic.close(), wired.metrics.close()]);

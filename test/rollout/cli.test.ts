@@ -50,6 +50,7 @@ describe('rollout CLI', () => {
     const green = await startFakeBoka('green', store);
     const port = await freePort();
     const adminPort = await freePort();
+    const controlPort = await freePort();
     const plan = join(dir, 'fast.yaml');
     writeFileSync(plan, 'interval: 100ms\nwindow: 2s\nminSamples: 5\nsteps: [{ weight: 50, duration: 300ms }, { weight: 100 }]\nbake: { duration: 200ms, interval: 100ms }\n');
     const agent = new Agent();
@@ -62,7 +63,7 @@ describe('rollout CLI', () => {
           const res = await request(`http://127.0.0.1:${port}/api/bookings`, { dispatcher: agent });
           await res.body.dump();
           if (statusCode === 0) {
-            const s = await runRolloutCli(['status', '--router', `http://127.0.0.1:${adminPort}`]);
+            const s = await runRolloutCli(['status', '--controller', `http://127.0.0.1:${controlPort}`]);
             statusCode = s === 0 ? 200 : -1;
           }
         } catch {
@@ -71,7 +72,7 @@ describe('rollout CLI', () => {
       }
     })();
     try {
-      const code = await runRolloutCli(['start', '--blue', blue.url, '--green', green.url, '--listen', `127.0.0.1:${port}`, '--admin-listen', `127.0.0.1:${adminPort}`, '--plan', plan, '--report-dir', dir, '--no-view', '--exit-on-finish']);
+      const code = await runRolloutCli(['start', '--blue', blue.url, '--green', green.url, '--listen', `127.0.0.1:${port}`, '--admin-listen', `127.0.0.1:${adminPort}`, '--control-listen', `127.0.0.1:${controlPort}`, '--plan', plan, '--report-dir', dir, '--no-view', '--exit-on-finish']);
       assert.equal(code, 0);
       assert.equal(statusCode, 200);
       const rolloutDirs = readdirSync(dir).filter((d) => !d.endsWith('.yaml') && !d.startsWith('.'));
