@@ -251,6 +251,20 @@ export function createRolloutController(deps: ControllerDeps): RolloutController
     }
   }
 
+  /**
+   * Tells the core at once when the front door has ejected blue, so a rollback decided between
+   * two deep probes is not made onto a dead blue. Only `unhealthy` is passed on (fail closed):
+   * blue counts as healthy again only when a deep probe says so. A front door without a health
+   * view (nginx), or one that cannot be read, changes nothing here.
+   */
+  async function noticeDeadBlue(at: number): Promise<void> {
+    if (!deps.traffic.readBlueHealth || state.lastBlueOk === false || !RECONCILED.has(state.phase)) return;
+    const blue = await deps.traffic.readBlueHealth().catch(() => null);
+    if (blue?.status !== 'unhealthy') return;
+    log.append('health', at, { color: 'blue', source: 'router', ok: false, detail: blue.detail });
+    await feed({ type: 'blue_health', ok: false, detail: blue.detail });
+  }
+
   /** Picks up the work the previous controller may have left half done, then lets the loop run. */
   async function resumeWork(): Promise<void> {
     const at = now();
@@ -292,6 +306,7 @@ export function createRolloutController(deps: ControllerDeps): RolloutController
     const errors = [...(reading.errors ?? [])];
     const trafficError = await reconcileWeight(at);
     if (trafficError) errors.push(trafficError);
+    await noticeDeadBlue(at);
     const window = (w: SourceReading['green']) => ({ requests: w.requests, metrics: w.metrics, ...(w.firstErrorAt === undefined ? {} : { firstErrorAt: w.firstErrorAt }) });
     // `errors` and `firstErrorAt` are the contract's additions to Observation/ColorWindow.
     const observation: Observation = { at, windowMs: plan.windowMs, green: window(reading.green), blue: window(reading.blue), ...(errors.length > 0 ? { errors } : {}) };

@@ -72,6 +72,7 @@ export function decide(plan: Plan, state: RolloutState, input: Input, now: numbe
     case 'traffic_failed': onTrafficFailed(t, input.weight, input.error); break;
     case 'observe': onObserve(t, input.observation); break;
     case 'health_result': onHealth(t, input.ok, input.detail, input.blue); break;
+    case 'blue_health': onBlueHealth(t, input.ok, input.detail); break;
     case 'command': onCommand(t, input.command, input.by, input.force ?? false); break;
     case 'rollback_verified': onRollbackVerified(t, input.blueHealthy, input.detail, input.weightVerifiedAt ?? now); break;
   }
@@ -440,6 +441,17 @@ function scheduleBakeProbe(t: TransitionBuilder): void {
   if (!due) return;
   t.update({ probeInFlight: true, lastProbeAt: t.now });
   t.actions.push({ type: 'probe_health' });
+}
+
+/**
+ * Blue's health as the router sees it. Without it a rollback decided mid-step would trust the
+ * last step-entry probe, however old; with it, a blue the router has ejected is known at once.
+ */
+function onBlueHealth(t: TransitionBuilder, ok: boolean, detail: string): void {
+  if (t.state.lastBlueOk === ok) return;
+  t.update({ lastBlueOk: ok });
+  if (!ACTIVE.has(t.state.phase)) return;
+  t.record('hold', ok ? `blue healthy again at the router: ${detail}` : `blue unhealthy at the router (${detail}): a rollback would be refused without force`);
 }
 
 function onHealth(t: TransitionBuilder, ok: boolean, detail: string, blue: { ok: boolean; detail: string } | undefined): void {

@@ -47,6 +47,12 @@ export type Input =
    * `ok`: every green instance passes deep health AND reports the expected version;
    * `blue`: blue's deep health (checked at step entries and during the bake too).
    */
+  /**
+   * The front door's own readiness view of blue (the router's sub-second health checks), fed
+   * between deep probes. The controller sends only `ok: false` (fail closed): blue counts as
+   * healthy again only when a deep probe says so.
+   */
+  | { readonly type: 'blue_health'; readonly ok: boolean; readonly detail: string }
   | {
       readonly type: 'health_result';
       readonly ok: boolean;

@@ -509,6 +509,20 @@ describe('decision core: rollback onto an unhealthy blue (issue 13)', () => {
     assert.deepEqual(sim.notified.filter((e) => e === 'rollback_failed'), ['rollback_failed', 'rollback_failed']);
   });
 
+  it('knows at once when the router ejects blue mid-step (blue_health), not at the next step entry', () => {
+    const sim = new DecisionSim(fast);
+    sim.blueHealthOk = true;
+    sim.startHealthy();
+    sim.run(20_000, healthy, blueOk);
+    assert.equal(sim.state.lastBlueOk, true, 'the step-entry probe saw a healthy blue');
+    sim.send({ type: 'blue_health', ok: false, detail: 'http://blue ECONNREFUSED' });
+    assert.equal(sim.state.lastBlueOk, false);
+    sim.send({ type: 'command', command: 'rollback', by: 'ops' });
+    assert.equal(sim.count('rollback'), 0, 'refused: the last word on blue is the router\'s "unhealthy"');
+    assert.equal(sim.state.pauseReason, 'blue_unhealthy');
+    assert.ok(sim.notified.includes('rollback_failed'));
+  });
+
   it('goes ahead once blue is healthy again', () => {
     const sim = new DecisionSim(fast);
     sim.blueHealthOk = false;

@@ -41,6 +41,13 @@ export function createBuiltinTrafficRouter(options: BuiltinTrafficOptions): Traf
       if (typeof state.greenWeight !== 'number') throw new Error('router state has no greenWeight');
       return state.greenWeight;
     },
+    async readBlueHealth() {
+      const state = await call('GET', '/_router/state');
+      const blue = (state.colors as { blue?: { health?: unknown; instances?: readonly { url?: unknown; detail?: unknown }[] } } | undefined)?.blue;
+      const status = blue?.health === 'healthy' || blue?.health === 'unhealthy' ? blue.health : 'unknown';
+      const detail = (blue?.instances ?? []).map((i) => `${String(i.url)} ${String(i.detail ?? '')}`.trim()).join('; ');
+      return { status, detail: detail || status };
+    },
     async drainGreen(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
