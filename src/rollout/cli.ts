@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'undici';
+import { one, parseFlags, parseListen, type Flags } from './cli-args.js';
 import type { RolloutController, RolloutStatus } from './controller.service.js';
 import type { Command } from './decision.types.js';
 import { renderStatus } from './live-view.js';
@@ -22,31 +23,6 @@ const USAGE = `usage:
   boka rollout plan [--plan rollout.yaml]     validate a plan and print it normalized
   boka smoke <url> [--plan rollout.yaml]`;
 
-type Flags = Record<string, string[]>;
-
-/** `--blue a b --green c --no-view` → { blue: [a, b], green: [c], 'no-view': [] }, plus positionals. */
-function parseFlags(argv: readonly string[]): { flags: Flags; positional: string[] } {
-  const flags: Flags = {};
-  const positional: string[] = [];
-  let current: string[] | null = null;
-  for (const arg of argv) {
-    if (arg.startsWith('--')) {
-      const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
-      current = flags[name] ?? (flags[name] = []);
-      if (inline !== undefined) {
-        current.push(inline);
-        current = null;
-      }
-    } else if (current) current.push(arg);
-    else positional.push(arg);
-  }
-  return { flags, positional };
-}
-
-function one(flags: Flags, name: string): string | undefined {
-  return flags[name]?.[0];
-}
-
 function readPlan(path: string | undefined): Plan | null {
   if (!path) return DEFAULT_PLAN;
   let text: string;
@@ -62,12 +38,6 @@ function readPlan(path: string | undefined): Plan | null {
     return null;
   }
   return result.plan;
-}
-
-function parseListen(text: string): { host: string; port: number } | null {
-  const match = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(text);
-  if (!match?.[1] || !match[2]) return null;
-  return { host: match[1].replace(/^\[|\]$/g, ''), port: Number(match[2]) };
 }
 
 /** Entry point for `boka rollout …`; returns the process exit code. */

@@ -1,6 +1,7 @@
 import { pino, type Logger } from 'pino';
 import { ConfigError, readSecret } from '../../config/config.js';
 import { createRouter, type RouterOptions } from './router.js';
+import { parseFlags, parseListen } from '../cli-args.js';
 import { createStateFileStore, readStateFile, StateFileError } from './state-file.js';
 
 const USAGE = `usage:
@@ -11,33 +12,6 @@ const USAGE = `usage:
   secrets (from the environment, or a file named by <NAME>_FILE):
     BOKA_ROUTER_ADMIN_TOKEN     bearer token of the admin API and /metrics (without it: loopback callers only)
     BOKA_ROUTER_STICKY_SECRET   32+ bytes, base64url: signs the sticky cookie (without it: random per start)`;
-
-type Flags = Record<string, string[]>;
-
-/** `--blue a b --green c` → { blue: [a, b], green: [c] }; `--x=1` works too. */
-function parseFlags(argv: readonly string[]): { flags: Flags; positional: string[] } {
-  const flags: Flags = {};
-  const positional: string[] = [];
-  let current: string[] | null = null;
-  for (const arg of argv) {
-    if (arg.startsWith('--')) {
-      const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
-      current = flags[name] ?? (flags[name] = []);
-      if (inline !== undefined) {
-        current.push(inline);
-        current = null;
-      }
-    } else if (current) current.push(arg);
-    else positional.push(arg);
-  }
-  return { flags, positional };
-}
-
-function parseListen(text: string): { host: string; port: number } | null {
-  const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(text);
-  if (!match?.[1] || !match[2] || Number(match[2]) > 65_535) return null;
-  return { host: match[1].replace(/^\[|\]$/g, ''), port: Number(match[2]) };
-}
 
 const KNOWN = new Set([
   'blue', 'green', 'listen', 'admin-listen', 'state-file', 'initial-weight',
