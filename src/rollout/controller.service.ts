@@ -252,17 +252,20 @@ export function createRolloutController(deps: ControllerDeps): RolloutController
   }
 
   /**
-   * Tells the core at once when the front door has ejected blue, so a rollback decided between
-   * two deep probes is not made onto a dead blue. Only `unhealthy` is passed on (fail closed):
-   * blue counts as healthy again only when a deep probe says so. A front door without a health
-   * view (nginx), or one that cannot be read, changes nothing here.
+   * Tells the core at once when the front door has ejected a color. Blue: a rollback decided
+   * between two deep probes is then not made onto a dead blue; only `unhealthy` is passed on
+   * (fail closed), blue counts as healthy again only when a deep probe says so. Green: it gets no
+   * traffic, so the core asks for a deep probe rather than wait for data that cannot come. A
+   * front door without a health view (nginx), or one that cannot be read, changes nothing here.
    */
-  async function noticeDeadBlue(at: number): Promise<void> {
-    if (!deps.traffic.readBlueHealth || state.lastBlueOk === false || !RECONCILED.has(state.phase)) return;
-    const blue = await deps.traffic.readBlueHealth().catch(() => null);
-    if (blue?.status !== 'unhealthy') return;
-    log.append('health', at, { color: 'blue', source: 'router', ok: false, detail: blue.detail });
-    await feed({ type: 'blue_health', ok: false, detail: blue.detail });
+  async function noticeEjections(at: number): Promise<void> {
+    if (!deps.traffic.readColorHealth || !RECONCILED.has(state.phase)) return;
+    const view = await deps.traffic.readColorHealth().catch(() => null);
+    if (view?.blue.status === 'unhealthy' && state.lastBlueOk !== false) {
+      log.append('health', at, { color: 'blue', source: 'router', ok: false, detail: view.blue.detail });
+      await feed({ type: 'blue_health', ok: false, detail: view.blue.detail });
+    }
+    if (view?.green.status === 'unhealthy' && state.weight > 0) await feed({ type: 'green_ejected', detail: view.green.detail });
   }
 
   /** Picks up the work the previous controller may have left half done, then lets the loop run. */
@@ -306,7 +309,7 @@ export function createRolloutController(deps: ControllerDeps): RolloutController
     const errors = [...(reading.errors ?? [])];
     const trafficError = await reconcileWeight(at);
     if (trafficError) errors.push(trafficError);
-    await noticeDeadBlue(at);
+    await noticeEjections(at);
     const window = (w: SourceReading['green']) => ({ requests: w.requests, metrics: w.metrics, ...(w.firstErrorAt === undefined ? {} : { firstErrorAt: w.firstErrorAt }) });
     // `errors` and `firstErrorAt` are the contract's additions to Observation/ColorWindow.
     const observation: Observation = { at, windowMs: plan.windowMs, green: window(reading.green), blue: window(reading.blue), ...(errors.length > 0 ? { errors } : {}) };

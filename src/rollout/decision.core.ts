@@ -73,6 +73,7 @@ export function decide(plan: Plan, state: RolloutState, input: Input, now: numbe
     case 'observe': onObserve(t, input.observation); break;
     case 'health_result': onHealth(t, input.ok, input.detail, input.blue); break;
     case 'blue_health': onBlueHealth(t, input.ok, input.detail); break;
+    case 'green_ejected': onGreenEjected(t, input.detail); break;
     case 'command': onCommand(t, input.command, input.by, input.force ?? false); break;
     case 'rollback_verified': onRollbackVerified(t, input.blueHealthy, input.detail, input.weightVerifiedAt ?? now); break;
   }
@@ -452,6 +453,20 @@ function onBlueHealth(t: TransitionBuilder, ok: boolean, detail: string): void {
   t.update({ lastBlueOk: ok });
   if (!ACTIVE.has(t.state.phase)) return;
   t.record('hold', ok ? `blue healthy again at the router: ${detail}` : `blue unhealthy at the router (${detail}): a rollback would be refused without force`);
+}
+
+/**
+ * Green ejected at the router: it gets no traffic, so the rules see no data and would only hold
+ * until the progress deadline. A deep probe decides instead (its failure rolls back, as at a
+ * step entry); at most one per evaluation interval, so a green the router keeps out but whose
+ * deep health passes is not probed in a storm.
+ */
+function onGreenEjected(t: TransitionBuilder, detail: string): void {
+  const s = t.state;
+  if (s.phase !== 'progressing' && s.phase !== 'baking') return;
+  if (s.probeInFlight || (s.lastProbeAt !== null && t.now - s.lastProbeAt < t.plan.intervalMs)) return;
+  t.record('hold', `green ejected at the router (${detail}): probing its deep health`);
+  probe(t);
 }
 
 function onHealth(t: TransitionBuilder, ok: boolean, detail: string, blue: { ok: boolean; detail: string } | undefined): void {

@@ -53,6 +53,11 @@ export type Input =
    * healthy again only when a deep probe says so.
    */
   | { readonly type: 'blue_health'; readonly ok: boolean; readonly detail: string }
+  /**
+   * The router has ejected every green instance (its readiness checks fail). Green then gets no
+   * traffic, so no rule can judge it: the core asks for a deep probe, whose failure rolls back.
+   */
+  | { readonly type: 'green_ejected'; readonly detail: string }
   | {
       readonly type: 'health_result';
       readonly ok: boolean;

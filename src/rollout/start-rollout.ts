@@ -12,7 +12,7 @@ import { createRouterMetricSource, readRouterStatsOverHttp } from './metrics/rou
 import { createScrapeMetricSource } from './metrics/scrape/scrape-metric-source.js';
 import type { Plan } from './plan.schema.js';
 import { probeColorHealth, runPreflight } from './preflight.service.js';
-import { createRouter, type Router } from './router/router.js';
+import { createRouter, type Router, type RouterOptions } from './router/router.js';
 import type { RolloutSecrets } from './secrets.js';
 import { acquireLease, type Lease } from './state/lease.js';
 import { findUnfinishedRollout, readStateFile, type PersistedRollout } from './state/state-file.js';
@@ -57,6 +57,8 @@ export interface StartRolloutOptions extends CommonOptions {
   readonly adminToken?: string;
   /** HMAC key of the sticky cookie (≥ 32 bytes); default a random one per router. */
   readonly stickySecret?: Buffer;
+  /** The embedded router's readiness checks (default: on, see router.ts); `false` turns them off. */
+  readonly routerHealthCheck?: RouterOptions['healthCheck'];
 }
 
 export interface RunningRollout {
@@ -191,6 +193,7 @@ export async function startRollout(options: StartRolloutOptions): Promise<Runnin
     initialWeight: 0,
     adminToken: options.adminToken,
     stickySecret: options.stickySecret,
+    ...(options.routerHealthCheck === undefined ? {} : { healthCheck: options.routerHealthCheck }),
     retainMs: Math.max(plan.windowMs * 2, 5 * 60_000),
   });
   const { url } = await router.listen(options.listenPort, options.listenHost);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -17,18 +17,28 @@ import { createPostgresDatabase } from '../../src/db/postgres.js';
 import { startInstanceRegistration, type InstanceRegistration } from '../../src/ops/instance-registry.service.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
+/** The newest shipped migration (applied by createTestDatabase); the fixtures come after it. */
+const LATEST = Math.max(...readdirSync(MIGRATIONS_DIR).map((f) => Number(/^(\d+)\.do\./.exec(f)?.[1] ?? 0)));
+const v = (n: number) => LATEST + n;
+const file = (n: number, title: string) => `${String(v(n)).padStart(3, '0')}.do.${title}.sql`;
+const ADD = file(1, 'add-legacy-note');
+const DROP = file(2, 'drop-legacy-note');
+const AFTER = file(3, 'add-after');
+const DROP_AFTER = file(4, 'drop-after');
+
 /**
- * The shipped migrations (001–006, applied by createTestDatabase) plus a release's worth of
- * fixtures: 007 adds a column (expand), 008 drops it (contract), 009 adds a table (expand).
+ * The shipped migrations plus a release's worth of fixtures: +1 adds a column (expand), +2 drops
+ * it (contract), +3 adds a table (expand).
  */
 function fixtureDir(withTail: boolean): string {
   const dir = mkdtempSync(join(tmpdir(), 'boka-migrations-'));
   cpSync(MIGRATIONS_DIR, dir, { recursive: true });
-  writeFileSync(join(dir, '007.do.add-legacy-note.sql'), '-- phase: expand\nALTER TABLE tenants ADD COLUMN legacy_note text;\n');
-  writeFileSync(join(dir, '008.do.drop-legacy-note.sql'), '-- phase: contract\nALTER TABLE tenants DROP COLUMN legacy_note;\n');
-  if (withTail) writeFileSync(join(dir, '009.do.add-after.sql'), '-- phase: expand\nCREATE TABLE fixture_after (id integer PRIMARY KEY);\n');
+  writeFileSync(join(dir, ADD), '-- phase: expand\nALTER TABLE tenants ADD COLUMN legacy_note text;\n');
+  writeFileSync(join(dir, DROP), '-- phase: contract\nALTER TABLE tenants DROP COLUMN legacy_note;\n');
+  if (withTail) writeFileSync(join(dir, AFTER), '-- phase: expand\nCREATE TABLE fixture_after (id integer PRIMARY KEY);\n');
   return dir;
 }
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** The owner (migration) role's handle on the test database. */
 async function ownerOf(database: TestDatabase): Promise<{ owner: Database; release: () => Promise<void> }> {
@@ -60,19 +70,19 @@ describe('contract migrations and the instance registry', () => {
     try {
       await assert.rejects(migrateForStart(owner, dir), (err: unknown) => {
         assert.ok(err instanceof SchemaNotReadyError);
-        assert.match(err.message, /008\.do\.drop-legacy-note\.sql \(contract\) is pending/);
-        assert.match(err.message, /009\.do\.add-after\.sql/);
+        assert.match(err.message, new RegExp(`${escape(DROP)} \\(contract\\) is pending`));
+        assert.match(err.message, new RegExp(escape(AFTER)));
         return true;
       });
-      assert.equal(await readSchemaVersion(owner), 6, 'nothing applied');
+      assert.equal(await readSchemaVersion(owner), LATEST, 'nothing applied');
       // Without the expand migration behind it, the contract is simply left pending: the instance starts.
       const shortDir = fixtureDir(false);
       dirs.push(shortDir);
       const started = await migrateForStart(owner, shortDir);
-      assert.deepEqual(started.applied, ['007.do.add-legacy-note.sql']);
-      assert.equal(started.version, 7);
+      assert.deepEqual(started.applied, [ADD]);
+      assert.equal(started.version, v(1));
       // Readiness and `boka db status` compare with the newest expand migration: 008 pending is fine.
-      assert.deepEqual(await readMigrationStatus(owner, shortDir), { current: 7, latest: 8, required: 7 });
+      assert.deepEqual(await readMigrationStatus(owner, shortDir), { current: v(1), latest: v(2), required: v(1) });
     } finally {
       await release();
     }
@@ -80,20 +90,20 @@ describe('contract migrations and the instance registry', () => {
 
   test('boka db migrate refuses the contract while an older build is alive, names it, and --force overrides', async () => {
     const dir = dirs[0]!;
-    // An instance of the previous release (its build ships up to 006) is serving.
-    older = await startInstanceRegistration(database.db, { version: '0.9.0', schemaLevel: 6, heartbeatSeconds: 3600, staleAfterBeats: 3, host: 'blue-1', onError: () => {} });
+    // An instance of the previous release (its build ships up to the newest shipped migration) is serving.
+    older = await startInstanceRegistration(database.db, { version: '0.9.0', schemaLevel: LATEST, heartbeatSeconds: 3600, staleAfterBeats: 3, host: 'blue-1', onError: () => {} });
     const { owner, release } = await ownerOf(database);
     try {
       const planned = await runMigrations(owner, { phase: 'all', force: false, dryRun: true, dir });
-      assert.deepEqual(planned.plan.steps.map((s) => `${s.migration.version}:${s.migration.phase}:${s.action}`), ['8:contract:refuse', '9:expand:hold']);
+      assert.deepEqual(planned.plan.steps.map((s) => `${s.migration.version}:${s.migration.phase}:${s.action}`), [`${v(2)}:contract:refuse`, `${v(3)}:expand:hold`]);
       assert.deepEqual(planned.applied, []);
       const text = formatMigrationPlan(planned.plan).join('\n');
-      assert.match(text, new RegExp(`refused: 008\\.do\\.drop-legacy-note\\.sql .*\\n  instance ${older.id} \\(version 0\\.9\\.0, schema level 6, host blue-1`));
+      assert.match(text, new RegExp(`refused: ${escape(DROP)} .*\\n  instance ${older.id} \\(version 0\\.9\\.0, schema level ${LATEST}, host blue-1`));
 
       const refused = await runMigrations(owner, { phase: 'all', force: false, dryRun: false, dir });
       assert.equal(refused.plan.complete, false);
       assert.deepEqual(refused.applied, []);
-      assert.equal(await readSchemaVersion(owner), 7);
+      assert.equal(await readSchemaVersion(owner), v(1));
 
       // The pre-rollout step applies expand migrations only and reports the expand stuck behind the contract.
       const expandOnly = await runMigrations(owner, { phase: 'expand', force: false, dryRun: false, dir });
@@ -101,9 +111,9 @@ describe('contract migrations and the instance registry', () => {
       assert.equal(expandOnly.plan.complete, false);
 
       const forced = await runMigrations(owner, { phase: 'all', force: true, dryRun: false, dir });
-      assert.deepEqual(forced.applied, ['008.do.drop-legacy-note.sql', '009.do.add-after.sql']);
+      assert.deepEqual(forced.applied, [DROP, AFTER]);
       assert.match(formatMigrationPlan(forced.plan).join('\n'), /WARNING: applied with --force/);
-      assert.equal(await readSchemaVersion(owner), 9);
+      assert.equal(await readSchemaVersion(owner), v(3));
     } finally {
       await release();
     }
@@ -112,8 +122,8 @@ describe('contract migrations and the instance registry', () => {
   test('once the older instance deregisters, the contract applies', async () => {
     const dir = fixtureDir(false);
     dirs.push(dir);
-    writeFileSync(join(dir, '010.do.drop-after.sql'), '-- phase: contract\nDROP TABLE fixture_after;\n');
-    writeFileSync(join(dir, '009.do.add-after.sql'), '-- phase: expand\nCREATE TABLE fixture_after (id integer PRIMARY KEY);\n');
+    writeFileSync(join(dir, DROP_AFTER), '-- phase: contract\nDROP TABLE fixture_after;\n');
+    writeFileSync(join(dir, AFTER), '-- phase: expand\nCREATE TABLE fixture_after (id integer PRIMARY KEY);\n');
     const { owner, release } = await ownerOf(database);
     try {
       const blocked = await runMigrations(owner, { phase: 'all', force: false, dryRun: false, dir });
@@ -121,7 +131,7 @@ describe('contract migrations and the instance registry', () => {
       await older?.stop();
       older = undefined;
       const done = await runMigrations(owner, { phase: 'all', force: false, dryRun: false, dir });
-      assert.deepEqual(done.applied, ['010.do.drop-after.sql']);
+      assert.deepEqual(done.applied, [DROP_AFTER]);
       assert.equal(done.plan.complete, true);
     } finally {
       await release();

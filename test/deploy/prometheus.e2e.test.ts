@@ -164,6 +164,10 @@ metrics: { scrapePath: false, prometheus: { url: "${prometheus.url}" } }
       listenHost: '127.0.0.1',
       listenPort: 0,
       reportRoot,
+      // What is under test is the Prometheus rule. With its readiness checks on, the router would
+      // eject the DB-less green first (it fails readiness) and the controller would roll back on
+      // green's deep probe (test/rollout/e2e/seed-gates.e2e.test.ts covers that path).
+      routerHealthCheck: false,
       onChange(status) {
         if (!armed && status.weight > 0) {
           armed = true;

@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { createPgliteDatabase } from '../../src/db/pglite.js';
-import { listInstances, type Queryable, type RegisteredInstance } from '../../src/db/index.js';
+import { listInstances, MIGRATIONS_DIR, type Queryable, type RegisteredInstance } from '../../src/db/index.js';
 import { killAll, spawnBoka } from './helpers/processes.js';
+
+/** The schema level a build reports: its newest shipped migration. */
+const NEWEST = Math.max(...readdirSync(MIGRATIONS_DIR).map((f) => Number(/^(\d+)\.do\./.exec(f)?.[1] ?? 0)));
 
 /** Polls `read` until `done` holds, at most `ms`; returns the last value (the caller asserts on it). */
 async function waitFor<T>(read: () => Promise<T>, done: (v: T) => boolean, ms = 30_000): Promise<T> {
@@ -44,7 +47,7 @@ describe('a running instance in the registry', () => {
       const mine = (l: { instances: RegisteredInstance[] }) => l.instances.find((i) => i.version === '7.7.7-e2e');
       const first = mine(await waitFor(() => listInstances(q), (l) => mine(l) !== undefined));
       assert.ok(first, 'registered');
-      assert.equal(first.schemaLevel, 6);
+      assert.equal(first.schemaLevel, NEWEST);
       assert.equal(first.staleAfterSeconds, 3);
       const later = mine(await waitFor(() => listInstances(q), (l) => (mine(l)?.lastSeenAt.getTime() ?? 0) > first.lastSeenAt.getTime()));
       assert.ok(later && later.lastSeenAt > first.lastSeenAt, 'heartbeat');
@@ -76,7 +79,7 @@ describe('a running instance in the registry', () => {
       crashed.kill('SIGKILL');
       await crashed.exited;
       const left = await rows();
-      assert.deepEqual(left.map((i) => [i.version, i.schemaLevel]), [['8.8.8-e2e', 6]]);
+      assert.deepEqual(left.map((i) => [i.version, i.schemaLevel]), [['8.8.8-e2e', NEWEST]]);
 
       const graceful = await spawnBoka(env, 60_000);
       await waitFor(async () => graceful.logs.some((l) => l.includes('ready at')), Boolean);

@@ -523,6 +523,29 @@ describe('decision core: rollback onto an unhealthy blue (issue 13)', () => {
     assert.ok(sim.notified.includes('rollback_failed'));
   });
 
+  it('green ejected at the router: a deep probe decides at once (its failure rolls back), at most one per interval', () => {
+    const sim = new DecisionSim(fast);
+    sim.startHealthy();
+    sim.run(20_000, healthy, blueOk);
+    const probes = sim.count('probe_health');
+    sim.healthOk = false;
+    sim.send({ type: 'green_ejected', detail: 'http://green ECONNREFUSED' });
+    assert.equal(sim.count('probe_health'), probes + 1, 'probed at once, not at the next step entry');
+    assert.equal(sim.state.phase, 'rolled_back');
+    assert.match(sim.decisions.find((d) => d.kind === 'rollback')?.message ?? '', /deep health of green failed/);
+  });
+
+  it('green ejected but its deep health passes: no rollback, and no probe storm', () => {
+    const sim = new DecisionSim(fast);
+    sim.startHealthy();
+    sim.run(20_000, healthy, blueOk);
+    const probes = sim.count('probe_health');
+    sim.send({ type: 'green_ejected', detail: 'slow readiness' });
+    sim.send({ type: 'green_ejected', detail: 'slow readiness' });
+    assert.equal(sim.count('probe_health'), probes + 1);
+    assert.equal(sim.state.phase, 'progressing');
+  });
+
   it('goes ahead once blue is healthy again', () => {
     const sim = new DecisionSim(fast);
     sim.blueHealthOk = false;

@@ -9,10 +9,10 @@ export interface TrafficRouter {
   /** Reads the weight the router is actually using now. */
   readGreenWeight(): Promise<number>;
   /**
-   * Blue's health as the front door sees it (its own readiness checks), when it has such a view;
-   * `unknown` otherwise. The nginx driver has none.
+   * Each color's health as the front door sees it (its own readiness checks), when it has such a
+   * view; `unknown` otherwise. The nginx driver has none.
    */
-  readBlueHealth?(): Promise<{ readonly status: 'healthy' | 'unhealthy' | 'unknown'; readonly detail: string }>;
+  readColorHealth?(): Promise<Record<'blue' | 'green', { readonly status: 'healthy' | 'unhealthy' | 'unknown'; readonly detail: string }>>;
   /** Resolves true once green has no request in flight (false on timeout or when unknowable). */
   drainGreen(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;

@@ -142,3 +142,53 @@ bake: { duration: 3s, interval: 1s }
     }
   });
 });
+
+describe('a dead green, ejected by the router, is rolled back on its deep probe (real Boka processes)', { timeout: 300_000 }, () => {
+  let env: RolloutEnvironment;
+  let reportRoot: string;
+  before(async () => {
+    reportRoot = mkdtempSync(join(tmpdir(), 'boka-green-ejected-'));
+    env = await startRolloutEnvironment();
+  });
+  after(async () => {
+    await env?.close();
+    if (reportRoot) rmSync(reportRoot, { recursive: true, force: true });
+  });
+
+  it('green killed mid-step: ejected, probed at once, rolled back (not held until the progress deadline)', async () => {
+    const rollout = await env.startRollout(
+      plan(`
+interval: 1s
+window: 3s
+minSamples: 10
+metrics: { scrapePath: false }
+successCriteria: []
+steps:
+  - { weight: 25, duration: 600s, progressDeadline: 1200s }
+  - { weight: 100 }
+rules:
+  - { name: error-rate, metric: error_rate, op: ">", threshold: 50%, action: rollback }
+bake: { duration: 3s, interval: 1s }
+`),
+      { reportRoot },
+    );
+    const traffic = startTraffic({ url: rollout.routerUrl, users: 16, rps: 100, loginEvery: 8 });
+    try {
+      await traffic.ready;
+      await rollout.controller.start();
+      await until('green to take 25 %', () => rollout.controller.readStatus().weight === 25 && rollout.controller.readStatus().phase === 'progressing');
+      env.green.child.kill('SIGKILL');
+      const result = await finished(rollout, 90_000);
+      assert.equal(result.outcome, 'rolled_back');
+      const { decisions } = readEvents(rollout.outputDir);
+      const ejected = decisions.find((d) => /green ejected at the router/.test(d.message));
+      const rollback = decisions.find((d) => d.kind === 'rollback');
+      assert.ok(ejected && rollback && ejected.seq < rollback.seq, 'the ejection led to the probe that rolled back');
+      assert.match(rollback.message, /deep health of green failed/);
+    } finally {
+      await traffic.stop();
+      await rollout.controller.stop();
+      await rollout.close();
+    }
+  });
+});

@@ -41,12 +41,16 @@ export function createBuiltinTrafficRouter(options: BuiltinTrafficOptions): Traf
       if (typeof state.greenWeight !== 'number') throw new Error('router state has no greenWeight');
       return state.greenWeight;
     },
-    async readBlueHealth() {
+    async readColorHealth() {
       const state = await call('GET', '/_router/state');
-      const blue = (state.colors as { blue?: { health?: unknown; instances?: readonly { url?: unknown; detail?: unknown }[] } } | undefined)?.blue;
-      const status = blue?.health === 'healthy' || blue?.health === 'unhealthy' ? blue.health : 'unknown';
-      const detail = (blue?.instances ?? []).map((i) => `${String(i.url)} ${String(i.detail ?? '')}`.trim()).join('; ');
-      return { status, detail: detail || status };
+      type View = { health?: unknown; instances?: readonly { url?: unknown; detail?: unknown }[] };
+      const colors = (state.colors ?? {}) as { blue?: View; green?: View };
+      const read = (view: View | undefined) => {
+        const status = view?.health === 'healthy' || view?.health === 'unhealthy' ? view.health : 'unknown';
+        const detail = (view?.instances ?? []).map((i) => `${String(i.url)} ${String(i.detail ?? '')}`.trim()).join('; ');
+        return { status, detail: detail || status } as const;
+      };
+      return { blue: read(colors.blue), green: read(colors.green) };
     },
     async drainGreen(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
