@@ -18,7 +18,11 @@ try {
   tsxAvailable = false;
 }
 
-if (existsSync(compiled) && (state === 'fresh' || !tsxAvailable)) {
+// BOKA_FROM_SOURCES=1 runs the sources even when the build is current (development, and the
+// test that checks signals are forwarded to the tsx child).
+const fromSources = process.env.BOKA_FROM_SOURCES === '1' && tsxAvailable;
+
+if (existsSync(compiled) && !fromSources && (state === 'fresh' || !tsxAvailable)) {
   // In-process: signals reach the command directly and there is no second Node start-up.
   await import(compiledUrl.href);
 } else if (tsxAvailable) {

@@ -44,8 +44,8 @@ interface ControllerProcess {
   readonly exited: Promise<number | string>;
 }
 
-function startController(args: readonly string[]): ControllerProcess {
-  const child = spawn(process.execPath, [BIN, 'rollout', 'start', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function startController(args: readonly string[], env: NodeJS.ProcessEnv = process.env): ControllerProcess {
+  const child = spawn(process.execPath, [BIN, 'rollout', 'start', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   child.stdout?.on('data', (c: Buffer) => (out += c.toString('utf8')));
   child.stderr?.on('data', (c: Buffer) => (out += c.toString('utf8')));
@@ -189,7 +189,9 @@ describe('controller kill -9 → router keeps serving → restart resumes (real 
 
   it('(2) SIGTERM to `node bin/boka.mjs rollout start` reaches the controller: it detaches, leaves the router as it is, and leaves no orphan', async () => {
     const weightBefore = await routerWeight(router.adminUrl);
-    const controller = startController([...args(), '--no-resume']);
+    // From the sources even when dist/ is current (an earlier test may have built it): the tsx
+    // child is what the signal must be forwarded to.
+    const controller = startController([...args(), '--no-resume'], { ...process.env, BOKA_FROM_SOURCES: '1' });
     spawned.push(controller);
     await until('the controller to start', () => /starting rollout/.test(controller.output()) || null);
     const children = childrenOf(controller.child.pid ?? 0);
