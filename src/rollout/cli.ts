@@ -163,8 +163,9 @@ async function runStart(flags: Flags): Promise<number> {
     greenVersion: one(flags, 'green-version'),
     secrets,
     resume: !flags['no-resume'],
-    // preflight.migrate (ADR 0011): the release's database and migrations source, when given.
-    database: process.env.DATABASE_URL ? { url: process.env.DATABASE_URL, migrationsDir: process.env.BOKA_MIGRATIONS_DIR || undefined } : undefined,
+    // preflight.migrate (ADR 0011): the release's database and migrations source, only when named
+    // for the controller explicitly (a DATABASE_URL in the operator's shell may be another one).
+    database: process.env.BOKA_ROLLOUT_DATABASE_URL ? { url: process.env.BOKA_ROLLOUT_DATABASE_URL, migrationsDir: process.env.BOKA_MIGRATIONS_DIR || undefined } : undefined,
   };
   if (one(flags, 'router') !== undefined || one(flags, 'driver') !== undefined) return runAttached(flags, common);
   return runEmbedded(flags, common);

@@ -6,8 +6,8 @@ import { runSmokeSuite, type SmokeResult } from './smoke.js';
 import { verifyRollback, type RollbackVerification } from './verify-rollback.service.js';
 
 /**
- * The shared database the release migrates, as the controller reaches it: the new release's
- * DATABASE_URL (an owner login) and migrations source (`BOKA_MIGRATIONS_DIR`, default the
+ * The shared database the release migrates, as the controller reaches it:
+ * BOKA_ROLLOUT_DATABASE_URL (the release's database, an owner login) and migrations source (`BOKA_MIGRATIONS_DIR`, default the
  * migrations shipped with the controller's build). Needed for `preflight.migrate: apply`;
  * with `check` and no database, green's readiness vouches for the schema instead.
  */
@@ -53,8 +53,8 @@ async function runMigrationStep(plan: Plan, database: MigrationDatabase | undefi
   const name = `migrations (${mode})`;
   if (!database) {
     return mode === 'apply'
-      ? { name, ok: false, detail: 'preflight.migrate: apply needs DATABASE_URL (an owner login) in the controller\'s environment' }
-      : { name, ok: true, detail: 'no DATABASE_URL here: green\'s readiness (migrations_pending) vouches for the schema' };
+      ? { name, ok: false, detail: 'preflight.migrate: apply needs BOKA_ROLLOUT_DATABASE_URL (the release\'s database, an owner login) in the controller\'s environment' }
+      : { name, ok: true, detail: 'no BOKA_ROLLOUT_DATABASE_URL here: green\'s readiness (migrations_pending) vouches for the schema' };
   }
   const dir = database.migrationsDir;
   try {
