@@ -30,21 +30,41 @@ async function until<T>(what: string, probe: () => T | null | undefined, limitMs
   }
 }
 
-describe('rollout seed gates end to end (real Boka processes)', { timeout: 300_000 }, () => {
-  let env: RolloutEnvironment;
-  let reportRoot: string;
+/** A plan that stays at 25 % long enough for a color to die mid-step; one rule that will not fire. */
+const ONE_LONG_STEP = `
+interval: 1s
+window: 3s
+minSamples: 10
+metrics: { scrapePath: false }
+successCriteria: []
+steps:
+  - { weight: 25, duration: 600s, progressDeadline: 1200s }
+  - { weight: 100 }
+rules:
+  - { name: error-rate, metric: error_rate, op: ">", threshold: 50%, action: rollback }
+bake: { duration: 3s, interval: 1s }
+`;
+
+/** Blue, green (behind the fault proxy) and their database for one describe block. */
+function useEnvironment(prefix: string): { env: RolloutEnvironment; reportRoot: string } {
+  const ctx = {} as { env: RolloutEnvironment; reportRoot: string };
   before(async () => {
-    reportRoot = mkdtempSync(join(tmpdir(), 'boka-seed-gates-'));
-    env = await startRolloutEnvironment();
+    ctx.reportRoot = mkdtempSync(join(tmpdir(), prefix));
+    ctx.env = await startRolloutEnvironment();
   });
   after(async () => {
-    await env?.close();
-    if (reportRoot) rmSync(reportRoot, { recursive: true, force: true });
+    await ctx.env?.close();
+    if (ctx.reportRoot) rmSync(ctx.reportRoot, { recursive: true, force: true });
   });
+  return ctx;
+}
+
+describe('rollout seed gates end to end (real Boka processes)', { timeout: 300_000 }, () => {
+  const ctx = useEnvironment('boka-seed-gates-');
 
   it('success criteria gate promotion: 3 % errors pass a 20 % rollback rule but miss "error rate < 0.1 %", so no promotion', async () => {
     let armed = false;
-    const rollout = await env.startRollout(
+    const rollout = await ctx.env.startRollout(
       plan(`
 interval: 1s
 window: 3s
@@ -59,11 +79,11 @@ rules:
 bake: { duration: 10s, interval: 1s }
 `),
       {
-        reportRoot,
+        reportRoot: ctx.reportRoot,
         onChange(status: RolloutStatus) {
           if (!armed && status.weight > 0) {
             armed = true;
-            env.greenProxy.arm({ errorRate: 0.03 });
+            ctx.env.greenProxy.arm({ errorRate: 0.03 });
           }
         },
       },
@@ -85,35 +105,23 @@ bake: { duration: 10s, interval: 1s }
       assert.ok(!decisions.some((d) => d.kind === 'promote' || d.kind === 'complete'), 'never promoted');
     } finally {
       await traffic.stop();
-      env.greenProxy.disarm();
+      ctx.env.greenProxy.disarm();
       await rollout.controller.stop();
       await rollout.close();
     }
   });
 
   it('a rollback onto a dead blue is refused (green keeps serving), and force overrides', async () => {
-    const rollout = await env.startRollout(
-      plan(`
-interval: 1s
-window: 3s
-minSamples: 10
-metrics: { scrapePath: false }
-successCriteria: []
-steps:
-  - { weight: 25, duration: 600s, progressDeadline: 1200s }
-  - { weight: 100 }
-rules:
-  - { name: error-rate, metric: error_rate, op: ">", threshold: 50%, action: rollback }
-bake: { duration: 3s, interval: 1s }
-`),
-      { reportRoot },
+    const rollout = await ctx.env.startRollout(
+      plan(ONE_LONG_STEP),
+      { reportRoot: ctx.reportRoot },
     );
     const traffic = startTraffic({ url: rollout.routerUrl, users: 16, rps: 100, loginEvery: 8 });
     try {
       await traffic.ready;
       await rollout.controller.start();
       await until('green to take 25 %', () => rollout.controller.readStatus().weight === 25 && rollout.controller.readStatus().phase === 'progressing');
-      env.blue.child.kill('SIGKILL');
+      ctx.env.blue.child.kill('SIGKILL');
       // The router ejects blue within its readiness interval; the controller hears of it at its
       // next evaluation (the step-entry deep probe saw a healthy blue and is not repeated).
       await until('the controller to learn blue is dead', () => readEvents(rollout.outputDir).decisions.find((d) => /blue unhealthy at the router/.test(d.message)));
@@ -144,40 +152,19 @@ bake: { duration: 3s, interval: 1s }
 });
 
 describe('a dead green, ejected by the router, is rolled back on its deep probe (real Boka processes)', { timeout: 300_000 }, () => {
-  let env: RolloutEnvironment;
-  let reportRoot: string;
-  before(async () => {
-    reportRoot = mkdtempSync(join(tmpdir(), 'boka-green-ejected-'));
-    env = await startRolloutEnvironment();
-  });
-  after(async () => {
-    await env?.close();
-    if (reportRoot) rmSync(reportRoot, { recursive: true, force: true });
-  });
+  const ctx = useEnvironment('boka-green-ejected-');
 
   it('green killed mid-step: ejected, probed at once, rolled back (not held until the progress deadline)', async () => {
-    const rollout = await env.startRollout(
-      plan(`
-interval: 1s
-window: 3s
-minSamples: 10
-metrics: { scrapePath: false }
-successCriteria: []
-steps:
-  - { weight: 25, duration: 600s, progressDeadline: 1200s }
-  - { weight: 100 }
-rules:
-  - { name: error-rate, metric: error_rate, op: ">", threshold: 50%, action: rollback }
-bake: { duration: 3s, interval: 1s }
-`),
-      { reportRoot },
+    const rollout = await ctx.env.startRollout(
+      plan(ONE_LONG_STEP),
+      { reportRoot: ctx.reportRoot },
     );
     const traffic = startTraffic({ url: rollout.routerUrl, users: 16, rps: 100, loginEvery: 8 });
     try {
       await traffic.ready;
       await rollout.controller.start();
       await until('green to take 25 %', () => rollout.controller.readStatus().weight === 25 && rollout.controller.readStatus().phase === 'progressing');
-      env.green.child.kill('SIGKILL');
+      ctx.env.green.child.kill('SIGKILL');
       const result = await finished(rollout, 90_000);
       assert.equal(result.outcome, 'rolled_back');
       const { decisions } = readEvents(rollout.outputDir);
