@@ -8,6 +8,7 @@
 import { createInitialState, decide } from '../src/rollout/decision.core.js';
 import type { Action, ColorWindow, Input, Observation, PauseReason, RolloutState } from '../src/rollout/decision.types.js';
 import type { Plan } from '../src/rollout/plan.schema.js';
+import { estimateQuantile } from '../src/rollout/window-stats.core.js';
 
 /** mulberry32: small, fast, seedable; plenty for Monte Carlo at this scale. */
 export function createRandom(seed: number): () => number {
@@ -138,25 +139,6 @@ function simulateSlice(random: () => number, meanRequests: number, model: ColorM
   return { requests, errors, latency, firstErrorAt };
 }
 
-/** The router's quantile estimate: linear inside the bucket that holds the rank. */
-function quantile(counts: readonly number[], q: number): number | null {
-  const total = counts.reduce((a, b) => a + b, 0);
-  if (total === 0) return null;
-  const rank = q * total;
-  let seen = 0;
-  for (let i = 0; i < counts.length; i++) {
-    const c = counts[i] ?? 0;
-    if (c > 0 && seen + c >= rank) {
-      const lower = i === 0 ? 0 : (BOUNDS[i - 1] ?? 0);
-      const upper = BOUNDS[i] ?? lower;
-      if (!Number.isFinite(upper)) return lower;
-      return lower + ((upper - lower) * (rank - seen)) / c;
-    }
-    seen += c;
-  }
-  return null;
-}
-
 function toWindow(slices: readonly Slice[]): ColorWindow {
   let requests = 0;
   let errors = 0;
@@ -169,7 +151,7 @@ function toWindow(slices: readonly Slice[]): ColorWindow {
     s.latency.forEach((c, i) => (latency[i] = (latency[i] ?? 0) + c));
   }
   if (requests === 0) return { requests, metrics: {} };
-  const p95 = quantile(latency, 0.95);
+  const p95 = estimateQuantile(latency, 0.95, BOUNDS);
   return {
     requests,
     metrics: {

@@ -67,8 +67,11 @@ function findBucket(latencyMs: number): number {
   return lo;
 }
 
-/** Estimates the q-quantile from bucket counts, interpolating linearly inside the bucket. */
-function estimateQuantile(counts: readonly number[], q: number): number | null {
+/**
+ * Estimates the q-quantile from bucket counts, interpolating linearly inside the bucket.
+ * `bounds` are the buckets' upper bounds (the router's by default; the simulator passes its own).
+ */
+export function estimateQuantile(counts: readonly number[], q: number, bounds: readonly number[] = LATENCY_BOUNDS_MS): number | null {
   const total = counts.reduce((a, b) => a + b, 0);
   if (total === 0) return null;
   const rank = q * total;
@@ -76,14 +79,14 @@ function estimateQuantile(counts: readonly number[], q: number): number | null {
   for (let i = 0; i < counts.length; i++) {
     const c = counts[i] ?? 0;
     if (c > 0 && seen + c >= rank) {
-      const lower = i === 0 ? 0 : (LATENCY_BOUNDS_MS[i - 1] ?? 0);
-      const upper = LATENCY_BOUNDS_MS[i] ?? lower;
+      const lower = i === 0 ? 0 : (bounds[i - 1] ?? 0);
+      const upper = bounds[i] ?? lower;
       if (!Number.isFinite(upper)) return lower;
       return lower + ((upper - lower) * (rank - seen)) / c;
     }
     seen += c;
   }
-  return LATENCY_BOUNDS_MS[LATENCY_BOUNDS_MS.length - 2] ?? null;
+  return bounds[bounds.length - 2] ?? null;
 }
 
 /** Creates a ring of one-second slots covering `retainMs`. */
