@@ -1,5 +1,5 @@
 import { Type } from '@fastify/type-provider-typebox';
-import { IsoDate, pageOf } from '../http/schemas.js';
+import { Defaulted, IsoDate, pageOf } from '../http/schemas.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../shared/pagination.js';
 
 export const AuditQuery = Type.Object(
@@ -10,7 +10,7 @@ export const AuditQuery = Type.Object(
     /** `user:<id>`, `api_key:<id>`, or a bare id. */
     actor: Type.Optional(Type.String({ maxLength: 100 })),
     cursor: Type.Optional(Type.String({ maxLength: 64 })),
-    limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE }),
+    limit: Defaulted(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })),
   },
   { additionalProperties: false },
 );

@@ -1,5 +1,5 @@
 import { Type } from '@fastify/type-provider-typebox';
-import { IsoDate, pageOf, PageQuery, Uuid } from '../http/schemas.js';
+import { Defaulted, IsoDate, pageOf, PageQuery, Uuid } from '../http/schemas.js';
 import { DEFAULT_SLOTS_PER_PAGE, MAX_SLOTS_PER_PAGE } from './availability.core.js';
 
 /** Wire schemas of the booking domain. camelCase JSON; instants ISO 8601, returned in UTC. */
@@ -199,7 +199,7 @@ export const AvailabilityQuery = Type.Object(
     to: IsoDate,
     staffId: Type.Optional(Uuid),
     cursor: Type.Optional(Type.String({ maxLength: 128 })),
-    limit: Type.Integer({ minimum: 1, maximum: MAX_SLOTS_PER_PAGE, default: DEFAULT_SLOTS_PER_PAGE }),
+    limit: Defaulted(Type.Integer({ minimum: 1, maximum: MAX_SLOTS_PER_PAGE, default: DEFAULT_SLOTS_PER_PAGE })),
   },
   { additionalProperties: false },
 );

@@ -1,6 +1,6 @@
-import { Type } from '@fastify/type-provider-typebox';
+import { Type, type TSchema } from '@fastify/type-provider-typebox';
 import { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from '../shared/pagination.js';
-import { ERROR_CATALOGUE } from '../errors/index.js';
+import { ERROR_CATALOGUE, type ErrorCode } from '../errors/index.js';
 
 /** Shared wire schemas. Objects reject unknown fields (additionalProperties: false). */
 export const Uuid = Type.String({ format: 'uuid' });
@@ -9,25 +9,48 @@ export const IsoDate = Type.String({ format: 'date-time' });
 
 export const TenantParams = Type.Object({ tenantId: Type.String({ maxLength: 64 }) }, { additionalProperties: false });
 
+/**
+ * A query parameter the client may leave out because validation fills in its `default`
+ * (`useDefaults`, src/http/validation.ts): optional in the schema, hence in the OpenAPI document
+ * and the generated client, but typed as present in handlers, which only ever see it filled.
+ */
+export function Defaulted<T extends TSchema>(schema: T): T {
+  return Type.Optional(schema) as unknown as T;
+}
+
 export const PageQuery = Type.Object(
   {
     cursor: Type.Optional(Type.String({ maxLength: 512 })),
-    limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE }),
+    limit: Defaulted(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })),
   },
   { additionalProperties: false },
 );
 
+/** Every wire code of src/errors/catalogue.ts, as one string enum (so generated clients get a union). */
+const ErrorCodeSchema = Type.Unsafe<ErrorCode>({ type: 'string', enum: Object.keys(ERROR_CATALOGUE) });
+
 export const ErrorResponse = Type.Object(
   {
-    error: Type.Union(Object.keys(ERROR_CATALOGUE).map((c) => Type.Literal(c))),
-    code: Type.String(),
+    error: ErrorCodeSchema,
+    code: ErrorCodeSchema,
     message: Type.String(),
     details: Type.Optional(Type.Unknown()),
     requestId: Type.String(),
     timestamp: IsoDate,
   },
-  { $id: 'ErrorResponse' },
+  { $id: 'ErrorResponse', description: 'The one error body (docs/errors.md); `error` and `code` carry the same value.' },
 );
+
+/**
+ * Route-specific error answers for the OpenAPI document: each status with the catalogue codes
+ * the handler can produce, in the one error shape. The errors the pipeline itself produces for
+ * the route's access policy (401/403/429, validation, 5xx) are added by src/http/openapi.ts.
+ */
+export function errorResponses(codes: Partial<Record<number, readonly ErrorCode[]>>): Record<number, { description: string; $ref: string }> {
+  return Object.fromEntries(
+    Object.entries(codes).map(([status, list = []]) => [status, { description: list.join(', '), $ref: 'ErrorResponse#' }]),
+  );
+}
 
 /** `{items, nextCursor}`: every list in the API. */
 export function pageOf<T extends Parameters<typeof Type.Array>[0]>(item: T) {
