@@ -10,7 +10,7 @@ export const CreateApiKeyBody = Type.Object(
     permissions: Type.Array(PermissionName, { minItems: 1, maxItems: ALL_PERMISSIONS.length, uniqueItems: true }),
     expiresAt: Type.Optional(IsoDate),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ name: 'Front desk kiosk', permissions: ['services.read', 'availability.read'], expiresAt: '2027-12-31T23:59:59Z' }] },
 );
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);

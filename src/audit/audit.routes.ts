@@ -65,11 +65,11 @@ function toPage(rows: ChainedAuditRecord[], limit: number) {
 export const auditRoutes: FastifyPluginAsyncTypebox<{ services: AuditRouteDeps }> = async (app, { services }) => {
   app.get('/api/tenants/:tenantId/audit', {
     config: { access: tenantPermission('audit.read') },
-    schema: { tags: ['audit'], params: TenantParams, querystring: AuditQuery, response: { 200: AuditPage } },
+    schema: { tags: ['audit'], operationId: 'listTenantAudit', summary: "List the tenant's audit trail", params: TenantParams, querystring: AuditQuery, response: { 200: AuditPage } },
   }, async (request) => toPage(await services.audit.list(request.params.tenantId, toFilter(request.query)), request.query.limit));
 
   app.get('/api/admin/audit', {
     config: { access: SUPERADMIN },
-    schema: { tags: ['audit'], querystring: AuditQuery, response: { 200: AuditPage } },
+    schema: { tags: ['audit'], operationId: 'listPlatformAudit', summary: 'List the platform audit trail (superadmins)', querystring: AuditQuery, response: { 200: AuditPage } },
   }, async (request) => toPage(await services.audit.list(null, toFilter(request.query)), request.query.limit));
 };

@@ -13,6 +13,7 @@ import { requestMeta } from '../http/request-meta.js';
 import { isUuid } from '../shared/ids.js';
 import { LoginBody, MeResponse, RefreshBody, SessionItem, SessionParams, SignupBody, TokenResponse } from './auth.schemas.js';
 import { Type } from '@fastify/type-provider-typebox';
+import { NoContent } from '../http/schemas.js';
 
 /** What these routes use of the app's services. */
 export interface AuthRouteDeps {
@@ -35,16 +36,27 @@ function userPrincipal(request: FastifyRequest): UserPrincipal {
 export const authRoutes: FastifyPluginAsyncTypebox<{ services: AuthRouteDeps }> = async (app, { services }) => {
   const { accounts, sessions, tokens, tenancy } = services;
 
+  // One operation whatever the mode, so the document (and the generated client) does not depend
+  // on AUTH_SIGNUP_MODE.
+  const signupSchema = {
+    tags: ['auth'],
+    operationId: 'signUp',
+    summary: 'Create an account',
+    description: 'AUTH_SIGNUP_MODE=open: 201 with tokens, 409 on a taken address. AUTH_SIGNUP_MODE=verify (ADR 0013): 202 alike for new and taken addresses, no tokens; the address is verified by mail.',
+    body: SignupBody,
+    response: {
+      201: TokenResponse,
+      202: AcceptedResponse,
+      ...errorResponses({ 400: ['validation_error'], 409: ['duplicate_resource'], 429: ['quota_exceeded'] }),
+    },
+  };
+
   // ADR 0013: `verify` answers 202 alike for new and taken addresses, and issues no tokens;
   // `open` answers 201 with tokens, 409 on a taken address.
   if (services.config.auth.signupMode === 'verify') {
     app.post('/api/auth/signup', {
       config: { access: PUBLIC, rateLimit: 'auth' },
-      schema: {
-        tags: ['auth'],
-        body: SignupBody,
-        response: { 202: AcceptedResponse, ...errorResponses({ 400: ['validation_error'], 429: ['quota_exceeded'] }) },
-      },
+      schema: signupSchema,
     }, async (request, reply) => {
       await accounts.register(request.body, requestMeta(request));
       return reply.code(202).send(REGISTER_ANSWER);
@@ -52,11 +64,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AuthRouteDeps }> 
   } else {
     app.post('/api/auth/signup', {
       config: { access: PUBLIC, rateLimit: 'auth' },
-      schema: {
-        tags: ['auth'],
-        body: SignupBody,
-        response: { 201: TokenResponse, ...errorResponses({ 400: ['validation_error'], 409: ['duplicate_resource'], 429: ['quota_exceeded'] }) },
-      },
+      schema: signupSchema,
     }, async (request, reply) => {
       const result = await accounts.signup(request.body, requestMeta(request));
       return reply.code(201).send(result);
@@ -66,7 +74,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AuthRouteDeps }> 
   app.post('/api/auth/login', {
     config: { access: PUBLIC, rateLimit: 'auth' },
     schema: {
-      tags: ['auth'],
+      tags: ['auth'], operationId: 'logIn', summary: 'Sign in with email and password',
       body: LoginBody,
       response: {
         200: TokenResponse,
@@ -77,7 +85,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AuthRouteDeps }> 
 
   app.post('/api/auth/refresh', {
     config: { access: PUBLIC, rateLimit: 'auth' },
-    schema: { tags: ['auth'], body: RefreshBody, response: { 200: TokenResponse } },
+    schema: { tags: ['auth'], operationId: 'refreshSession', summary: 'Exchange a refresh token for a new token pair (rotation)', body: RefreshBody, response: { ...errorResponses({ 401: ['invalid_token'] }), 200: TokenResponse } },
   }, async (request) => {
     // Per-IP budget of failed refreshes (ASVS 2.2.1); a success gives the point back.
     const ticket = await services.rateLimits.guard.begin({ scope: 'refresh', account: null, meta: requestMeta(request) });
@@ -91,7 +99,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AuthRouteDeps }> 
 
   app.post('/api/auth/logout', {
     config: { access: SIGNED_IN, rateLimit: 'auth' },
-    schema: { tags: ['auth'] },
+    schema: { tags: ['auth'], operationId: 'logOut', summary: 'End the current session', response: { 204: NoContent } },
   }, async (request, reply) => {
     const principal = userPrincipal(request);
     await sessions.logout(principal.userId, principal.sessionId, requestMeta(request));
@@ -100,7 +108,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AuthRouteDeps }> 
 
   app.get('/api/auth/me', {
     config: { access: SIGNED_IN, rateLimit: 'auth' },
-    schema: { tags: ['auth'], response: { 200: MeResponse } },
+    schema: { tags: ['auth'], operationId: 'getMe', summary: 'The signed-in user, their memberships and session', response: { 200: MeResponse } },
   }, async (request) => {
     const principal = userPrincipal(request);
     // Served from the caches on a warm instance: no database read.
@@ -119,7 +127,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AuthRouteDeps }> 
 
   app.get('/api/auth/sessions', {
     config: { access: SIGNED_IN, rateLimit: 'auth' },
-    schema: { tags: ['auth'], response: { 200: Type.Object({ items: Type.Array(SessionItem) }) } },
+    schema: { tags: ['auth'], operationId: 'listSessions', summary: "List the signed-in user's live sessions", response: { 200: Type.Object({ items: Type.Array(SessionItem) }) } },
   }, async (request) => {
     const principal = userPrincipal(request);
     const live = await sessions.listLive(principal.userId);
@@ -138,7 +146,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AuthRouteDeps }> 
   // ASVS 3.3.4: a user can see and terminate their own sessions.
   app.delete('/api/auth/sessions/:id', {
     config: { access: SIGNED_IN, rateLimit: 'auth' },
-    schema: { tags: ['auth'], params: SessionParams },
+    schema: { tags: ['auth'], operationId: 'revokeSession', summary: 'Revoke one of your own sessions', response: { 204: NoContent }, params: SessionParams },
   }, async (request, reply) => {
     const principal = userPrincipal(request);
     const target = isUuid(request.params.id) ? await sessions.find(request.params.id) : null;
@@ -150,7 +158,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AuthRouteDeps }> 
 
   app.get('/.well-known/jwks.json', {
     config: { access: PUBLIC },
-    schema: { tags: ['auth'] },
+    schema: { tags: ['auth'], operationId: 'getJwks', summary: 'The public keys that verify access tokens (JWKS, RFC 7517)' },
   }, async (_request, reply) => {
     void reply.header('cache-control', 'public, max-age=300');
     return tokens.jwks();

@@ -8,16 +8,16 @@ const PublicUserSchema = Type.Object({ id: Uuid, email: Type.String(), name: Typ
 
 export const SignupBody = Type.Object(
   { email: Email, password: Password, name: Type.String({ minLength: 1, maxLength: 200 }) },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ email: 'ada@example.com', password: 'plum-tuesday-kettle-42', name: 'Ada Lovelace' }] },
 );
 
 // No length rules on login: an over-long or short password is just a wrong password.
 export const LoginBody = Type.Object(
   { email: Type.String({ maxLength: 254 }), password: Type.String({ maxLength: 1024 }) },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ email: 'ada@example.com', password: 'plum-tuesday-kettle-42' }] },
 );
 
-export const RefreshBody = Type.Object({ refreshToken: Type.String({ maxLength: 512 }) }, { additionalProperties: false });
+export const RefreshBody = Type.Object({ refreshToken: Type.String({ maxLength: 512 }) }, { additionalProperties: false, examples: [{ refreshToken: 'rt_3f6c2a4e-8d1b-4c7a-9e2f-5b8a1d0c7e41.q8J3kV0mZf5xR2nL7pW9sT4yB6cH1dE0gA3uI8oK2rM' }] });
 
 export const TokenResponse = Type.Object({
   user: PublicUserSchema,

@@ -3,6 +3,7 @@ import { PUBLIC } from '../access/index.js';
 import { requestMeta } from '../http/request-meta.js';
 import type { EmailVerification } from './email-verification.service.js';
 import { AcceptedResponse, errorResponses, ResendVerificationBody, VerifyEmailBody } from './email-verification.schemas.js';
+import { NoContent } from '../http/schemas.js';
 
 /** What these routes use of the app's services. */
 export interface EmailVerificationRouteDeps {
@@ -20,9 +21,9 @@ export const emailVerificationRoutes: FastifyPluginAsyncTypebox<{ services: Emai
   app.post('/api/auth/verify-email', {
     config: { access: PUBLIC, rateLimit: 'auth' },
     schema: {
-      tags: ['auth'],
+      tags: ['auth'], operationId: 'verifyEmail', summary: 'Verify an email address with the mailed token',
       body: VerifyEmailBody,
-      response: errorResponses({ 400: ['validation_error'], 401: ['invalid_token'], 429: ['quota_exceeded'] }),
+      response: { 204: NoContent, ...errorResponses({ 400: ['validation_error'], 401: ['invalid_token'], 429: ['quota_exceeded'] }) },
     },
   }, async (request, reply) => {
     await emailVerification.verify(request.body.token, requestMeta(request));
@@ -32,7 +33,7 @@ export const emailVerificationRoutes: FastifyPluginAsyncTypebox<{ services: Emai
   app.post('/api/auth/verify-email/resend', {
     config: { access: PUBLIC, rateLimit: 'auth' },
     schema: {
-      tags: ['auth'],
+      tags: ['auth'], operationId: 'resendVerificationEmail', summary: 'Send a new verification mail',
       body: ResendVerificationBody,
       response: { 202: AcceptedResponse, ...errorResponses({ 400: ['validation_error'], 429: ['quota_exceeded'] }) },
     },

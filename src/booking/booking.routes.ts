@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requestActor, requireTenantId, tenantPermission } from '../access/index.js';
-import { PageQuery, TenantParams } from '../http/schemas.js';
+import { errorResponses, NoContent, PageQuery, TenantParams } from '../http/schemas.js';
 import type { BookingRouteDeps } from './booking-services.js';
 import {
   AvailabilityQuery,
@@ -42,39 +42,39 @@ export const bookingAdminRoutes: FastifyPluginAsyncTypebox<{ services: BookingRo
   // Settings
   app.get(`${T}/settings`, {
     config: { access: tenantPermission('settings.read') },
-    schema: { tags: ['settings'], params: TenantParams, response: { 200: SettingsSchema } },
+    schema: { tags: ['settings'], operationId: 'getSettings', summary: "Get the tenant's booking settings", params: TenantParams, response: { 200: SettingsSchema } },
   }, async (request) => settings.get(request.params.tenantId));
 
   app.patch(`${T}/settings`, {
     config: { access: tenantPermission('settings.write') },
-    schema: { tags: ['settings'], params: TenantParams, body: SettingsPatch, response: { 200: SettingsSchema } },
+    schema: { tags: ['settings'], operationId: 'updateSettings', summary: "Change the tenant's booking settings", params: TenantParams, body: SettingsPatch, response: { 200: SettingsSchema } },
   }, async (request) => settings.update(request.params.tenantId, request.body));
 
   // Services
   app.get(`${T}/services`, {
     config: { access: tenantPermission('services.read') },
-    schema: { tags: ['services'], params: TenantParams, querystring: PageQuery, response: { 200: ServicePage } },
+    schema: { tags: ['services'], operationId: 'listServices', summary: 'List the services of a tenant', params: TenantParams, querystring: PageQuery, response: { 200: ServicePage } },
   }, async (request) => catalog.list(request.params.tenantId, request.query));
 
   app.post(`${T}/services`, {
     config: { access: tenantPermission('services.create') },
-    schema: { tags: ['services'], params: TenantParams, body: ServiceCreate, response: { 201: ServiceSchema } },
+    schema: { tags: ['services'], operationId: 'createService', summary: 'Create a service', params: TenantParams, body: ServiceCreate, response: { ...errorResponses({ 409: ['conflict'] }), 201: ServiceSchema } },
   }, async (request, reply) => reply.code(201).send(await catalog.create(request.params.tenantId, request.body)));
 
   app.get(`${T}/services/:id`, {
     config: { access: tenantPermission('services.read') },
-    schema: { tags: ['services'], params: IdParams, response: { 200: ServiceSchema } },
+    schema: { tags: ['services'], operationId: 'getService', summary: 'Get a service', params: IdParams, response: { 200: ServiceSchema } },
   }, async (request) => catalog.get(request.params.tenantId, request.params.id));
 
   app.patch(`${T}/services/:id`, {
     config: { access: tenantPermission('services.write') },
-    schema: { tags: ['services'], params: IdParams, body: ServicePatch, response: { 200: ServiceSchema } },
+    schema: { tags: ['services'], operationId: 'updateService', summary: 'Change a service', params: IdParams, body: ServicePatch, response: { ...errorResponses({ 409: ['conflict'] }), 200: ServiceSchema } },
   }, async (request) => catalog.update(request.params.tenantId, request.params.id, request.body));
 
   app.delete(`${T}/services/:id`, {
     config: { access: tenantPermission('services.delete') },
     schema: {
-      tags: ['services'],
+      tags: ['services'], operationId: 'deleteService', summary: 'Delete a service (deactivate it when reservations reference it)', response: { 204: NoContent, ...errorResponses({ 409: ['conflict'] }) },
       params: IdParams,
       description: 'Deletes the service, or only deactivates it when reservations reference it.',
     },
@@ -86,28 +86,28 @@ export const bookingAdminRoutes: FastifyPluginAsyncTypebox<{ services: BookingRo
   // Staff
   app.get(`${T}/staff`, {
     config: { access: tenantPermission('staff.read') },
-    schema: { tags: ['staff'], params: TenantParams, querystring: PageQuery, response: { 200: StaffPage } },
+    schema: { tags: ['staff'], operationId: 'listStaff', summary: 'List the staff members of a tenant', params: TenantParams, querystring: PageQuery, response: { 200: StaffPage } },
   }, async (request) => staff.list(request.params.tenantId, request.query));
 
   app.post(`${T}/staff`, {
     config: { access: tenantPermission('staff.create') },
-    schema: { tags: ['staff'], params: TenantParams, body: StaffCreate, response: { 201: StaffSchema } },
+    schema: { tags: ['staff'], operationId: 'createStaff', summary: 'Create a staff member', params: TenantParams, body: StaffCreate, response: { ...errorResponses({ 409: ['duplicate_resource'] }), 201: StaffSchema } },
   }, async (request, reply) => reply.code(201).send(await staff.create(request.params.tenantId, request.body)));
 
   app.get(`${T}/staff/:id`, {
     config: { access: tenantPermission('staff.read') },
-    schema: { tags: ['staff'], params: IdParams, response: { 200: StaffDetail } },
+    schema: { tags: ['staff'], operationId: 'getStaff', summary: 'Get a staff member with their services and working hours', params: IdParams, response: { 200: StaffDetail } },
   }, async (request) => staff.get(request.params.tenantId, request.params.id));
 
   app.patch(`${T}/staff/:id`, {
     config: { access: tenantPermission('staff.write') },
-    schema: { tags: ['staff'], params: IdParams, body: StaffPatch, response: { 200: StaffSchema } },
+    schema: { tags: ['staff'], operationId: 'updateStaff', summary: 'Change a staff member', params: IdParams, body: StaffPatch, response: { ...errorResponses({ 409: ['duplicate_resource'] }), 200: StaffSchema } },
   }, async (request) => staff.update(request.params.tenantId, request.params.id, request.body));
 
   app.delete(`${T}/staff/:id`, {
     config: { access: tenantPermission('staff.delete') },
     schema: {
-      tags: ['staff'],
+      tags: ['staff'], operationId: 'deleteStaff', summary: 'Delete a staff member (deactivate them when reservations reference them)', response: { 204: NoContent, ...errorResponses({ 409: ['conflict'] }) },
       params: IdParams,
       description: 'Deletes the staff member, or only deactivates them when reservations reference them.',
     },
@@ -118,27 +118,27 @@ export const bookingAdminRoutes: FastifyPluginAsyncTypebox<{ services: BookingRo
 
   app.put(`${T}/staff/:id/services`, {
     config: { access: tenantPermission('staff.write') },
-    schema: { tags: ['staff'], params: IdParams, body: StaffServicesBody, response: { 200: StaffServicesBody } },
+    schema: { tags: ['staff'], operationId: 'setStaffServices', summary: 'Replace the services a staff member performs', params: IdParams, body: StaffServicesBody, response: { ...errorResponses({ 409: ['conflict'] }), 200: StaffServicesBody } },
   }, async (request) => staff.setServices(request.params.tenantId, request.params.id, request.body.serviceIds));
 
   app.put(`${T}/staff/:id/hours`, {
     config: { access: tenantPermission('availability.write') },
-    schema: { tags: ['staff'], params: IdParams, body: StaffHoursBody, response: { 200: StaffHoursBody } },
+    schema: { tags: ['staff'], operationId: 'setStaffHours', summary: "Replace a staff member's weekly working hours", params: IdParams, body: StaffHoursBody, response: { 200: StaffHoursBody } },
   }, async (request) => staff.setHours(request.params.tenantId, request.params.id, request.body.hours));
 
   app.get(`${T}/staff/:id/time-off`, {
     config: { access: tenantPermission('staff.read') },
-    schema: { tags: ['staff'], params: IdParams, querystring: PageQuery, response: { 200: TimeOffPage } },
+    schema: { tags: ['staff'], operationId: 'listTimeOff', summary: "List a staff member's time off", params: IdParams, querystring: PageQuery, response: { 200: TimeOffPage } },
   }, async (request) => staff.listTimeOff(request.params.tenantId, request.params.id, request.query));
 
   app.post(`${T}/staff/:id/time-off`, {
     config: { access: tenantPermission('availability.write') },
-    schema: { tags: ['staff'], params: IdParams, body: TimeOffCreate, response: { 201: TimeOffSchema } },
+    schema: { tags: ['staff'], operationId: 'addTimeOff', summary: 'Add time off for a staff member', params: IdParams, body: TimeOffCreate, response: { ...errorResponses({ 409: ['conflict'] }), 201: TimeOffSchema } },
   }, async (request, reply) => reply.code(201).send(await staff.addTimeOff(request.params.tenantId, request.params.id, request.body)));
 
   app.delete(`${T}/staff/:id/time-off/:timeOffId`, {
     config: { access: tenantPermission('availability.write') },
-    schema: { tags: ['staff'], params: TimeOffParams },
+    schema: { tags: ['staff'], operationId: 'deleteTimeOff', summary: 'Delete a time-off entry', response: { 204: NoContent }, params: TimeOffParams },
   }, async (request, reply) => {
     await staff.removeTimeOff(request.params.tenantId, request.params.id, request.params.timeOffId);
     return reply.code(204).send();
@@ -147,27 +147,27 @@ export const bookingAdminRoutes: FastifyPluginAsyncTypebox<{ services: BookingRo
   // Customers
   app.get(`${T}/customers`, {
     config: { access: tenantPermission('customers.read') },
-    schema: { tags: ['customers'], params: TenantParams, querystring: PageQuery, response: { 200: CustomerPage } },
+    schema: { tags: ['customers'], operationId: 'listCustomers', summary: 'List the customers of a tenant', params: TenantParams, querystring: PageQuery, response: { 200: CustomerPage } },
   }, async (request) => customers.list(request.params.tenantId, request.query));
 
   app.post(`${T}/customers`, {
     config: { access: tenantPermission('customers.create') },
-    schema: { tags: ['customers'], params: TenantParams, body: CustomerCreate, response: { 201: CustomerSchema } },
+    schema: { tags: ['customers'], operationId: 'createCustomer', summary: 'Create a customer record', params: TenantParams, body: CustomerCreate, response: { ...errorResponses({ 403: ['insufficient_permissions'], 409: ['duplicate_resource'] }), 201: CustomerSchema } },
   }, async (request, reply) => reply.code(201).send(await customers.create(requireTenantId(request.auth), requestActor(request), request.body)));
 
   app.get(`${T}/customers/:id`, {
     config: { access: tenantPermission('customers.read') },
-    schema: { tags: ['customers'], params: IdParams, response: { 200: CustomerSchema } },
+    schema: { tags: ['customers'], operationId: 'getCustomer', summary: 'Get a customer record', params: IdParams, response: { 200: CustomerSchema } },
   }, async (request) => customers.get(request.params.tenantId, request.params.id));
 
   app.patch(`${T}/customers/:id`, {
     config: { access: tenantPermission('customers.write') },
-    schema: { tags: ['customers'], params: IdParams, body: CustomerPatch, response: { 200: CustomerSchema } },
+    schema: { tags: ['customers'], operationId: 'updateCustomer', summary: 'Change a customer record', params: IdParams, body: CustomerPatch, response: { ...errorResponses({ 403: ['insufficient_permissions'], 409: ['duplicate_resource'] }), 200: CustomerSchema } },
   }, async (request) => customers.update(requireTenantId(request.auth), requestActor(request), request.params.id, request.body));
 
   // Availability inside the tenant (members; inactive services answer with no slots)
   app.get(`${T}/availability`, {
     config: { access: tenantPermission('availability.read'), rateLimit: 'availability' },
-    schema: { tags: ['availability'], params: TenantParams, querystring: AvailabilityQuery, response: { 200: AvailabilityResponse } },
+    schema: { tags: ['availability'], operationId: 'getAvailability', summary: 'Bookable slots of a service in a time range (members)', params: TenantParams, querystring: AvailabilityQuery, response: { 200: AvailabilityResponse } },
   }, async (request) => availability.slots(request.params.tenantId, request.query));
 };

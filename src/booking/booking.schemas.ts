@@ -26,7 +26,7 @@ export const SettingsPatch = Type.Object(
     leadTimeMinutes: Type.Optional(Minutes(525_600)),
     cancellationCutoffMinutes: Type.Optional(Minutes(525_600)),
   },
-  { additionalProperties: false, minProperties: 1 },
+  { additionalProperties: false, minProperties: 1, examples: [{ timezone: 'Europe/Berlin', leadTimeMinutes: 60 }] },
 );
 
 // Services
@@ -57,7 +57,7 @@ export const ServiceCreate = Type.Object(
     currency: Type.Optional(serviceFields.currency),
     active: Type.Optional(serviceFields.active),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ name: 'Haircut', durationMinutes: 45, bufferMinutes: 15, priceCents: 3500, currency: 'EUR' }] },
 );
 export const ServicePatch = Type.Object(
   {
@@ -68,7 +68,7 @@ export const ServicePatch = Type.Object(
     currency: Type.Optional(serviceFields.currency),
     active: Type.Optional(serviceFields.active),
   },
-  { additionalProperties: false, minProperties: 1 },
+  { additionalProperties: false, minProperties: 1, examples: [{ priceCents: 3900 }] },
 );
 
 // Staff
@@ -93,7 +93,7 @@ export const StaffDetail = Type.Object({
 export const StaffPage = pageOf(StaffSchema);
 export const StaffCreate = Type.Object(
   { displayName: Type.String({ minLength: 1, maxLength: 200 }), userId: Type.Optional(Uuid), active: Type.Optional(Type.Boolean()) },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ displayName: 'Grace Hopper' }] },
 );
 export const StaffPatch = Type.Object(
   {
@@ -101,19 +101,19 @@ export const StaffPatch = Type.Object(
     userId: Type.Optional(Type.Union([Uuid, Type.Null()])),
     active: Type.Optional(Type.Boolean()),
   },
-  { additionalProperties: false, minProperties: 1 },
+  { additionalProperties: false, minProperties: 1, examples: [{ active: false }] },
 );
 export const StaffServicesBody = Type.Object(
   { serviceIds: Type.Array(Uuid, { maxItems: 500, uniqueItems: true }) },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ serviceIds: ['3f6c2a4e-8d1b-4c7a-9e2f-5b8a1d0c7e41'] }] },
 );
-export const StaffHoursBody = Type.Object({ hours: Type.Array(HoursItem, { maxItems: 100 }) }, { additionalProperties: false });
+export const StaffHoursBody = Type.Object({ hours: Type.Array(HoursItem, { maxItems: 100 }) }, { additionalProperties: false, examples: [{ hours: [{ weekday: 1, start: '09:00', end: '17:00' }, { weekday: 2, start: '09:00', end: '12:30' }] }] });
 
 export const TimeOffSchema = Type.Object({ id: Uuid, start: IsoDate, end: IsoDate, reason: Type.Optional(Type.String()) });
 export const TimeOffPage = pageOf(TimeOffSchema);
 export const TimeOffCreate = Type.Object(
   { start: IsoDate, end: IsoDate, reason: Type.Optional(Type.String({ maxLength: 500 })) },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ start: '2027-03-01T00:00:00Z', end: '2027-03-08T00:00:00Z', reason: 'Holiday' }] },
 );
 
 // Customers
@@ -133,7 +133,7 @@ export const CustomerCreate = Type.Object(
     phone: Type.Optional(Phone),
     userId: Type.Optional(Uuid),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ name: 'Alan Turing', email: 'alan@example.com', phone: '+44 20 7946 0000' }] },
 );
 export const CustomerPatch = Type.Object(
   {
@@ -142,7 +142,7 @@ export const CustomerPatch = Type.Object(
     phone: Type.Optional(Type.Union([Phone, Type.Null()])),
     userId: Type.Optional(Type.Union([Uuid, Type.Null()])),
   },
-  { additionalProperties: false, minProperties: 1 },
+  { additionalProperties: false, minProperties: 1, examples: [{ phone: null }] },
 );
 
 // Reservations
@@ -166,11 +166,11 @@ export const ReservationSchema = Type.Object({
 export const ReservationPage = pageOf(ReservationSchema);
 export const ReservationCreate = Type.Object(
   { serviceId: Uuid, staffId: Uuid, customerId: Uuid, start: IsoDate, notes: Type.Optional(Type.String({ maxLength: 2000 })) },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ serviceId: '3f6c2a4e-8d1b-4c7a-9e2f-5b8a1d0c7e41', staffId: '9b2d7f10-4a3c-4e8b-8f61-2c5e9a7d3b08', customerId: 'c41e8a25-7b9d-4f3a-a6e0-1d2b3c4e5f60', start: '2027-03-10T09:00:00Z' }] },
 );
 export const ReservationPatch = Type.Object(
   { status: Type.Optional(StatusSchema), start: Type.Optional(IsoDate) },
-  { additionalProperties: false, minProperties: 1, maxProperties: 1, description: 'either {status} or {start} (reschedule)' },
+  { additionalProperties: false, minProperties: 1, maxProperties: 1, description: 'either {status} or {start} (reschedule)', examples: [{ status: 'cancelled' }, { start: '2027-03-11T10:00:00Z' }] },
 );
 export const ReservationQuery = Type.Object(
   {
@@ -212,5 +212,5 @@ export const SlugParams = Type.Object(
 export const PublicTenant = Type.Object({ name: Type.String(), slug: Type.String(), timezone: Type.String() });
 export const PublicReservationCreate = Type.Object(
   { serviceId: Uuid, staffId: Type.Optional(Uuid), start: IsoDate, notes: Type.Optional(Type.String({ maxLength: 2000 })) },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ serviceId: '3f6c2a4e-8d1b-4c7a-9e2f-5b8a1d0c7e41', start: '2027-03-10T09:00:00Z', notes: 'First visit' }] },
 );

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { PUBLIC, requireAuth, SIGNED_IN } from '../access/index.js';
 import { AppError } from '../errors/index.js';
 import { requestMeta } from '../http/request-meta.js';
-import { PageQuery } from '../http/schemas.js';
+import { errorResponses, PageQuery } from '../http/schemas.js';
 import {
   AvailabilityQuery,
   AvailabilityResponse,
@@ -26,22 +26,22 @@ export const publicBookingRoutes: FastifyPluginAsyncTypebox<{ services: BookingR
 
   app.get(P, {
     config: { access: PUBLIC },
-    schema: { tags: ['public'], security: [], params: SlugParams, response: { 200: PublicTenant } },
+    schema: { tags: ['public'], operationId: 'getPublicTenant', summary: 'Public profile of a tenant, by slug', security: [], params: SlugParams, response: { ...errorResponses({ 404: ['not_found'] }), 200: PublicTenant } },
   }, async (request) => publicBooking.tenant(request.params.slug));
 
   app.get(`${P}/services`, {
     config: { access: PUBLIC },
-    schema: { tags: ['public'], security: [], params: SlugParams, querystring: PageQuery, response: { 200: ServicePage } },
+    schema: { tags: ['public'], operationId: 'listPublicServices', summary: 'Active services of a tenant, by slug', security: [], params: SlugParams, querystring: PageQuery, response: { ...errorResponses({ 404: ['not_found'] }), 200: ServicePage } },
   }, async (request) => publicBooking.services(request.params.slug, request.query));
 
   app.get(`${P}/availability`, {
     config: { access: PUBLIC, rateLimit: 'availability' },
-    schema: { tags: ['public'], security: [], params: SlugParams, querystring: AvailabilityQuery, response: { 200: AvailabilityResponse } },
+    schema: { tags: ['public'], operationId: 'getPublicAvailability', summary: 'Bookable slots of a service, by tenant slug (no account needed)', security: [], params: SlugParams, querystring: AvailabilityQuery, response: { ...errorResponses({ 404: ['not_found'] }), 200: AvailabilityResponse } },
   }, async (request) => publicBooking.availability(request.params.slug, request.query));
 
   app.post(`${P}/reservations`, {
     config: { access: SIGNED_IN },
-    schema: { tags: ['public'], params: SlugParams, body: PublicReservationCreate, response: { 201: ReservationSchema } },
+    schema: { tags: ['public'], operationId: 'createPublicReservation', summary: 'Book a slot as the signed-in user, by tenant slug', params: SlugParams, body: PublicReservationCreate, response: { ...errorResponses({ 404: ['not_found'], 409: ['conflict'], 422: ['slot_unavailable'] }), 201: ReservationSchema } },
   }, async (request, reply) => {
     const { principal } = requireAuth(request.auth);
     if (principal.kind !== 'user') throw new AppError('forbidden', 'This endpoint requires a signed-in user');

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requestActor, requireTenantId, tenantPermission } from '../access/index.js';
-import { TenantParams } from '../http/schemas.js';
+import { errorResponses, TenantParams } from '../http/schemas.js';
 import { IdParams, ReservationCreate, ReservationPage, ReservationPatch, ReservationQuery, ReservationSchema } from './booking.schemas.js';
 import type { BookingRouteDeps } from './booking-services.js';
 
@@ -20,12 +20,12 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<{ services: BookingRou
 
   app.get(`${T}/reservations`, {
     config: { access: tenantPermission('reservations:own.read') },
-    schema: { tags: ['reservations'], params: TenantParams, querystring: ReservationQuery, response: { 200: ReservationPage } },
+    schema: { tags: ['reservations'], operationId: 'listReservations', summary: 'List the reservations the caller may see', params: TenantParams, querystring: ReservationQuery, response: { 200: ReservationPage } },
   }, async (request) => reservations.list(requireTenantId(request.auth), requestActor(request), request.query));
 
   app.post(`${T}/reservations`, {
     config: { access: tenantPermission('reservations:own.create') },
-    schema: { tags: ['reservations'], params: TenantParams, body: ReservationCreate, response: { 201: ReservationSchema } },
+    schema: { tags: ['reservations'], operationId: 'createReservation', summary: 'Book a slot', params: TenantParams, body: ReservationCreate, response: { ...errorResponses({ 403: ['insufficient_permissions'], 409: ['conflict'], 422: ['slot_unavailable'] }), 201: ReservationSchema } },
   }, async (request, reply) => {
     const r = await reservations.create(requireTenantId(request.auth), requestActor(request), request.body);
     return reply.code(201).send(r);
@@ -33,11 +33,11 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<{ services: BookingRou
 
   app.get(`${T}/reservations/:id`, {
     config: { access: tenantPermission('reservations:own.read') },
-    schema: { tags: ['reservations'], params: IdParams, response: { 200: ReservationSchema } },
+    schema: { tags: ['reservations'], operationId: 'getReservation', summary: 'Get a reservation', params: IdParams, response: { 200: ReservationSchema } },
   }, async (request) => reservations.get(requireTenantId(request.auth), requestActor(request), request.params.id));
 
   app.patch(`${T}/reservations/:id`, {
     config: { access: tenantPermission('reservations:own.cancel') },
-    schema: { tags: ['reservations'], params: IdParams, body: ReservationPatch, response: { 200: ReservationSchema } },
+    schema: { tags: ['reservations'], operationId: 'updateReservation', summary: 'Change the status of a reservation (cancel, confirm…) or reschedule it', params: IdParams, body: ReservationPatch, response: { ...errorResponses({ 403: ['insufficient_permissions'], 409: ['conflict'], 422: ['invalid_state', 'slot_unavailable'] }), 200: ReservationSchema } },
   }, async (request) => reservations.update(requireTenantId(request.auth), requestActor(request), request.params.id, request.body));
 };

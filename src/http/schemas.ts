@@ -52,6 +52,9 @@ export function errorResponses(codes: Partial<Record<number, readonly ErrorCode[
   );
 }
 
+/** The answer of a route that replies 204 with no body (`reply.code(204).send()`). */
+export const NoContent = Type.Unsafe<undefined>({ type: 'null', description: 'No content' });
+
 /** `{items, nextCursor}`: every list in the API. */
 export function pageOf<T extends Parameters<typeof Type.Array>[0]>(item: T) {
   return Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });

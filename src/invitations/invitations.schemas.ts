@@ -12,10 +12,10 @@ export const InvitationCreated = Type.Object({
   token: Type.Optional(Type.String({ description: 'Only outside production; in production the token is only mailed.' })),
 });
 export const InvitationPage = pageOf(InvitationSchema);
-export const InvitationCreate = Type.Object({ email: Email, role: TenantRoleSchema }, { additionalProperties: false });
+export const InvitationCreate = Type.Object({ email: Email, role: TenantRoleSchema }, { additionalProperties: false, examples: [{ email: 'grace@example.com', role: 'staff' }] });
 export const InvitationParams = Type.Object(
   { tenantId: Type.String({ maxLength: 64 }), id: Type.String({ maxLength: 64 }) },
   { additionalProperties: false },
 );
-export const AcceptBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false });
+export const AcceptBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false, examples: [{ token: 'inv_3f6c2a4e-8d1b-4c7a-9e2f-5b8a1d0c7e41.q8J3kV0mZf5xR2nL7pW9sT4yB6cH1dE0gA3uI8oK2rM' }] });
 export const AcceptResponse = Type.Object({ tenantId: Uuid, role: TenantRoleSchema });

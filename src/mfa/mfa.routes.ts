@@ -7,6 +7,7 @@ import { PUBLIC, requireAuth, SIGNED_IN, type UserPrincipal } from '../access/in
 import { AppError } from '../errors/index.js';
 import { requestMeta } from '../http/request-meta.js';
 import { BackupCodesResponse, CodeBody, DisableBody, TotpSetupResponse, VerifyBody } from './mfa.schemas.js';
+import { NoContent, errorResponses } from '../http/schemas.js';
 
 /** What these routes use of the app's services. */
 export interface MfaRouteDeps {
@@ -27,12 +28,12 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<{ services: MfaRouteDeps }> = 
 
   app.post('/api/auth/mfa/totp/setup', {
     config: { access: SIGNED_IN, rateLimit: 'auth' },
-    schema: { tags: ['mfa'], response: { 200: TotpSetupResponse } },
+    schema: { tags: ['mfa'], operationId: 'setUpTotp', summary: 'Start TOTP enrolment: a new secret and its QR code', response: { ...errorResponses({ 422: ['invalid_state'] }), 200: TotpSetupResponse } },
   }, async (request) => mfa.setup(userPrincipal(request).userId));
 
   app.post('/api/auth/mfa/totp/enable', {
     config: { access: SIGNED_IN, rateLimit: 'auth' },
-    schema: { tags: ['mfa'], body: CodeBody, response: { 200: BackupCodesResponse } },
+    schema: { tags: ['mfa'], operationId: 'enableTotp', summary: 'Confirm TOTP enrolment with a first code; returns backup codes', body: CodeBody, response: { ...errorResponses({ 401: ['invalid_credentials'], 422: ['invalid_state'] }), 200: BackupCodesResponse } },
   }, async (request) => {
     const principal = userPrincipal(request);
     return mfa.enable(principal.userId, request.body.code, requestMeta(request), principal.sessionId);
@@ -40,7 +41,7 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<{ services: MfaRouteDeps }> = 
 
   app.post('/api/auth/mfa/totp/disable', {
     config: { access: SIGNED_IN, rateLimit: 'auth' },
-    schema: { tags: ['mfa'], body: DisableBody },
+    schema: { tags: ['mfa'], operationId: 'disableTotp', summary: 'Turn MFA off with a code or the password', response: { 204: NoContent, ...errorResponses({ 401: ['invalid_credentials'], 422: ['invalid_state'] }) }, body: DisableBody },
   }, async (request, reply) => {
     await mfa.disable(userPrincipal(request).userId, request.body, requestMeta(request));
     return reply.code(204).send();
@@ -48,12 +49,12 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<{ services: MfaRouteDeps }> = 
 
   app.post('/api/auth/mfa/backup-codes', {
     config: { access: SIGNED_IN, rateLimit: 'auth' },
-    schema: { tags: ['mfa'], body: DisableBody, response: { 200: BackupCodesResponse } },
+    schema: { tags: ['mfa'], operationId: 'regenerateBackupCodes', summary: 'Replace the backup codes', body: DisableBody, response: { ...errorResponses({ 401: ['invalid_credentials'], 422: ['invalid_state'] }), 200: BackupCodesResponse } },
   }, async (request) => mfa.regenerateBackupCodes(userPrincipal(request).userId, request.body, requestMeta(request)));
 
   app.post('/api/auth/mfa/verify', {
     config: { access: PUBLIC, rateLimit: 'auth' },
-    schema: { tags: ['mfa'], body: VerifyBody, response: { 200: TokenResponse } },
+    schema: { tags: ['mfa'], operationId: 'verifyMfa', summary: 'Complete an MFA login with the challenge token and a code', body: VerifyBody, response: { ...errorResponses({ 401: ['invalid_token', 'invalid_credentials'] }), 200: TokenResponse } },
   }, async (request) => {
     const { userId, ...tokens } = await mfa.verifyChallenge(request.body.challengeToken, request.body.code, requestMeta(request));
     const user = await accounts.findProfile(userId);

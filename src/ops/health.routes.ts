@@ -15,6 +15,7 @@ import { operator, PUBLIC } from '../access/index.js';
 import { AppError } from '../errors/index.js';
 import { createDeepHealth } from './deep-health.service.js';
 import { readinessReasons } from './health.core.js';
+import { errorResponses } from '../http/schemas.js';
 
 /** What these routes use of the app's services. */
 export interface HealthRouteDeps {
@@ -37,6 +38,12 @@ const CheckSchema = Type.Object({
   status: Type.Union([Type.Literal('pass'), Type.Literal('fail')]),
   durationMs: Type.Number(),
   error: Type.Optional(Type.String()),
+});
+
+const DeepReport = Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('unhealthy')]),
+  version: Type.String(),
+  checks: Type.Record(Type.String(), CheckSchema),
 });
 
 function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -64,7 +71,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: HealthRouteDeps
   app.get('/api/health', {
     config: { access: PUBLIC, rateLimit: 'exempt' },
     schema: {
-      tags: ['health'],
+      tags: ['health'], operationId: 'getLiveness', summary: 'Liveness: the process answers (no I/O)',
       response: { 200: Type.Object({ status: Type.Literal('ok'), version: Type.String(), uptime: Type.Number() }) },
     },
   }, async () => ({
@@ -76,7 +83,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: HealthRouteDeps
   app.get('/api/health/ready', {
     config: { access: PUBLIC, rateLimit: 'exempt' },
     schema: {
-      tags: ['health'],
+      tags: ['health'], operationId: 'getReadiness', summary: 'Readiness: database reachable, migrations applied, not draining',
       response: {
         200: Type.Object({ status: Type.Literal('ok'), version: Type.String() }),
         503: Type.Object({ status: Type.Literal('unavailable'), version: Type.String(), reasons: Type.Array(Type.String()) }),
@@ -109,14 +116,9 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: HealthRouteDeps
   app.get('/api/health/deep', {
     config: { access: operator('health'), rateLimit: 'exempt' },
     schema: {
-      tags: ['health'],
-      response: {
-        '2xx': Type.Object({
-          status: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('unhealthy')]),
-          version: Type.String(),
-          checks: Type.Record(Type.String(), CheckSchema),
-        }),
-      },
+      tags: ['health'], operationId: 'getDeepHealth', summary: 'Deep post-deployment check of every dependency (operator only)',
+      description: 'Answers 200 when every check passes or the instance is degraded, 503 with the same report when it is unhealthy.',
+      response: { 200: DeepReport, 503: DeepReport, ...errorResponses({ 429: ['quota_exceeded'] }) },
     },
   }, async (request, reply) => {
     try {
