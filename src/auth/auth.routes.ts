@@ -11,7 +11,7 @@ import { PUBLIC, requireAuth, SIGNED_IN, type UserPrincipal } from '../access/in
 import { AppError } from '../errors/index.js';
 import { requestMeta } from '../http/request-meta.js';
 import { isUuid } from '../shared/ids.js';
-import { LoginBody, MeResponse, RefreshBody, SessionItem, SessionParams, SignupBody, TokenResponse } from './auth.schemas.js';
+import { JwksResponse, LoginBody, MeResponse, RefreshBody, SessionItem, SessionParams, SignupBody, TokenResponse } from './auth.schemas.js';
 import { Type } from '@fastify/type-provider-typebox';
 import { NoContent } from '../http/schemas.js';
 
@@ -158,7 +158,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AuthRouteDeps }> 
 
   app.get('/.well-known/jwks.json', {
     config: { access: PUBLIC },
-    schema: { tags: ['auth'], operationId: 'getJwks', summary: 'The public keys that verify access tokens (JWKS, RFC 7517)' },
+    schema: { tags: ['auth'], operationId: 'getJwks', summary: 'The public keys that verify access tokens (JWKS, RFC 7517)', response: { 200: JwksResponse } },
   }, async (_request, reply) => {
     void reply.header('cache-control', 'public, max-age=300');
     return tokens.jwks();

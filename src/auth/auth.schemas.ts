@@ -43,3 +43,21 @@ export const SessionItem = Type.Object({
 });
 
 export const SessionParams = Type.Object({ id: Type.String({ maxLength: 64 }) }, { additionalProperties: false });
+
+/** A JSON Web Key Set (RFC 7517 §5) of public signing keys; members beyond these pass through. */
+export const JwksResponse = Type.Object({
+  keys: Type.Array(
+    Type.Object(
+      {
+        kty: Type.Optional(Type.String()),
+        kid: Type.Optional(Type.String()),
+        alg: Type.Optional(Type.String()),
+        use: Type.Optional(Type.String()),
+        crv: Type.Optional(Type.String()),
+        x: Type.Optional(Type.String()),
+        y: Type.Optional(Type.String()),
+      },
+      { additionalProperties: true },
+    ),
+  ),
+});
