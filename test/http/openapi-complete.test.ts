@@ -12,8 +12,9 @@ import { bearer, createTenant, createTestApp, signUp, type TestContext } from '.
  * Issue 19: the OpenAPI document is complete. Every visible operation has a stable camelCase
  * operationId, a one-line summary, an explicit security requirement, at least one documented
  * 4xx, error answers in the one error schema (docs/errors.md), and an example for its body. And
- * it tells the truth: what the app answers is what the document says (OWASP ASVS 4.0.3 V13.1 —
- * every API input and answer is documented and validated; RFC 6750 §3 for the bearer challenge).
+ * it tells the truth: what the app answers is what the document says (OWASP API Security Top 10
+ * 2023, API9 "Improper Inventory Management": documentation generated from the code, kept current;
+ * RFC 6750 §2.1 / RFC 7235 §2.1: a bearer-protected operation says so, a public one says nothing).
  */
 
 interface MediaType { schema?: Record<string, unknown>; example?: unknown; examples?: Record<string, { value: unknown }> }
