@@ -127,3 +127,19 @@ test('the client sends no credential unless given one, and errors arrive in the 
   const health = await anonymous.GET('/api/health');
   assert.equal(health.data?.status, 'ok');
 });
+
+/**
+ * Type-level checks, compiled by `tsc` and never run: if the generated types were loose (`any`),
+ * each `@ts-expect-error` would be unused and `tsc` would fail. The same mechanism makes a
+ * breaking route change fail the build for every caller.
+ */
+export function clientTypeChecks(client: BokaClient, tenantId: string): void {
+  // @ts-expect-error: no such operation in the document
+  void client.GET('/api/no-such-route');
+  // @ts-expect-error: durationMinutes is required
+  void client.POST('/api/tenants/{tenantId}/services', { params: { path: { tenantId } }, body: { name: 'x', priceCents: 1 } });
+  // @ts-expect-error: tenant routes need the tenantId path parameter
+  void client.GET('/api/tenants/{tenantId}/services', {});
+  // `limit` has a default, so it may be left out (issue 19).
+  void client.GET('/api/tenants/{tenantId}/services', { params: { path: { tenantId } } });
+}
