@@ -229,13 +229,15 @@ export function createPasskeyService(opts: PasskeyServiceOptions): PasskeyServic
       const challenge = await consume(response.response.clientDataJSON, 'registration', userId);
       if (!challenge) throw challengeRefused();
       if (response.id !== response.rawId) throw notVerified();
-      let attestation: ReturnType<typeof decodeAttestationObject>;
+      let accepted: boolean;
       try {
-        attestation = decodeAttestationObject(isoBase64URL.toBuffer(response.response.attestationObject));
+        // Arbitrary CBOR decodes to anything; a non-map throws here and is refused like the rest.
+        const attestation = decodeAttestationObject(isoBase64URL.toBuffer(response.response.attestationObject));
+        accepted = isAcceptedAttestation(attestation.get('fmt'), attestation.get('attStmt').get('x5c') !== undefined);
       } catch {
-        throw notVerified();
+        accepted = false;
       }
-      if (!isAcceptedAttestation(attestation.get('fmt'), attestation.get('attStmt').get('x5c') !== undefined)) throw notVerified();
+      if (!accepted) throw notVerified();
       let info;
       try {
         const verified = await verifyRegistrationResponse({
