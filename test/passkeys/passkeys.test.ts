@@ -93,7 +93,8 @@ describe('passkeys over HTTP', () => {
   async function signInAgain(user: SignedInUser): Promise<SignedInUser> {
     const res = await post('/api/auth/login', { email: user.email, password: TEST_PASSWORD });
     assert.equal(res.statusCode, 200, res.body);
-    return { ...user, ...res.json() };
+    const { accessToken, refreshToken, sessionId } = res.json<{ accessToken: string; refreshToken: string; sessionId: string }>();
+    return { ...user, accessToken, refreshToken, sessionId };
   }
 
   async function sessionAmr(sessionId: string): Promise<string[]> {
