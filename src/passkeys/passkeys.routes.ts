@@ -56,7 +56,7 @@ export const passkeyRoutes: FastifyPluginAsyncTypebox<{ services: PasskeyRouteDe
       operationId: 'createPasskeyRegistrationOptions',
       summary: 'Start adding a passkey: creation options for navigator.credentials.create (needs a sign-in within 10 minutes)',
       body: EmptyBody,
-      response: { 200: CreationOptions, ...errorResponses({ 403: ['forbidden'], 422: ['invalid_state'] }) },
+      response: { 200: CreationOptions, ...errorResponses({ 403: ['reauthentication_required'], 422: ['invalid_state'] }) },
     },
   }, async (request) => {
     const principal = userPrincipal(request);
@@ -72,7 +72,7 @@ export const passkeyRoutes: FastifyPluginAsyncTypebox<{ services: PasskeyRouteDe
       body: RegisterPasskeyBody,
       response: {
         201: PasskeyItem,
-        ...errorResponses({ 400: ['validation_error'], 401: ['invalid_token', 'invalid_credentials'], 409: ['duplicate_resource'], 422: ['invalid_state'] }),
+        ...errorResponses({ 400: ['validation_error'], 409: ['duplicate_resource'], 422: ['passkey_rejected', 'invalid_state'] }),
       },
     },
   }, async (request, reply) => {

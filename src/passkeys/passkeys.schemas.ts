@@ -7,7 +7,8 @@ const B64 = (maxLength: number) => Type.String({ minLength: 1, maxLength, patter
 const CredentialId = B64(1364);
 const Transport = Type.Union(['ble', 'cable', 'hybrid', 'internal', 'nfc', 'smart-card', 'usb'].map((t) => Type.Literal(t)));
 const Transports = Type.Array(Transport, { maxItems: 7, uniqueItems: true });
-const Attachment = Type.Union([Type.Literal('platform'), Type.Literal('cross-platform')]);
+// `toJSON()` of some browsers sends null when the attachment is unknown.
+const Attachment = Type.Union([Type.Literal('platform'), Type.Literal('cross-platform'), Type.Null()]);
 // Only credProps is ever answered to (we request no other extension).
 const ExtensionResults = Type.Object(
   { credProps: Type.Optional(Type.Object({ rk: Type.Optional(Type.Boolean()) }, { additionalProperties: false })) },

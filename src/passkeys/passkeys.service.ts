@@ -98,6 +98,11 @@ export interface PasskeyService {
 const hashChallenge = (challenge: string): Buffer => createHash('sha256').update(challenge).digest();
 const notVerified = () => new AppError('invalid_credentials', 'The passkey could not be verified');
 const challengeRefused = () => new AppError('invalid_token', 'The passkey challenge is unknown, used or expired; ask for new options');
+// Registration runs in a signed-in session that is fine: no 401 for a refused authenticator.
+const registrationRefused = (reason: 'challenge' | 'attestation') =>
+  new AppError('passkey_rejected', reason === 'challenge'
+    ? 'The passkey challenge is unknown, used or expired; ask for new registration options'
+    : 'The passkey registration could not be verified', { reason });
 
 function toView(p: repo.PasskeyRecord): PasskeyView {
   return {
@@ -198,8 +203,7 @@ export function createPasskeyService(opts: PasskeyServiceOptions): PasskeyServic
       const session = await opts.sessions.describe(sessionId);
       if (!session) throw new AppError('invalid_token');
       if (!isRecentSession(session.createdAt.getTime(), opts.clock.now())) {
-        throw new AppError('forbidden', 'Adding a passkey needs a recent sign-in; sign in again and retry', {
-          reason: 'reauthentication_required',
+        throw new AppError('reauthentication_required', 'Adding a passkey needs a recent sign-in; sign in again and retry', {
           maxSessionAgeSeconds: REGISTRATION_MAX_SESSION_AGE_MS / 1000,
         });
       }
@@ -227,8 +231,8 @@ export function createPasskeyService(opts: PasskeyServiceOptions): PasskeyServic
 
     async register(userId, { name, response }, meta) {
       const challenge = await consume(response.response.clientDataJSON, 'registration', userId);
-      if (!challenge) throw challengeRefused();
-      if (response.id !== response.rawId) throw notVerified();
+      if (!challenge) throw registrationRefused('challenge');
+      if (response.id !== response.rawId) throw registrationRefused('attestation');
       let accepted: boolean;
       try {
         // Arbitrary CBOR decodes to anything; a non-map throws here and is refused like the rest.
@@ -237,7 +241,7 @@ export function createPasskeyService(opts: PasskeyServiceOptions): PasskeyServic
       } catch {
         accepted = false;
       }
-      if (!accepted) throw notVerified();
+      if (!accepted) throw registrationRefused('attestation');
       let info;
       try {
         const verified = await verifyRegistrationResponse({
@@ -248,10 +252,10 @@ export function createPasskeyService(opts: PasskeyServiceOptions): PasskeyServic
           requireUserVerification: true,
           supportedAlgorithmIDs: ALGORITHMS,
         });
-        if (!verified.verified) throw notVerified();
+        if (!verified.verified) throw registrationRefused('attestation');
         info = verified.registrationInfo;
       } catch {
-        throw notVerified();
+        throw registrationRefused('attestation');
       }
       const now = new Date(opts.clock.now());
       const record: Omit<repo.PasskeyRecord, 'lastUsedAt'> = {

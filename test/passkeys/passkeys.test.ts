@@ -142,17 +142,18 @@ describe('passkeys over HTTP', () => {
     const { response } = authenticator.create(options);
     // Bob's challenge is not Alice's to use.
     const foreign = await post('/api/auth/passkeys/registration/verify', { name: 'x', response }, alice.accessToken);
-    assert.equal(foreign.statusCode, 401);
-    assert.equal(errorBody(foreign).code, 'invalid_token');
+    // 422, not 401: the caller's session is fine, the authenticator's answer is not.
+    assert.equal(foreign.statusCode, 422);
+    assert.deepEqual([errorBody(foreign).code, errorBody(foreign).details], ['passkey_rejected', { reason: 'challenge' }]);
     // The failed attempt did not burn Bob's challenge (it was never Alice's to consume)…
     const ok = await post('/api/auth/passkeys/registration/verify', { name: 'Phone', response }, bob.accessToken);
     assert.equal(ok.statusCode, 201, ok.body);
     // …and a challenge is used once.
     const replay = await post('/api/auth/passkeys/registration/verify', { name: 'Phone', response }, bob.accessToken);
-    assert.equal(errorBody(replay).code, 'invalid_token');
+    assert.deepEqual(errorBody(replay).details, { reason: 'challenge' });
 
     const unknown = authenticator.create({ ...options, challenge: randomBytes(32).toString('base64url') });
-    assert.equal(errorBody(await post('/api/auth/passkeys/registration/verify', { name: 'x', response: unknown.response }, bob.accessToken)).code, 'invalid_token');
+    assert.deepEqual(errorBody(await post('/api/auth/passkeys/registration/verify', { name: 'x', response: unknown.response }, bob.accessToken)).details, { reason: 'challenge' });
 
     const bent = [
       { origin: 'https://evil.test' },
@@ -164,8 +165,8 @@ describe('passkeys over HTTP', () => {
     for (const bend of bent) {
       const fresh = (await post('/api/auth/passkeys/registration/options', {}, bob.accessToken)).json();
       const res = await post('/api/auth/passkeys/registration/verify', { name: 'x', response: authenticator.create(fresh, bend).response }, bob.accessToken);
-      assert.equal(res.statusCode, 401, JSON.stringify(bend));
-      assert.equal(errorBody(res).code, 'invalid_credentials', JSON.stringify(bend));
+      assert.equal(res.statusCode, 422, JSON.stringify(bend));
+      assert.deepEqual([errorBody(res).code, errorBody(res).details], ['passkey_rejected', { reason: 'attestation' }], JSON.stringify(bend));
     }
     assert.equal((await get('/api/auth/passkeys', bob.accessToken)).json().items.length, 1);
   });
@@ -177,7 +178,8 @@ describe('passkeys over HTTP', () => {
     assert.equal(refreshed.statusCode, 200);
     const res = await post('/api/auth/passkeys/registration/options', {}, refreshed.json().accessToken);
     assert.equal(res.statusCode, 403);
-    assert.deepEqual(errorBody(res).details, { reason: 'reauthentication_required', maxSessionAgeSeconds: 600 });
+    assert.equal(errorBody(res).code, 'reauthentication_required');
+    assert.deepEqual(errorBody(res).details, { maxSessionAgeSeconds: 600 });
     // A new sign-in is recent again.
     const login = await post('/api/auth/login', { email: carol.email, password: TEST_PASSWORD });
     assert.equal((await post('/api/auth/passkeys/registration/options', {}, login.json().accessToken)).statusCode, 200);
@@ -397,7 +399,7 @@ describe('passkeys over HTTP', () => {
     assert.equal((await get('/api/auth/passkeys', 'nope')).statusCode, 401);
     // Well-formed but meaningless bytes: a refusal, never a 500.
     const garbage = { ...response, response: { ...response.response, attestationObject: 'AAAA' } };
-    assert.equal((await post('/api/auth/passkeys/registration/verify', { name: 'x', response: garbage }, bob.accessToken)).statusCode, 401);
+    assert.equal((await post('/api/auth/passkeys/registration/verify', { name: 'x', response: garbage }, bob.accessToken)).statusCode, 422);
     const junk = { id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: { clientDataJSON: 'AAAA', authenticatorData: 'AAAA', signature: 'AAAA' }, clientExtensionResults: {} };
     assert.equal((await post('/api/auth/passkeys/authentication/verify', { response: junk })).statusCode, 401);
     // Nothing secret in the audit trail of this file: only ids and counters.
