@@ -242,7 +242,21 @@ describe('passkeys over HTTP', () => {
     }
   });
 
+  test('one assertion sent twice at once opens one session; expired challenges are cleaned up as new ones are issued', async () => {
+    const response = authenticator.assert(aliceKey, await signInOptions());
+    const answers = await Promise.all([0, 1].map(() => post('/api/auth/passkeys/authentication/verify', { response })));
+    assert.deepEqual(answers.map((a) => a.statusCode).sort(), [200, 401]);
+    const count = async () => Number((await ctx.database.db.query<{ n: string | number }>(`SELECT count(*) AS n FROM webauthn_challenges WHERE expires_at < $1`, [new Date(clock.now())])).rows[0]!.n);
+    await signInOptions();
+    clock.advance(5 * 60_000 + 1);
+    const expired = await count();
+    assert.ok(expired > 0);
+    await signInOptions();
+    assert.equal(await count(), Math.max(0, expired - 100));
+  });
+
   test('a counter that does not increase is refused and audited as a possible clone (W3C WebAuthn L2 §7.2 step 21)', async () => {
+    alice = await signInAgain(alice);
     const [{ id: passkeyId }] = (await get('/api/auth/passkeys', alice.accessToken)).json().items;
     await ctx.database.db.query(`UPDATE passkeys SET sign_count = 50 WHERE id = $1`, [passkeyId]);
     const res = await post('/api/auth/passkeys/authentication/verify', { response: authenticator.assert(aliceKey, await signInOptions(), { counter: 50 }) });
