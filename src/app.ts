@@ -45,6 +45,8 @@ import { createMfaPolicyStep } from './mfa/mfa-policy.step.js';
 import { mfaRoutes } from './mfa/mfa.routes.js';
 import { createMfaService } from './mfa/mfa.service.js';
 import { createRateLimits, installRateLimitHeaders } from './rate-limit/index.js';
+import { passkeyRoutes } from './passkeys/passkeys.routes.js';
+import { createPasskeyService } from './passkeys/passkeys.service.js';
 
 export interface AppDeps {
   db: Database;
@@ -160,9 +162,12 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
       await invitationsPerTenant.consume(tenantId);
     },
   });
+  const passkeys = createPasskeyService({
+    db: deps.db, clock, events, sessions, guard: rateLimits.guard, mfa, profiles: accounts, webauthn: config.webauthn,
+  });
   ops.metrics.subscribe(events);
   return { config, logger, db: deps.db, bus, clock, events, mail, tokens, sessions, accounts, memberships, tenancy, ops,
-    rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords, emailVerification, booking, invitations };
+    rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords, emailVerification, booking, invitations, passkeys };
 }
 
 /**
@@ -248,6 +253,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(auditRoutes, { services });
   await app.register(passwordFlowRoutes, { services });
   await app.register(emailVerificationRoutes, { services });
+  await app.register(passkeyRoutes, { services });
 
   app.addHook('onClose', async () => {
     await services.apiKeys.close();

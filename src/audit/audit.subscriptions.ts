@@ -92,4 +92,12 @@ export function subscribeAuditEvents(events: EventHub, record: (entry: AuditEntr
   });
   events.on('superadmin.granted', (e) =>
     record({ tenantId: null, actor: { type: 'system', id: 'cli' }, action: 'superadmin.granted', target: `user:${e.userId}`, outcome: 'success', details: { email: e.email, created: e.created } }));
+
+  events.on('passkey.registered', (e) =>
+    record({ tenantId: null, actor: user(e.userId), action: 'passkey.registered', target: `passkey:${e.passkeyId}`, outcome: 'success', meta: e.meta }));
+  events.on('passkey.removed', (e) =>
+    record({ tenantId: null, actor: user(e.userId), action: 'passkey.removed', target: `passkey:${e.passkeyId}`, outcome: 'success', meta: e.meta }));
+  // W3C WebAuthn L2 §6.1.1: a counter that did not increase may mean a cloned authenticator.
+  events.on('passkey.counter_regression', (e) =>
+    record({ tenantId: null, actor: user(e.userId), action: 'passkey.counter_regression', target: `passkey:${e.passkeyId}`, outcome: 'denied', meta: e.meta, details: { stored: e.stored, received: e.received } }));
 }

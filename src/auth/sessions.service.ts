@@ -17,7 +17,7 @@ export interface SessionState {
   readonly id: string;
   readonly userId: string;
   readonly isSuperadmin: boolean;
-  /** RFC 8176 methods this session was authenticated with (`pwd`, `otp`). */
+  /** RFC 8176 methods this session was authenticated with (`pwd`, `otp`, `hwk`, `user`). */
   readonly amr: readonly string[];
   readonly createdAt: number;
   readonly expiresAt: number;
@@ -25,8 +25,11 @@ export interface SessionState {
   persistedLastSeenAt: number;
 }
 
-/** RFC 8176 `amr` values Boka issues: password, one-time code (TOTP or backup code). */
-export type SessionAmr = 'pwd' | 'otp';
+/**
+ * RFC 8176 `amr` values Boka issues: password, one-time code (TOTP or backup code), and for a
+ * passkey (ADR 0016) proof of possession of a hardware-bound key plus a user-presence test.
+ */
+export type SessionAmr = 'pwd' | 'otp' | 'hwk' | 'user';
 
 export interface IssuedTokens {
   accessToken: string;

@@ -93,6 +93,15 @@ export interface Config {
     readonly instanceHeartbeatSeconds: number;
     readonly instanceStaleAfterBeats: number;
   };
+  /** Passkeys (src/passkeys, ADR 0016): the WebAuthn relying party. */
+  readonly webauthn: {
+    /** RP ID (W3C WebAuthn L2 §5.1.2): a registrable domain every allowed origin lies in. */
+    readonly rpId: string;
+    /** Name authenticators show next to the account. */
+    readonly rpName: string;
+    /** Origins the browser may report in clientDataJSON (§7.1 step 9); anything else is refused. */
+    readonly origins: readonly string[];
+  };
 }
 
 export class ConfigError extends Error {
@@ -217,9 +226,41 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       instanceHeartbeatSeconds: readInt(env, 'INSTANCE_HEARTBEAT_SECONDS', 15, 1, 3600),
       instanceStaleAfterBeats: readInt(env, 'INSTANCE_STALE_AFTER_BEATS', 3, 2, 100),
     },
+    webauthn: readWebAuthn(env, readInt(env, 'PORT', 3000, 0, 65535)),
     ...overrides,
   };
   return Object.freeze({ ...config, ...resolveSecretKey(config, secretKey, env.BOKA_SECRET_KEY_FILE ? 'BOKA_SECRET_KEY_FILE' : 'BOKA_SECRET_KEY') });
+}
+
+/**
+ * `WEBAUTHN_ORIGINS` (comma-separated; default `http://localhost:<PORT>`), `WEBAUTHN_RP_ID`
+ * (default: the first origin's host) and `WEBAUTHN_RP_NAME`. Each origin must be a bare origin,
+ * https unless it is localhost (a secure context, §13.4.5), on the RP ID or a subdomain of it.
+ */
+function readWebAuthn(env: Env, port: number): Config['webauthn'] {
+  const raw = env.WEBAUTHN_ORIGINS || `http://localhost:${port}`;
+  const origins = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const hosts = origins.map((origin) => {
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw new ConfigError(`WEBAUTHN_ORIGINS: "${origin}" is not a URL`);
+    }
+    if (url.origin !== origin) throw new ConfigError(`WEBAUTHN_ORIGINS: "${origin}" must be a bare origin such as ${url.origin}`);
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && url.hostname === 'localhost')) {
+      throw new ConfigError(`WEBAUTHN_ORIGINS: "${origin}" must use https (http only for localhost)`);
+    }
+    return url.hostname;
+  });
+  const rpId = (env.WEBAUTHN_RP_ID || hosts[0] || '').toLowerCase();
+  if (!/^[a-z0-9.-]{1,253}$/.test(rpId)) throw new ConfigError(`WEBAUTHN_RP_ID must be a domain name, got "${rpId}"`);
+  for (const host of hosts) {
+    if (host !== rpId && !host.endsWith(`.${rpId}`)) throw new ConfigError(`WEBAUTHN_ORIGINS: ${host} is not ${rpId} or a subdomain of it (WEBAUTHN_RP_ID)`);
+  }
+  const rpName = env.WEBAUTHN_RP_NAME || 'Boka';
+  if (rpName.length > 64) throw new ConfigError('WEBAUTHN_RP_NAME must be at most 64 characters');
+  return { rpId, rpName, origins: Object.freeze(origins) };
 }
 
 /** Resolved after overrides, so a test's in-memory or server database decides as at run time. */

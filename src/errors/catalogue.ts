@@ -26,6 +26,8 @@ export const ERROR_CATALOGUE = {
   database_error: { status: 503, message: 'The database is unavailable' },
   service_unavailable: { status: 503, message: 'The service is unavailable' },
   timeout: { status: 504, message: 'The request timed out' },
+  reauthentication_required: { status: 403, message: 'Sign in again to do this' },
+  passkey_rejected: { status: 422, message: 'The passkey could not be verified' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -14,7 +14,8 @@ function isAdminPermission(permission: Permission): boolean {
 /**
  * Pipeline step: when the tenant's policy names the caller's role, admin routes need a second
  * factor, whatever the credential:
- * - a user session must have been authenticated with one (`amr` contains `otp`): not enrolled →
+ * - a user session must have been authenticated with one (`amr` contains `otp`, or `hwk` for a
+ *   passkey, which needs no TOTP enrolment): not enrolled →
  *   403 `mfa_required` (enrol); enrolled but this session was opened with the password alone →
  *   403 `mfa_required` (sign in again);
  * - an API key acts with its creator's role, so it is refused unless its creator has MFA
@@ -28,6 +29,9 @@ export function createMfaPolicyStep(policies: Pick<MfaPolicyService, 'get'>, mfa
     const required = await policies.get(auth.tenantId);
     if (!required.includes(role)) return;
     const { principal } = auth;
+    // A passkey session (`hwk`, ADR 0016) proved possession of a user-verifying authenticator:
+    // multi-factor on its own, whether or not TOTP is enrolled.
+    if (principal.kind === 'user' && principal.amr?.includes('hwk')) return;
     const userId = principal.kind === 'user' ? principal.userId : principal.creatorUserId;
     const enrolled = await mfa.isEnabled(userId);
     if (principal.kind === 'api_key') {

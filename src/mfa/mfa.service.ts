@@ -57,6 +57,13 @@ export interface MfaService {
   createChallenge(userId: string): Promise<string>;
   /** Completes an MFA login: a valid challenge plus a TOTP or backup code → a session. */
   verifyChallenge(challengeToken: string, code: string, meta: RequestMeta): Promise<{ userId: string } & IssuedTokens>;
+  /** The user a live (unused, unexpired) MFA challenge names; null for anything else. */
+  findChallengeUser(challengeToken: string): Promise<string | null>;
+  /**
+   * Completes an MFA login with a second factor another capability checks (a passkey, `hwk`):
+   * `prove(userId)` runs under the same attempt guard as a code; the session gets `['pwd', method]`.
+   */
+  verifyChallengeWith(challengeToken: string, method: 'hwk', prove: (userId: string) => Promise<boolean>, meta: RequestMeta): Promise<{ userId: string } & IssuedTokens>;
 }
 
 export function createMfaService(opts: MfaServiceOptions): MfaService {
@@ -112,6 +119,37 @@ export function createMfaService(opts: MfaServiceOptions): MfaService {
     if (result === null) throw wrongCode();
     await ticket.succeeded();
     return result;
+  }
+
+  async function liveChallenge(challengeToken: string) {
+    const challenge = await findByToken(challengeToken, CHALLENGE_PREFIX, (id) => repo.findChallenge(db, id), (c) => c.secretHash);
+    return !challenge || challenge.usedAt || challenge.expiresAt.getTime() <= opts.clock.now() ? null : challenge;
+  }
+
+  /** The second step of an MFA login, whichever factor proves it: guarded, single use, then a session. */
+  async function completeChallenge(
+    challengeToken: string,
+    method: 'otp' | 'hwk',
+    prove: (userId: string) => Promise<boolean>,
+    meta: RequestMeta,
+  ): Promise<{ userId: string } & IssuedTokens> {
+    const challenge = await liveChallenge(challengeToken);
+    if (!challenge) throw new AppError('invalid_token', 'The MFA challenge is invalid or has expired; sign in again');
+    const { userId } = challenge;
+    try {
+      await guarded(userId, meta, async () => ((await prove(userId)) ? true : null));
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'invalid_credentials') {
+        opts.events.emit('auth.login_failed', { userId, reason: 'mfa_failed', meta });
+      }
+      throw err;
+    }
+    if (!(await repo.useChallenge(db, challenge.id, new Date(opts.clock.now())))) {
+      throw new AppError('invalid_token', 'The MFA challenge is invalid or has expired; sign in again');
+    }
+    const tokens = await opts.sessions.create(userId, meta, ['pwd', method]);
+    opts.events.emit('auth.login', { userId, sessionId: tokens.sessionId, meta });
+    return { userId, ...tokens };
   }
 
   return {
@@ -181,27 +219,16 @@ export function createMfaService(opts: MfaServiceOptions): MfaService {
       return token;
     },
 
-    async verifyChallenge(challengeToken: string, code: string, meta: RequestMeta): Promise<{ userId: string } & IssuedTokens> {
-      const challenge = await findByToken(challengeToken, CHALLENGE_PREFIX, (id) => repo.findChallenge(db, id), (c) => c.secretHash);
-      const now = opts.clock.now();
-      if (!challenge || challenge.usedAt || challenge.expiresAt.getTime() <= now) {
-        throw new AppError('invalid_token', 'The MFA challenge is invalid or has expired; sign in again');
-      }
-      const { userId } = challenge;
-      try {
-        await guarded(userId, meta, async () => ((await checkSecondFactor(userId, code, meta)) ? true : null));
-      } catch (err) {
-        if (err instanceof AppError && err.code === 'invalid_credentials') {
-          opts.events.emit('auth.login_failed', { userId, reason: 'mfa_failed', meta });
-        }
-        throw err;
-      }
-      if (!(await repo.useChallenge(db, challenge.id, new Date(opts.clock.now())))) {
-        throw new AppError('invalid_token', 'The MFA challenge is invalid or has expired; sign in again');
-      }
-      const tokens = await opts.sessions.create(userId, meta, ['pwd', 'otp']);
-      opts.events.emit('auth.login', { userId, sessionId: tokens.sessionId, meta });
-      return { userId, ...tokens };
+    verifyChallenge(challengeToken: string, code: string, meta: RequestMeta): Promise<{ userId: string } & IssuedTokens> {
+      return completeChallenge(challengeToken, 'otp', (userId) => checkSecondFactor(userId, code, meta), meta);
+    },
+
+    async findChallengeUser(challengeToken: string): Promise<string | null> {
+      return (await liveChallenge(challengeToken))?.userId ?? null;
+    },
+
+    verifyChallengeWith(challengeToken, method, prove, meta) {
+      return completeChallenge(challengeToken, method, prove, meta);
     },
   };
 }

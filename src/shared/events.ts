@@ -13,7 +13,7 @@ export interface RequestMeta {
  */
 export interface BokaEvents {
   'auth.login': { userId: string; sessionId: string; meta: RequestMeta };
-  'auth.login_failed': { userId: string | null; reason: 'invalid_credentials' | 'locked' | 'mfa_failed'; meta: RequestMeta };
+  'auth.login_failed': { userId: string | null; reason: 'invalid_credentials' | 'locked' | 'mfa_failed' | 'passkey_failed'; meta: RequestMeta };
   'auth.failure': { reason: 'missing' | 'invalid' | 'expired' | 'revoked'; meta: RequestMeta };
   'auth.logout': { userId: string; sessionId: string; meta: RequestMeta };
   'auth.refresh_reuse': { userId: string; sessionId: string; meta: RequestMeta };
@@ -77,6 +77,11 @@ export interface BokaEvents {
   'tenant.security_policy_changed': { tenantId: string; actorUserId: string; requireMfaFor: readonly string[]; meta: RequestMeta };
   'superadmin.access': { userId: string; tenantId: string | null; method: string; route: string; meta: RequestMeta };
   'superadmin.granted': { userId: string; email: string; created: boolean };
+  // Passkeys (src/passkeys, ADR 0016).
+  'passkey.registered': { userId: string; passkeyId: string; meta: RequestMeta };
+  'passkey.removed': { userId: string; passkeyId: string; meta: RequestMeta };
+  /** W3C WebAuthn L2 §6.1.1: a signed assertion whose counter did not increase (possible clone). */
+  'passkey.counter_regression': { userId: string; passkeyId: string; stored: number; received: number; meta: RequestMeta };
 }
 
 export interface EventHub {

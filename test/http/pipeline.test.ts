@@ -29,6 +29,8 @@ test('the route table tells the truth: public, operator and tenant routes are wh
       'POST /api/auth/password/forgot', 'POST /api/auth/password/reset',
       'POST /api/auth/verify-email', 'POST /api/auth/verify-email/resend',
       'GET /api/public/tenants/:slug', 'GET /api/public/tenants/:slug/services', 'GET /api/public/tenants/:slug/availability',
+      'POST /api/auth/passkeys/authentication/options', 'POST /api/auth/passkeys/authentication/verify',
+      'POST /api/auth/mfa/passkey/options', 'POST /api/auth/mfa/passkey/verify',
     ]);
     const publicSeen = routes.filter((r) => 'public' in r.access && !r.url.startsWith('/docs')).map(key);
     assert.deepEqual(new Set(publicSeen), PUBLIC_ROUTES);
