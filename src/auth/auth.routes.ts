@@ -11,7 +11,8 @@ import { PUBLIC, requireAuth, SIGNED_IN, type UserPrincipal } from '../access/in
 import { AppError } from '../errors/index.js';
 import { requestMeta } from '../http/request-meta.js';
 import { isUuid } from '../shared/ids.js';
-import { LoginBody, MeResponse, RefreshBody, SessionItem, SessionParams, SignupBody, TokenResponse } from './auth.schemas.js';
+import { LoginBody, MeResponse, RefreshBody, SessionItem, SessionModeHeaders, SessionParams, SignupBody, TokenResponse } from './auth.schemas.js';
+import { clearCookieSession, issueCookieSession, readRefreshCookie, wantsCookieMode } from './cookie-session.js';
 import { Type } from '@fastify/type-provider-typebox';
 
 /** What these routes use of the app's services. */
@@ -21,7 +22,7 @@ export interface AuthRouteDeps {
   readonly tokens: AccessTokenService;
   readonly tenancy: TenancyService;
   readonly rateLimits: RateLimits;
-  readonly config: Pick<Config, 'auth'>;
+  readonly config: Pick<Config, 'auth' | 'session'>;
 }
 
 
@@ -34,6 +35,7 @@ function userPrincipal(request: FastifyRequest): UserPrincipal {
 /** Accounts and sessions: /api/auth/* and the JWKS document. */
 export const authRoutes: FastifyPluginAsyncTypebox<{ services: AuthRouteDeps }> = async (app, { services }) => {
   const { accounts, sessions, tokens, tenancy } = services;
+  const cookieMaxAge = services.config.session.absoluteLifetimeSeconds;
 
   // ADR 0013: `verify` answers 202 alike for new and taken addresses, and issues no tokens;
   // `open` answers 201 with tokens, 409 on a taken address.
@@ -54,12 +56,16 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AuthRouteDeps }> 
       config: { access: PUBLIC, rateLimit: 'auth' },
       schema: {
         tags: ['auth'],
+        headers: SessionModeHeaders,
         body: SignupBody,
-        response: { 201: TokenResponse, ...errorResponses({ 400: ['validation_error'], 409: ['duplicate_resource'], 429: ['quota_exceeded'] }) },
+        response: {
+          201: TokenResponse,
+          ...errorResponses({ 400: ['validation_error'], 403: ['csrf_rejected'], 409: ['duplicate_resource'], 429: ['quota_exceeded'] }),
+        },
       },
     }, async (request, reply) => {
       const result = await accounts.signup(request.body, requestMeta(request));
-      return reply.code(201).send(result);
+      return reply.code(201).send(wantsCookieMode(request) ? issueCookieSession(reply, result, cookieMaxAge) : result);
     });
   }
 
@@ -67,34 +73,61 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AuthRouteDeps }> 
     config: { access: PUBLIC, rateLimit: 'auth' },
     schema: {
       tags: ['auth'],
+      operationId: 'login',
+      summary: 'Sign in with email and password (bearer mode, or cookie mode with X-Boka-Session: cookie)',
+      headers: SessionModeHeaders,
       body: LoginBody,
       response: {
         200: TokenResponse,
-        ...errorResponses({ 400: ['validation_error'], 401: ['invalid_credentials', 'mfa_required'], 403: ['email_not_verified'], 429: ['quota_exceeded'] }),
+        ...errorResponses({
+          400: ['validation_error'], 401: ['invalid_credentials', 'mfa_required'], 403: ['email_not_verified', 'csrf_rejected'], 429: ['quota_exceeded'],
+        }),
       },
     },
-  }, async (request) => accounts.login(request.body, requestMeta(request)));
+  }, async (request, reply) => {
+    const result = await accounts.login(request.body, requestMeta(request));
+    return wantsCookieMode(request) ? issueCookieSession(reply, result, cookieMaxAge) : result;
+  });
 
   app.post('/api/auth/refresh', {
     config: { access: PUBLIC, rateLimit: 'auth' },
-    schema: { tags: ['auth'], body: RefreshBody, response: { 200: TokenResponse } },
-  }, async (request) => {
-    // Per-IP budget of failed refreshes (ASVS 2.2.1); a success gives the point back.
-    const ticket = await services.rateLimits.guard.begin({ scope: 'refresh', account: null, meta: requestMeta(request) });
-    const issued = await sessions.refresh(request.body.refreshToken, requestMeta(request));
-    await ticket.succeeded();
-    const session = await sessions.find(issued.sessionId);
-    const user = session ? await accounts.findProfile(session.userId) : null;
-    if (!user) throw new AppError('invalid_token');
-    return { user, ...issued };
+    schema: {
+      tags: ['auth'],
+      operationId: 'refreshSession',
+      summary: 'Rotate the refresh token: from the body (bearer mode) or the session cookie (cookie mode)',
+      body: RefreshBody,
+      response: { 200: TokenResponse, ...errorResponses({ 400: ['validation_error'], 401: ['invalid_token'], 403: ['csrf_rejected'], 429: ['quota_exceeded'] }) },
+    },
+  }, async (request, reply) => {
+    // Bearer mode when the body holds a token, else cookie mode (the CSRF step has already
+    // checked the Origin of a request carrying the cookie).
+    const fromCookie = request.body.refreshToken === undefined ? readRefreshCookie(request) : undefined;
+    const refreshToken = request.body.refreshToken ?? fromCookie;
+    if (refreshToken === undefined) throw new AppError('invalid_token', 'No refresh token: send refreshToken, or the session cookie in cookie mode');
+    try {
+      // Per-IP budget of failed refreshes (ASVS 2.2.1); a success gives the point back.
+      const ticket = await services.rateLimits.guard.begin({ scope: 'refresh', account: null, meta: requestMeta(request) });
+      const issued = await sessions.refresh(refreshToken, requestMeta(request));
+      await ticket.succeeded();
+      const session = await sessions.find(issued.sessionId);
+      const user = session ? await accounts.findProfile(session.userId) : null;
+      if (!user) throw new AppError('invalid_token');
+      return fromCookie === undefined ? { user, ...issued } : issueCookieSession(reply, { user, ...issued }, cookieMaxAge);
+    } catch (err) {
+      // A cookie that no longer refreshes (reused, revoked, expired) is dropped from the browser.
+      if (fromCookie !== undefined && err instanceof AppError && err.code === 'invalid_token') clearCookieSession(reply);
+      throw err;
+    }
   });
 
   app.post('/api/auth/logout', {
     config: { access: SIGNED_IN, rateLimit: 'auth' },
-    schema: { tags: ['auth'] },
+    schema: { tags: ['auth'], operationId: 'logout', summary: 'End the current session and clear the session cookie' },
   }, async (request, reply) => {
     const principal = userPrincipal(request);
     await sessions.logout(principal.userId, principal.sessionId, requestMeta(request));
+    // Bearer-authenticated (never by the cookie, so no CSRF exposure); clears cookie mode's cookie alike.
+    clearCookieSession(reply);
     return reply.code(204).send();
   });
 

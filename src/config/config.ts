@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { generateSecretKey, type SecretKeyOrigin } from './secret-key.js';
+import { isCanonicalOrigin } from '../shared/origins.js';
 
 export type { SecretKeyOrigin } from './secret-key.js';
 
@@ -93,6 +94,15 @@ export interface Config {
     readonly instanceHeartbeatSeconds: number;
     readonly instanceStaleAfterBeats: number;
   };
+  /** Browser access (src/http/browser-access.ts, ADR 0014): CORS and the cookie-session CSRF check. */
+  readonly browser: {
+    /**
+     * First-party web origins (`CORS_ORIGINS`, canonical `scheme://host[:port]`): CORS with
+     * credentials on every non-public route, and the only origins a cookie-session request may
+     * come from. Public tenant routes use each tenant's own `allowedOrigins` instead.
+     */
+    readonly corsOrigins: readonly string[];
+  };
 }
 
 export class ConfigError extends Error {
@@ -116,6 +126,20 @@ function readChoice<T extends string>(env: Env, name: string, choices: readonly 
   if (raw === undefined || raw === '') return fallback;
   if (!(choices as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${choices.join(', ')}, got "${raw}"`);
   return raw as T;
+}
+
+const MAX_CORS_ORIGINS = 50;
+
+/** A comma list of canonical origins (RFC 6454 §6.2); `*` and any other spelling are refused. */
+function readOrigins(env: Env, name: string): readonly string[] {
+  const items = (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (items.length > MAX_CORS_ORIGINS) throw new ConfigError(`${name} may list at most ${MAX_CORS_ORIGINS} origins`);
+  for (const item of items) {
+    if (!isCanonicalOrigin(item)) {
+      throw new ConfigError(`${name}: "${item}" is not a canonical origin scheme://host[:port] (lower case, no path, no default port, no wildcard)`);
+    }
+  }
+  return Object.freeze([...new Set(items)]);
 }
 
 /**
@@ -216,6 +240,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       backupDir: env.BACKUP_DIR || './.boka/backups',
       instanceHeartbeatSeconds: readInt(env, 'INSTANCE_HEARTBEAT_SECONDS', 15, 1, 3600),
       instanceStaleAfterBeats: readInt(env, 'INSTANCE_STALE_AFTER_BEATS', 3, 2, 100),
+    },
+    browser: {
+      corsOrigins: readOrigins(env, 'CORS_ORIGINS'),
     },
     ...overrides,
   };
