@@ -123,7 +123,7 @@ describe('cookie session in headless Chromium', { skip: missing ?? false }, () =
         const me = await fetch(`${apiOrigin}/api/auth/me`, { headers: { authorization: `Bearer ${refreshed.accessToken}` } });
         return {
           login: login.status, loginHasRefreshToken: 'refreshToken' in body, refresh: refresh.status,
-          refreshHasRefreshToken: 'refreshToken' in refreshed, me: me.status, documentCookie: document.cookie,
+          refreshHasRefreshToken: 'refreshToken' in refreshed, me: me.status, documentCookie: (globalThis as unknown as { document: { cookie: string } }).document.cookie,
           requestId: refresh.headers.get('x-request-id'),
         };
       }, { apiOrigin, email, password: TEST_PASSWORD });
