@@ -2,7 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { MfaService } from './mfa.service.js';
 import type { AccountService } from '../auth/accounts.service.js';
-import { TokenResponse } from '../auth/auth.schemas.js';
+import { SessionModeHeaders, TokenResponse } from '../auth/auth.schemas.js';
+import { issueCookieSession, wantsCookieMode } from '../auth/cookie-session.js';
+import type { Config } from '../config/config.js';
 import { PUBLIC, requireAuth, SIGNED_IN, type UserPrincipal } from '../access/index.js';
 import { AppError } from '../errors/index.js';
 import { requestMeta } from '../http/request-meta.js';
@@ -12,6 +14,7 @@ import { BackupCodesResponse, CodeBody, DisableBody, TotpSetupResponse, VerifyBo
 export interface MfaRouteDeps {
   readonly mfa: MfaService;
   readonly accounts: AccountService;
+  readonly config: Pick<Config, 'session'>;
 }
 
 
@@ -53,11 +56,13 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<{ services: MfaRouteDeps }> = 
 
   app.post('/api/auth/mfa/verify', {
     config: { access: PUBLIC, rateLimit: 'auth' },
-    schema: { tags: ['mfa'], body: VerifyBody, response: { 200: TokenResponse } },
-  }, async (request) => {
+    // Cookie mode (ADR 0014) as on login: the second step is where the session is issued.
+    schema: { tags: ['mfa'], headers: SessionModeHeaders, body: VerifyBody, response: { 200: TokenResponse } },
+  }, async (request, reply) => {
     const { userId, ...tokens } = await mfa.verifyChallenge(request.body.challengeToken, request.body.code, requestMeta(request));
     const user = await accounts.findProfile(userId);
     if (!user) throw new AppError('invalid_token');
-    return { user, ...tokens };
+    const result = { user, ...tokens };
+    return wantsCookieMode(request) ? issueCookieSession(reply, result, services.config.session.absoluteLifetimeSeconds) : result;
   });
 };

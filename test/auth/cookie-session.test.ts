@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
+import { Secret, TOTP } from 'otpauth';
 import { bearer, createTestApp, errorBody, signUp, TEST_PASSWORD, type TestContext } from '../helpers/app.js';
 
 /**
@@ -134,6 +135,28 @@ describe('cookie session mode', () => {
     // Same-origin fetch metadata without Origin is accepted (a page served by the API host).
     const again = await login(user.email);
     assert.equal((await refreshWithCookie(sessionCookie(again)!.value, { 'sec-fetch-site': 'same-origin' })).statusCode, 200);
+  });
+
+  test('the MFA second step issues the session in cookie mode too', async () => {
+    const user = await signUp(ctx.app, 'cookie-mfa');
+    const setup = await ctx.app.inject({ method: 'POST', url: '/api/auth/mfa/totp/setup', headers: bearer(user.accessToken), payload: {} });
+    const secret = setup.json<{ secret: string }>().secret;
+    const code = new TOTP({ secret: Secret.fromBase32(secret) }).generate();
+    const enabled = await ctx.app.inject({ method: 'POST', url: '/api/auth/mfa/totp/enable', headers: bearer(user.accessToken), payload: { code } });
+    assert.equal(enabled.statusCode, 200, enabled.body);
+    const backup = enabled.json<{ backupCodes: string[] }>().backupCodes[0]!;
+    const first = await login(user.email);
+    assert.equal(first.statusCode, 401);
+    assert.equal(sessionCookie(first), null);
+    const { challengeToken } = errorBody(first).details as { challengeToken: string };
+    const verified = await ctx.app.inject({
+      method: 'POST', url: '/api/auth/mfa/verify', headers: { 'x-boka-session': 'cookie', origin: APP_ORIGIN }, payload: { challengeToken, code: backup },
+    });
+    assert.equal(verified.statusCode, 200, verified.body);
+    assert.equal(verified.json<Tokens>().refreshToken, undefined);
+    const cookie = sessionCookie(verified);
+    assert.ok(cookie && cookie.attrs.has('httponly'));
+    assert.equal((await refreshWithCookie(cookie.value)).statusCode, 200);
   });
 
   test('bearer mode is unchanged and never CSRF-checked', async () => {
