@@ -159,6 +159,15 @@ describe('cookie session mode', () => {
     assert.equal((await refreshWithCookie(cookie.value)).statusCode, 200);
   });
 
+  test('a garbage, oversized or foreign-shaped cookie is 401 and expired, never a 5xx', async () => {
+    for (const value of ['x', 'rt_not-a-token', '%E0%A4%A', 'rt_' + 'a'.repeat(4000), '"quoted"', 'rt_00000000-0000-0000-0000-000000000000.AAAA']) {
+      const res = await refreshWithCookie(value);
+      assert.equal(res.statusCode, 401, `${value.slice(0, 40)}: ${res.body}`);
+      assert.equal(errorBody(res).code, 'invalid_token');
+      assert.equal(sessionCookie(res)?.value, '', 'the useless cookie is expired');
+    }
+  });
+
   test('bearer mode is unchanged and never CSRF-checked', async () => {
     const user = await signUp(ctx.app, 'bearer');
     const res = await login(user.email, { origin: 'https://evil.example.test' });
@@ -178,5 +187,33 @@ describe('cookie session mode', () => {
     assert.equal(errorBody(none).code, 'invalid_token');
     const odd = await login(user.email, { 'x-boka-session': 'both' });
     assert.equal(odd.statusCode, 400);
+  });
+});
+
+// ASVS 7.1.1: the cookie's token never reaches a log line, even at trace level.
+describe('cookie session logging', () => {
+  test('no refresh token from a cookie in any log line', async () => {
+    const lines: string[] = [];
+    const { Writable } = await import('node:stream');
+    const logStream = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(chunk.toString()); done(); } });
+    const ctx = await createTestApp({ env: { CORS_ORIGINS: APP_ORIGIN, LOG_LEVEL: 'trace' }, deps: { logStream } });
+    try {
+      const user = await signUp(ctx.app, 'cookie-log');
+      const res = await ctx.app.inject({
+        method: 'POST', url: '/api/auth/login', headers: { 'x-boka-session': 'cookie', origin: APP_ORIGIN }, payload: { email: user.email, password: TEST_PASSWORD },
+      });
+      const cookie = sessionCookie(res)!;
+      const refreshed = await ctx.app.inject({ method: 'POST', url: '/api/auth/refresh', headers: { origin: APP_ORIGIN }, cookies: { [COOKIE]: cookie.value }, payload: {} });
+      assert.equal(refreshed.statusCode, 200);
+      await ctx.app.inject({ method: 'POST', url: '/api/auth/refresh', headers: { origin: 'https://evil.example.test' }, cookies: { [COOKIE]: cookie.value }, payload: {} });
+      await ctx.app.inject({ method: 'POST', url: '/api/auth/refresh', headers: { origin: APP_ORIGIN }, cookies: { [COOKIE]: cookie.value }, payload: {} });
+      assert.ok(lines.length > 0, 'the app logged something');
+      const secret = (v: string) => v.split('.')[1]!;
+      for (const token of [cookie.value, sessionCookie(refreshed)!.value]) {
+        assert.ok(!lines.some((l) => l.includes(secret(token))), 'a cookie token secret reached the log');
+      }
+    } finally {
+      await ctx.close();
+    }
   });
 });
