@@ -16,6 +16,8 @@ import type { Database } from './db/index.js';
 import { createMailTransport, type MailTransport } from './mail/index.js';
 import { handleFrameworkError, installErrorHandling } from './http/error-handler.js';
 import { installInputGuards } from './http/input-guard.js';
+import { installBrowserAccess } from './http/browser-access.js';
+import { createCsrfStep } from './auth/csrf.step.js';
 import { buildSchemaController } from './http/validation.js';
 import { installOpenApi } from './http/openapi.js';
 import { REDACTED_PATHS } from './http/redaction.js';
@@ -151,7 +153,7 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
     onTenantLookup: (result) => ops.metrics.countCacheLookup('tenant', result),
     onUserMembershipsLookup: (result) => ops.metrics.countCacheLookup('user_memberships', result),
   });
-  const booking = createBookingServices({ db: deps.db, clock, events, memberships });
+  const booking = createBookingServices({ db: deps.db, clock, events, memberships, bus, cacheTtlSeconds });
   const invitationsPerInviter = rateLimits.budget('invitations-inviter', config.rateLimit.invitationsPerInviterPerHour, 3600);
   const invitationsPerTenant = rateLimits.budget('invitations-tenant', config.rateLimit.invitationsPerTenantPerHour, 3600);
   const invitations = createInvitationsService({
@@ -227,12 +229,19 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   });
 
   installErrorHandling(app);
+  // Before the pipeline: CORS headers reach refusals too, and the cookies are parsed for the CSRF step.
+  await installBrowserAccess(app, {
+    publicAccess: PUBLIC,
+    corsOrigins: config.browser.corsOrigins,
+    publicOrigins: (slug) => services.booking.publicOrigins.forSlug(slug),
+  });
   installPipeline(app, {
     strategies: [createAccessTokenStrategy(services), createApiKeyStrategy(services.apiKeys)],
     tenantRoles: services.memberships,
     events: services.events,
     operatorTokens: { metrics: config.ops.metricsToken, health: config.ops.healthToken },
     steps: [
+      createCsrfStep({ allowedOrigins: config.browser.corsOrigins }),
       services.rateLimits.step,
       createMfaPolicyStep(services.mfaPolicies, services.mfa),
       createSuperadminAuditStep(services.events),

@@ -11,7 +11,8 @@ import { PUBLIC, requireAuth, SIGNED_IN, type UserPrincipal } from '../access/in
 import { AppError } from '../errors/index.js';
 import { requestMeta } from '../http/request-meta.js';
 import { isUuid } from '../shared/ids.js';
-import { JwksResponse, LoginBody, MeResponse, RefreshBody, SessionItem, SessionParams, SignupBody, TokenResponse } from './auth.schemas.js';
+import { JwksResponse, LoginBody, MeResponse, RefreshBody, SessionItem, SessionModeHeaders, SessionParams, SignupBody, TokenResponse } from './auth.schemas.js';
+import { clearCookieSession, issueCookieSession, readRefreshCookie, wantsCookieMode } from './cookie-session.js';
 import { Type } from '@fastify/type-provider-typebox';
 import { NoContent } from '../http/schemas.js';
 
@@ -22,7 +23,7 @@ export interface AuthRouteDeps {
   readonly tokens: AccessTokenService;
   readonly tenancy: TenancyService;
   readonly rateLimits: RateLimits;
-  readonly config: Pick<Config, 'auth'>;
+  readonly config: Pick<Config, 'auth' | 'session'>;
 }
 
 
@@ -35,6 +36,7 @@ function userPrincipal(request: FastifyRequest): UserPrincipal {
 /** Accounts and sessions: /api/auth/* and the JWKS document. */
 export const authRoutes: FastifyPluginAsyncTypebox<{ services: AuthRouteDeps }> = async (app, { services }) => {
   const { accounts, sessions, tokens, tenancy } = services;
+  const cookieMaxAge = services.config.session.absoluteLifetimeSeconds;
 
   // One operation whatever the mode, so the document (and the generated client) does not depend
   // on AUTH_SIGNUP_MODE.
@@ -43,11 +45,12 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AuthRouteDeps }> 
     operationId: 'signUp',
     summary: 'Create an account',
     description: 'AUTH_SIGNUP_MODE=open: 201 with tokens, 409 on a taken address. AUTH_SIGNUP_MODE=verify (ADR 0013): 202 alike for new and taken addresses, no tokens; the address is verified by mail.',
+    headers: SessionModeHeaders,
     body: SignupBody,
     response: {
       201: TokenResponse,
       202: AcceptedResponse,
-      ...errorResponses({ 400: ['validation_error'], 409: ['duplicate_resource'], 429: ['quota_exceeded'] }),
+      ...errorResponses({ 400: ['validation_error'], 403: ['csrf_rejected'], 409: ['duplicate_resource'], 429: ['quota_exceeded'] }),
     },
   };
 
@@ -67,42 +70,67 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AuthRouteDeps }> 
       schema: signupSchema,
     }, async (request, reply) => {
       const result = await accounts.signup(request.body, requestMeta(request));
-      return reply.code(201).send(result);
+      return reply.code(201).send(wantsCookieMode(request) ? issueCookieSession(reply, result, cookieMaxAge) : result);
     });
   }
 
   app.post('/api/auth/login', {
     config: { access: PUBLIC, rateLimit: 'auth' },
     schema: {
-      tags: ['auth'], operationId: 'logIn', summary: 'Sign in with email and password',
+      tags: ['auth'], operationId: 'logIn', summary: 'Sign in with email and password (bearer mode, or cookie mode with X-Boka-Session: cookie)',
+      headers: SessionModeHeaders,
       body: LoginBody,
       response: {
         200: TokenResponse,
-        ...errorResponses({ 400: ['validation_error'], 401: ['invalid_credentials', 'mfa_required'], 403: ['email_not_verified'], 429: ['quota_exceeded'] }),
+        ...errorResponses({
+          400: ['validation_error'], 401: ['invalid_credentials', 'mfa_required'], 403: ['email_not_verified', 'csrf_rejected'], 429: ['quota_exceeded'],
+        }),
       },
     },
-  }, async (request) => accounts.login(request.body, requestMeta(request)));
+  }, async (request, reply) => {
+    const result = await accounts.login(request.body, requestMeta(request));
+    return wantsCookieMode(request) ? issueCookieSession(reply, result, cookieMaxAge) : result;
+  });
 
   app.post('/api/auth/refresh', {
     config: { access: PUBLIC, rateLimit: 'auth' },
-    schema: { tags: ['auth'], operationId: 'refreshSession', summary: 'Exchange a refresh token for a new token pair (rotation)', body: RefreshBody, response: { ...errorResponses({ 401: ['invalid_token'] }), 200: TokenResponse } },
-  }, async (request) => {
-    // Per-IP budget of failed refreshes (ASVS 2.2.1); a success gives the point back.
-    const ticket = await services.rateLimits.guard.begin({ scope: 'refresh', account: null, meta: requestMeta(request) });
-    const issued = await sessions.refresh(request.body.refreshToken, requestMeta(request));
-    await ticket.succeeded();
-    const session = await sessions.find(issued.sessionId);
-    const user = session ? await accounts.findProfile(session.userId) : null;
-    if (!user) throw new AppError('invalid_token');
-    return { user, ...issued };
+    schema: {
+      tags: ['auth'],
+      operationId: 'refreshSession',
+      summary: 'Rotate the refresh token: from the body (bearer mode) or the session cookie (cookie mode)',
+      body: RefreshBody,
+      response: { 200: TokenResponse, ...errorResponses({ 400: ['validation_error'], 401: ['invalid_token'], 403: ['csrf_rejected'], 429: ['quota_exceeded'] }) },
+    },
+  }, async (request, reply) => {
+    // Bearer mode when the body holds a token, else cookie mode (the CSRF step has already
+    // checked the Origin of a request carrying the cookie).
+    const fromCookie = request.body.refreshToken === undefined ? readRefreshCookie(request) : undefined;
+    const refreshToken = request.body.refreshToken ?? fromCookie;
+    if (refreshToken === undefined) throw new AppError('invalid_token', 'No refresh token: send refreshToken, or the session cookie in cookie mode');
+    try {
+      // Per-IP budget of failed refreshes (ASVS 2.2.1); a success gives the point back.
+      const ticket = await services.rateLimits.guard.begin({ scope: 'refresh', account: null, meta: requestMeta(request) });
+      const issued = await sessions.refresh(refreshToken, requestMeta(request));
+      await ticket.succeeded();
+      const session = await sessions.find(issued.sessionId);
+      const user = session ? await accounts.findProfile(session.userId) : null;
+      if (!user) throw new AppError('invalid_token');
+      return fromCookie === undefined ? { user, ...issued } : issueCookieSession(reply, { user, ...issued }, cookieMaxAge);
+    } catch (err) {
+      // A cookie that no longer refreshes (reused, revoked, expired) is dropped from the browser.
+      if (fromCookie !== undefined && err instanceof AppError && err.code === 'invalid_token') clearCookieSession(reply);
+      throw err;
+    }
   });
 
   app.post('/api/auth/logout', {
     config: { access: SIGNED_IN, rateLimit: 'auth' },
-    schema: { tags: ['auth'], operationId: 'logOut', summary: 'End the current session', response: { 204: NoContent } },
+    schema: { tags: ['auth'], operationId: 'logOut', summary: 'End the current session and clear the session cookie', response: { 204: NoContent } },
   }, async (request, reply) => {
     const principal = userPrincipal(request);
     await sessions.logout(principal.userId, principal.sessionId, requestMeta(request));
+    // Bearer-authenticated (never by the cookie, so no CSRF exposure); clears cookie mode's cookie alike.
+    clearCookieSession(reply);
     return reply.code(204).send();
   });
 

@@ -17,12 +17,24 @@ export const LoginBody = Type.Object(
   { additionalProperties: false, examples: [{ email: 'ada@example.com', password: 'plum-tuesday-kettle-42' }] },
 );
 
-export const RefreshBody = Type.Object({ refreshToken: Type.String({ maxLength: 512 }) }, { additionalProperties: false, examples: [{ refreshToken: 'rt_3f6c2a4e-8d1b-4c7a-9e2f-5b8a1d0c7e41.q8J3kV0mZf5xR2nL7pW9sT4yB6cH1dE0gA3uI8oK2rM' }] });
+export const RefreshBody = Type.Object(
+  {
+    refreshToken: Type.Optional(Type.String({ maxLength: 512, description: 'Bearer mode; in cookie mode send `{}` and the browser sends the session cookie' })),
+  },
+  { additionalProperties: false, examples: [{ refreshToken: 'rt_3f6c2a4e-8d1b-4c7a-9e2f-5b8a1d0c7e41.q8J3kV0mZf5xR2nL7pW9sT4yB6cH1dE0gA3uI8oK2rM' }, {}] },
+);
+
+/** `X-Boka-Session`: `cookie` asks for cookie mode on a sign-in (ADR 0014); `bearer` is the default. */
+export const SessionModeHeaders = Type.Object({
+  'x-boka-session': Type.Optional(Type.Union([Type.Literal('cookie'), Type.Literal('bearer')], {
+    description: 'cookie: the refresh token is set as an HttpOnly cookie scoped to /api/auth/refresh and left out of the body',
+  })),
+});
 
 export const TokenResponse = Type.Object({
   user: PublicUserSchema,
   accessToken: Type.String(),
-  refreshToken: Type.String(),
+  refreshToken: Type.Optional(Type.String({ description: 'Absent in cookie mode (ADR 0014): the token is in the HttpOnly session cookie' })),
   expiresIn: Type.Integer(),
   sessionId: Uuid,
 });

@@ -1,3 +1,5 @@
+import type { CacheBus } from '../cache/invalidation-bus.js';
+import { createInProcessBus } from '../cache/in-process-bus.js';
 import type { Database } from '../db/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { EventHub } from '../shared/events.js';
@@ -5,6 +7,7 @@ import type { MembershipResolver } from '../tenancy/memberships.cache.js';
 import { createAvailabilityService, type AvailabilityService } from './availability.service.js';
 import { createCustomersService, type CustomersService } from './customers.service.js';
 import { createPublicBookingService, type PublicBookingService } from './public.service.js';
+import { createPublicOrigins, type PublicOrigins } from './public-origins.service.js';
 import { createReservationsService, type ReservationsService } from './reservations.service.js';
 import { createServicesService, type ServicesService } from './services.service.js';
 import { createSettingsService, type SettingsService } from './settings.service.js';
@@ -21,21 +24,33 @@ export interface BookingServices {
   readonly reservations: ReservationsService;
   /** The unauthenticated booking flow, built on availability and reservations. */
   readonly publicBooking: PublicBookingService;
+  /** Each tenant's CORS allow-list for its public routes, by slug (cached, bus-invalidated). */
+  readonly publicOrigins: PublicOrigins;
 }
 
 /** The booking capability's services, built from the app's ports. */
-export function createBookingServices(services: { db: Database; clock: Clock; events: EventHub; memberships: MembershipResolver }): BookingServices {
+export function createBookingServices(services: {
+  db: Database;
+  clock: Clock;
+  events: EventHub;
+  memberships: MembershipResolver;
+  /** Carries settings changes to every instance's origin cache; in-process when absent. */
+  bus?: CacheBus;
+  cacheTtlSeconds?: number;
+}): BookingServices {
   const { db, clock, events } = services;
+  const bus = services.bus ?? createInProcessBus();
   const availability = createAvailabilityService({ db, clock });
   const reservations = createReservationsService({ db, clock, events });
   return {
-    settings: createSettingsService({ db }),
+    settings: createSettingsService({ db, bus }),
     catalog: createServicesService({ db }),
     staff: createStaffService({ db }),
     customers: createCustomersService({ db, events }),
     availability,
     reservations,
     publicBooking: createPublicBookingService({ db, clock, events, memberships: services.memberships, availability, reservations }),
+    publicOrigins: createPublicOrigins({ db, bus, clock, ttlSeconds: services.cacheTtlSeconds ?? 60, max: 10_000 }),
   };
 }
 

@@ -1,6 +1,8 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { Defaulted, IsoDate, pageOf, PageQuery, Uuid } from '../http/schemas.js';
 import { DEFAULT_SLOTS_PER_PAGE, MAX_SLOTS_PER_PAGE } from './availability.core.js';
+import { MAX_ORIGIN_LENGTH } from '../shared/origins.js';
+import { MAX_ALLOWED_ORIGINS } from './settings.repo.js';
 
 /** Wire schemas of the booking domain. camelCase JSON; instants ISO 8601, returned in UTC. */
 
@@ -18,6 +20,7 @@ export const SettingsSchema = Type.Object({
   currency: Currency,
   leadTimeMinutes: Type.Integer(),
   cancellationCutoffMinutes: Type.Integer(),
+  allowedOrigins: Type.Array(Type.String(), { description: 'Web origins a booking widget may call the public routes from (CORS)' }),
 });
 export const SettingsPatch = Type.Object(
   {
@@ -25,6 +28,13 @@ export const SettingsPatch = Type.Object(
     currency: Type.Optional(Currency),
     leadTimeMinutes: Type.Optional(Minutes(525_600)),
     cancellationCutoffMinutes: Type.Optional(Minutes(525_600)),
+    allowedOrigins: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: MAX_ORIGIN_LENGTH, pattern: '^https?://' }), {
+        maxItems: MAX_ALLOWED_ORIGINS,
+        description: 'Canonical origins scheme://host[:port] (no path, no wildcard) allowed to call /api/public/tenants/{slug}/* from a browser',
+        examples: [['https://www.example.com']],
+      }),
+    ),
   },
   { additionalProperties: false, minProperties: 1, examples: [{ timezone: 'Europe/Berlin', leadTimeMinutes: 60 }] },
 );

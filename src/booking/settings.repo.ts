@@ -5,32 +5,39 @@ export interface TenantSettings {
   currency: string;
   leadTimeMinutes: number;
   cancellationCutoffMinutes: number;
+  /** Origins a widget may call the public routes from (CORS, ADR 0014); canonical, at most MAX_ALLOWED_ORIGINS. */
+  allowedOrigins: string[];
 }
+
+/** Bound on `allowedOrigins`, as in migration 013's CHECK. */
+export const MAX_ALLOWED_ORIGINS = 20;
 
 const DEFAULT_SETTINGS: TenantSettings = Object.freeze({
   timezone: 'UTC',
   currency: 'EUR',
   leadTimeMinutes: 0,
   cancellationCutoffMinutes: 0,
+  allowedOrigins: [],
 });
 
-const COLUMNS = `timezone, currency, lead_time_minutes AS "leadTimeMinutes", cancellation_cutoff_minutes AS "cancellationCutoffMinutes"`;
+const COLUMNS = `timezone, currency, lead_time_minutes AS "leadTimeMinutes", cancellation_cutoff_minutes AS "cancellationCutoffMinutes",
+  allowed_origins AS "allowedOrigins"`;
 
 /** The tenant's settings, or the defaults when none were ever saved. */
 export async function findSettings(tx: Queryable, tenantId: string): Promise<TenantSettings> {
   const res = await tx.query<TenantSettings>(`SELECT ${COLUMNS} FROM tenant_settings WHERE tenant_id = $1`, [tenantId]);
-  return res.rows[0] ?? { ...DEFAULT_SETTINGS };
+  return res.rows[0] ?? { ...DEFAULT_SETTINGS, allowedOrigins: [] };
 }
 
 export async function upsertSettings(tx: Queryable, tenantId: string, s: TenantSettings): Promise<TenantSettings> {
   const res = await tx.query<TenantSettings>(
-    `INSERT INTO tenant_settings (tenant_id, timezone, currency, lead_time_minutes, cancellation_cutoff_minutes)
-     VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO tenant_settings (tenant_id, timezone, currency, lead_time_minutes, cancellation_cutoff_minutes, allowed_origins)
+     VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (tenant_id) DO UPDATE SET timezone = EXCLUDED.timezone, currency = EXCLUDED.currency,
        lead_time_minutes = EXCLUDED.lead_time_minutes, cancellation_cutoff_minutes = EXCLUDED.cancellation_cutoff_minutes,
-       updated_at = now()
+       allowed_origins = EXCLUDED.allowed_origins, updated_at = now()
      RETURNING ${COLUMNS}`,
-    [tenantId, s.timezone, s.currency, s.leadTimeMinutes, s.cancellationCutoffMinutes],
+    [tenantId, s.timezone, s.currency, s.leadTimeMinutes, s.cancellationCutoffMinutes, s.allowedOrigins],
   );
   return res.rows[0]!;
 }

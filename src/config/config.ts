@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { generateSecretKey, type SecretKeyOrigin } from './secret-key.js';
+import { isCanonicalOrigin } from '../shared/origins.js';
 
 export type { SecretKeyOrigin } from './secret-key.js';
 
@@ -102,6 +103,15 @@ export interface Config {
     /** Origins the browser may report in clientDataJSON (§7.1 step 9); anything else is refused. */
     readonly origins: readonly string[];
   };
+  /** Browser access (src/http/browser-access.ts, ADR 0014): CORS and the cookie-session CSRF check. */
+  readonly browser: {
+    /**
+     * First-party web origins (`CORS_ORIGINS`, canonical `scheme://host[:port]`): CORS with
+     * credentials on every non-public route, and the only origins a cookie-session request may
+     * come from. Public tenant routes use each tenant's own `allowedOrigins` instead.
+     */
+    readonly corsOrigins: readonly string[];
+  };
 }
 
 export class ConfigError extends Error {
@@ -125,6 +135,20 @@ function readChoice<T extends string>(env: Env, name: string, choices: readonly 
   if (raw === undefined || raw === '') return fallback;
   if (!(choices as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${choices.join(', ')}, got "${raw}"`);
   return raw as T;
+}
+
+const MAX_CORS_ORIGINS = 50;
+
+/** A comma list of canonical origins (RFC 6454 §6.2); `*` and any other spelling are refused. */
+function readOrigins(env: Env, name: string): readonly string[] {
+  const items = (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (items.length > MAX_CORS_ORIGINS) throw new ConfigError(`${name} may list at most ${MAX_CORS_ORIGINS} origins`);
+  for (const item of items) {
+    if (!isCanonicalOrigin(item)) {
+      throw new ConfigError(`${name}: "${item}" is not a canonical origin scheme://host[:port] (lower case, no path, no default port, no wildcard)`);
+    }
+  }
+  return Object.freeze([...new Set(items)]);
 }
 
 /**
@@ -227,6 +251,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       instanceStaleAfterBeats: readInt(env, 'INSTANCE_STALE_AFTER_BEATS', 3, 2, 100),
     },
     webauthn: readWebAuthn(env, readInt(env, 'PORT', 3000, 0, 65535)),
+    browser: {
+      corsOrigins: readOrigins(env, 'CORS_ORIGINS'),
+    },
     ...overrides,
   };
   return Object.freeze({ ...config, ...resolveSecretKey(config, secretKey, env.BOKA_SECRET_KEY_FILE ? 'BOKA_SECRET_KEY_FILE' : 'BOKA_SECRET_KEY') });

@@ -28,6 +28,7 @@ export const ERROR_CATALOGUE = {
   timeout: { status: 504, message: 'The request timed out' },
   reauthentication_required: { status: 403, message: 'Sign in again to do this' },
   passkey_rejected: { status: 422, message: 'The passkey could not be verified' },
+  csrf_rejected: { status: 403, message: 'Cross-site request refused' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

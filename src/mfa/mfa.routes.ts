@@ -2,7 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { MfaService } from './mfa.service.js';
 import type { AccountService } from '../auth/accounts.service.js';
-import { TokenResponse } from '../auth/auth.schemas.js';
+import { SessionModeHeaders, TokenResponse } from '../auth/auth.schemas.js';
+import { issueCookieSession, wantsCookieMode } from '../auth/cookie-session.js';
+import type { Config } from '../config/config.js';
 import { PUBLIC, requireAuth, SIGNED_IN, type UserPrincipal } from '../access/index.js';
 import { AppError } from '../errors/index.js';
 import { requestMeta } from '../http/request-meta.js';
@@ -13,6 +15,7 @@ import { NoContent, errorResponses } from '../http/schemas.js';
 export interface MfaRouteDeps {
   readonly mfa: MfaService;
   readonly accounts: AccountService;
+  readonly config: Pick<Config, 'session'>;
 }
 
 
@@ -54,11 +57,13 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<{ services: MfaRouteDeps }> = 
 
   app.post('/api/auth/mfa/verify', {
     config: { access: PUBLIC, rateLimit: 'auth' },
-    schema: { tags: ['mfa'], operationId: 'verifyMfa', summary: 'Complete an MFA login with the challenge token and a code', body: VerifyBody, response: { ...errorResponses({ 401: ['invalid_token', 'invalid_credentials'] }), 200: TokenResponse } },
-  }, async (request) => {
+    // Cookie mode (ADR 0014) as on login: the second step is where the session is issued.
+    schema: { tags: ['mfa'], operationId: 'verifyMfa', summary: 'Complete an MFA login with the challenge token and a code', headers: SessionModeHeaders, body: VerifyBody, response: { ...errorResponses({ 401: ['invalid_token', 'invalid_credentials'], 403: ['csrf_rejected'] }), 200: TokenResponse } },
+  }, async (request, reply) => {
     const { userId, ...tokens } = await mfa.verifyChallenge(request.body.challengeToken, request.body.code, requestMeta(request));
     const user = await accounts.findProfile(userId);
     if (!user) throw new AppError('invalid_token');
-    return { user, ...tokens };
+    const result = { user, ...tokens };
+    return wantsCookieMode(request) ? issueCookieSession(reply, result, services.config.session.absoluteLifetimeSeconds) : result;
   });
 };

@@ -62,6 +62,8 @@ interface Req {
 
 const KEY_PERMISSIONS: readonly Permission[] = ['services.read', 'reservations.read', 'customers.read'];
 
+const FIRST_PARTY_ORIGIN = 'https://app.example.test';
+
 describe('fuzz: every operation × seven principals, valid and mutated requests', { timeout: 600_000 }, () => {
   let ctx: TestContext;
   let a: BookingFixture;
@@ -74,7 +76,7 @@ describe('fuzz: every operation × seven principals, valid and mutated requests'
   let evilIds: string[] = [];
 
   before(async () => {
-    ctx = await createTestApp({ env: { RATE_LIMIT_PER_PRINCIPAL_PER_MINUTE: '1000000', RATE_LIMIT_AUTH_FAILURES_PER_IP: '1000000' } });
+    ctx = await createTestApp({ env: { RATE_LIMIT_PER_PRINCIPAL_PER_MINUTE: '1000000', RATE_LIMIT_AUTH_FAILURES_PER_IP: '1000000', CORS_ORIGINS: FIRST_PARTY_ORIGIN } });
     const app = ctx.app;
     a = await createBookingFixture(app);
     b = await createBookingFixture(app);
@@ -324,6 +326,28 @@ describe('fuzz: every operation × seven principals, valid and mutated requests'
       }
     }
     assert.ok(denied > 100, `the matrix refused only ${denied} requests`);
+  });
+
+  // CORS preflights (ADR 0014; ASVS 14.5.3): OPTIONS on every documented path, from the
+  // first-party origin, a foreign one and malformed ones — never a 5xx, and allow headers only
+  // for the first-party origin on non-public paths (no tenant lists an origin here).
+  test('preflights: every path from allowed, foreign and malformed origins', async () => {
+    const origins = [FIRST_PARTY_ORIGIN, 'https://evil.example.test', 'null', '*', `${FIRST_PARTY_ORIGIN}/`, 'HTTPS://APP.EXAMPLE.TEST', 'https://app.example.test:443'];
+    for (const op of operations) {
+      const { url } = validRequest(op, principals.at(-1)!);
+      for (const origin of origins) {
+        const res = await ctx.app.inject({
+          method: 'OPTIONS', url, headers: { origin, 'access-control-request-method': op.method, 'access-control-request-headers': 'authorization, content-type' },
+        });
+        const where = `OPTIONS ${url} from ${origin} → ${res.statusCode} ${res.body.slice(0, 200)}`;
+        assert.ok(res.statusCode < 500, where);
+        assert.match(String(res.headers.vary), /Origin/i, where);
+        const allowed = origin === FIRST_PARTY_ORIGIN && !url.startsWith('/api/public/');
+        assert.equal(res.headers['access-control-allow-origin'], allowed ? origin : undefined, where);
+        if (allowed) assert.equal(res.statusCode, 204, where);
+        else assert.ok(res.statusCode >= 400 && res.json<{ code: string }>().code in ERROR_CATALOGUE, where);
+      }
+    }
   });
 
   test('mutated requests: no 5xx, the documented error shape, no foreign data', async () => {

@@ -1,0 +1,97 @@
+import cookie from '@fastify/cookie';
+import cors, { type FastifyCorsOptions } from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import type { FastifyContextConfig, FastifyInstance, FastifyRequest } from 'fastify';
+import { isCanonicalOrigin } from '../shared/origins.js';
+
+/** The access layer's public policy, passed in: transport sits below the access layer and cannot import it. */
+type PublicAccess = NonNullable<FastifyContextConfig['access']>;
+
+/** Request headers a cross-origin caller may send (everything else fails its preflight). */
+export const CORS_ALLOWED_HEADERS = ['authorization', 'content-type', 'x-request-id', 'x-boka-session'] as const;
+/** Response headers a cross-origin script may read: the request id and the rate-limit fields (draft-ietf-httpapi-ratelimit-headers). */
+export const CORS_EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'ratelimit-policy'] as const;
+/** How long a browser may cache a preflight answer (Chromium caps it at 2 h). */
+const PREFLIGHT_MAX_AGE_SECONDS = 600;
+
+const PUBLIC_TENANT_PATH_RE = /^\/api\/public\/tenants\/([a-z0-9-]{1,63})(?:[/?]|$)/;
+const PUBLIC_PREFIX = '/api/public/';
+
+export interface BrowserAccessOptions {
+  readonly publicAccess: PublicAccess;
+  /** First-party origins (`CORS_ORIGINS`): CORS with credentials on every non-public route. */
+  readonly corsOrigins: readonly string[];
+  /**
+   * The origins a tenant allows on its public routes, by slug; empty for an unknown slug. A
+   * failure is logged and answers no CORS headers (fail closed), never a 5xx.
+   */
+  readonly publicOrigins: (slug: string) => Promise<readonly string[]>;
+}
+
+/**
+ * The transport side of browser access (ADR 0014), installed before the access pipeline so its
+ * `onRequest` hooks run first: a refused request (401, 403, 429) still carries the CORS headers
+ * the browser needs to let the page read it.
+ * - security headers (@fastify/helmet; ASVS 14.4): an API-only CSP (`default-src 'none'`),
+ *   HSTS, `nosniff`, `frame-ancestors 'none'`; Swagger UI sets its own static CSP on /docs;
+ * - cookies parsed once (@fastify/cookie) for the cookie session (src/auth/cookie-session.ts);
+ * - CORS (@fastify/cors; ASVS 14.5.3): `/api/public/tenants/:slug/*` answers only the tenant's
+ *   `allowedOrigins`, never with credentials; every other route answers only `CORS_ORIGINS`,
+ *   with credentials. No wildcard is ever sent, `Vary: Origin` always, and an origin that is not
+ *   allowed gets no Access-Control-* header at all (its preflight falls through to 404/405).
+ */
+export async function installBrowserAccess(app: FastifyInstance, opts: BrowserAccessOptions): Promise<void> {
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { defaultSrc: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"], frameAncestors: ["'none'"] },
+    },
+    // JSON answers are never framed; the legacy header says the same as frame-ancestors.
+    frameguard: { action: 'deny' },
+  });
+  await app.register(cookie);
+
+  // @fastify/cors registers one `OPTIONS *` route without our `config.access`, which the
+  // pipeline refuses; it is declared public here (the preflight carries no credential, RFC
+  // 9110 §9.3.7 / Fetch §3.2.2) and counts against the per-IP rate limit like any request.
+  app.addHook('onRoute', (route) => {
+    if (route.url === '*' && route.method === 'OPTIONS' && !route.config?.access) {
+      route.config = { ...route.config, access: opts.publicAccess };
+      route.schema = { ...route.schema, hide: true, tags: ['cors'], operationId: 'preflightCors', summary: 'CORS preflight (Fetch §3.2.2)' };
+    }
+  });
+
+  const corsOrigins = new Set(opts.corsOrigins);
+  const base = {
+    allowedHeaders: [...CORS_ALLOWED_HEADERS],
+    exposedHeaders: [...CORS_EXPOSED_HEADERS],
+    maxAge: PREFLIGHT_MAX_AGE_SECONDS,
+    strictPreflight: true,
+  } satisfies FastifyCorsOptions;
+  const refuse: FastifyCorsOptions = { origin: false };
+
+  async function optionsFor(request: FastifyRequest): Promise<FastifyCorsOptions> {
+    const origin = request.headers.origin;
+    if (!isCanonicalOrigin(origin)) return refuse;
+    const path = request.url;
+    if (path.startsWith(PUBLIC_PREFIX)) {
+      const slug = PUBLIC_TENANT_PATH_RE.exec(path)?.[1];
+      if (slug === undefined) return refuse;
+      let allowed: readonly string[];
+      try {
+        allowed = await opts.publicOrigins(slug);
+      } catch (err) {
+        request.log.warn({ err }, 'tenant origins lookup failed: no CORS headers');
+        return refuse;
+      }
+      // Public routes never take cookies: a widget on a tenant's site calls them anonymously
+      // or with a bearer token it holds itself.
+      return allowed.includes(origin) ? { ...base, origin, credentials: false, methods: ['GET', 'HEAD', 'POST'] } : refuse;
+    }
+    return corsOrigins.has(origin)
+      ? { ...base, origin, credentials: true, methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] }
+      : refuse;
+  }
+
+  await app.register(cors, { hook: 'onRequest', delegator: optionsFor });
+}
