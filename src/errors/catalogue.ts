@@ -26,6 +26,7 @@ export const ERROR_CATALOGUE = {
   database_error: { status: 503, message: 'The database is unavailable' },
   service_unavailable: { status: 503, message: 'The service is unavailable' },
   timeout: { status: 504, message: 'The request timed out' },
+  invalid_key_scope: { status: 422, message: 'This scope cannot be granted to an API key' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
