@@ -27,6 +27,7 @@ export {
   type RateLimitClass,
 } from './policy.js';
 export { actingUserId, describePrincipal, type ApiKeyPrincipal, type Principal, type UserPrincipal } from './principal.js';
+export { renderRouteTable } from './route-table.core.js';
 export { authenticate, type AuthStrategy } from './strategy.js';
 export type { TenantRoleLookup } from './tenant-roles.js';
 export * from './permissions.js';
