@@ -70,7 +70,7 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ services: ApiKeyRouteDeps
           403: ['insufficient_permissions', 'forbidden'],
           404: ['not_found'],
           409: ['conflict'],
-          422: ['invalid_state'],
+          422: ['invalid_state', 'invalid_key_scope'],
         }),
       },
     },

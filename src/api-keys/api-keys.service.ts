@@ -209,6 +209,14 @@ export function createApiKeyService(opts: ApiKeyServiceOptions): ApiKeyService {
       // A pre-008 key is adopted at its first rotation: its ceiling becomes the lowest role that
       // holds its permissions, which the rotator must stand behind like any other ceiling.
       const permissions = current.permissions.filter(isPermission);
+      if (current.roleCeiling === null && permissions.some((p) => p.includes(':own.'))) {
+        // Adopting it would make a service principal out of a key scoped to its creator's own
+        // reservations, which ADR 0017 refuses at creation too.
+        throw new AppError('invalid_key_scope', 'This older key holds ":own" permissions and cannot become a service principal; create a new key', {
+          reason: 'own_scope',
+          permissions: permissions.filter((p) => p.includes(':own.')),
+        });
+      }
       const ceiling = asTenantRole(current.roleCeiling) ?? minimalCeiling(permissions);
       // Whoever rotates receives the secret, so they must be allowed to create this key (no
       // manager obtaining an owner-level key's secret; ASVS 4.0.3 4.1.3).

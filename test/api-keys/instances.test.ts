@@ -37,7 +37,8 @@ describe('API key rotation and revocation across instances', () => {
   before(async () => {
     const busA = await newBus(null);
     const busB = await newBus(busA);
-    ctx = await createTestApp({ deps: { bus: busA, clock } });
+    // With REDIS_URL the limiter store is Redis too, as in production.
+    ctx = await createTestApp({ env: REDIS_URL ? { REDIS_URL } : {}, deps: { bus: busA, clock } });
     b = await buildApp(ctx.config, { db: ctx.database.db, bus: busB, clock });
     await b.ready();
     owner = await signUp(ctx.app, 'owner');
@@ -74,5 +75,18 @@ describe('API key rotation and revocation across instances', () => {
     assert.equal(del.statusCode, 204);
     await expectOnB(key, 401);
     assert.equal((await onB(created.key)).statusCode, 401);
+  });
+
+  // The memory limiter store is per process, so only the shared (Redis) store can make this hold.
+  test('a key\'s own rate limit is shared by every instance (Redis limiter store)', { skip: REDIS_URL ? false : 'needs REDIS_URL' }, async () => {
+    const { key } = (await ctx.app.inject({ method: 'POST', url: `/api/tenants/${tenantId}/api-keys`, headers: bearer(owner.accessToken), payload: { name: 'limited', permissions: ['services.read'], rateLimitPerMinute: 4 } })).json();
+    const onA = () => ctx.app.inject({ url: `/api/tenants/${tenantId}/services`, headers: { 'x-api-key': key } });
+    assert.equal((await onA()).statusCode, 200);
+    assert.equal((await onB(key)).statusCode, 200);
+    assert.equal((await onA()).statusCode, 200);
+    assert.equal((await onB(key)).statusCode, 200);
+    const fifthOnA = await onA();
+    assert.equal(fifthOnA.statusCode, 429, 'four requests in total, split over two instances');
+    assert.equal((await onB(key)).statusCode, 429);
   });
 });

@@ -17,7 +17,8 @@ describe('API keys as tenant service accounts', () => {
   let tenant: { id: string };
 
   before(async () => {
-    ctx = await createTestApp({ deps: { clock } });
+    // With REDIS_URL the per-key limit is counted in Redis, as in production.
+    ctx = await createTestApp({ env: process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}, deps: { clock } });
     owner = await signUp(ctx.app, 'owner');
     manager = await signUp(ctx.app, 'manager');
     staff = await signUp(ctx.app, 'staff');
@@ -228,5 +229,12 @@ describe('API keys as tenant service accounts', () => {
     const removed = await ctx.app.inject({ method: 'DELETE', url: `/api/tenants/${tenant.id}/members/${member.id}`, headers: bearer(owner.accessToken) });
     assert.equal(removed.statusCode, 204);
     assert.equal((await use(rotated.json().key, '/services')).statusCode, 200, 'now it survives its creator');
+
+    // An older key scoped to its creator's own reservations is not adopted (422), only replaced.
+    const ownKey = (await create(owner, { permissions: ['services.read'] })).json();
+    await asOwner(ctx.database, `UPDATE api_keys SET role_ceiling = NULL, permissions = ARRAY['reservations:own.read'] WHERE id = $1`, [ownKey.id]);
+    const refused = await rotate(bearer(owner.accessToken), ownKey.id);
+    assert.equal(refused.statusCode, 422);
+    assert.equal(errorBody(refused).code, 'invalid_key_scope');
   });
 });
