@@ -120,9 +120,3 @@ export function matchSecret(
 export function rotationBlockedUntil(key: { previousValidUntil: Date | null }, now: number): Date | null {
   return key.previousValidUntil !== null && key.previousValidUntil.getTime() > now ? key.previousValidUntil : null;
 }
-
-/** The effective per-minute limit of a key: its own when set, never above the global one. */
-export function keyRateLimit(own: number | null, globalPerMinute: number): number | null {
-  if (own === null) return null;
-  return globalPerMinute > 0 ? Math.min(own, globalPerMinute) : own;
-}

@@ -139,6 +139,9 @@ export function createApiKeyService(opts: ApiKeyServiceOptions): ApiKeyService {
 
   opts.bus.subscribe((m) => {
     if (m.kind === 'api_key') cache.delete(m.keyId);
+    // A service principal's standing no longer goes through a membership lookup, so a change to
+    // its tenant drops the tenant's cached keys here rather than wait for their TTL.
+    if (m.kind === 'tenant') cache.deleteWhere((_id, key) => key.tenantId === m.tenantId);
   });
 
   async function flushLastUsed(): Promise<void> {
