@@ -129,6 +129,7 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
     onFlushError: (err) => logError('api key lastUsedAt flush failed', err),
     onCacheLookup: (result) => ops.metrics.countCacheLookup('api_key', result),
     onVerify: (result) => ops.metrics.countApiKeyRequest(result),
+    maxRateLimitPerMinute: config.rateLimit.perPrincipalPerMinute,
   });
   const passwordPolicy = createPasswordPolicy(config.auth.passwordMinScore);
   const passwords = createPasswordFlows({

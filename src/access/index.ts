@@ -6,13 +6,14 @@
  * Operator routes go through `operator.core.ts` instead. Nothing here imports a capability.
  */
 export { actorFrom, requestActor, type Actor } from './actor.js';
-export { authorize, type Decision, type TenantContext } from './authorize.core.js';
+export { authorize, keyScopeCovers, type Decision, type KeyShortfall, type TenantContext } from './authorize.core.js';
 export { digestsEqual, secretsEqual } from './constant-time.js';
 export { API_KEY_PREFIX, extractCredential, parseBearer, type Credential } from './credential.js';
 export { isLoopbackAddress } from './loopback.js';
 export { decideOperator, type OperatorDecision, type OperatorTokens } from './operator.core.js';
 export { installPipeline, listRoutes, type PipelineStep, type RouteEntry } from './pipeline.js';
 export {
+  acceptsApiKeys,
   operator,
   PUBLIC,
   requireAuth,
@@ -26,6 +27,7 @@ export {
   type RateLimitClass,
 } from './policy.js';
 export { actingUserId, describePrincipal, type ApiKeyPrincipal, type Principal, type UserPrincipal } from './principal.js';
+export { renderRouteTable } from './route-table.core.js';
 export { authenticate, type AuthStrategy } from './strategy.js';
 export type { TenantRoleLookup } from './tenant-roles.js';
 export * from './permissions.js';

@@ -3,7 +3,7 @@ import { AppError } from '../errors/index.js';
 import { requestMeta } from '../http/request-meta.js';
 import type { EventHub } from '../shared/events.js';
 import { isCanonicalUuid } from '../shared/ids.js';
-import { authorize, type Decision } from './authorize.core.js';
+import { authorize, type Decision, type KeyShortfall } from './authorize.core.js';
 import { extractCredential } from './credential.js';
 import { decideOperator, type OperatorTokens } from './operator.core.js';
 import type { AccessPolicy, AuthContext, RateLimitClass } from './policy.js';
@@ -35,7 +35,12 @@ export function listRoutes(app: FastifyInstance): readonly RouteEntry[] {
 
 const FAILURE_REASON = { missing_authorization: 'missing', token_expired: 'expired' } as const;
 
-type Denial = { reason: 'tenant_mismatch' | 'insufficient_permissions' | 'forbidden'; required: string | null; role: string | null };
+type Denial = {
+  reason: 'tenant_mismatch' | 'insufficient_permissions' | 'forbidden';
+  required: string | null;
+  role: string | null;
+  missing?: readonly KeyShortfall[];
+};
 
 /**
  * The one request pipeline, in order: credential extraction → strategy (JWT, API key) →
@@ -93,8 +98,20 @@ export function installPipeline(
       required: decision.required,
       meta: requestMeta(request),
     });
-    const details = decision.required ? { required: decision.required, role: decision.role } : undefined;
-    throw new AppError(decision.reason, message, details);
+    // For a key, name what lacks the permission (its own scope, its ceiling, or both) and the
+    // key itself; nothing else about the key or its tenant (no secret, no creator).
+    const keyDetails =
+      principal.kind === 'api_key' && decision.missing ? { principal: 'api_key', keyId: principal.keyId, missing: decision.missing } : {};
+    const details = decision.required ? { required: decision.required, role: decision.role, ...keyDetails } : undefined;
+    const keyMessage =
+      decision.missing === undefined
+        ? undefined
+        : decision.missing.length === 2
+          ? 'Neither this API key nor its role ceiling grants this permission'
+          : decision.missing[0] === 'key_permissions'
+            ? "This API key's permissions do not include this permission"
+            : "This API key's role ceiling does not grant this permission";
+    throw new AppError(decision.reason, message ?? keyMessage, details);
   }
 
   async function decide(request: FastifyRequest, policy: AccessPolicy): Promise<AuthContext> {
@@ -118,10 +135,15 @@ export function installPipeline(
     const rawTenantId = (request.params as Record<string, unknown>).tenantId;
     if (!isCanonicalUuid(rawTenantId)) throw new AppError('not_found', 'Tenant not found');
     const tenantId = rawTenantId;
-    const role =
-      principal.kind === 'user' && principal.isSuperadmin ? null : await deps.tenantRoles.resolve(tenantId, actingUserId(principal));
+    // Only users and pre-008 keys (no ceiling) depend on a membership; a service principal's
+    // standing is its ceiling, so its creator leaving the tenant does not touch it (ADR 0017).
+    const needsMembership = principal.kind === 'user' ? !principal.isSuperadmin : principal.ceiling === null;
+    const role = needsMembership ? await deps.tenantRoles.resolve(tenantId, actingUserId(principal)) : null;
     const decision: Decision = authorize(principal, policy.permission, { tenantId, role });
     if (!decision.allowed) deny(request, principal, tenantId, decision);
+    if (principal.kind === 'api_key' && policy.apiKeys === false) {
+      deny(request, principal, tenantId, { reason: 'forbidden', required: null, role: null }, 'This endpoint is for signed-in members, not API keys');
+    }
     return { principal, tenantId, role: decision.role };
   }
 

@@ -13,8 +13,12 @@ export type AccessPolicy =
   | { readonly public: true }
   /** Any signed-in user, outside any tenant (API keys are not accepted). */
   | { readonly authenticated: true }
-  /** `permission` inside the tenant named by the `:tenantId` path parameter. */
-  | { readonly permission: Permission; readonly tenant: true }
+  /**
+   * `permission` inside the tenant named by the `:tenantId` path parameter. `apiKeys: false`
+   * refuses API keys even when they hold the permission (minting or rotating key secrets is for
+   * people: a key minting keys would outlive every human check).
+   */
+  | { readonly permission: Permission; readonly tenant: true; readonly apiKeys?: false }
   /** Platform administration. */
   | { readonly superadmin: true }
   /**
@@ -54,9 +58,14 @@ export const PUBLIC: AccessPolicy = { public: true };
 export const SIGNED_IN: AccessPolicy = { authenticated: true };
 export const SUPERADMIN: AccessPolicy = { superadmin: true };
 
-/** Tenant-scoped policy: `tenantPermission('members.read')`. */
-export function tenantPermission(permission: Permission): AccessPolicy {
-  return { permission, tenant: true };
+/** Tenant-scoped policy: `tenantPermission('members.read')`; `{ apiKeys: false }` for people only. */
+export function tenantPermission(permission: Permission, opts: { apiKeys?: false } = {}): AccessPolicy {
+  return opts.apiKeys === false ? { permission, tenant: true, apiKeys: false } : { permission, tenant: true };
+}
+
+/** Whether a policy lets an API key through (given the permission); the route table shows it. */
+export function acceptsApiKeys(policy: AccessPolicy): boolean {
+  return 'permission' in policy && policy.apiKeys !== false;
 }
 
 /** Operator policy: `operator('metrics')`. */

@@ -7,6 +7,13 @@ export interface ApiKeyRecord {
   prefix: string;
   secretHash: Buffer;
   permissions: string[];
+  /** Null on keys created before migration 008 or by the previous release (ADR 0017). */
+  roleCeiling: string | null;
+  rateLimitPerMinute: number | null;
+  previousSecretHash: Buffer | null;
+  previousValidUntil: Date | null;
+  rotatedAt: Date | null;
+  rotatedBy: string | null;
   createdBy: string;
   createdAt: Date;
   expiresAt: Date | null;
@@ -15,21 +22,38 @@ export interface ApiKeyRecord {
 }
 
 const COLUMNS = `id, tenant_id AS "tenantId", name, prefix, secret_hash AS "secretHash", permissions, created_by AS "createdBy",
-  created_at AS "createdAt", expires_at AS "expiresAt", revoked_at AS "revokedAt", last_used_at AS "lastUsedAt"`;
+  created_at AS "createdAt", expires_at AS "expiresAt", revoked_at AS "revokedAt", last_used_at AS "lastUsedAt",
+  role_ceiling AS "roleCeiling", rate_limit_per_minute AS "rateLimitPerMinute", previous_secret_hash AS "previousSecretHash",
+  previous_valid_until AS "previousValidUntil", rotated_at AS "rotatedAt", rotated_by AS "rotatedBy"`;
 
 function toRecord(r: ApiKeyRecord): ApiKeyRecord {
-  return { ...r, secretHash: Buffer.from(r.secretHash) };
+  return {
+    ...r,
+    secretHash: Buffer.from(r.secretHash),
+    previousSecretHash: r.previousSecretHash ? Buffer.from(r.previousSecretHash) : null,
+  };
 }
 
 export async function insertApiKey(
   tx: Queryable,
   tenantId: string,
-  k: { id: string; name: string; prefix: string; secretHash: Buffer; permissions: readonly string[]; createdBy: string; createdAt: Date; expiresAt: Date | null },
+  k: {
+    id: string;
+    name: string;
+    prefix: string;
+    secretHash: Buffer;
+    permissions: readonly string[];
+    roleCeiling: string;
+    rateLimitPerMinute: number | null;
+    createdBy: string;
+    createdAt: Date;
+    expiresAt: Date | null;
+  },
 ): Promise<ApiKeyRecord> {
   const res = await tx.query<ApiKeyRecord>(
-    `INSERT INTO api_keys (id, tenant_id, name, prefix, secret_hash, permissions, created_by, created_at, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${COLUMNS}`,
-    [k.id, tenantId, k.name, k.prefix, k.secretHash, k.permissions, k.createdBy, k.createdAt, k.expiresAt],
+    `INSERT INTO api_keys (id, tenant_id, name, prefix, secret_hash, permissions, role_ceiling, rate_limit_per_minute, created_by, created_at, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${COLUMNS}`,
+    [k.id, tenantId, k.name, k.prefix, k.secretHash, k.permissions, k.roleCeiling, k.rateLimitPerMinute, k.createdBy, k.createdAt, k.expiresAt],
   );
   return toRecord(res.rows[0]!);
 }
@@ -41,6 +65,35 @@ export async function listApiKeys(tx: Queryable, tenantId: string, page: { befor
     [tenantId, page.before, page.limit],
   );
   return res.rows.map(toRecord);
+}
+
+export async function findApiKey(tx: Queryable, tenantId: string, id: string): Promise<ApiKeyRecord | null> {
+  const res = await tx.query<ApiKeyRecord>(`SELECT ${COLUMNS} FROM api_keys WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+  return res.rows[0] ? toRecord(res.rows[0]) : null;
+}
+
+/**
+ * Replaces the secret, keeping the old one valid until `previousValidUntil`. Compare-and-set on
+ * the secret read by the caller: of two rotations that both read the same secret, the second
+ * UPDATE (blocked on the row lock, then re-checked by PostgreSQL against the committed row)
+ * matches nothing and returns null. `roleCeiling` is only written where none is stored yet
+ * (a pre-008 key adopted at its first rotation).
+ */
+export async function rotateApiKey(
+  tx: Queryable,
+  tenantId: string,
+  id: string,
+  r: { expectedSecretHash: Buffer; secretHash: Buffer; previousValidUntil: Date; rotatedAt: Date; rotatedBy: string; roleCeiling: string },
+): Promise<ApiKeyRecord | null> {
+  const res = await tx.query<ApiKeyRecord>(
+    `UPDATE api_keys SET previous_secret_hash = secret_hash, secret_hash = $4, previous_valid_until = $5, rotated_at = $6, rotated_by = $7,
+       role_ceiling = COALESCE(role_ceiling, $8)
+     WHERE tenant_id = $1 AND id = $2 AND secret_hash = $3 AND revoked_at IS NULL
+       AND (previous_valid_until IS NULL OR previous_valid_until <= $6)
+     RETURNING ${COLUMNS}`,
+    [tenantId, id, r.expectedSecretHash, r.secretHash, r.previousValidUntil, r.rotatedAt, r.rotatedBy, r.roleCeiling],
+  );
+  return res.rows[0] ? toRecord(res.rows[0]) : null;
 }
 
 export async function revokeApiKey(tx: Queryable, tenantId: string, id: string, at: Date): Promise<boolean> {

@@ -1,6 +1,6 @@
-import { API_KEY_PREFIX, type ApiKeyPrincipal, type Credential, hasPermission, isPermission, type Permission, type Role } from '../access/index.js';
+import { API_KEY_PREFIX, type ApiKeyPrincipal, type Credential, isPermission, type Permission, type Role, TENANT_ROLES, type TenantRole } from '../access/index.js';
 import { issueToken } from '../auth/one-time-tokens.js';
-import { digestsEqual, hashSecret, splitToken } from '../auth/secrets.js';
+import { digestsEqual, generateSecret, hashSecret, splitToken } from '../auth/secrets.js';
 import type { CacheBus } from '../cache/invalidation-bus.js';
 import { createInvalidatedCache } from '../cache/invalidated-cache.js';
 import { withTenant, type Database } from '../db/index.js';
@@ -10,6 +10,7 @@ import type { EventHub, RequestMeta } from '../shared/events.js';
 import { decodeCursor, toPage } from '../shared/pagination.js';
 import { isUuid } from '../shared/ids.js';
 import * as repo from './api-keys.repo.js';
+import { GRACE_SECONDS, KEY_RATE_LIMIT_CAP, matchSecret, mayStandBehind, minimalCeiling, planKeyScope, rotationBlockedUntil } from './api-keys.core.js';
 
 export interface ApiKeyServiceOptions {
   db: Database;
@@ -24,6 +25,20 @@ export interface ApiKeyServiceOptions {
   onCacheLookup?: (result: 'hit' | 'miss') => void;
   /** Every verification outcome (metrics: boka_api_key_requests_total{result}). */
   onVerify?: (result: 'ok' | 'rejected') => void;
+  /**
+   * The global per-principal limit (RATE_LIMIT_PER_PRINCIPAL_PER_MINUTE): a key's own limit may
+   * not exceed it; 0 (off) leaves KEY_RATE_LIMIT_CAP as the bound.
+   */
+  maxRateLimitPerMinute?: number;
+}
+
+/** What a caller may ask for when creating a key; the schema has already bounded each field. */
+export interface CreateApiKeyInput {
+  name: string;
+  roleCeiling?: TenantRole;
+  permissions?: string[];
+  expiresAt?: string;
+  rateLimitPerMinute?: number;
 }
 
 /** An API key as the API shows it: never the secret, only its display prefix. */
@@ -32,11 +47,24 @@ export interface PublicApiKey {
   name: string;
   prefix: string;
   permissions: string[];
+  /** Null: a pre-008 key, still bounded by its creator's current role until it is rotated. */
+  roleCeiling: string | null;
+  rateLimitPerMinute: number | null;
+  createdBy: string;
   createdAt: string;
   expiresAt: string | null;
   revokedAt: string | null;
   lastUsedAt: string | null;
+  rotatedAt: string | null;
+  rotatedBy: string | null;
+  /** After a rotation: the replaced secret is accepted until this instant (exclusive). */
+  previousSecretValidUntil: string | null;
 }
+
+/** The answer to create and rotate: the key as listed, plus its secret, shown this once. */
+export type IssuedApiKey = PublicApiKey & { key: string };
+
+const iso = (d: Date | null) => d?.toISOString() ?? null;
 
 function toPublicApiKey(k: repo.ApiKeyRecord, lastUsedAt: Date | null = k.lastUsedAt): PublicApiKey {
   return {
@@ -44,30 +72,44 @@ function toPublicApiKey(k: repo.ApiKeyRecord, lastUsedAt: Date | null = k.lastUs
     name: k.name,
     prefix: k.prefix,
     permissions: k.permissions,
+    roleCeiling: k.roleCeiling,
+    rateLimitPerMinute: k.rateLimitPerMinute,
+    createdBy: k.createdBy,
     createdAt: k.createdAt.toISOString(),
-    expiresAt: k.expiresAt?.toISOString() ?? null,
-    revokedAt: k.revokedAt?.toISOString() ?? null,
-    lastUsedAt: lastUsedAt?.toISOString() ?? null,
+    expiresAt: iso(k.expiresAt),
+    revokedAt: iso(k.revokedAt),
+    lastUsedAt: iso(lastUsedAt),
+    rotatedAt: iso(k.rotatedAt),
+    rotatedBy: k.rotatedBy,
+    previousSecretValidUntil: iso(k.previousValidUntil),
   };
 }
 
+const asTenantRole = (role: string | null): TenantRole | null => ((TENANT_ROLES as readonly string[]).includes(role ?? '') ? (role as TenantRole) : null);
+
 /**
- * Tenant API keys: `boka_sk_<id>.<secret>`, 256 random bits, stored as SHA-256 only and compared
- * in constant time. Verified keys are cached in process (no database read on a hit); revocation
- * drops the entry here and, through the cache bus, on every instance. `lastUsedAt` is collected
- * in memory and written in batches, never once per request.
+ * Tenant API keys, service principals of their tenant (ADR 0017): `boka_sk_<id>.<secret>`, 256
+ * random bits, stored as SHA-256 only and compared in constant time. A key acts with its own
+ * permissions ∩ its role ceiling, whatever becomes of its creator. Verified keys are cached in
+ * process (no database read on a hit); rotation and revocation drop the entry here and, through
+ * the cache bus, on every instance. `lastUsedAt` is collected in memory and written in batches,
+ * never once per request.
  */
 export interface ApiKeyService {
-  /** Issues a key holding at most its creator's permissions; `key` is shown this once only. */
-  create(
-    tenantId: string,
-    actor: { userId: string; role: Role },
-    input: { name: string; permissions: string[]; expiresAt?: string },
-    meta: RequestMeta,
-  ): Promise<Omit<PublicApiKey, 'revokedAt' | 'lastUsedAt'> & { key: string }>;
+  /**
+   * Issues a key whose ceiling is at most the creator's role and whose permissions fit under the
+   * ceiling (`planKeyScope`); `key` is shown this once only.
+   */
+  create(tenantId: string, actor: { userId: string; role: Role }, input: CreateApiKeyInput, meta: RequestMeta): Promise<IssuedApiKey>;
+  /**
+   * A new secret for the same key (id, name, scope unchanged); the old one stays valid for
+   * `graceSeconds` (0: not at all). The rotator must stand behind the key's ceiling. 409 while a
+   * previous rotation's grace runs or when a concurrent rotation won.
+   */
+  rotate(tenantId: string, keyId: string, actor: { userId: string; role: Role }, input: { graceSeconds?: number }, meta: RequestMeta): Promise<IssuedApiKey>;
   /** A page of the tenant's keys; `lastUsedAt` includes uses not yet flushed. */
   list(tenantId: string, query: { cursor?: string; limit: number }): Promise<{ items: PublicApiKey[]; nextCursor: string | null }>;
-  /** Revokes the key here and, through the cache bus, on every instance. */
+  /** Revokes the key (both secrets at once) here and, through the cache bus, on every instance. */
   revoke(tenantId: string, keyId: string, actorUserId: string, meta: RequestMeta): Promise<void>;
   /** Credential → principal, or `invalid_token`; every outcome is counted through `onVerify`. */
   verify(credential: Credential, meta?: RequestMeta | null): Promise<ApiKeyPrincipal>;
@@ -76,6 +118,12 @@ export interface ApiKeyService {
   stats(): { pendingLastUsed: number; cacheHits: number; dbReads: number; lastUsedWrites: number };
   /** Stops the flush timer and writes what is pending. */
   close(): Promise<void>;
+}
+
+/** A fresh secret for an existing key id: the token keeps naming the same row. */
+function issueTokenFor(keyId: string): { token: string; secretHash: Buffer } {
+  const secret = generateSecret();
+  return { token: `${API_KEY_PREFIX}${keyId}.${secret}`, secretHash: hashSecret(secret) };
 }
 
 export function createApiKeyService(opts: ApiKeyServiceOptions): ApiKeyService {
@@ -91,6 +139,9 @@ export function createApiKeyService(opts: ApiKeyServiceOptions): ApiKeyService {
 
   opts.bus.subscribe((m) => {
     if (m.kind === 'api_key') cache.delete(m.keyId);
+    // A service principal's standing no longer goes through a membership lookup, so a change to
+    // its tenant drops the tenant's cached keys here rather than wait for their TTL.
+    if (m.kind === 'tenant') cache.deleteWhere((_id, key) => key.tenantId === m.tenantId);
   });
 
   async function flushLastUsed(): Promise<void> {
@@ -115,22 +166,20 @@ export function createApiKeyService(opts: ApiKeyServiceOptions): ApiKeyService {
   }
 
   return {
-    async create(
-      tenantId: string,
-      actor: { userId: string; role: Role },
-      input: { name: string; permissions: string[]; expiresAt?: string },
-      meta: RequestMeta,
-    ) {
-      const permissions = [...new Set(input.permissions)];
-      // A key can never hold more than its creator (ASVS 4.1.3, least privilege).
-      const beyond = permissions.filter((p) => !isPermission(p) || !hasPermission(actor.role, p));
-      if (beyond.length > 0) {
-        throw new AppError('insufficient_permissions', 'A key cannot hold permissions its creator lacks', { required: beyond[0], role: actor.role });
-      }
+    async create(tenantId: string, actor: { userId: string; role: Role }, input: CreateApiKeyInput, meta: RequestMeta) {
+      const plan = planKeyScope(actor.role, { roleCeiling: input.roleCeiling, permissions: input.permissions?.filter(isPermission) });
+      if (!plan.ok) throw new AppError(plan.code, plan.message, plan.details);
       const now = opts.clock.now();
       const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null;
       if (expiresAt && expiresAt.getTime() <= now) {
         throw new AppError('validation_error', undefined, [{ field: 'expiresAt', in: 'body', message: 'must be in the future' }]);
+      }
+      const rateLimitPerMinute = input.rateLimitPerMinute ?? null;
+      const maxRate = (opts.maxRateLimitPerMinute ?? 0) > 0 ? opts.maxRateLimitPerMinute! : KEY_RATE_LIMIT_CAP;
+      if (rateLimitPerMinute !== null && rateLimitPerMinute > maxRate) {
+        throw new AppError('validation_error', undefined, [
+          { field: 'rateLimitPerMinute', in: 'body', message: `must be at most ${maxRate} (the global per-principal limit)` },
+        ]);
       }
       const { id, token, secretHash } = issueToken(API_KEY_PREFIX);
       const record = await withTenant(opts.db, tenantId, (tx) =>
@@ -139,15 +188,67 @@ export function createApiKeyService(opts: ApiKeyServiceOptions): ApiKeyService {
           name: input.name,
           prefix: `${API_KEY_PREFIX}${id.slice(0, 8)}`,
           secretHash,
-          permissions,
+          permissions: plan.permissions,
+          roleCeiling: plan.ceiling,
+          rateLimitPerMinute,
           createdBy: actor.userId,
           createdAt: new Date(now),
           expiresAt,
         }),
       );
-      opts.events.emit('apikey.created', { tenantId, keyId: id, actorUserId: actor.userId, permissions, meta });
-      const { revokedAt: _revoked, lastUsedAt: _last, ...shown } = toPublicApiKey(record);
-      return { ...shown, key: token };
+      opts.events.emit('apikey.created', {
+        tenantId, keyId: id, actorUserId: actor.userId, name: input.name, roleCeiling: plan.ceiling, permissions: plan.permissions, meta,
+      });
+      return { ...toPublicApiKey(record), key: token };
+    },
+
+    async rotate(tenantId: string, keyId: string, actor: { userId: string; role: Role }, input: { graceSeconds?: number }, meta: RequestMeta) {
+      const graceSeconds = input.graceSeconds ?? GRACE_SECONDS.default;
+      const current = isUuid(keyId) ? await withTenant(opts.db, tenantId, (tx) => repo.findApiKey(tx, tenantId, keyId)) : null;
+      if (!current) throw new AppError('not_found', 'API key not found');
+      const now = opts.clock.now();
+      if (current.revokedAt) throw new AppError('invalid_state', 'A revoked key cannot be rotated', { reason: 'revoked' });
+      if (current.expiresAt && current.expiresAt.getTime() <= now) throw new AppError('invalid_state', 'An expired key cannot be rotated', { reason: 'expired' });
+      // A pre-008 key is adopted at its first rotation: its ceiling becomes the lowest role that
+      // holds its permissions, which the rotator must stand behind like any other ceiling.
+      const permissions = current.permissions.filter(isPermission);
+      if (current.roleCeiling === null && permissions.some((p) => p.includes(':own.'))) {
+        // Adopting it would make a service principal out of a key scoped to its creator's own
+        // reservations, which ADR 0017 refuses at creation too.
+        throw new AppError('invalid_key_scope', 'This older key holds ":own" permissions and cannot become a service principal; create a new key', {
+          reason: 'own_scope',
+          permissions: permissions.filter((p) => p.includes(':own.')),
+        });
+      }
+      const ceiling = asTenantRole(current.roleCeiling) ?? minimalCeiling(permissions);
+      // Whoever rotates receives the secret, so they must be allowed to create this key (no
+      // manager obtaining an owner-level key's secret; ASVS 4.0.3 4.1.3).
+      if (ceiling === null || !mayStandBehind(actor.role, ceiling)) {
+        throw new AppError('insufficient_permissions', `A ${actor.role} cannot rotate a key whose role ceiling is ${ceiling ?? 'unknown'}`, {
+          role: actor.role,
+          roleCeiling: ceiling,
+        });
+      }
+      const blocked = rotationBlockedUntil(current, now);
+      if (blocked) {
+        throw new AppError('conflict', 'The previous rotation is still in its grace period', { previousSecretValidUntil: blocked.toISOString() });
+      }
+      const { token, secretHash } = issueTokenFor(keyId);
+      const rotated = await withTenant(opts.db, tenantId, (tx) =>
+        repo.rotateApiKey(tx, tenantId, keyId, {
+          expectedSecretHash: current.secretHash,
+          secretHash,
+          previousValidUntil: new Date(now + graceSeconds * 1000),
+          rotatedAt: new Date(now),
+          rotatedBy: actor.userId,
+          roleCeiling: ceiling,
+        }),
+      );
+      if (!rotated) throw new AppError('conflict', 'The key was rotated or revoked concurrently; reload it', { reason: 'concurrent_change' });
+      cache.delete(keyId);
+      await opts.bus.publish({ kind: 'api_key', keyId });
+      opts.events.emit('apikey.rotated', { tenantId, keyId, actorUserId: actor.userId, graceSeconds, roleCeiling: ceiling, meta });
+      return { ...toPublicApiKey(rotated, lastUsed.get(keyId)?.at ?? rotated.lastUsedAt), key: token };
     },
 
     async list(tenantId: string, query: { cursor?: string; limit: number }) {
@@ -200,9 +301,11 @@ export function createApiKeyService(opts: ApiKeyServiceOptions): ApiKeyService {
     });
     if (!read) stats.cacheHits += 1;
     if (!key) throw new AppError('invalid_token', 'The API key is invalid');
-    if (!digestsEqual(key.secretHash, hashSecret(parts.secret))) deny(key, 'invalid_secret', meta);
-    if (key.revokedAt) deny(key, 'revoked', meta);
     const now = opts.clock.now();
+    // The replaced secret of a rotation is accepted until its grace ends, computed here on every
+    // request (no timer, no invalidation needed when the grace runs out).
+    if (matchSecret(key, hashSecret(parts.secret), now, digestsEqual) === 'none') deny(key, 'invalid_secret', meta);
+    if (key.revokedAt) deny(key, 'revoked', meta);
     if (key.expiresAt && key.expiresAt.getTime() <= now) deny(key, 'expired', meta);
     lastUsed.set(key.id, { tenantId: key.tenantId, at: new Date(now) });
     return {
@@ -210,6 +313,8 @@ export function createApiKeyService(opts: ApiKeyServiceOptions): ApiKeyService {
       keyId: key.id,
       tenantId: key.tenantId,
       permissions: new Set(key.permissions.filter(isPermission)) as ReadonlySet<Permission>,
+      ceiling: asTenantRole(key.roleCeiling),
+      rateLimitPerMinute: key.rateLimitPerMinute,
       creatorUserId: key.createdBy,
     };
   }

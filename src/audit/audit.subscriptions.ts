@@ -74,7 +74,9 @@ export function subscribeAuditEvents(events: EventHub, record: (entry: AuditEntr
     record({ tenantId: null, actor: user(e.userId), action: 'auth.password_reset', target: `user:${e.userId}`, outcome: 'success', meta: e.meta, details: { revokedSessions: e.revokedSessions } }));
 
   events.on('apikey.created', (e) =>
-    record({ tenantId: e.tenantId, actor: user(e.actorUserId), action: 'apikey.create', target: `api_key:${e.keyId}`, outcome: 'success', meta: e.meta, details: { permissions: e.permissions.join(' ') } }));
+    record({ tenantId: e.tenantId, actor: user(e.actorUserId), action: 'apikey.create', target: `api_key:${e.keyId}`, outcome: 'success', meta: e.meta, details: { name: e.name, roleCeiling: e.roleCeiling, permissions: e.permissions.join(' ') } }));
+  events.on('apikey.rotated', (e) =>
+    record({ tenantId: e.tenantId, actor: user(e.actorUserId), action: 'apikey.rotate', target: `api_key:${e.keyId}`, outcome: 'success', meta: e.meta, details: { graceSeconds: e.graceSeconds, roleCeiling: e.roleCeiling } }));
   events.on('apikey.revoked', (e) =>
     record({ tenantId: e.tenantId, actor: user(e.actorUserId), action: 'apikey.revoke', target: `api_key:${e.keyId}`, outcome: 'success', meta: e.meta }));
   events.on('apikey.use_denied', (e) =>

@@ -29,6 +29,7 @@ export const ERROR_CATALOGUE = {
   reauthentication_required: { status: 403, message: 'Sign in again to do this' },
   passkey_rejected: { status: 422, message: 'The passkey could not be verified' },
   csrf_rejected: { status: 403, message: 'Cross-site request refused' },
+  invalid_key_scope: { status: 422, message: 'This scope cannot be granted to an API key' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -18,8 +18,9 @@ function isAdminPermission(permission: Permission): boolean {
  *   passkey, which needs no TOTP enrolment): not enrolled →
  *   403 `mfa_required` (enrol); enrolled but this session was opened with the password alone →
  *   403 `mfa_required` (sign in again);
- * - an API key acts with its creator's role, so it is refused unless its creator has MFA
- *   enabled (a key cannot present a code; its creation was itself an admin action).
+ * - an API key acts with its role ceiling (a pre-008 key: its creator's role), so it is refused
+ *   unless its creator has MFA enabled (a key cannot present a code; its creation was itself an
+ *   admin action).
  */
 export function createMfaPolicyStep(policies: Pick<MfaPolicyService, 'get'>, mfa: Pick<MfaService, 'isEnabled'>): PipelineStep {
   return async (_request, auth, policy) => {

@@ -14,6 +14,13 @@ export const LOCKOUT = {
 
 export const API_WINDOW_SECONDS = 60;
 
+/**
+ * Size of the per-key counter when the general per-principal limit is off: above the largest
+ * `rateLimitPerMinute` a key may be given (src/api-keys/api-keys.core.ts KEY_RATE_LIMIT_CAP), so
+ * the key's own limit, not the counter, is what refuses.
+ */
+export const KEY_LIMIT_COUNTER_POINTS = 1_000_000;
+
 export interface LimitState {
   readonly limit: number;
   readonly remaining: number;

@@ -3,7 +3,7 @@ import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
 import type { Config } from '../config/config.js';
 import { describePrincipal, type PipelineStep } from '../access/index.js';
 import { AppError } from '../errors/index.js';
-import { API_WINDOW_SECONDS, rateLimitHeaders, retryAfterSeconds } from './rate-limit.core.js';
+import { API_WINDOW_SECONDS, KEY_LIMIT_COUNTER_POINTS, rateLimitHeaders, retryAfterSeconds } from './rate-limit.core.js';
 import type { LimiterStore } from './limiter-store.js';
 
 const pendingHeaders = new WeakMap<FastifyRequest, Record<string, string>>();
@@ -11,31 +11,40 @@ const pendingHeaders = new WeakMap<FastifyRequest, Record<string, string>>();
 /**
  * General per-principal limit on every API route: the user, the API key, or, for anonymous
  * calls, the client IP (which honours X-Forwarded-For only from TRUST_PROXY addresses).
+ * An API key with its own `rateLimitPerMinute` gets that many (never more than the global
+ * limit): counted in the same shared counter, refused once its count passes the key's own
+ * limit, so the limit holds across instances (ADR 0017).
  * Every answer carries RateLimit-* headers. When the shared store is down, routes of class
  * `auth` fail closed (503) and other routes follow RATE_LIMIT_STORE_FAILURE.
  */
 export function createRateLimitStep(store: LimiterStore, config: Pick<Config, 'rateLimit'>): PipelineStep {
-  const points = config.rateLimit.perPrincipalPerMinute;
-  if (points === 0) return async () => {};
-  const shared = store.create('api', points, API_WINDOW_SECONDS);
-  const local: RateLimiterAbstract = store.createLocal('api-local', points, API_WINDOW_SECONDS);
+  const globalPoints = config.rateLimit.perPrincipalPerMinute;
+  // With the general limit off, only keys with their own limit are counted, in a counter wide
+  // enough for the largest key limit the API accepts.
+  const points = globalPoints > 0 ? globalPoints : KEY_LIMIT_COUNTER_POINTS;
+  const shared = store.create(globalPoints > 0 ? 'api' : 'api-key', points, API_WINDOW_SECONDS);
+  const local: RateLimiterAbstract = store.createLocal(globalPoints > 0 ? 'api-local' : 'api-key-local', points, API_WINDOW_SECONDS);
+
+  const refuse = (limit: number, msBeforeNext: number) =>
+    new AppError('quota_exceeded', undefined, undefined, {
+      headers: { ...rateLimitHeaders({ limit, remaining: 0, resetMs: msBeforeNext }, API_WINDOW_SECONDS), 'retry-after': retryAfterSeconds(msBeforeNext) },
+    });
 
   return async (request, auth) => {
     // The route's class is declared next to its access policy (src/access/policy.ts).
     const routeClass = request.routeOptions.config.rateLimit ?? 'api';
     if (routeClass === 'exempt') return;
+    const principal = auth?.principal;
+    const keyLimit = principal?.kind === 'api_key' && principal.rateLimitPerMinute !== null ? Math.min(principal.rateLimitPerMinute, points) : null;
+    if (globalPoints === 0 && keyLimit === null) return;
+    const limit = keyLimit ?? points;
     const who = auth ? describePrincipal(auth.principal) : null;
     const key = who ? `${who.type}:${who.id}` : `ip:${request.ip}`;
     let state: RateLimiterRes;
     try {
       state = await shared.consume(key);
     } catch (rejection) {
-      if (rejection instanceof RateLimiterRes) {
-        const headers = rateLimitHeaders({ limit: points, remaining: 0, resetMs: rejection.msBeforeNext }, API_WINDOW_SECONDS);
-        throw new AppError('quota_exceeded', undefined, undefined, {
-          headers: { ...headers, 'retry-after': retryAfterSeconds(rejection.msBeforeNext) },
-        });
-      }
+      if (rejection instanceof RateLimiterRes) throw refuse(limit, rejection.msBeforeNext);
       const mode = config.rateLimit.onStoreFailure;
       if (routeClass === 'auth' || mode === 'closed') {
         throw new AppError('service_unavailable', 'Rate limiting is unavailable', undefined, { cause: rejection, headers: { 'retry-after': '5' } });
@@ -45,10 +54,11 @@ export function createRateLimitStep(store: LimiterStore, config: Pick<Config, 'r
         state = await local.consume(key);
       } catch (localRejection) {
         if (!(localRejection instanceof RateLimiterRes)) throw localRejection;
-        throw new AppError('quota_exceeded', undefined, undefined, { headers: { 'retry-after': retryAfterSeconds(localRejection.msBeforeNext) } });
+        throw refuse(limit, localRejection.msBeforeNext);
       }
     }
-    pendingHeaders.set(request, rateLimitHeaders({ limit: points, remaining: state.remainingPoints, resetMs: state.msBeforeNext }, API_WINDOW_SECONDS));
+    if (state.consumedPoints > limit) throw refuse(limit, state.msBeforeNext);
+    pendingHeaders.set(request, rateLimitHeaders({ limit, remaining: limit - state.consumedPoints, resetMs: state.msBeforeNext }, API_WINDOW_SECONDS));
   };
 }
 

@@ -66,7 +66,16 @@ export interface BokaEvents {
   'auth.password_changed': { userId: string; revokedSessions: number; meta: RequestMeta };
   'auth.password_reset_requested': { userId: string; meta: RequestMeta };
   'auth.password_reset': { userId: string; revokedSessions: number; meta: RequestMeta };
-  'apikey.created': { tenantId: string; keyId: string; actorUserId: string; permissions: readonly string[]; meta: RequestMeta };
+  'apikey.created': {
+    tenantId: string;
+    keyId: string;
+    actorUserId: string;
+    name: string;
+    roleCeiling: string;
+    permissions: readonly string[];
+    meta: RequestMeta;
+  };
+  'apikey.rotated': { tenantId: string; keyId: string; actorUserId: string; graceSeconds: number; roleCeiling: string; meta: RequestMeta };
   'apikey.revoked': { tenantId: string; keyId: string; actorUserId: string; meta: RequestMeta };
   'apikey.use_denied': {
     tenantId: string;

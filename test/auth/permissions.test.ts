@@ -75,12 +75,14 @@ describe('permission matrix', () => {
     }
   });
 
-  test('an API key is limited to its tenant and to its permissions ∩ the creator role', () => {
+  test('a pre-008 API key (no ceiling) is limited to its tenant and to its permissions ∩ the creator role', () => {
     const key = (permissions: Permission[]): Principal => ({
       kind: 'api_key',
       keyId: 'k',
       tenantId: TENANT,
       permissions: new Set(permissions),
+      ceiling: null,
+      rateLimitPerMinute: null,
       creatorUserId: 'u',
     });
     const k = key(['services.read', 'services.create', 'tenant.delete']);
@@ -91,7 +93,33 @@ describe('permission matrix', () => {
     const foreign = authorize(k, 'services.read', { tenantId: OTHER_TENANT, role: 'owner' });
     assert.equal(!foreign.allowed && foreign.reason, 'tenant_mismatch');
     const orphan = authorize(k, 'services.read', { tenantId: TENANT, role: null });
-    assert.equal(!orphan.allowed && orphan.reason, 'tenant_mismatch', 'creator removed: the key dies');
+    assert.equal(!orphan.allowed && orphan.reason, 'tenant_mismatch', 'creator removed: a pre-008 key dies');
+  });
+
+  test('a service-principal key acts with its ceiling, never with its creator standing (ADR 0017)', () => {
+    const key: Principal = {
+      kind: 'api_key',
+      keyId: 'k',
+      tenantId: TENANT,
+      permissions: new Set<Permission>(['services.read', 'reservations.read', 'staff.create']),
+      ceiling: 'staff',
+      rateLimitPerMinute: null,
+      creatorUserId: 'u',
+    };
+    // The creator's membership (tenant.role) is not consulted: removed (null) or owner alike.
+    for (const creatorRole of [null, 'owner', 'guest'] as const) {
+      assert.deepEqual(authorize(key, 'services.read', { tenantId: TENANT, role: creatorRole }), { allowed: true, role: 'staff' });
+    }
+    // A wide permission covers its :own form, as it does for roles.
+    assert.equal(authorize(key, 'reservations:own.read', { tenantId: TENANT, role: null }).allowed, true);
+    const beyondCeiling = authorize(key, 'reservations.read', { tenantId: TENANT, role: 'owner' });
+    assert.deepEqual(beyondCeiling, { allowed: false, reason: 'insufficient_permissions', required: 'reservations.read', role: 'staff', missing: ['role_ceiling'] });
+    const beyondScope = authorize(key, 'members.read', { tenantId: TENANT, role: 'owner' });
+    assert.deepEqual(!beyondScope.allowed && beyondScope.missing, ['key_permissions']);
+    const both = authorize(key, 'tenant.delete', { tenantId: TENANT, role: 'owner' });
+    assert.deepEqual(!both.allowed && both.missing, ['key_permissions', 'role_ceiling']);
+    const foreign = authorize(key, 'services.read', { tenantId: OTHER_TENANT, role: 'owner' });
+    assert.equal(!foreign.allowed && foreign.reason, 'tenant_mismatch');
   });
 
   test('the role schema accepts exactly the tenant roles', () => {

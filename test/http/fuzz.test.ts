@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
-import { hasPermission, listRoutes, type AccessPolicy, type Permission, type TenantRole } from '../../src/access/index.js';
+import { hasPermission, keyScopeCovers, listRoutes, type AccessPolicy, type Permission, type TenantRole } from '../../src/access/index.js';
 import { ERROR_CATALOGUE } from '../../src/errors/index.js';
 import { addMember, bearer, createTestApp, signUp, TEST_PASSWORD, uniqueEmail, type SignedInUser, type TestContext } from '../helpers/app.js';
 import { createBookingFixture, ok, type BookingFixture } from '../booking/helpers.js';
@@ -296,8 +296,10 @@ describe('fuzz: every operation × seven principals, valid and mutated requests'
     const permission = policy.permission;
     if (!op.path.startsWith('/api/tenants/{tenantId}')) return null;
     if (p.role === null) return 'tenant_mismatch';
-    if (p.keyPermissions && !p.keyPermissions.includes(permission)) return 'insufficient_permissions';
-    return hasPermission(p.role, permission) ? null : 'insufficient_permissions';
+    // A key's own scope: a tenant-wide permission also covers its `:own` form (ADR 0017).
+    if (p.keyPermissions && !keyScopeCovers({ permissions: new Set(p.keyPermissions) }, permission)) return 'insufficient_permissions';
+    if (!hasPermission(p.role, permission)) return 'insufficient_permissions';
+    return p.name === 'api_key' && policy.apiKeys === false ? 'forbidden' : null;
   }
 
   test('valid requests: every operation as every principal, checked against the permission matrix', async () => {

@@ -48,6 +48,13 @@ describe('secrets never reach the logs or the audit trail', () => {
     secrets.push(key);
     await ctx.app.inject({ method: 'GET', url: `/api/tenants/${tenant.id}`, headers: { 'x-api-key': key } });
     await ctx.app.inject({ method: 'GET', url: `/api/tenants/${tenant.id}/members`, headers: bearer(key) });
+    // Rotation (ADR 0017): the new secret and the one in its grace, used and refused (403 details).
+    const keyId = key.slice('boka_sk_'.length, key.indexOf('.'));
+    const rotatedKey = (await post(`/api/tenants/${tenant.id}/api-keys/${keyId}/rotate`, { graceSeconds: 60 }, bearer(login.accessToken))).json().key as string;
+    assert.ok(rotatedKey?.startsWith(`boka_sk_${keyId}.`), 'rotated');
+    secrets.push(rotatedKey);
+    await ctx.app.inject({ method: 'GET', url: `/api/tenants/${tenant.id}`, headers: { 'x-api-key': rotatedKey } });
+    await ctx.app.inject({ method: 'GET', url: `/api/tenants/${tenant.id}/members`, headers: { 'x-api-key': key } });
 
     const setup = (await post('/api/auth/mfa/totp/setup', {}, bearer(login.accessToken))).json();
     secrets.push(setup.secret);
