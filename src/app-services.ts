@@ -20,6 +20,7 @@ import type { Clock } from './shared/clock.js';
 import type { EventHub } from './shared/events.js';
 import type { MembershipResolver } from './tenancy/memberships.cache.js';
 import type { TenancyService } from './tenancy/tenancy.service.js';
+import type { OidcService } from './oidc/index.js';
 
 /** Everything route plugins may call, built once by buildApp. */
 export interface AppServices {
@@ -46,4 +47,5 @@ export interface AppServices {
   readonly emailVerification: EmailVerification;
   readonly booking: BookingServices;
   readonly invitations: InvitationsService;
+  readonly oidc: OidcService;
 }

@@ -45,6 +45,7 @@ import { createMfaPolicyStep } from './mfa/mfa-policy.step.js';
 import { mfaRoutes } from './mfa/mfa.routes.js';
 import { createMfaService } from './mfa/mfa.service.js';
 import { createRateLimits, installRateLimitHeaders } from './rate-limit/index.js';
+import { createOidcClient, createOidcService, oidcRoutes } from './oidc/index.js';
 
 export interface AppDeps {
   db: Database;
@@ -160,9 +161,16 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
       await invitationsPerTenant.consume(tenantId);
     },
   });
+  const oidc = createOidcService({
+    db: deps.db, clock, events, sessions, mfa, config: config.oidc, encryptionKey: secretKey,
+    client: createOidcClient({
+      clock, timeoutMs: config.oidc.requestTimeoutMs, allowHttp: config.env !== 'production',
+      onError: (provider, stage, err) => logger.warn({ err, provider, stage }, 'oidc provider request failed'),
+    }),
+  });
   ops.metrics.subscribe(events);
   return { config, logger, db: deps.db, bus, clock, events, mail, tokens, sessions, accounts, memberships, tenancy, ops,
-    rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords, emailVerification, booking, invitations };
+    rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords, emailVerification, booking, invitations, oidc };
 }
 
 /**
@@ -248,6 +256,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(auditRoutes, { services });
   await app.register(passwordFlowRoutes, { services });
   await app.register(emailVerificationRoutes, { services });
+  await app.register(oidcRoutes, { services });
 
   app.addHook('onClose', async () => {
     await services.apiKeys.close();

@@ -92,4 +92,12 @@ export function subscribeAuditEvents(events: EventHub, record: (entry: AuditEntr
   });
   events.on('superadmin.granted', (e) =>
     record({ tenantId: null, actor: { type: 'system', id: 'cli' }, action: 'superadmin.granted', target: `user:${e.userId}`, outcome: 'success', details: { email: e.email, created: e.created } }));
+
+  // Sign in with OpenID Connect (ADR 0015); the sign-in itself is an `auth.login` like any other.
+  events.on('oidc.linked', (e) =>
+    record({ tenantId: null, actor: user(e.userId), action: 'oidc.linked', target: `oidc_identity:${e.identityId}`, outcome: 'success', meta: e.meta, details: { provider: e.providerId, created: e.created } }));
+  events.on('oidc.unlinked', (e) =>
+    record({ tenantId: null, actor: user(e.userId), action: 'oidc.unlinked', target: `oidc_identity:${e.identityId}`, outcome: 'success', meta: e.meta, details: { provider: e.providerId } }));
+  events.on('oidc.refused', (e) =>
+    record({ tenantId: null, actor: user(e.userId), action: 'oidc.refused', target: null, outcome: 'denied', meta: e.meta, details: { provider: e.providerId, reason: e.reason } }));
 }

@@ -25,8 +25,12 @@ export interface SessionState {
   persistedLastSeenAt: number;
 }
 
-/** RFC 8176 `amr` values Boka issues: password, one-time code (TOTP or backup code). */
-export type SessionAmr = 'pwd' | 'otp';
+/**
+ * RFC 8176 `amr` values Boka issues: password, one-time code (TOTP or backup code); `fed`, a
+ * sign-in federated to an OpenID provider (ADR 0015; not in the RFC 8176 registry, the value
+ * Microsoft Entra ID uses for the same fact).
+ */
+export type SessionAmr = 'pwd' | 'otp' | 'fed';
 
 export interface IssuedTokens {
   accessToken: string;

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { generateSecretKey, type SecretKeyOrigin } from './secret-key.js';
+import { readOidcConfig, type OidcConfig } from './oidc-providers.js';
 
 export type { SecretKeyOrigin } from './secret-key.js';
+export type { OidcConfig, OidcProviderConfig } from './oidc-providers.js';
 
 /** Validated, frozen runtime configuration. Every field is documented in the README table. */
 export interface Config {
@@ -93,6 +95,8 @@ export interface Config {
     readonly instanceHeartbeatSeconds: number;
     readonly instanceStaleAfterBeats: number;
   };
+  /** Sign in with OpenID Connect (src/oidc, ADR 0015); no providers = the routes answer 404. */
+  readonly oidc: OidcConfig;
 }
 
 export class ConfigError extends Error {
@@ -217,6 +221,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       instanceHeartbeatSeconds: readInt(env, 'INSTANCE_HEARTBEAT_SECONDS', 15, 1, 3600),
       instanceStaleAfterBeats: readInt(env, 'INSTANCE_STALE_AFTER_BEATS', 3, 2, 100),
     },
+    oidc: readOidcConfig(env, readInt(env, 'OIDC_REQUEST_TIMEOUT_MS', 5000, 100, 60_000), (msg) => {
+      throw new ConfigError(msg);
+    }),
     ...overrides,
   };
   return Object.freeze({ ...config, ...resolveSecretKey(config, secretKey, env.BOKA_SECRET_KEY_FILE ? 'BOKA_SECRET_KEY_FILE' : 'BOKA_SECRET_KEY') });

@@ -26,6 +26,10 @@ export const ERROR_CATALOGUE = {
   database_error: { status: 503, message: 'The database is unavailable' },
   service_unavailable: { status: 503, message: 'The service is unavailable' },
   timeout: { status: 504, message: 'The request timed out' },
+  oidc_login_failed: { status: 401, message: 'The sign-in with the identity provider failed; start again' },
+  oidc_email_unverified: { status: 403, message: 'The identity provider did not confirm that this email address is verified' },
+  oidc_signup_disabled: { status: 403, message: 'No account uses this email address, and sign-up through this provider is closed' },
+  oidc_provider_unavailable: { status: 424, message: 'The identity provider cannot be reached; try again later' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -13,7 +13,7 @@ export interface RequestMeta {
  */
 export interface BokaEvents {
   'auth.login': { userId: string; sessionId: string; meta: RequestMeta };
-  'auth.login_failed': { userId: string | null; reason: 'invalid_credentials' | 'locked' | 'mfa_failed'; meta: RequestMeta };
+  'auth.login_failed': { userId: string | null; reason: 'invalid_credentials' | 'locked' | 'mfa_failed' | 'oidc_failed'; meta: RequestMeta };
   'auth.failure': { reason: 'missing' | 'invalid' | 'expired' | 'revoked'; meta: RequestMeta };
   'auth.logout': { userId: string; sessionId: string; meta: RequestMeta };
   'auth.refresh_reuse': { userId: string; sessionId: string; meta: RequestMeta };
@@ -77,6 +77,10 @@ export interface BokaEvents {
   'tenant.security_policy_changed': { tenantId: string; actorUserId: string; requireMfaFor: readonly string[]; meta: RequestMeta };
   'superadmin.access': { userId: string; tenantId: string | null; method: string; route: string; meta: RequestMeta };
   'superadmin.granted': { userId: string; email: string; created: boolean };
+  // Sign in with OpenID Connect (src/oidc, ADR 0015). `created`: the sign-in also created the account.
+  'oidc.linked': { userId: string; providerId: string; identityId: string; created: boolean; meta: RequestMeta };
+  'oidc.unlinked': { userId: string; providerId: string; identityId: string; meta: RequestMeta };
+  'oidc.refused': { userId: string | null; providerId: string; reason: string; meta: RequestMeta };
 }
 
 export interface EventHub {
