@@ -83,7 +83,7 @@ describe('sign in with OpenID Connect', () => {
     assert.equal(`${to.origin}${to.pathname}`, APP_URL);
     assert.equal(to.search, '', 'nothing in the query string');
     const code = new URLSearchParams(to.hash.slice(1)).get('login_code');
-    assert.ok(code?.startsWith('olc_'), to.hash);
+    assert.ok(code && code.startsWith('olc_'), to.hash);
     return code;
   }
 

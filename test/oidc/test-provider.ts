@@ -59,7 +59,7 @@ export async function startTestProvider(client: { clientId: string; clientSecret
   server.on('request', (req, res) => {
     const match = /^\/interaction\/([^/?]+)/.exec(req.url ?? '');
     if (!match) {
-      callback(req, res);
+      void callback(req, res);
       return;
     }
     void (async () => {
