@@ -29,6 +29,7 @@ test('the route table tells the truth: public, operator and tenant routes are wh
       'POST /api/auth/password/forgot', 'POST /api/auth/password/reset',
       'POST /api/auth/verify-email', 'POST /api/auth/verify-email/resend',
       'GET /api/public/tenants/:slug', 'GET /api/public/tenants/:slug/services', 'GET /api/public/tenants/:slug/availability',
+      'GET /api/auth/oidc/providers', 'GET /api/auth/oidc/:provider/start', 'GET /api/auth/oidc/:provider/callback', 'POST /api/auth/oidc/exchange',
     ]);
     const publicSeen = routes.filter((r) => 'public' in r.access && !r.url.startsWith('/docs')).map(key);
     assert.deepEqual(new Set(publicSeen), PUBLIC_ROUTES);
