@@ -165,7 +165,8 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
     db: deps.db, clock, events, sessions, mfa, config: config.oidc, encryptionKey: secretKey,
     client: createOidcClient({
       clock, timeoutMs: config.oidc.requestTimeoutMs, allowHttp: config.env !== 'production',
-      onError: (provider, stage, err) => logger.warn({ err, provider, stage }, 'oidc provider request failed'),
+      // Name, code and message only: a failed check's `cause` may carry claims and the expected nonce.
+      onError: (provider, stage, err) => logger.warn({ provider, stage, error: err instanceof Error ? { name: err.name, code: (err as { code?: unknown }).code, message: err.message } : String(err) }, 'oidc provider request failed'),
     }),
   });
   ops.metrics.subscribe(events);

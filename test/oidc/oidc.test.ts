@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { Secret, TOTP } from 'otpauth';
@@ -34,19 +35,30 @@ describe('sign in with OpenID Connect', () => {
   const clock = createManualClock();
   let ctx: TestContext;
   let idp: TestProvider;
+  // ASVS 7.1.1: every secret of every flow below is collected, and the last test greps the logs
+  // (at trace level) and the audit trail for them.
+  const secrets: string[] = [];
+  const lines: string[] = [];
+  const logStream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(chunk.toString('utf8'));
+      done();
+    },
+  });
 
   before(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'boka-oidc-'));
     const clientSecret = randomBytes(24).toString('base64url');
     writeFileSync(join(dir, 'client-secret'), `${clientSecret}\n`);
+    secrets.push(clientSecret);
     idp = await startTestProvider({ clientId: 'boka', clientSecret, redirectUris: [CALLBACK] });
     const providers = [
       { id: 'test', name: 'Test IdP', issuer: idp.issuer, clientId: 'boka', clientSecretFile: join(dir, 'client-secret') },
       { id: 'down', issuer: `http://127.0.0.1:${await closedPort()}`, clientId: 'boka' },
     ];
     ctx = await createTestApp({
-      env: { OIDC_PROVIDERS: JSON.stringify(providers), OIDC_REDIRECT_BASE_URL: BASE, OIDC_APP_URL: APP_URL, OIDC_REQUEST_TIMEOUT_MS: '3000' },
-      deps: { clock },
+      env: { OIDC_PROVIDERS: JSON.stringify(providers), OIDC_REDIRECT_BASE_URL: BASE, OIDC_APP_URL: APP_URL, OIDC_REQUEST_TIMEOUT_MS: '3000', LOG_LEVEL: 'trace' },
+      deps: { clock, logStream },
     });
   });
   after(async () => {
@@ -55,7 +67,11 @@ describe('sign in with OpenID Connect', () => {
   });
 
   const get = (url: string, cookie?: string) => ctx.app.inject({ method: 'GET', url, headers: cookie ? { cookie } : {} });
-  const exchange = (code: string) => ctx.app.inject({ method: 'POST', url: '/api/auth/oidc/exchange', payload: { code } });
+  const exchange = async (code: string) => {
+    const res = await ctx.app.inject({ method: 'POST', url: '/api/auth/oidc/exchange', payload: { code } });
+    if (res.statusCode === 200) secrets.push(res.json<{ accessToken: string }>().accessToken, res.json<{ refreshToken: string }>().refreshToken);
+    return res;
+  };
   const cookieOf = (res: LightMyRequestResponse) => {
     const header = res.headers['set-cookie'];
     const line = (Array.isArray(header) ? header : [header ?? '']).find((l) => l.startsWith('boka_oidc_test='));
@@ -71,7 +87,10 @@ describe('sign in with OpenID Connect', () => {
     const location = new URL(start.headers.location as string);
     idp.loginAs(account);
     const back = await idp.authorize(location.href, CALLBACK);
-    return { start, location, back, cookie: cookieOf(start).pair };
+    const cookie = cookieOf(start).pair;
+    const state = location.searchParams.get('state')!;
+    secrets.push(state, state.split('.')[1]!, location.searchParams.get('nonce')!, back.searchParams.get('code')!, cookie.split('=')[1]!);
+    return { start, location, back, cookie };
   }
 
   /** The whole flow up to the app's page; returns the login code from the fragment. */
@@ -84,6 +103,7 @@ describe('sign in with OpenID Connect', () => {
     assert.equal(to.search, '', 'nothing in the query string');
     const code = new URLSearchParams(to.hash.slice(1)).get('login_code');
     assert.ok(code && code.startsWith('olc_'), to.hash);
+    secrets.push(code);
     return code;
   }
 
@@ -307,6 +327,19 @@ describe('sign in with OpenID Connect', () => {
     for (const code of ['', 'olc_nope', `olc_${'0'.repeat(36)}.${'a'.repeat(43)}`]) {
       const res = await exchange(code);
       assert.ok(res.statusCode === 400 || res.statusCode === 401, `${code}: ${res.statusCode}`);
+    }
+  });
+
+  test('no state, nonce, code, binding cookie, login code, token or client secret reaches a log line or an audit row', async () => {
+    await ctx.app.close(); // flushes the audit writer
+    assert.ok(secrets.length > 40, `collected ${secrets.length} secrets`);
+    assert.ok(lines.length > 50, 'trace logging was on');
+    const audit = JSON.stringify((await ctx.database.db.query(`SELECT * FROM audit_log`)).rows);
+    assert.ok(audit.includes('oidc.refused') && audit.includes('oidc.linked'));
+    const logs = lines.join('');
+    for (const secret of secrets) {
+      assert.ok(!logs.includes(secret), `a log line contains ${secret.slice(0, 8)}…`);
+      assert.ok(!audit.includes(secret), `an audit row contains ${secret.slice(0, 8)}…`);
     }
   });
 });
