@@ -139,8 +139,10 @@ export function createOidcService(opts: {
       }
       const claims = readClaims(result.subject, result.claims);
 
-      // Hashed before the transaction: argon2 is slow and needs no lock.
-      const placeholderHash = await hashPassword(randomBytes(32).toString('base64url'));
+      // Only a first sign-in may create an account; its placeholder is hashed before the
+      // transaction (argon2 is slow and needs no lock), a returning identity skips it.
+      const newPlaceholder = () => hashPassword(randomBytes(32).toString('base64url'));
+      const placeholderHash = (await repo.findIdentity(db, p.id, claims.subject)) ? null : await newPlaceholder();
       const { id: codeId, token: loginCode, secretHash: codeHash } = issueToken(LOGIN_CODE_PREFIX);
       const at = new Date(now);
       const outcome = await db.transaction(async (tx) => {
@@ -162,10 +164,11 @@ export function createOidcService(opts: {
           userId = decision.kind === 'link' ? decision.userId : randomUUID();
           if (decision.kind === 'create') {
             const email = claims.email!;
+            const passwordHash = placeholderHash ?? (await newPlaceholder()); // the identity vanished meanwhile
             await repo.insertVerifiedUser(tx, {
-              id: userId, email, emailNormalized: normalizeEmail(email), name: claims.name ?? email.split('@')[0]!, passwordHash: placeholderHash, at,
+              id: userId, email, emailNormalized: normalizeEmail(email), name: claims.name ?? email.split('@')[0]!, passwordHash, at,
             });
-            await repo.insertPlaceholderPassword(tx, userId, placeholderHash);
+            await repo.insertPlaceholderPassword(tx, userId, passwordHash);
           }
           const identityId = randomUUID();
           await repo.insertIdentity(tx, { id: identityId, userId, providerId: p.id, subject: claims.subject, email: claims.email, at });
