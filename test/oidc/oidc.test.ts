@@ -262,6 +262,22 @@ describe('sign in with OpenID Connect', () => {
     assert.ok(!res.body.includes(first.back.searchParams.get('code')!), 'the code is not echoed');
   });
 
+  test('two racing callbacks with the same state: exactly one gets a login code', async () => {
+    const sub = `sub-${randomBytes(4).toString('hex')}`;
+    const { back, cookie } = await authorize({ sub, email: uniqueEmail('race'), email_verified: true });
+    const answers = await Promise.all([get(pathOf(back), cookie), get(pathOf(back), cookie), get(pathOf(back), cookie)]);
+    assert.deepEqual(answers.map((r) => r.statusCode).sort(), [302, 401, 401]);
+    assert.equal((await identityRows(sub)).length, 1);
+  });
+
+  test('a login code expires after 60 seconds', async () => {
+    const code = await signIn({ sub: `sub-${randomBytes(4).toString('hex')}`, email: uniqueEmail('slow'), email_verified: true });
+    clock.advance(60_001);
+    const res = await exchange(code);
+    assert.equal(res.statusCode, 401);
+    assert.equal(errorBody(res).code, 'invalid_token');
+  });
+
   test('an expired flow is refused', async () => {
     const { back, cookie } = await authorize({ sub: `sub-${randomBytes(4).toString('hex')}`, email: uniqueEmail('late'), email_verified: true });
     clock.advance(10 * 60_000 + 1);
