@@ -59,7 +59,7 @@ export function createOidcService(opts: {
   clock: Clock;
   events: EventHub;
   sessions: SessionService;
-  mfa: { isEnabled(userId: string): Promise<boolean>; createChallenge(userId: string): Promise<string> };
+  mfa: { isEnabled(userId: string): Promise<boolean>; createChallenge(userId: string, firstFactor: 'fed'): Promise<string> };
   client: OidcClient;
   config: OidcConfig;
   /** Encrypts the nonce and PKCE verifier at rest. */
@@ -198,7 +198,7 @@ export function createOidcService(opts: {
       if (!record || record.usedAt || record.expiresAt.getTime() <= now) throw invalid();
       if (!(await repo.useLoginCode(db, record.id, new Date(now)))) throw invalid();
       if (await opts.mfa.isEnabled(record.userId)) {
-        const challengeToken = await opts.mfa.createChallenge(record.userId);
+        const challengeToken = await opts.mfa.createChallenge(record.userId, 'fed');
         throw new AppError('mfa_required', undefined, { challengeToken });
       }
       const tokens = await opts.sessions.create(record.userId, meta, ['fed']);

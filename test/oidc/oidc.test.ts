@@ -302,6 +302,8 @@ describe('sign in with OpenID Connect', () => {
     const done = await ctx.app.inject({ method: 'POST', url: '/api/auth/mfa/verify', payload: { challengeToken, code: totp.generate({ timestamp: clock.now() }) } });
     assert.equal(done.statusCode, 200, done.body);
     assert.equal(done.json<{ user: { id: string } }>().user.id, user.id);
+    const amr = await ctx.database.db.query<{ amr: string[] }>(`SELECT amr FROM sessions WHERE id = $1`, [done.json<{ sessionId: string }>().sessionId]);
+    assert.deepEqual(amr.rows[0]?.amr, ['fed', 'otp'], 'the session records both factors (RFC 8176)');
   });
 
   test('the only way into an account cannot be unlinked; someone else\'s identity answers 404', async () => {

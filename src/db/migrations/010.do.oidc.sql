@@ -52,4 +52,9 @@ CREATE TABLE oidc_placeholder_passwords (
   password_hash text NOT NULL
 );
 
+-- The first factor an MFA challenge follows (RFC 8176 `amr`: `pwd` or `fed`), so a session
+-- finished with TOTP after an OIDC sign-in records `fed` + `otp`. Challenges of the previous
+-- release (which does not write the column) are password logins: the default says so.
+ALTER TABLE mfa_challenges ADD COLUMN first_factor text NOT NULL DEFAULT 'pwd';
+
 GRANT SELECT, INSERT, UPDATE, DELETE ON oidc_identities, oidc_flows, oidc_login_codes, oidc_placeholder_passwords TO boka_app;
