@@ -278,6 +278,18 @@ describe('sign in with OpenID Connect', () => {
     assert.equal(errorBody(res).code, 'invalid_token');
   });
 
+  test('the provider\'s own refusal (error=access_denied) is a clean 401 and spends the flow', async () => {
+    const start = await get('/api/auth/oidc/test/start');
+    const state = new URL(start.headers.location as string).searchParams.get('state')!;
+    const cookie = cookieOf(start).pair;
+    const url = `/api/auth/oidc/test/callback?${new URLSearchParams({ state, error: 'access_denied', error_description: 'The user said no', iss: idp.issuer })}`;
+    const res = await get(url, cookie);
+    assert.equal(res.statusCode, 401, res.body);
+    assert.equal(errorBody(res).code, 'oidc_login_failed');
+    assert.deepEqual(errorBody(res).details, { reason: 'provider_error' });
+    assert.deepEqual(errorBody(await get(url, cookie)).details, { reason: 'state' });
+  });
+
   test('an expired flow is refused', async () => {
     const { back, cookie } = await authorize({ sub: `sub-${randomBytes(4).toString('hex')}`, email: uniqueEmail('late'), email_verified: true });
     clock.advance(10 * 60_000 + 1);
