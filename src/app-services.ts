@@ -21,6 +21,7 @@ import type { EventHub } from './shared/events.js';
 import type { MembershipResolver } from './tenancy/memberships.cache.js';
 import type { TenancyService } from './tenancy/tenancy.service.js';
 import type { PasskeyService } from './passkeys/passkeys.service.js';
+import type { OidcService } from './oidc/index.js';
 
 /** Everything route plugins may call, built once by buildApp. */
 export interface AppServices {
@@ -48,4 +49,5 @@ export interface AppServices {
   readonly booking: BookingServices;
   readonly invitations: InvitationsService;
   readonly passkeys: PasskeyService;
+  readonly oidc: OidcService;
 }

@@ -49,6 +49,7 @@ import { createMfaService } from './mfa/mfa.service.js';
 import { createRateLimits, installRateLimitHeaders } from './rate-limit/index.js';
 import { passkeyRoutes } from './passkeys/passkeys.routes.js';
 import { createPasskeyService } from './passkeys/passkeys.service.js';
+import { createOidcClient, createOidcService, oidcRoutes } from './oidc/index.js';
 
 export interface AppDeps {
   db: Database;
@@ -168,9 +169,17 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
   const passkeys = createPasskeyService({
     db: deps.db, clock, events, sessions, guard: rateLimits.guard, mfa, profiles: accounts, webauthn: config.webauthn,
   });
+  const oidc = createOidcService({
+    db: deps.db, clock, events, sessions, mfa, config: config.oidc, encryptionKey: secretKey,
+    client: createOidcClient({
+      clock, timeoutMs: config.oidc.requestTimeoutMs, allowHttp: config.env !== 'production',
+      // Name, code and message only: a failed check's `cause` may carry claims and the expected nonce.
+      onError: (provider, stage, err) => logger.warn({ provider, stage, error: err instanceof Error ? { name: err.name, code: (err as { code?: unknown }).code, message: err.message } : String(err) }, 'oidc provider request failed'),
+    }),
+  });
   ops.metrics.subscribe(events);
   return { config, logger, db: deps.db, bus, clock, events, mail, tokens, sessions, accounts, memberships, tenancy, ops,
-    rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords, emailVerification, booking, invitations, passkeys };
+    rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords, emailVerification, booking, invitations, passkeys, oidc };
 }
 
 /**
@@ -264,6 +273,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(passwordFlowRoutes, { services });
   await app.register(emailVerificationRoutes, { services });
   await app.register(passkeyRoutes, { services });
+  await app.register(oidcRoutes, { services });
 
   app.addHook('onClose', async () => {
     await services.apiKeys.close();

@@ -102,4 +102,11 @@ export function subscribeAuditEvents(events: EventHub, record: (entry: AuditEntr
   // W3C WebAuthn L2 §6.1.1: a counter that did not increase may mean a cloned authenticator.
   events.on('passkey.counter_regression', (e) =>
     record({ tenantId: null, actor: user(e.userId), action: 'passkey.counter_regression', target: `passkey:${e.passkeyId}`, outcome: 'denied', meta: e.meta, details: { stored: e.stored, received: e.received } }));
+  // Sign in with OpenID Connect (ADR 0015); the sign-in itself is an `auth.login` like any other.
+  events.on('oidc.linked', (e) =>
+    record({ tenantId: null, actor: user(e.userId), action: 'oidc.linked', target: `oidc_identity:${e.identityId}`, outcome: 'success', meta: e.meta, details: { provider: e.providerId, created: e.created } }));
+  events.on('oidc.unlinked', (e) =>
+    record({ tenantId: null, actor: user(e.userId), action: 'oidc.unlinked', target: `oidc_identity:${e.identityId}`, outcome: 'success', meta: e.meta, details: { provider: e.providerId } }));
+  events.on('oidc.refused', (e) =>
+    record({ tenantId: null, actor: user(e.userId), action: 'oidc.refused', target: null, outcome: 'denied', meta: e.meta, details: { provider: e.providerId, reason: e.reason } }));
 }

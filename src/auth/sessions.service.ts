@@ -27,9 +27,11 @@ export interface SessionState {
 
 /**
  * RFC 8176 `amr` values Boka issues: password, one-time code (TOTP or backup code), and for a
- * passkey (ADR 0016) proof of possession of a hardware-bound key plus a user-presence test.
+ * passkey (ADR 0016) proof of possession of a hardware-bound key plus a user-presence test;
+ * `fed`, a sign-in federated to an OpenID provider (ADR 0015; not in the RFC 8176 registry, the
+ * value Microsoft Entra ID uses for the same fact).
  */
-export type SessionAmr = 'pwd' | 'otp' | 'hwk' | 'user';
+export type SessionAmr = 'pwd' | 'otp' | 'hwk' | 'user' | 'fed';
 
 export interface IssuedTokens {
   accessToken: string;

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { generateSecretKey, type SecretKeyOrigin } from './secret-key.js';
 import { isCanonicalOrigin } from '../shared/origins.js';
+import { readOidcConfig, type OidcConfig } from './oidc-providers.js';
 
 export type { SecretKeyOrigin } from './secret-key.js';
+export type { OidcConfig, OidcProviderConfig } from './oidc-providers.js';
 
 /** Validated, frozen runtime configuration. Every field is documented in the README table. */
 export interface Config {
@@ -112,6 +114,8 @@ export interface Config {
      */
     readonly corsOrigins: readonly string[];
   };
+  /** Sign in with OpenID Connect (src/oidc, ADR 0015); no providers = the routes answer 404. */
+  readonly oidc: OidcConfig;
 }
 
 export class ConfigError extends Error {
@@ -254,6 +258,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     browser: {
       corsOrigins: readOrigins(env, 'CORS_ORIGINS'),
     },
+    oidc: readOidcConfig(env, readInt(env, 'OIDC_REQUEST_TIMEOUT_MS', 5000, 100, 60_000), (msg) => {
+      throw new ConfigError(msg);
+    }),
     ...overrides,
   };
   return Object.freeze({ ...config, ...resolveSecretKey(config, secretKey, env.BOKA_SECRET_KEY_FILE ? 'BOKA_SECRET_KEY_FILE' : 'BOKA_SECRET_KEY') });

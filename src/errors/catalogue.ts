@@ -30,6 +30,10 @@ export const ERROR_CATALOGUE = {
   passkey_rejected: { status: 422, message: 'The passkey could not be verified' },
   csrf_rejected: { status: 403, message: 'Cross-site request refused' },
   invalid_key_scope: { status: 422, message: 'This scope cannot be granted to an API key' },
+  oidc_login_failed: { status: 401, message: 'The sign-in with the identity provider failed; start again' },
+  oidc_email_unverified: { status: 403, message: 'The identity provider did not confirm that this email address is verified' },
+  oidc_signup_disabled: { status: 403, message: 'No account uses this email address, and sign-up through this provider is closed' },
+  oidc_provider_unavailable: { status: 424, message: 'The identity provider cannot be reached; try again later' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -70,16 +70,20 @@ export async function countUnusedBackupCodes(db: Queryable, userId: string): Pro
   return Number(res.rows[0]?.n ?? 0);
 }
 
-export async function insertChallenge(db: Queryable, c: { id: string; userId: string; secretHash: Buffer; createdAt: Date; expiresAt: Date }): Promise<void> {
+export async function insertChallenge(
+  db: Queryable,
+  c: { id: string; userId: string; secretHash: Buffer; createdAt: Date; expiresAt: Date; firstFactor: string },
+): Promise<void> {
   await db.query(
-    `INSERT INTO mfa_challenges (id, user_id, secret_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-    [c.id, c.userId, c.secretHash, c.createdAt, c.expiresAt],
+    `INSERT INTO mfa_challenges (id, user_id, secret_hash, created_at, expires_at, first_factor) VALUES ($1, $2, $3, $4, $5, $6)`,
+    [c.id, c.userId, c.secretHash, c.createdAt, c.expiresAt, c.firstFactor],
   );
 }
 
 export async function findChallenge(db: Queryable, id: string) {
-  const res = await db.query<{ id: string; userId: string; secretHash: Buffer; expiresAt: Date; usedAt: Date | null }>(
-    `SELECT id, user_id AS "userId", secret_hash AS "secretHash", expires_at AS "expiresAt", used_at AS "usedAt"
+  const res = await db.query<{ id: string; userId: string; secretHash: Buffer; expiresAt: Date; usedAt: Date | null; firstFactor: string }>(
+    `SELECT id, user_id AS "userId", secret_hash AS "secretHash", expires_at AS "expiresAt", used_at AS "usedAt",
+            first_factor AS "firstFactor"
        FROM mfa_challenges WHERE id = $1`,
     [id],
   );

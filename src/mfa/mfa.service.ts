@@ -53,8 +53,11 @@ export interface MfaService {
   disable(userId: string, proof: { code?: string; password?: string }, meta: RequestMeta): Promise<void>;
   /** Replaces every backup code, proven by the password or a current code; the old ones stop working. */
   regenerateBackupCodes(userId: string, proof: { code?: string; password?: string }, meta: RequestMeta): Promise<{ backupCodes: string[] }>;
-  /** After a correct password: a single-use token naming the user, valid for five minutes. */
-  createChallenge(userId: string): Promise<string>;
+  /**
+   * After a correct first factor (the password, or an OIDC sign-in: `fed`): a single-use token
+   * naming the user, valid for five minutes; the session it leads to records that factor + `otp`.
+   */
+  createChallenge(userId: string, firstFactor?: 'pwd' | 'fed'): Promise<string>;
   /** Completes an MFA login: a valid challenge plus a TOTP or backup code → a session. */
   verifyChallenge(challengeToken: string, code: string, meta: RequestMeta): Promise<{ userId: string } & IssuedTokens>;
   /** The user a live (unused, unexpired) MFA challenge names; null for anything else. */
@@ -147,7 +150,9 @@ export function createMfaService(opts: MfaServiceOptions): MfaService {
     if (!(await repo.useChallenge(db, challenge.id, new Date(opts.clock.now())))) {
       throw new AppError('invalid_token', 'The MFA challenge is invalid or has expired; sign in again');
     }
-    const tokens = await opts.sessions.create(userId, meta, ['pwd', method]);
+    // Only the two values Boka writes; anything else in the row is treated as a password login.
+    const first = challenge.firstFactor === 'fed' ? 'fed' : 'pwd';
+    const tokens = await opts.sessions.create(userId, meta, [first, method]);
     opts.events.emit('auth.login', { userId, sessionId: tokens.sessionId, meta });
     return { userId, ...tokens };
   }
@@ -212,10 +217,10 @@ export function createMfaService(opts: MfaServiceOptions): MfaService {
       return { backupCodes };
     },
 
-    async createChallenge(userId: string): Promise<string> {
+    async createChallenge(userId: string, firstFactor: 'pwd' | 'fed' = 'pwd'): Promise<string> {
       const { id, token, secretHash } = issueToken(CHALLENGE_PREFIX);
       const now = opts.clock.now();
-      await repo.insertChallenge(db, { id, userId, secretHash, createdAt: new Date(now), expiresAt: new Date(now + CHALLENGE_TTL_MS) });
+      await repo.insertChallenge(db, { id, userId, secretHash, createdAt: new Date(now), expiresAt: new Date(now + CHALLENGE_TTL_MS), firstFactor });
       return token;
     },
 

@@ -13,7 +13,7 @@ export interface RequestMeta {
  */
 export interface BokaEvents {
   'auth.login': { userId: string; sessionId: string; meta: RequestMeta };
-  'auth.login_failed': { userId: string | null; reason: 'invalid_credentials' | 'locked' | 'mfa_failed' | 'passkey_failed'; meta: RequestMeta };
+  'auth.login_failed': { userId: string | null; reason: 'invalid_credentials' | 'locked' | 'mfa_failed' | 'passkey_failed' | 'oidc_failed'; meta: RequestMeta };
   'auth.failure': { reason: 'missing' | 'invalid' | 'expired' | 'revoked'; meta: RequestMeta };
   'auth.logout': { userId: string; sessionId: string; meta: RequestMeta };
   'auth.refresh_reuse': { userId: string; sessionId: string; meta: RequestMeta };
@@ -91,6 +91,10 @@ export interface BokaEvents {
   'passkey.removed': { userId: string; passkeyId: string; meta: RequestMeta };
   /** W3C WebAuthn L2 §6.1.1: a signed assertion whose counter did not increase (possible clone). */
   'passkey.counter_regression': { userId: string; passkeyId: string; stored: number; received: number; meta: RequestMeta };
+  // Sign in with OpenID Connect (src/oidc, ADR 0015). `created`: the sign-in also created the account.
+  'oidc.linked': { userId: string; providerId: string; identityId: string; created: boolean; meta: RequestMeta };
+  'oidc.unlinked': { userId: string; providerId: string; identityId: string; meta: RequestMeta };
+  'oidc.refused': { userId: string | null; providerId: string; reason: string; meta: RequestMeta };
 }
 
 export interface EventHub {
