@@ -20,6 +20,8 @@ import type { Clock } from './shared/clock.js';
 import type { EventHub } from './shared/events.js';
 import type { MembershipResolver } from './tenancy/memberships.cache.js';
 import type { TenancyService } from './tenancy/tenancy.service.js';
+import type { AccountSelfService } from './auth/account.service.js';
+import type { UserAdminService } from './admin/user-admin.service.js';
 
 /** Everything route plugins may call, built once by buildApp. */
 export interface AppServices {
@@ -46,4 +48,7 @@ export interface AppServices {
   readonly emailVerification: EmailVerification;
   readonly booking: BookingServices;
   readonly invitations: InvitationsService;
+  // Account self-service and platform user administration (ADR 0021).
+  readonly accountSelfService: AccountSelfService;
+  readonly userAdmin: UserAdminService;
 }

@@ -45,6 +45,11 @@ import { createMfaPolicyStep } from './mfa/mfa-policy.step.js';
 import { mfaRoutes } from './mfa/mfa.routes.js';
 import { createMfaService } from './mfa/mfa.service.js';
 import { createRateLimits, installRateLimitHeaders } from './rate-limit/index.js';
+import { accountRoutes } from './auth/account.routes.js';
+import { createAccountSelfService } from './auth/account.service.js';
+import { createReauthenticator } from './auth/reauth.js';
+import { userAdminRoutes } from './admin/user-admin.routes.js';
+import { createUserAdminService } from './admin/user-admin.service.js';
 
 export interface AppDeps {
   db: Database;
@@ -160,9 +165,18 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
       await invitationsPerTenant.consume(tenantId);
     },
   });
+  // Account self-service and platform user administration (ADR 0021).
+  const accountSelfService = createAccountSelfService({
+    db: deps.db, bus, clock, events, mail, accounts, memberships, guard: rateLimits.guard,
+    reauth: createReauthenticator({ db: deps.db, guard: rateLimits.guard }),
+    perAccount: rateLimits.budget('email-change-account', config.auth.verifyResendPerAccountPerHour, 3600),
+    changeUrl: config.auth.emailChangeUrl,
+    onMailError: (err) => logError('mail send failed', err),
+  });
+  const userAdmin = createUserAdminService({ db: deps.db, bus, clock, events });
   ops.metrics.subscribe(events);
   return { config, logger, db: deps.db, bus, clock, events, mail, tokens, sessions, accounts, memberships, tenancy, ops,
-    rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords, emailVerification, booking, invitations };
+    rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords, emailVerification, booking, invitations, accountSelfService, userAdmin };
 }
 
 /**
@@ -248,6 +262,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(auditRoutes, { services });
   await app.register(passwordFlowRoutes, { services });
   await app.register(emailVerificationRoutes, { services });
+  await app.register(accountRoutes, { services });
+  await app.register(userAdminRoutes, { services });
 
   app.addHook('onClose', async () => {
     await services.apiKeys.close();

@@ -26,6 +26,8 @@ export const ERROR_CATALOGUE = {
   database_error: { status: 503, message: 'The database is unavailable' },
   service_unavailable: { status: 503, message: 'The service is unavailable' },
   timeout: { status: 504, message: 'The request timed out' },
+  account_disabled: { status: 403, message: 'This account has been disabled' },
+  last_owner: { status: 422, message: 'You are the last owner of a tenant' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
