@@ -18,6 +18,7 @@ export const SettingsSchema = Type.Object({
   currency: Currency,
   leadTimeMinutes: Type.Integer(),
   cancellationCutoffMinutes: Type.Integer(),
+  requireVerifiedEmail: Type.Boolean(),
 });
 export const SettingsPatch = Type.Object(
   {
@@ -25,6 +26,7 @@ export const SettingsPatch = Type.Object(
     currency: Type.Optional(Currency),
     leadTimeMinutes: Type.Optional(Minutes(525_600)),
     cancellationCutoffMinutes: Type.Optional(Minutes(525_600)),
+    requireVerifiedEmail: Type.Optional(Type.Boolean({ description: 'Customers need a verified email to book, invitees to join (ADR 0021)' })),
   },
   { additionalProperties: false, minProperties: 1 },
 );
