@@ -10,7 +10,7 @@ import type { CacheBus } from '../../src/cache/invalidation-bus.js';
 import { createRedisBus } from '../../src/cache/redis-bus.js';
 import { systemClock } from '../../src/shared/clock.js';
 import { createEventHub, NO_META } from '../../src/shared/events.js';
-import { bearer, createTestApp, errorBody, signUp, TEST_PASSWORD, uniqueEmail, type TestContext } from '../helpers/app.js';
+import { bearer, createTenant, createTestApp, errorBody, signUp, TEST_PASSWORD, uniqueEmail, type TestContext } from '../helpers/app.js';
 import { waitFor } from '../helpers/doubles.js';
 
 const REDIS_URL = process.env.REDIS_URL;
@@ -114,6 +114,26 @@ describe('superadmin user administration across two instances', () => {
       return r.rows.length === 2 ? r.rows : null;
     });
     assert.deepEqual(rows.map((r) => [r.action, r.actor, r.details.reason]), [['user.disabled', root.id, 'Support ticket 42'], ['user.enabled', root.id, 'Resolved']]);
+  });
+
+  test('API keys act with their creator: the keys of a disabled creator stop on every instance, and work again once re-enabled', async () => {
+    const owner = await signUp(ctx.app, 'key-owner');
+    const tenant = await createTenant(ctx.app, owner);
+    const created = await ctx.app.inject({
+      method: 'POST', url: `/api/tenants/${tenant.id}/api-keys`, headers: bearer(owner.accessToken), payload: { name: 'k', permissions: ['tenant.read'] },
+    });
+    assert.equal(created.statusCode, 201);
+    const key = created.json().key as string;
+    const useOnB = () => b.inject({ method: 'GET', url: `/api/tenants/${tenant.id}`, headers: { 'x-api-key': key } });
+    assert.equal((await useOnB()).statusCode, 200, 'B has the key and the creator role cached now');
+    assert.equal((await admin('POST', `/api/admin/users/${owner.id}/disable`, { reason: 'keys' })).statusCode, 200);
+    const refused = await waitFor(async () => {
+      const res = await useOnB();
+      return res.statusCode === 403 ? res : null;
+    });
+    assert.equal(errorBody(refused).code, 'tenant_mismatch', 'a disabled creator holds no role anywhere');
+    assert.equal((await admin('POST', `/api/admin/users/${owner.id}/enable`, { reason: 'back' })).statusCode, 200);
+    await waitFor(async () => ((await useOnB()).statusCode === 200 ? true : null));
   });
 
   test('a superadmin cannot disable itself nor the last active superadmin; unknown and malformed ids are 404', async () => {
