@@ -18,8 +18,8 @@ const REDIS_URL = process.env.REDIS_URL;
 /**
  * Issue 18 / ADR 0021: superadmin user administration. Two app instances share the database and
  * a cache bus (Redis pub/sub when REDIS_URL is set, else the in-process bus): a disabled user's
- * sessions die on both at once (ASVS 4.0.3 3.3.1-style server-side termination; 7.2.2 audited
- * administrative actions).
+ * sessions die on both at once (ASVS 5.0.0 7.4.2: all active sessions end when an account is
+ * disabled or deleted; ASVS 4.0.3 7.1.3: security-relevant administrative actions are logged).
  */
 describe('superadmin user administration across two instances', () => {
   let ctx: TestContext;
