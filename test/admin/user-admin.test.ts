@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { Secret, TOTP } from 'otpauth';
 import { grantSuperadmin } from '../../src/admin/admin.service.js';
 import { createUserAdminService } from '../../src/admin/user-admin.service.js';
 import { buildApp } from '../../src/app.js';
@@ -114,6 +115,20 @@ describe('superadmin user administration across two instances', () => {
       return r.rows.length === 2 ? r.rows : null;
     });
     assert.deepEqual(rows.map((r) => [r.action, r.actor, r.details.reason]), [['user.disabled', root.id, 'Support ticket 42'], ['user.enabled', root.id, 'Resolved']]);
+  });
+
+  test('an MFA challenge issued before the account was disabled opens no session', async () => {
+    const user = await signUp(ctx.app, 'mfa-disabled');
+    const post = (url: string, payload: object, token?: string) => ctx.app.inject({ method: 'POST', url, payload, headers: token ? bearer(token) : {} });
+    const { secret } = (await post('/api/auth/mfa/totp/setup', {}, user.accessToken)).json<{ secret: string }>();
+    const enabled = await post('/api/auth/mfa/totp/enable', { code: new TOTP({ secret: Secret.fromBase32(secret) }).generate() }, user.accessToken);
+    const backupCode = enabled.json<{ backupCodes: string[] }>().backupCodes[0]!;
+    const login = await post('/api/auth/login', { email: user.email, password: TEST_PASSWORD });
+    const challengeToken = (errorBody(login).details as { challengeToken: string }).challengeToken;
+    assert.equal((await admin('POST', `/api/admin/users/${user.id}/disable`, { reason: 'mfa' })).statusCode, 200);
+    const verify = await post('/api/auth/mfa/verify', { challengeToken, code: backupCode });
+    assert.equal(verify.statusCode, 403);
+    assert.equal(errorBody(verify).code, 'account_disabled');
   });
 
   test('API keys act with their creator: the keys of a disabled creator stop on every instance, and work again once re-enabled', async () => {
