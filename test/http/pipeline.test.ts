@@ -29,6 +29,8 @@ test('the route table tells the truth: public, operator and tenant routes are wh
       'POST /api/auth/password/forgot', 'POST /api/auth/password/reset',
       'POST /api/auth/verify-email', 'POST /api/auth/verify-email/resend',
       'GET /api/public/tenants/:slug', 'GET /api/public/tenants/:slug/services', 'GET /api/public/tenants/:slug/availability',
+      // ADR 0021: the mailed email-change link is the credential (like verify-email).
+      'POST /api/auth/me/email/confirm',
     ]);
     const publicSeen = routes.filter((r) => 'public' in r.access && !r.url.startsWith('/docs')).map(key);
     assert.deepEqual(new Set(publicSeen), PUBLIC_ROUTES);
