@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requestActor, SUPERADMIN } from '../access/index.js';
 import { errorResponses } from '../auth/email-verification.schemas.js';
 import type { UserAdminService } from './user-admin.service.js';
-import { AdminUser, AdminUserPage, StatusChangeBody, UserListQuery, UserParams } from './user-admin.schemas.js';
+import { AdminUser, AdminUserPage, DisableBody, EnableBody, UserListQuery, UserParams } from './user-admin.schemas.js';
 
 /** What these routes use of the app's services. */
 export interface UserAdminRouteDeps {
@@ -31,7 +31,7 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<{ services: UserAdminRou
       operationId: 'disableUser',
       summary: 'Disable an account: no login, its sessions end on every instance',
       params: UserParams,
-      body: StatusChangeBody,
+      body: DisableBody,
       response: { 200: AdminUser, ...errorResponses({ 400: ['validation_error'], 404: ['not_found'], 422: ['invalid_state'] }) },
     },
   }, async (request) => userAdmin.disable(requestActor(request), request.params.userId, request.body.reason));
@@ -43,7 +43,7 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<{ services: UserAdminRou
       operationId: 'enableUser',
       summary: 'Re-enable a disabled account',
       params: UserParams,
-      body: StatusChangeBody,
+      body: EnableBody,
       response: { 200: AdminUser, ...errorResponses({ 400: ['validation_error'], 404: ['not_found'], 422: ['invalid_state'] }) },
     },
   }, async (request) => userAdmin.enable(requestActor(request), request.params.userId, request.body.reason));

@@ -17,9 +17,14 @@ export const UserListQuery = Type.Object(
 
 export const UserParams = Type.Object({ userId: Type.String({ maxLength: 64 }) }, { additionalProperties: false });
 
-export const StatusChangeBody = Type.Object(
-  { reason: Type.String({ minLength: 1, maxLength: 500 }) },
+const Reason = Type.String({ minLength: 1, maxLength: 500, description: 'Why; stored with the account and in the audit log' });
+export const DisableBody = Type.Object(
+  { reason: Reason },
   { additionalProperties: false, examples: [{ reason: 'Support ticket #4711: account reported compromised' }] },
+);
+export const EnableBody = Type.Object(
+  { reason: Reason },
+  { additionalProperties: false, examples: [{ reason: 'Support ticket #4711: owner verified, password reset' }] },
 );
 
 export const AdminUser = Type.Object({
