@@ -117,6 +117,22 @@ describe('superadmin user administration across two instances', () => {
     assert.deepEqual(rows.map((r) => [r.action, r.actor, r.details.reason]), [['user.disabled', root.id, 'Support ticket 42'], ['user.enabled', root.id, 'Resolved']]);
   });
 
+  test('a session of a disabled account is refused at its next load even if its row was never revoked (lost bus message, older writer)', async () => {
+    const user = await signUp(ctx.app, 'blocked-row');
+    // As an instance that knows nothing of sessions would leave it: only the account is marked.
+    await ctx.database.db.query(`UPDATE users SET disabled_at = now() WHERE id = $1`, [user.id]);
+    const fresh = await buildApp(ctx.config, { db: ctx.database.db, bus: createInProcessBus() });
+    try {
+      const me = await fresh.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(user.accessToken) });
+      assert.equal(me.statusCode, 401);
+      assert.equal(errorBody(me).code, 'invalid_token');
+      const refresh = await fresh.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refreshToken: user.refreshToken } });
+      assert.equal(refresh.statusCode, 401);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   test('an MFA challenge issued before the account was disabled opens no session', async () => {
     const user = await signUp(ctx.app, 'mfa-disabled');
     const post = (url: string, payload: object, token?: string) => ctx.app.inject({ method: 'POST', url, payload, headers: token ? bearer(token) : {} });
