@@ -4,7 +4,7 @@ import { PUBLIC, requireAuth, SIGNED_IN, type UserPrincipal } from '../access/in
 import { AppError } from '../errors/index.js';
 import { requestMeta } from '../http/request-meta.js';
 import { EMAIL_CHANGE_ANSWER, type AccountSelfService } from './account.service.js';
-import { DeleteAccountBody, EmailChangeBody, EmailChangeConfirmBody, ProfilePatch, ProfileResponse } from './account.schemas.js';
+import { DeleteAccountBody, EmailChangeBody, EmailChangeConfirmBody, NoContent, ProfilePatch, ProfileResponse } from './account.schemas.js';
 import { AcceptedResponse, errorResponses } from './email-verification.schemas.js';
 
 /** What these routes use of the app's services. */
@@ -64,7 +64,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ services: AccountRouteDe
       operationId: 'confirmEmailChange',
       summary: 'Confirm an email change with the link sent to the new address',
       body: EmailChangeConfirmBody,
-      response: errorResponses({ 400: ['validation_error'], 401: ['invalid_token'], 409: ['duplicate_resource'], 429: ['quota_exceeded'] }),
+      response: { 204: NoContent, ...errorResponses({ 400: ['validation_error'], 401: ['invalid_token'], 409: ['duplicate_resource'], 429: ['quota_exceeded'] }) },
     },
   }, async (request, reply) => {
     await account.confirmEmailChange(request.body.token, requestMeta(request));
@@ -78,12 +78,10 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ services: AccountRouteDe
       operationId: 'deleteAccount',
       summary: 'Delete the signed-in account (anonymised; sessions and memberships end)',
       body: DeleteAccountBody,
-      response: errorResponses({
-        400: ['validation_error'],
-        401: ['invalid_credentials'],
-        422: ['last_owner', 'invalid_state'],
-        429: ['quota_exceeded'],
-      }),
+      response: {
+        204: NoContent,
+        ...errorResponses({ 400: ['validation_error'], 401: ['invalid_credentials'], 422: ['last_owner', 'invalid_state'], 429: ['quota_exceeded'] }),
+      },
     },
   }, async (request, reply) => {
     const principal = userPrincipal(request);

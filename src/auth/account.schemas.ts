@@ -1,6 +1,15 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { Email, Uuid } from '../http/schemas.js';
 
+/**
+ * 204 answers in the OpenAPI document. (The OpenAPI branch adds a shared `NoContent` to
+ * src/http/schemas.ts with this exact shape; use that one once both are merged.)
+ */
+export const NoContent = Type.Unsafe<undefined>({ type: 'null', description: 'No content' });
+
+/** Example password of the documented bodies: deliberately not a real account's password. */
+const EXAMPLE_PASSWORD = 'the current password of this account';
+
 /** Like login: no length rules on a password presented again; a wrong one is just wrong. */
 const CurrentPassword = Type.String({ minLength: 1, maxLength: 1024 });
 
@@ -15,7 +24,7 @@ export const ProfileResponse = Type.Object({
 
 export const EmailChangeBody = Type.Object(
   { newEmail: Email, password: CurrentPassword },
-  { additionalProperties: false, examples: [{ newEmail: 'ada@new.example', password: 'correct horse battery staple' }] },
+  { additionalProperties: false, examples: [{ newEmail: 'ada@new.example', password: EXAMPLE_PASSWORD }] },
 );
 
 export const EmailChangeConfirmBody = Type.Object(
@@ -25,5 +34,5 @@ export const EmailChangeConfirmBody = Type.Object(
 
 export const DeleteAccountBody = Type.Object(
   { password: CurrentPassword },
-  { additionalProperties: false, examples: [{ password: 'correct horse battery staple' }] },
+  { additionalProperties: false, examples: [{ password: EXAMPLE_PASSWORD }] },
 );
