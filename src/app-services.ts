@@ -22,6 +22,8 @@ import type { MembershipResolver } from './tenancy/memberships.cache.js';
 import type { TenancyService } from './tenancy/tenancy.service.js';
 import type { PasskeyService } from './passkeys/passkeys.service.js';
 import type { OidcService } from './oidc/index.js';
+import type { AccountSelfService } from './auth/account.service.js';
+import type { UserAdminService } from './admin/user-admin.service.js';
 
 /** Everything route plugins may call, built once by buildApp. */
 export interface AppServices {
@@ -50,4 +52,7 @@ export interface AppServices {
   readonly invitations: InvitationsService;
   readonly passkeys: PasskeyService;
   readonly oidc: OidcService;
+  // Account self-service and platform user administration (ADR 0021).
+  readonly accountSelfService: AccountSelfService;
+  readonly userAdmin: UserAdminService;
 }

@@ -50,6 +50,11 @@ import { createRateLimits, installRateLimitHeaders } from './rate-limit/index.js
 import { passkeyRoutes } from './passkeys/passkeys.routes.js';
 import { createPasskeyService } from './passkeys/passkeys.service.js';
 import { createOidcClient, createOidcService, oidcRoutes } from './oidc/index.js';
+import { accountRoutes } from './auth/account.routes.js';
+import { createAccountSelfService } from './auth/account.service.js';
+import { createReauthenticator } from './auth/reauth.js';
+import { userAdminRoutes } from './admin/user-admin.routes.js';
+import { createUserAdminService } from './admin/user-admin.service.js';
 
 export interface AppDeps {
   db: Database;
@@ -177,9 +182,18 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
       onError: (provider, stage, err) => logger.warn({ provider, stage, error: err instanceof Error ? { name: err.name, code: (err as { code?: unknown }).code, message: err.message } : String(err) }, 'oidc provider request failed'),
     }),
   });
+  // Account self-service and platform user administration (ADR 0021).
+  const accountSelfService = createAccountSelfService({
+    db: deps.db, bus, clock, events, mail, accounts, memberships, guard: rateLimits.guard,
+    reauth: createReauthenticator({ db: deps.db, guard: rateLimits.guard }),
+    perAccount: rateLimits.budget('email-change-account', config.auth.verifyResendPerAccountPerHour, 3600),
+    changeUrl: config.auth.emailChangeUrl,
+    onMailError: (err) => logError('mail send failed', err),
+  });
+  const userAdmin = createUserAdminService({ db: deps.db, bus, clock, events });
   ops.metrics.subscribe(events);
   return { config, logger, db: deps.db, bus, clock, events, mail, tokens, sessions, accounts, memberships, tenancy, ops,
-    rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords, emailVerification, booking, invitations, passkeys, oidc };
+    rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords, emailVerification, booking, invitations, passkeys, oidc, accountSelfService, userAdmin };
 }
 
 /**
@@ -274,6 +288,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(emailVerificationRoutes, { services });
   await app.register(passkeyRoutes, { services });
   await app.register(oidcRoutes, { services });
+  await app.register(accountRoutes, { services });
+  await app.register(userAdminRoutes, { services });
 
   app.addHook('onClose', async () => {
     await services.apiKeys.close();

@@ -92,6 +92,19 @@ export function subscribeAuditEvents(events: EventHub, record: (entry: AuditEntr
     record({ ...entry, tenantId: null });
     if (e.tenantId) record({ ...entry, tenantId: e.tenantId });
   });
+  // Account lifecycle (ADR 0021): platform chain; ids only, never the email or name.
+  events.on('account.profile_updated', (e) =>
+    record({ tenantId: null, actor: user(e.userId), action: 'account.profile_updated', target: `user:${e.userId}`, outcome: 'success', meta: e.meta, details: { fields: e.fields.join(' ') } }));
+  events.on('account.email_change_requested', (e) =>
+    record({ tenantId: null, actor: user(e.userId), action: 'account.email_change_requested', target: `user:${e.userId}`, outcome: 'success', meta: e.meta }));
+  events.on('account.email_changed', (e) =>
+    record({ tenantId: null, actor: user(e.userId), action: 'account.email_changed', target: `user:${e.userId}`, outcome: 'success', meta: e.meta }));
+  events.on('account.deleted', (e) =>
+    record({ tenantId: null, actor: user(e.userId), action: 'account.deleted', target: `user:${e.userId}`, outcome: 'success', meta: e.meta, details: { revokedSessions: e.revokedSessions, tenants: e.tenantIds.length } }));
+  events.on('user.disabled', (e) =>
+    record({ tenantId: null, actor: user(e.actorUserId), action: 'user.disabled', target: `user:${e.userId}`, outcome: 'success', meta: e.meta, details: { reason: e.reason, revokedSessions: e.revokedSessions } }));
+  events.on('user.enabled', (e) =>
+    record({ tenantId: null, actor: user(e.actorUserId), action: 'user.enabled', target: `user:${e.userId}`, outcome: 'success', meta: e.meta, details: { reason: e.reason } }));
   events.on('superadmin.granted', (e) =>
     record({ tenantId: null, actor: { type: 'system', id: 'cli' }, action: 'superadmin.granted', target: `user:${e.userId}`, outcome: 'success', details: { email: e.email, created: e.created } }));
 

@@ -145,6 +145,11 @@ export async function createAccountService(deps: {
         throw new AppError('invalid_credentials');
       }
       await ticket?.succeeded();
+      // Only someone who knows the password learns that the account is disabled (ADR 0021).
+      if (user.disabledAt || user.deletedAt) {
+        deps.events.emit('auth.login_failed', { userId: user.id, reason: 'account_disabled', meta });
+        throw new AppError('account_disabled', 'This account has been disabled by a platform administrator');
+      }
       // Only someone who knows the password learns that the address is unverified.
       if (deps.signupMode === 'verify' && !user.emailVerifiedAt) {
         throw new AppError('email_not_verified', 'Verify your e-mail address first: follow the link we sent, or ask for a new one');

@@ -12,11 +12,13 @@ export interface SessionRecord {
   userAgent: string | null;
   /** RFC 8176 authentication methods of this session: `pwd`, plus `otp` once a second factor was proved. */
   amr: string[];
+  /** The account is disabled or deleted (migration 009): every session of it is dead. */
+  userBlocked: boolean;
 }
 
 const SESSION_COLUMNS = `s.id, s.user_id AS "userId", u.is_superadmin AS "isSuperadmin", s.created_at AS "createdAt",
   s.last_seen_at AS "lastSeenAt", s.expires_at AS "expiresAt", s.revoked_at AS "revokedAt",
-  s.ip, s.user_agent AS "userAgent", s.amr`;
+  s.ip, s.user_agent AS "userAgent", s.amr, (u.disabled_at IS NOT NULL OR u.deleted_at IS NOT NULL) AS "userBlocked"`;
 
 export async function insertSession(
   db: Queryable,

@@ -189,7 +189,8 @@ export function createSessionService(opts: SessionServiceOptions): SessionServic
         await touching.get(sessionId); // read this instance's own last-seen write, not the row before it
         const row = await repo.findSession(opts.db, sessionId);
         missing = row ? 'revoked' : 'unknown';
-        if (!row || row.revokedAt) return undefined;
+        // A disabled or deleted account's sessions die here, whatever their own state says.
+        if (!row || row.revokedAt || row.userBlocked) return undefined;
         // A background refresh must not lose the activity recorded on the entry it replaces.
         const fresh = toState(row);
         const current = cache.peek(sessionId);
@@ -231,7 +232,7 @@ export function createSessionService(opts: SessionServiceOptions): SessionServic
       if (!record) throw new AppError('invalid_token', 'The refresh token is invalid');
       const session = await repo.findSession(opts.db, record.sessionId);
       const now = opts.clock.now();
-      if (!session || session.revokedAt || !judge(toState(session), now).ok) {
+      if (!session || session.revokedAt || session.userBlocked || !judge(toState(session), now).ok) {
         throw new AppError('invalid_token', 'The session has ended');
       }
       const rotated = await opts.db.transaction(async (tx) => {

@@ -9,10 +9,15 @@ export interface UserRecord {
   createdAt: Date;
   /** When the owner of the address proved it (a verification or reset link); null until then. */
   emailVerifiedAt: Date | null;
+  /** A superadmin disabled the account (migration 009): no login, no refresh, no live session. */
+  disabledAt: Date | null;
+  disabledReason: string | null;
+  /** The owner deleted the account; the row is an anonymised tombstone. */
+  deletedAt: Date | null;
 }
 
 const USER_COLUMNS = `id, email, name, password_hash AS "passwordHash", is_superadmin AS "isSuperadmin", created_at AS "createdAt",
-  email_verified_at AS "emailVerifiedAt"`;
+  email_verified_at AS "emailVerifiedAt", disabled_at AS "disabledAt", disabled_reason AS "disabledReason", deleted_at AS "deletedAt"`;
 
 /** Emails compare case-insensitively; stored once as typed and once normalised for uniqueness. */
 export function normalizeEmail(email: string): string {

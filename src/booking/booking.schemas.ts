@@ -21,6 +21,7 @@ export const SettingsSchema = Type.Object({
   leadTimeMinutes: Type.Integer(),
   cancellationCutoffMinutes: Type.Integer(),
   allowedOrigins: Type.Array(Type.String(), { description: 'Web origins a booking widget may call the public routes from (CORS)' }),
+  requireVerifiedEmail: Type.Boolean(),
 });
 export const SettingsPatch = Type.Object(
   {
@@ -35,6 +36,7 @@ export const SettingsPatch = Type.Object(
         examples: [['https://www.example.com']],
       }),
     ),
+    requireVerifiedEmail: Type.Optional(Type.Boolean({ description: 'Customers need a verified email to book, invitees to join (ADR 0021)' })),
   },
   { additionalProperties: false, minProperties: 1, examples: [{ timezone: 'Europe/Berlin', leadTimeMinutes: 60 }] },
 );

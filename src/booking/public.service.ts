@@ -16,7 +16,7 @@ import type { ReservationsService } from './reservations.service.js';
 import { slotUnavailable } from './reservations.service.js';
 import { findReservation } from './reservations.repo.js';
 import { findService, listServices, type ServiceRecord } from './services.repo.js';
-import { findSettings, findTenantBySlug } from './settings.repo.js';
+import { assertVerifiedIfRequired, findSettings, findTenantBySlug } from './settings.repo.js';
 import { findStaff, loadSchedules } from './staff.repo.js';
 import { notFound, parseInstant, toReservation, type WireReservation } from './wire.js';
 import type { EventHub, RequestMeta } from '../shared/events.js';
@@ -130,6 +130,7 @@ export function createPublicBookingService(deps: {
           service = await findService(tx, tenantId, input.serviceId);
           if (!service || !service.active) throw notFound('Service', 'serviceId');
           const settings = await findSettings(tx, tenantId);
+          assertVerifiedIfRequired(settings, user);
           const customer = await ensureCustomer(tx, tenantId, user, (id) => (claimedCustomer = id));
           if ((await findMemberRole(tx, tenantId, user.id)) === null) {
             joined = await insertMemberIfAbsent(tx, tenantId, user.id, 'customer');

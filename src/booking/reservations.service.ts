@@ -13,7 +13,8 @@ import { canTransition, isActive, isBeforeCutoff, TRANSITIONS, type ReservationS
 import * as repo from './reservations.repo.js';
 import type { ReservationRecord } from './reservations.repo.js';
 import { findService, type ServiceRecord } from './services.repo.js';
-import { findSettings, type TenantSettings } from './settings.repo.js';
+import { assertVerifiedIfRequired, findSettings, type TenantSettings } from './settings.repo.js';
+import { findUserById } from '../auth/users.repo.js';
 import { findStaff, loadSchedules } from './staff.repo.js';
 import { iso, notFound, parseInstant, toReservation, type WireReservation } from './wire.js';
 
@@ -206,6 +207,11 @@ export function createReservationsService(deps: { db: Database; clock: Clock; ev
                 required: 'reservations.create',
                 role: actor.role,
               });
+            }
+            // Booking as a customer: the tenant may ask for a verified address (ADR 0021).
+            if (!ownStaff && settings.requireVerifiedEmail) {
+              const self = await findUserById(tx, actor.userId);
+              assertVerifiedIfRequired(settings, { emailVerifiedAt: self?.emailVerifiedAt ?? null });
             }
           }
           if (!staff.active) throw slotUnavailable('staff_inactive', { staffId: staff.id });

@@ -1,3 +1,4 @@
+import { AppError } from '../errors/index.js';
 import type { Queryable } from '../db/index.js';
 
 export interface TenantSettings {
@@ -7,6 +8,8 @@ export interface TenantSettings {
   cancellationCutoffMinutes: number;
   /** Origins a widget may call the public routes from (CORS, ADR 0014); canonical, at most MAX_ALLOWED_ORIGINS. */
   allowedOrigins: string[];
+  /** Booking as a customer and accepting an invitation need a verified email (migration 009). */
+  requireVerifiedEmail: boolean;
 }
 
 /** Bound on `allowedOrigins`, as in migration 013's CHECK. */
@@ -18,10 +21,11 @@ const DEFAULT_SETTINGS: TenantSettings = Object.freeze({
   leadTimeMinutes: 0,
   cancellationCutoffMinutes: 0,
   allowedOrigins: [],
+  requireVerifiedEmail: false,
 });
 
 const COLUMNS = `timezone, currency, lead_time_minutes AS "leadTimeMinutes", cancellation_cutoff_minutes AS "cancellationCutoffMinutes",
-  allowed_origins AS "allowedOrigins"`;
+  allowed_origins AS "allowedOrigins", require_verified_email AS "requireVerifiedEmail"`;
 
 /** The tenant's settings, or the defaults when none were ever saved. */
 export async function findSettings(tx: Queryable, tenantId: string): Promise<TenantSettings> {
@@ -31,13 +35,13 @@ export async function findSettings(tx: Queryable, tenantId: string): Promise<Ten
 
 export async function upsertSettings(tx: Queryable, tenantId: string, s: TenantSettings): Promise<TenantSettings> {
   const res = await tx.query<TenantSettings>(
-    `INSERT INTO tenant_settings (tenant_id, timezone, currency, lead_time_minutes, cancellation_cutoff_minutes, allowed_origins)
-     VALUES ($1, $2, $3, $4, $5, $6)
+    `INSERT INTO tenant_settings (tenant_id, timezone, currency, lead_time_minutes, cancellation_cutoff_minutes, allowed_origins, require_verified_email)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
      ON CONFLICT (tenant_id) DO UPDATE SET timezone = EXCLUDED.timezone, currency = EXCLUDED.currency,
        lead_time_minutes = EXCLUDED.lead_time_minutes, cancellation_cutoff_minutes = EXCLUDED.cancellation_cutoff_minutes,
-       allowed_origins = EXCLUDED.allowed_origins, updated_at = now()
+       allowed_origins = EXCLUDED.allowed_origins, require_verified_email = EXCLUDED.require_verified_email, updated_at = now()
      RETURNING ${COLUMNS}`,
-    [tenantId, s.timezone, s.currency, s.leadTimeMinutes, s.cancellationCutoffMinutes, s.allowedOrigins],
+    [tenantId, s.timezone, s.currency, s.leadTimeMinutes, s.cancellationCutoffMinutes, s.allowedOrigins, s.requireVerifiedEmail],
   );
   return res.rows[0]!;
 }
@@ -51,4 +55,17 @@ export async function findTenantBySlug(tx: Queryable, slug: string): Promise<{ i
   );
   await tx.query(`SELECT set_config('app.public_slug', '', true)`);
   return res.rows[0] ?? null;
+}
+
+/**
+ * The tenant's `requireVerifiedEmail` rule (ADR 0021) for a user about to book as a customer or
+ * to join: `email_not_verified` (403) when the tenant asks for a verified address and the
+ * account has none. Checked inside the caller's transaction, against the settings it read.
+ */
+export function assertVerifiedIfRequired(settings: Pick<TenantSettings, 'requireVerifiedEmail'>, user: { emailVerifiedAt: Date | null }): void {
+  if (settings.requireVerifiedEmail && !user.emailVerifiedAt) {
+    throw new AppError('email_not_verified', 'This business asks for a verified e-mail address: follow the link we sent you, or ask for a new one', {
+      reason: 'tenant_requires_verified_email',
+    });
+  }
 }

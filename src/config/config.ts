@@ -62,6 +62,8 @@ export interface Config {
     readonly verifyResendPerAccountPerHour: number;
     /** Verification re-send requests per client IP per hour; 0 disables the budget. */
     readonly verifyResendPerIpPerHour: number;
+    /** Page that receives email-change links (`#token=…` is appended; ADR 0021). */
+    readonly emailChangeUrl: string;
   };
   /** Rate limits and lockouts (src/rate-limit, docs/security.md). State is in Redis when redisUrl is set. */
   readonly rateLimit: {
@@ -230,6 +232,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       passwordMinScore: readInt(env, 'PASSWORD_MIN_SCORE', 3, 0, 4),
       verifyResendPerAccountPerHour: readInt(env, 'EMAIL_VERIFY_RESEND_PER_ACCOUNT_PER_HOUR', 3, 0, 1_000_000),
       verifyResendPerIpPerHour: readInt(env, 'EMAIL_VERIFY_RESEND_PER_IP_PER_HOUR', 30, 0, 1_000_000),
+      emailChangeUrl: env.EMAIL_CHANGE_URL || 'http://localhost:3000/confirm-email',
     },
     rateLimit: {
       perPrincipalPerMinute: readInt(env, 'RATE_LIMIT_PER_PRINCIPAL_PER_MINUTE', 1000, 0, 1_000_000),

@@ -34,6 +34,8 @@ export const ERROR_CATALOGUE = {
   oidc_email_unverified: { status: 403, message: 'The identity provider did not confirm that this email address is verified' },
   oidc_signup_disabled: { status: 403, message: 'No account uses this email address, and sign-up through this provider is closed' },
   oidc_provider_unavailable: { status: 424, message: 'The identity provider cannot be reached; try again later' },
+  account_disabled: { status: 403, message: 'This account has been disabled' },
+  last_owner: { status: 422, message: 'You are the last owner of a tenant' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -1,5 +1,6 @@
 import type { Actor, TenantRole } from '../access/index.js';
 import { findByToken, issueToken } from '../auth/one-time-tokens.js';
+import { assertVerifiedIfRequired, findSettings } from '../booking/settings.repo.js';
 import { findUserById, normalizeEmail } from '../auth/users.repo.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { withTenant, type Database } from '../db/index.js';
@@ -140,6 +141,8 @@ export function createInvitationsService(deps: {
           if (await findMemberRole(tx, inv.tenantId, userId)) {
             throw new AppError('duplicate_resource', 'You are already a member of this tenant');
           }
+          // The tenant may ask joiners for a verified address (ADR 0021); the invitation stays usable.
+          assertVerifiedIfRequired(await findSettings(tx, inv.tenantId), user);
           if (!(await repo.markAccepted(tx, inv.tenantId, inv.id, userId, now))) throw gone('used', 'This invitation was already used');
           await insertMember(tx, inv.tenantId, userId, inv.role);
         });

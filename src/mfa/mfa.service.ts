@@ -150,6 +150,11 @@ export function createMfaService(opts: MfaServiceOptions): MfaService {
     if (!(await repo.useChallenge(db, challenge.id, new Date(opts.clock.now())))) {
       throw new AppError('invalid_token', 'The MFA challenge is invalid or has expired; sign in again');
     }
+    // A challenge issued before a superadmin disabled the account opens nothing (ADR 0021).
+    const account = await findUserById(db, userId);
+    if (!account || account.disabledAt || account.deletedAt) {
+      throw new AppError('account_disabled', 'This account has been disabled by a platform administrator');
+    }
     // Only the two values Boka writes; anything else in the row is treated as a password login.
     const first = challenge.firstFactor === 'fed' ? 'fed' : 'pwd';
     const tokens = await opts.sessions.create(userId, meta, [first, method]);

@@ -13,7 +13,7 @@ export interface RequestMeta {
  */
 export interface BokaEvents {
   'auth.login': { userId: string; sessionId: string; meta: RequestMeta };
-  'auth.login_failed': { userId: string | null; reason: 'invalid_credentials' | 'locked' | 'mfa_failed' | 'passkey_failed' | 'oidc_failed'; meta: RequestMeta };
+  'auth.login_failed': { userId: string | null; reason: 'invalid_credentials' | 'locked' | 'mfa_failed' | 'passkey_failed' | 'oidc_failed' | 'account_disabled'; meta: RequestMeta };
   'auth.failure': { reason: 'missing' | 'invalid' | 'expired' | 'revoked'; meta: RequestMeta };
   'auth.logout': { userId: string; sessionId: string; meta: RequestMeta };
   'auth.refresh_reuse': { userId: string; sessionId: string; meta: RequestMeta };
@@ -95,6 +95,15 @@ export interface BokaEvents {
   'oidc.linked': { userId: string; providerId: string; identityId: string; created: boolean; meta: RequestMeta };
   'oidc.unlinked': { userId: string; providerId: string; identityId: string; meta: RequestMeta };
   'oidc.refused': { userId: string | null; providerId: string; reason: string; meta: RequestMeta };
+  // Account self-service and platform user administration (ADR 0021). No email or name in any
+  // of them: the audit chain is append-only, so personal data written there could never be
+  // anonymised.
+  'account.profile_updated': { userId: string; fields: readonly string[]; meta: RequestMeta };
+  'account.email_change_requested': { userId: string; meta: RequestMeta };
+  'account.email_changed': { userId: string; meta: RequestMeta };
+  'account.deleted': { userId: string; revokedSessions: number; tenantIds: readonly string[]; meta: RequestMeta };
+  'user.disabled': { userId: string; actorUserId: string; reason: string; revokedSessions: number; meta: RequestMeta };
+  'user.enabled': { userId: string; actorUserId: string; reason: string; meta: RequestMeta };
 }
 
 export interface EventHub {

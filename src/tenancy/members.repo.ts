@@ -16,6 +16,19 @@ export async function findMemberRole(tx: Queryable, tenantId: string, userId: st
   return res.rows[0]?.role ?? null;
 }
 
+/**
+ * The role the pipeline acts on: none while the account is disabled or deleted (migration 009),
+ * so an API key acting with its creator's role stops with its creator (ADR 0021, fail closed).
+ */
+export async function findActiveMemberRole(tx: Queryable, tenantId: string, userId: string): Promise<TenantRole | null> {
+  const res = await tx.query<{ role: TenantRole }>(
+    `SELECT m.role FROM memberships m JOIN users u ON u.id = m.user_id
+      WHERE m.tenant_id = $1 AND m.user_id = $2 AND u.disabled_at IS NULL AND u.deleted_at IS NULL`,
+    [tenantId, userId],
+  );
+  return res.rows[0]?.role ?? null;
+}
+
 export async function insertMember(tx: Queryable, tenantId: string, userId: string, role: TenantRole): Promise<void> {
   await tx.query(`INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, $3)`, [tenantId, userId, role]);
 }

@@ -3,7 +3,7 @@ import type { CacheBus } from '../cache/invalidation-bus.js';
 import { createInvalidatedCache } from '../cache/invalidated-cache.js';
 import type { Clock } from '../shared/clock.js';
 import { withTenant, type Database } from '../db/index.js';
-import { findMemberRole } from './members.repo.js';
+import { findActiveMemberRole } from './members.repo.js';
 
 /**
  * Membership role per (tenant, user), cached in process. Role changes and removals publish an
@@ -40,7 +40,7 @@ export function createMembershipResolver(opts: {
   return {
     async resolve(tenantId: string, userId: string): Promise<TenantRole | null> {
       const entry = await cache.getOrLoad(keyOf(tenantId, userId), async () => ({
-        role: await withTenant(opts.db, tenantId, (tx) => findMemberRole(tx, tenantId, userId), { readOnly: true }),
+        role: await withTenant(opts.db, tenantId, (tx) => findActiveMemberRole(tx, tenantId, userId), { readOnly: true }),
       }));
       return entry!.role;
     },

@@ -283,6 +283,7 @@ describe('fuzz: every operation × seven principals, valid and mutated requests'
   function isDestructive(op: Operation): boolean {
     return (
       (op.method === 'DELETE' && op.path === '/api/tenants/{tenantId}') ||
+      (op.method === 'DELETE' && op.path === '/api/auth/me') ||
       /^\/api\/auth\/(logout|password$|mfa\/totp|mfa\/backup-codes|sessions$)/.test(op.path)
     );
   }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { Secret, TOTP } from 'otpauth';
-import { bearer, createTenant, createTestApp, signUp, TEST_PASSWORD, type TestContext } from '../helpers/app.js';
+import { bearer, createTenant, createTestApp, signUp, TEST_PASSWORD, uniqueEmail, type TestContext } from '../helpers/app.js';
 import { createMailbox, createManualClock, waitFor } from '../helpers/doubles.js';
 
 // ASVS 7.1.1: no credential, token, key or code in any log line or audit row.
@@ -74,6 +74,19 @@ describe('secrets never reach the logs or the audit trail', () => {
     const resetToken = /#token=(\S+)/.exec((await mailWith('pr_')).text)![1]!;
     secrets.push(resetToken);
     assert.equal((await post('/api/auth/password/reset', { token: resetToken, newPassword })).statusCode, 204);
+
+    // Email change and account deletion (ADR 0021): the change link, the re-authentication password.
+    const mover = await signUp(ctx.app, 'secrets-mover');
+    secrets.push(mover.accessToken, mover.refreshToken);
+    const newEmail = uniqueEmail('secrets-moved');
+    assert.equal((await post('/api/auth/me/email', { newEmail, password: TEST_PASSWORD }, bearer(mover.accessToken))).statusCode, 202);
+    const changeMail = await waitFor(async () => mailbox.messages.find((m) => m.to === newEmail && m.text.includes('#token=ec_')));
+    const changeToken = /#token=(\S+)/.exec(changeMail.text)![1]!;
+    secrets.push(changeToken);
+    assert.equal((await post('/api/auth/me/email/confirm', { token: `${changeToken.slice(0, -2)}xx` })).statusCode, 401);
+    assert.equal((await post('/api/auth/me/email/confirm', { token: changeToken })).statusCode, 204);
+    const deleted = await ctx.app.inject({ method: 'DELETE', url: '/api/auth/me', headers: bearer(mover.accessToken), payload: { password: TEST_PASSWORD } });
+    assert.equal(deleted.statusCode, 204);
 
     await ctx.app.close(); // flushes the audit queue and batched writes
     const audit = await ctx.database.db.query(`SELECT * FROM audit_log`);

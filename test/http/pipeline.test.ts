@@ -32,6 +32,8 @@ test('the route table tells the truth: public, operator and tenant routes are wh
       'POST /api/auth/passkeys/authentication/options', 'POST /api/auth/passkeys/authentication/verify',
       'POST /api/auth/mfa/passkey/options', 'POST /api/auth/mfa/passkey/verify',
       'GET /api/auth/oidc/providers', 'GET /api/auth/oidc/:provider/start', 'GET /api/auth/oidc/:provider/callback', 'POST /api/auth/oidc/exchange',
+      // ADR 0021: the mailed email-change link is the credential (like verify-email).
+      'POST /api/auth/me/email/confirm',
     ]);
     const publicSeen = routes.filter((r) => 'public' in r.access && !r.url.startsWith('/docs')).map(key);
     assert.deepEqual(new Set(publicSeen), PUBLIC_ROUTES);
