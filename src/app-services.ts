@@ -20,6 +20,7 @@ import type { Clock } from './shared/clock.js';
 import type { EventHub } from './shared/events.js';
 import type { MembershipResolver } from './tenancy/memberships.cache.js';
 import type { TenancyService } from './tenancy/tenancy.service.js';
+import type { IdempotencyService } from './idempotency/index.js';
 
 /** Everything route plugins may call, built once by buildApp. */
 export interface AppServices {
@@ -46,4 +47,6 @@ export interface AppServices {
   readonly emailVerification: EmailVerification;
   readonly booking: BookingServices;
   readonly invitations: InvitationsService;
+  /** Idempotency-Key storage for POSTs that create something (ADR 0018). */
+  readonly idempotency: IdempotencyService;
 }

@@ -45,6 +45,7 @@ import { createMfaPolicyStep } from './mfa/mfa-policy.step.js';
 import { mfaRoutes } from './mfa/mfa.routes.js';
 import { createMfaService } from './mfa/mfa.service.js';
 import { createRateLimits, installRateLimitHeaders } from './rate-limit/index.js';
+import { createIdempotencyService, installIdempotency } from './idempotency/index.js';
 
 export interface AppDeps {
   db: Database;
@@ -149,7 +150,19 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
     onTenantLookup: (result) => ops.metrics.countCacheLookup('tenant', result),
     onUserMembershipsLookup: (result) => ops.metrics.countCacheLookup('user_memberships', result),
   });
-  const booking = createBookingServices({ db: deps.db, clock, events, memberships });
+  const guestsPerIp = rateLimits.budget('guest-booking-ip', config.booking.guestBookingsPerIpPerHour, 3600);
+  const guestsPerEmail = rateLimits.budget('guest-booking-email', config.booking.guestBookingsPerEmailPerHour, 3600);
+  const booking = createBookingServices({
+    db: deps.db, clock, events, memberships, mail, publicUrl: config.publicUrl,
+    spendGuestBooking: async (ip, emailHash) => {
+      await guestsPerIp.consume(ip);
+      await guestsPerEmail.consume(emailHash);
+    },
+    onMailError: (err) => logError('mail send failed', err),
+  });
+  const idempotency = createIdempotencyService({
+    db: deps.db, clock, ttlSeconds: config.booking.idempotencyKeyTtlSeconds, leaseSeconds: Math.ceil((2 * config.requestTimeoutMs) / 1000),
+  });
   const invitationsPerInviter = rateLimits.budget('invitations-inviter', config.rateLimit.invitationsPerInviterPerHour, 3600);
   const invitationsPerTenant = rateLimits.budget('invitations-tenant', config.rateLimit.invitationsPerTenantPerHour, 3600);
   const invitations = createInvitationsService({
@@ -162,7 +175,7 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
   });
   ops.metrics.subscribe(events);
   return { config, logger, db: deps.db, bus, clock, events, mail, tokens, sessions, accounts, memberships, tenancy, ops,
-    rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords, emailVerification, booking, invitations };
+    rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords, emailVerification, booking, invitations, idempotency };
 }
 
 /**
@@ -235,6 +248,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   });
   installRateLimitHeaders(app);
   installInputGuards(app);
+  installIdempotency(app, services.idempotency, (err) => services.logger.error({ err }, 'idempotency answer not stored'));
 
   await installOpenApi(app, { version: config.version, publicAccess: PUBLIC });
   await installOps(app, services);

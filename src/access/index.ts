@@ -15,6 +15,7 @@ export { installPipeline, listRoutes, type PipelineStep, type RouteEntry } from 
 export {
   operator,
   PUBLIC,
+  PUBLIC_OR_SIGNED_IN,
   requireAuth,
   requireTenantId,
   SIGNED_IN,

@@ -1,9 +1,11 @@
 import type { Database } from '../db/index.js';
+import type { MailTransport } from '../mail/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { EventHub } from '../shared/events.js';
 import type { MembershipResolver } from '../tenancy/memberships.cache.js';
 import { createAvailabilityService, type AvailabilityService } from './availability.service.js';
 import { createCustomersService, type CustomersService } from './customers.service.js';
+import { createManageService, type ManageService } from './manage.service.js';
 import { createPublicBookingService, type PublicBookingService } from './public.service.js';
 import { createReservationsService, type ReservationsService } from './reservations.service.js';
 import { createServicesService, type ServicesService } from './services.service.js';
@@ -21,11 +23,24 @@ export interface BookingServices {
   readonly reservations: ReservationsService;
   /** The unauthenticated booking flow, built on availability and reservations. */
   readonly publicBooking: PublicBookingService;
+  /** Guest self-service through emailed manage links (ADR 0018). */
+  readonly manage: ManageService;
 }
 
 /** The booking capability's services, built from the app's ports. */
-export function createBookingServices(services: { db: Database; clock: Clock; events: EventHub; memberships: MembershipResolver }): BookingServices {
-  const { db, clock, events } = services;
+export function createBookingServices(services: {
+  db: Database;
+  clock: Clock;
+  events: EventHub;
+  memberships: MembershipResolver;
+  mail: MailTransport;
+  /** PUBLIC_URL: the base of every link in guest mails. */
+  publicUrl: string;
+  /** Guest budgets per client IP and per email hash (429 when spent). */
+  spendGuestBooking: (ip: string, emailHash: string) => Promise<void>;
+  onMailError: (err: unknown) => void;
+}): BookingServices {
+  const { db, clock, events, mail, publicUrl, onMailError } = services;
   const availability = createAvailabilityService({ db, clock });
   const reservations = createReservationsService({ db, clock, events });
   return {
@@ -35,7 +50,11 @@ export function createBookingServices(services: { db: Database; clock: Clock; ev
     customers: createCustomersService({ db, events }),
     availability,
     reservations,
-    publicBooking: createPublicBookingService({ db, clock, events, memberships: services.memberships, availability, reservations }),
+    publicBooking: createPublicBookingService({
+      db, clock, events, memberships: services.memberships, availability, reservations, mail, publicUrl,
+      spendGuestBooking: services.spendGuestBooking, onMailError,
+    }),
+    manage: createManageService({ db, clock, events, mail, reservations, publicUrl, onMailError }),
   };
 }
 

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requestActor, requireTenantId, tenantPermission } from '../access/index.js';
-import { PageQuery, TenantParams } from '../http/schemas.js';
+import { IdempotencyHeaders, PageQuery, TenantParams } from '../http/schemas.js';
 import type { BookingRouteDeps } from './booking-services.js';
 import {
+  idempotentErrors,
   AvailabilityQuery,
   AvailabilityResponse,
   CustomerCreate,
@@ -57,8 +58,8 @@ export const bookingAdminRoutes: FastifyPluginAsyncTypebox<{ services: BookingRo
   }, async (request) => catalog.list(request.params.tenantId, request.query));
 
   app.post(`${T}/services`, {
-    config: { access: tenantPermission('services.create') },
-    schema: { tags: ['services'], params: TenantParams, body: ServiceCreate, response: { 201: ServiceSchema } },
+    config: { access: tenantPermission('services.create'), idempotent: true },
+    schema: { tags: ['services'], operationId: 'createService', summary: 'Add a bookable service', headers: IdempotencyHeaders, params: TenantParams, body: ServiceCreate, response: { 201: ServiceSchema, ...idempotentErrors({ 404: ['not_found'] }) } },
   }, async (request, reply) => reply.code(201).send(await catalog.create(request.params.tenantId, request.body)));
 
   app.get(`${T}/services/:id`, {
@@ -90,8 +91,8 @@ export const bookingAdminRoutes: FastifyPluginAsyncTypebox<{ services: BookingRo
   }, async (request) => staff.list(request.params.tenantId, request.query));
 
   app.post(`${T}/staff`, {
-    config: { access: tenantPermission('staff.create') },
-    schema: { tags: ['staff'], params: TenantParams, body: StaffCreate, response: { 201: StaffSchema } },
+    config: { access: tenantPermission('staff.create'), idempotent: true },
+    schema: { tags: ['staff'], operationId: 'createStaff', summary: 'Add a staff member', headers: IdempotencyHeaders, params: TenantParams, body: StaffCreate, response: { 201: StaffSchema, ...idempotentErrors({ 404: ['not_found'] }) } },
   }, async (request, reply) => reply.code(201).send(await staff.create(request.params.tenantId, request.body)));
 
   app.get(`${T}/staff/:id`, {
@@ -122,8 +123,8 @@ export const bookingAdminRoutes: FastifyPluginAsyncTypebox<{ services: BookingRo
   }, async (request) => staff.setServices(request.params.tenantId, request.params.id, request.body.serviceIds));
 
   app.put(`${T}/staff/:id/hours`, {
-    config: { access: tenantPermission('availability.write') },
-    schema: { tags: ['staff'], params: IdParams, body: StaffHoursBody, response: { 200: StaffHoursBody } },
+    config: { access: tenantPermission('availability.write'), idempotent: true },
+    schema: { tags: ['staff'], operationId: 'addTimeOff', summary: 'Add time off for a staff member', headers: IdempotencyHeaders, params: IdParams, body: StaffHoursBody, response: { 200: StaffHoursBody } },
   }, async (request) => staff.setHours(request.params.tenantId, request.params.id, request.body.hours));
 
   app.get(`${T}/staff/:id/time-off`, {
@@ -133,7 +134,7 @@ export const bookingAdminRoutes: FastifyPluginAsyncTypebox<{ services: BookingRo
 
   app.post(`${T}/staff/:id/time-off`, {
     config: { access: tenantPermission('availability.write') },
-    schema: { tags: ['staff'], params: IdParams, body: TimeOffCreate, response: { 201: TimeOffSchema } },
+    schema: { tags: ['staff'], params: IdParams, body: TimeOffCreate, response: { 201: TimeOffSchema, ...idempotentErrors({ 404: ['not_found'] }) } },
   }, async (request, reply) => reply.code(201).send(await staff.addTimeOff(request.params.tenantId, request.params.id, request.body)));
 
   app.delete(`${T}/staff/:id/time-off/:timeOffId`, {
@@ -151,8 +152,8 @@ export const bookingAdminRoutes: FastifyPluginAsyncTypebox<{ services: BookingRo
   }, async (request) => customers.list(request.params.tenantId, request.query));
 
   app.post(`${T}/customers`, {
-    config: { access: tenantPermission('customers.create') },
-    schema: { tags: ['customers'], params: TenantParams, body: CustomerCreate, response: { 201: CustomerSchema } },
+    config: { access: tenantPermission('customers.create'), idempotent: true },
+    schema: { tags: ['customers'], operationId: 'createCustomer', summary: 'Add a customer', headers: IdempotencyHeaders, params: TenantParams, body: CustomerCreate, response: { 201: CustomerSchema, ...idempotentErrors({ 404: ['not_found'] }) } },
   }, async (request, reply) => reply.code(201).send(await customers.create(requireTenantId(request.auth), requestActor(request), request.body)));
 
   app.get(`${T}/customers/:id`, {

@@ -1,5 +1,5 @@
 import { Type } from '@fastify/type-provider-typebox';
-import { IsoDate, pageOf, PageQuery, Uuid } from '../http/schemas.js';
+import { errorResponses, IsoDate, pageOf, PageQuery, Uuid } from '../http/schemas.js';
 import { DEFAULT_SLOTS_PER_PAGE, MAX_SLOTS_PER_PAGE } from './availability.core.js';
 
 /** Wire schemas of the booking domain. camelCase JSON; instants ISO 8601, returned in UTC. */
@@ -18,6 +18,8 @@ export const SettingsSchema = Type.Object({
   currency: Currency,
   leadTimeMinutes: Type.Integer(),
   cancellationCutoffMinutes: Type.Integer(),
+  guestAutoConfirm: Type.Boolean(),
+  guestHoldMinutes: Type.Integer(),
 });
 export const SettingsPatch = Type.Object(
   {
@@ -25,6 +27,8 @@ export const SettingsPatch = Type.Object(
     currency: Type.Optional(Currency),
     leadTimeMinutes: Type.Optional(Minutes(525_600)),
     cancellationCutoffMinutes: Type.Optional(Minutes(525_600)),
+    guestAutoConfirm: Type.Optional(Type.Boolean({ description: 'confirm guest bookings at once (default false: pending until the emailed link)' })),
+    guestHoldMinutes: Type.Optional(Type.Integer({ minimum: 5, maximum: 1440, description: 'how long a pending guest booking holds its slot' })),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -210,7 +214,67 @@ export const SlugParams = Type.Object(
   { additionalProperties: false },
 );
 export const PublicTenant = Type.Object({ name: Type.String(), slug: Type.String(), timezone: Type.String() });
-export const PublicReservationCreate = Type.Object(
-  { serviceId: Uuid, staffId: Type.Optional(Uuid), start: IsoDate, notes: Type.Optional(Type.String({ maxLength: 2000 })) },
+export const GuestCustomer = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    email: Type.String({ format: 'email', minLength: 3, maxLength: 254 }),
+    phone: Type.Optional(Phone),
+  },
   { additionalProperties: false },
 );
+export const PublicReservationCreate = Type.Object(
+  {
+    serviceId: Uuid,
+    staffId: Type.Optional(Uuid),
+    start: IsoDate,
+    notes: Type.Optional(Type.String({ maxLength: 2000 })),
+    customer: Type.Optional(GuestCustomer),
+  },
+  {
+    additionalProperties: false,
+    description: 'Without a credential `customer` is required (guest booking); with one it must be absent.',
+    examples: [
+      {
+        serviceId: '0b6f3c1e-3f0a-4c55-9b2e-6d1f2a3b4c5d',
+        start: '2026-03-24T09:00:00Z',
+        customer: { name: 'Robin Guest', email: 'robin@example.com', phone: '+49 30 1234567' },
+      },
+    ],
+  },
+);
+
+// Manage links (guest self-service)
+const ManageToken = Type.String({ minLength: 1, maxLength: 200, description: 'the token from the emailed link (`mng_…`)' });
+export const ManageTokenBody = Type.Object({ token: ManageToken }, { additionalProperties: false, examples: [{ token: 'mng_…' }] });
+export const ManageRescheduleBody = Type.Object(
+  { token: ManageToken, start: IsoDate },
+  { additionalProperties: false, examples: [{ token: 'mng_…', start: '2026-03-24T10:00:00Z' }] },
+);
+export const ManagedReservation = Type.Object({
+  reservation: Type.Object({
+    id: Uuid,
+    serviceId: Uuid,
+    staffId: Uuid,
+    start: IsoDate,
+    end: IsoDate,
+    status: StatusSchema,
+    holdExpiresAt: Type.Optional(IsoDate),
+  }),
+  tenant: Type.Object({ name: Type.String(), slug: Type.String(), timezone: Type.String() }),
+  service: Type.Object({ name: Type.String(), durationMinutes: Type.Integer() }),
+  can: Type.Object({ confirm: Type.Boolean(), cancel: Type.Boolean(), reschedule: Type.Boolean() }),
+});
+
+/**
+ * The route's own error answers plus those of Idempotency-Key (400 bad key, 409 still in
+ * progress, 422 reused with another body), for POSTs that create something.
+ */
+export function idempotentErrors(codes: Record<number, readonly string[]> = {}): Record<number, unknown> {
+  const merged: Record<number, string[]> = {};
+  const add = (status: number, list: readonly string[]) => (merged[status] = [...new Set([...(merged[status] ?? []), ...list])]);
+  for (const [status, list] of Object.entries(codes)) add(Number(status), list);
+  add(400, ['validation_error']);
+  add(409, ['idempotency_in_progress']);
+  add(422, ['idempotency_key_reused']);
+  return errorResponses(merged);
+}

@@ -5,6 +5,10 @@ export interface TenantSettings {
   currency: string;
   leadTimeMinutes: number;
   cancellationCutoffMinutes: number;
+  /** Guest bookings are confirmed at once instead of pending until the emailed link is followed. */
+  guestAutoConfirm: boolean;
+  /** How long a pending guest booking holds its slot (5–1440 minutes). */
+  guestHoldMinutes: number;
 }
 
 const DEFAULT_SETTINGS: TenantSettings = Object.freeze({
@@ -12,9 +16,12 @@ const DEFAULT_SETTINGS: TenantSettings = Object.freeze({
   currency: 'EUR',
   leadTimeMinutes: 0,
   cancellationCutoffMinutes: 0,
+  guestAutoConfirm: false,
+  guestHoldMinutes: 30,
 });
 
-const COLUMNS = `timezone, currency, lead_time_minutes AS "leadTimeMinutes", cancellation_cutoff_minutes AS "cancellationCutoffMinutes"`;
+const COLUMNS = `timezone, currency, lead_time_minutes AS "leadTimeMinutes", cancellation_cutoff_minutes AS "cancellationCutoffMinutes",
+  guest_auto_confirm AS "guestAutoConfirm", guest_hold_minutes AS "guestHoldMinutes"`;
 
 /** The tenant's settings, or the defaults when none were ever saved. */
 export async function findSettings(tx: Queryable, tenantId: string): Promise<TenantSettings> {
@@ -24,13 +31,14 @@ export async function findSettings(tx: Queryable, tenantId: string): Promise<Ten
 
 export async function upsertSettings(tx: Queryable, tenantId: string, s: TenantSettings): Promise<TenantSettings> {
   const res = await tx.query<TenantSettings>(
-    `INSERT INTO tenant_settings (tenant_id, timezone, currency, lead_time_minutes, cancellation_cutoff_minutes)
-     VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO tenant_settings (tenant_id, timezone, currency, lead_time_minutes, cancellation_cutoff_minutes, guest_auto_confirm, guest_hold_minutes)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
      ON CONFLICT (tenant_id) DO UPDATE SET timezone = EXCLUDED.timezone, currency = EXCLUDED.currency,
        lead_time_minutes = EXCLUDED.lead_time_minutes, cancellation_cutoff_minutes = EXCLUDED.cancellation_cutoff_minutes,
+       guest_auto_confirm = EXCLUDED.guest_auto_confirm, guest_hold_minutes = EXCLUDED.guest_hold_minutes,
        updated_at = now()
      RETURNING ${COLUMNS}`,
-    [tenantId, s.timezone, s.currency, s.leadTimeMinutes, s.cancellationCutoffMinutes],
+    [tenantId, s.timezone, s.currency, s.leadTimeMinutes, s.cancellationCutoffMinutes, s.guestAutoConfirm, s.guestHoldMinutes],
   );
   return res.rows[0]!;
 }

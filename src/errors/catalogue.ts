@@ -26,6 +26,8 @@ export const ERROR_CATALOGUE = {
   database_error: { status: 503, message: 'The database is unavailable' },
   service_unavailable: { status: 503, message: 'The service is unavailable' },
   timeout: { status: 504, message: 'The request timed out' },
+  idempotency_key_reused: { status: 422, message: 'This Idempotency-Key was used with a different request' },
+  idempotency_in_progress: { status: 409, message: 'A request with this Idempotency-Key is still in progress' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

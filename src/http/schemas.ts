@@ -33,3 +33,28 @@ export const ErrorResponse = Type.Object(
 export function pageOf<T extends Parameters<typeof Type.Array>[0]>(item: T) {
   return Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
 }
+
+/**
+ * Error answers for the OpenAPI document: each status with the catalogue codes it can carry
+ * (docs/errors.md), in the one error shape.
+ */
+export function errorResponses(codes: Record<number, readonly string[]>): Record<number, unknown> {
+  return Object.fromEntries(
+    Object.entries(codes).map(([status, list]) => [status, { description: list.join(', '), $ref: 'ErrorResponse#' }]),
+  );
+}
+
+/**
+ * `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header-06) on POSTs that create
+ * something: 1–255 visible ASCII characters. Other headers pass through.
+ */
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[\\x21-\\x7E]+$',
+      description: 'Retry-safe creation: the same key with the same body within 24 h replays the first answer (header `Idempotent-Replayed: true`); with another body it is 422 `idempotency_key_reused`; while the first is still running, 409 `idempotency_in_progress`.',
+    }),
+  ),
+});
