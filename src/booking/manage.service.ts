@@ -15,7 +15,7 @@ import { findReservation, updateStatus, type ReservationRecord } from './reserva
 import type { ReservationsService } from './reservations.service.js';
 import { findService, type ServiceRecord } from './services.repo.js';
 import { findSettings, type TenantSettings } from './settings.repo.js';
-import { iso, notFound, parseInstant } from './wire.js';
+import { iso, parseInstant } from './wire.js';
 
 export interface ManagedReservationView {
   reservation: { id: string; serviceId: string; staffId: string; start: string; end: string; status: ReservationRecord['status']; holdExpiresAt?: string };

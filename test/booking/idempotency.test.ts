@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { canonicalJson, decideExisting, isReplayable, parseIdempotencyKey, requestFingerprint } from '../../src/idempotency/idempotency.core.js';
-import { bearer, createTestApp, signUp, type SignedInUser, type TestContext } from '../helpers/app.js';
+import { bearer, createTestApp, type SignedInUser, type TestContext } from '../helpers/app.js';
 import { createMailbox } from '../helpers/doubles.js';
 import { createBookingFixture, createTestClock, ok, type BookingFixture } from './helpers.js';
 
