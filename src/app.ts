@@ -18,6 +18,7 @@ import { handleFrameworkError, installErrorHandling } from './http/error-handler
 import { installInputGuards } from './http/input-guard.js';
 import { buildSchemaController } from './http/validation.js';
 import { installOpenApi } from './http/openapi.js';
+import { installLinkPages } from './http/link-pages.js';
 import { REDACTED_PATHS } from './http/redaction.js';
 import { createOps, installOps, instrumentDatabase, type Ops } from './ops/index.js';
 import { systemClock, type Clock } from './shared/clock.js';
@@ -168,6 +169,7 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
   const invitations = createInvitationsService({
     db: deps.db, clock, events, mail, memberships,
     tenantName: async (tenantId) => (await tenancy.getTenant(tenantId)).name,
+    acceptUrl: `${config.publicUrl}/invitations/accept`,
     spendInvitation: async (tenantId, inviterId) => {
       await invitationsPerInviter.consume(inviterId);
       await invitationsPerTenant.consume(tenantId);
@@ -251,6 +253,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   installIdempotency(app, services.idempotency, (err) => services.logger.error({ err }, 'idempotency answer not stored'));
 
   await installOpenApi(app, { version: config.version, publicAccess: PUBLIC });
+  installLinkPages(app, { publicAccess: PUBLIC });
   await installOps(app, services);
   await app.register(authRoutes, { services });
   await app.register(tenancyRoutes, { services });

@@ -34,7 +34,7 @@ const url = (fx = f) => `/api/public/tenants/${fx.tenant.slug}/reservations`;
 let n = 0;
 const guest = (label = 'guest') => ({ name: `Robin ${label}`, email: `${label}-${++n}@guests.example.test` });
 const tokenIn = (text: string, page: 'manage' | 'confirm') => new RegExp(`https://book\\.example\\.test/booking/${page}#token=(mng_[^\\s"<]+)`).exec(text)?.[1];
-const manage = (action: string, payload: Record<string, unknown>) => call<Record<string, unknown> & Err>(ctx.app, null, 'POST', `/api/public/manage/${action}`, payload);
+const manage = (action: string, payload: Record<string, unknown>) => call<{ can?: unknown; reservation?: { status: string } } & Err>(ctx.app, null, 'POST', `/api/public/manage/${action}`, payload);
 const freeSlots = async (date: string) =>
   (await ok<{ slots: Array<{ start: string }> }>(ctx.app, null, 'GET', `/api/public/tenants/${f.tenant.slug}/availability?serviceId=${f.serviceId}&from=${date}T00:00:00Z&to=${date}T23:59:00Z&limit=500`)).slots.map((s) => s.start);
 
@@ -58,10 +58,10 @@ describe('guest booking', () => {
 
     const view = await manage('reservation', { token: manageToken });
     assert.equal(view.status, 200);
-    assert.deepEqual((view.body as { can: unknown }).can, { confirm: true, cancel: true, reschedule: true });
+    assert.deepEqual(view.body.can, { confirm: true, cancel: true, reschedule: true });
     const confirmed = await manage('confirm', { token: confirmToken });
     assert.equal(confirmed.status, 200, JSON.stringify(confirmed.body));
-    assert.equal((confirmed.body as { reservation: { status: string } }).reservation.status, 'confirmed');
+    assert.equal(confirmed.body.reservation?.status, 'confirmed');
     const record = await ok<{ status: string }>(ctx.app, f.owner, 'GET', `${f.base}/reservations/${res.body.id}`);
     assert.equal(record.status, 'confirmed');
     assert.equal((await manage('confirm', { token: confirmToken })).status, 200, 'following the link twice is fine');
