@@ -151,8 +151,8 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
     onTenantLookup: (result) => ops.metrics.countCacheLookup('tenant', result),
     onUserMembershipsLookup: (result) => ops.metrics.countCacheLookup('user_memberships', result),
   });
-  const guestsPerIp = rateLimits.budget('guest-booking-ip', config.booking.guestBookingsPerIpPerHour, 3600);
-  const guestsPerEmail = rateLimits.budget('guest-booking-email', config.booking.guestBookingsPerEmailPerHour, 3600);
+  const guestsPerIp = rateLimits.budget('guest-booking-ip', config.booking.guestBookingsPerIpPerHour, 3600, 'Too many guest bookings from this address; try again later');
+  const guestsPerEmail = rateLimits.budget('guest-booking-email', config.booking.guestBookingsPerEmailPerHour, 3600, 'Too many bookings for this email address; try again later');
   const booking = createBookingServices({
     db: deps.db, clock, events, memberships, mail, publicUrl: config.publicUrl,
     spendGuestBooking: async (ip, emailHash) => {

@@ -79,11 +79,23 @@ export function installLinkPages(app: FastifyInstance, opts: { publicAccess: Pub
     const html = page(p.title, p.body);
     app.get(p.path, {
       config: { access: opts.publicAccess },
-      schema: { tags: ['pages'], operationId: p.operationId, summary: `HTML page: ${p.title.toLowerCase()}`, hide: true },
+      schema: {
+        tags: ['pages'],
+        operationId: p.operationId,
+        summary: `HTML page: ${p.title.toLowerCase()}`,
+        security: [],
+        response: { 200: { description: 'the page; its script reads `#token=` from the fragment', content: { 'text/html': { schema: { type: 'string' } } } } },
+      },
     }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(html));
   }
   app.get(SCRIPT_PATH, {
     config: { access: opts.publicAccess },
-    schema: { tags: ['pages'], operationId: 'getLinkPagesScript', summary: 'Script of the link pages', hide: true },
+    schema: {
+      tags: ['pages'],
+      operationId: 'getLinkPagesScript',
+      summary: 'Script of the link pages',
+      security: [],
+      response: { 200: { description: 'same-origin script (no inline code)', content: { 'text/javascript': { schema: { type: 'string' } } } } },
+    },
   }, async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(SCRIPT));
 }
