@@ -43,3 +43,16 @@ test('reset, verification, invitation and guest links all point at served pages 
   for (const p of ['/reset-password', '/verify-email', '/invitations/accept', '/booking/confirm', '/booking/manage']) assert.ok(paths.has(p), `a mail links to ${p}: ${[...paths].join(', ')}`);
   for (const link of links) await assertServedPage(link);
 });
+
+test('PUBLIC_URL: an absolute http(s) URL, stored without a trailing slash; the reset and verify pages derive from it', async () => {
+  const { loadConfig, ConfigError } = await import('../../src/config/config.js');
+  const base = { NODE_ENV: 'test', BOKA_DATA_DIR: 'memory' };
+  const c = loadConfig({ ...base, PUBLIC_URL: 'https://book.example.test/shop/' });
+  assert.equal(c.publicUrl, 'https://book.example.test/shop');
+  assert.equal(c.passwordResetUrl, 'https://book.example.test/shop/reset-password');
+  assert.equal(c.auth.emailVerifyUrl, 'https://book.example.test/shop/verify-email');
+  assert.equal(loadConfig({ ...base, PUBLIC_URL: 'https://x.test', PASSWORD_RESET_URL: 'https://app.test/reset' }).passwordResetUrl, 'https://app.test/reset');
+  for (const bad of ['book.example.test', 'ftp://book.example.test', 'https://u:p@book.example.test', 'https://book.example.test/?a=1', 'https://book.example.test/#x']) {
+    assert.throws(() => loadConfig({ ...base, PUBLIC_URL: bad }), ConfigError, bad);
+  }
+});
