@@ -24,6 +24,7 @@ import type { PasskeyService } from './passkeys/passkeys.service.js';
 import type { OidcService } from './oidc/index.js';
 import type { AccountSelfService } from './auth/account.service.js';
 import type { UserAdminService } from './admin/user-admin.service.js';
+import type { IdempotencyService } from './idempotency/index.js';
 
 /** Everything route plugins may call, built once by buildApp. */
 export interface AppServices {
@@ -55,4 +56,6 @@ export interface AppServices {
   // Account self-service and platform user administration (ADR 0021).
   readonly accountSelfService: AccountSelfService;
   readonly userAdmin: UserAdminService;
+  /** Idempotency-Key storage for POSTs that create something (ADR 0018). */
+  readonly idempotency: IdempotencyService;
 }

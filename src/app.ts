@@ -20,6 +20,7 @@ import { installBrowserAccess } from './http/browser-access.js';
 import { createCsrfStep } from './auth/csrf.step.js';
 import { buildSchemaController } from './http/validation.js';
 import { installOpenApi } from './http/openapi.js';
+import { installLinkPages } from './http/link-pages.js';
 import { REDACTED_PATHS } from './http/redaction.js';
 import { createOps, installOps, instrumentDatabase, type Ops } from './ops/index.js';
 import { systemClock, type Clock } from './shared/clock.js';
@@ -55,6 +56,7 @@ import { createAccountSelfService } from './auth/account.service.js';
 import { createReauthenticator } from './auth/reauth.js';
 import { userAdminRoutes } from './admin/user-admin.routes.js';
 import { createUserAdminService } from './admin/user-admin.service.js';
+import { createIdempotencyService, installIdempotency } from './idempotency/index.js';
 
 export interface AppDeps {
   db: Database;
@@ -160,12 +162,25 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
     onTenantLookup: (result) => ops.metrics.countCacheLookup('tenant', result),
     onUserMembershipsLookup: (result) => ops.metrics.countCacheLookup('user_memberships', result),
   });
-  const booking = createBookingServices({ db: deps.db, clock, events, memberships, bus, cacheTtlSeconds });
+  const guestsPerIp = rateLimits.budget('guest-booking-ip', config.booking.guestBookingsPerIpPerHour, 3600, 'Too many guest bookings from this address; try again later');
+  const guestsPerEmail = rateLimits.budget('guest-booking-email', config.booking.guestBookingsPerEmailPerHour, 3600, 'Too many bookings for this email address; try again later');
+  const booking = createBookingServices({
+    db: deps.db, clock, events, memberships, bus, cacheTtlSeconds, mail, publicUrl: config.publicUrl,
+    spendGuestBooking: async (ip, emailHash) => {
+      await guestsPerIp.consume(ip);
+      await guestsPerEmail.consume(emailHash);
+    },
+    onMailError: (err) => logError('mail send failed', err),
+  });
+  const idempotency = createIdempotencyService({
+    db: deps.db, clock, ttlSeconds: config.booking.idempotencyKeyTtlSeconds, leaseSeconds: Math.ceil((2 * config.requestTimeoutMs) / 1000),
+  });
   const invitationsPerInviter = rateLimits.budget('invitations-inviter', config.rateLimit.invitationsPerInviterPerHour, 3600);
   const invitationsPerTenant = rateLimits.budget('invitations-tenant', config.rateLimit.invitationsPerTenantPerHour, 3600);
   const invitations = createInvitationsService({
     db: deps.db, clock, events, mail, memberships,
     tenantName: async (tenantId) => (await tenancy.getTenant(tenantId)).name,
+    acceptUrl: `${config.publicUrl}/invitations/accept`,
     spendInvitation: async (tenantId, inviterId) => {
       await invitationsPerInviter.consume(inviterId);
       await invitationsPerTenant.consume(tenantId);
@@ -193,7 +208,7 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
   const userAdmin = createUserAdminService({ db: deps.db, bus, clock, events });
   ops.metrics.subscribe(events);
   return { config, logger, db: deps.db, bus, clock, events, mail, tokens, sessions, accounts, memberships, tenancy, ops,
-    rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords, emailVerification, booking, invitations, passkeys, oidc, accountSelfService, userAdmin };
+    rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords, emailVerification, booking, invitations, passkeys, oidc, accountSelfService, userAdmin, idempotency };
 }
 
 /**
@@ -273,8 +288,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   });
   installRateLimitHeaders(app);
   installInputGuards(app);
+  installIdempotency(app, services.idempotency, (err) => services.logger.error({ err }, 'idempotency answer not stored'));
 
   await installOpenApi(app, { version: config.version, publicAccess: PUBLIC });
+  installLinkPages(app, { publicAccess: PUBLIC });
   await installOps(app, services);
   await app.register(authRoutes, { services });
   await app.register(tenancyRoutes, { services });

@@ -16,6 +16,7 @@ export {
   acceptsApiKeys,
   operator,
   PUBLIC,
+  PUBLIC_OR_SIGNED_IN,
   requireAuth,
   requireTenantId,
   SIGNED_IN,

@@ -154,7 +154,14 @@ export function installPipeline(
   app.addHook('onRequest', async (request) => {
     const policy: AccessPolicy | undefined = request.routeOptions.config.access;
     if (!policy) return; // the 404/405 handler
-    if ('public' in policy) return runSteps(request, null, policy);
+    if ('public' in policy) {
+      if (policy.signedInOptional && extractCredential(request.headers)) {
+        const auth = await decide(request, { authenticated: true });
+        request.auth = auth;
+        return runSteps(request, auth, policy);
+      }
+      return runSteps(request, null, policy);
+    }
     if ('operator' in policy) {
       const decision = decideOperator(policy.operator, { ip: request.ip, headers: request.headers }, deps.operatorTokens);
       if (!decision.allowed) throw new AppError('forbidden', decision.message);

@@ -9,8 +9,11 @@ export type OperatorScope = 'metrics' | 'health' | 'router_admin';
  * without one makes `buildApp` throw, so the test suite fails closed (ASVS 4.1.5).
  */
 export type AccessPolicy =
-  /** No credential needed. */
-  | { readonly public: true }
+  /**
+   * No credential needed. With `signedInOptional`, a request that does send a credential is
+   * authenticated like `authenticated` (a bad one is 401, an API key 403) and sees its principal.
+   */
+  | { readonly public: true; readonly signedInOptional?: true }
   /** Any signed-in user, outside any tenant (API keys are not accepted). */
   | { readonly authenticated: true }
   /**
@@ -56,6 +59,8 @@ declare module 'fastify' {
 
 export const PUBLIC: AccessPolicy = { public: true };
 export const SIGNED_IN: AccessPolicy = { authenticated: true };
+/** Public, but a signed-in user who sends a credential is known (guest or account booking). */
+export const PUBLIC_OR_SIGNED_IN: AccessPolicy = { public: true, signedInOptional: true };
 export const SUPERADMIN: AccessPolicy = { superadmin: true };
 
 /** Tenant-scoped policy: `tenantPermission('members.read')`; `{ apiKeys: false }` for people only. */

@@ -102,6 +102,7 @@ export function createAvailabilityService(deps: { db: Database; clock: Clock }):
       staffId: q.staffId ?? null,
       from: new Date(Math.max(range.from, after?.start ?? range.from)),
       to: new Date(range.to + (service.durationMinutes + service.bufferMinutes) * MINUTE),
+      now: new Date(clock.now()),
     });
     const earliestStart = clock.now() + settings.leadTimeMinutes * MINUTE;
     return async (): Promise<SlotPage> => {

@@ -1,11 +1,13 @@
 import type { CacheBus } from '../cache/invalidation-bus.js';
 import { createInProcessBus } from '../cache/in-process-bus.js';
 import type { Database } from '../db/index.js';
+import type { MailTransport } from '../mail/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { EventHub } from '../shared/events.js';
 import type { MembershipResolver } from '../tenancy/memberships.cache.js';
 import { createAvailabilityService, type AvailabilityService } from './availability.service.js';
 import { createCustomersService, type CustomersService } from './customers.service.js';
+import { createManageService, type ManageService } from './manage.service.js';
 import { createPublicBookingService, type PublicBookingService } from './public.service.js';
 import { createPublicOrigins, type PublicOrigins } from './public-origins.service.js';
 import { createReservationsService, type ReservationsService } from './reservations.service.js';
@@ -26,6 +28,8 @@ export interface BookingServices {
   readonly publicBooking: PublicBookingService;
   /** Each tenant's CORS allow-list for its public routes, by slug (cached, bus-invalidated). */
   readonly publicOrigins: PublicOrigins;
+  /** Guest self-service through emailed manage links (ADR 0018). */
+  readonly manage: ManageService;
 }
 
 /** The booking capability's services, built from the app's ports. */
@@ -37,8 +41,14 @@ export function createBookingServices(services: {
   /** Carries settings changes to every instance's origin cache; in-process when absent. */
   bus?: CacheBus;
   cacheTtlSeconds?: number;
+  mail: MailTransport;
+  /** PUBLIC_URL: the base of every link in guest mails. */
+  publicUrl: string;
+  /** Guest budgets per client IP and per email hash (429 when spent). */
+  spendGuestBooking: (ip: string, emailHash: string) => Promise<void>;
+  onMailError: (err: unknown) => void;
 }): BookingServices {
-  const { db, clock, events } = services;
+  const { db, clock, events, mail, publicUrl, onMailError } = services;
   const bus = services.bus ?? createInProcessBus();
   const availability = createAvailabilityService({ db, clock });
   const reservations = createReservationsService({ db, clock, events });
@@ -49,7 +59,11 @@ export function createBookingServices(services: {
     customers: createCustomersService({ db, events }),
     availability,
     reservations,
-    publicBooking: createPublicBookingService({ db, clock, events, memberships: services.memberships, availability, reservations }),
+    publicBooking: createPublicBookingService({
+      db, clock, events, memberships: services.memberships, availability, reservations, mail, publicUrl,
+      spendGuestBooking: services.spendGuestBooking, onMailError,
+    }),
+    manage: createManageService({ db, clock, events, mail, reservations, publicUrl, onMailError }),
     publicOrigins: createPublicOrigins({ db, bus, clock, ttlSeconds: services.cacheTtlSeconds ?? 60, max: 10_000 }),
   };
 }

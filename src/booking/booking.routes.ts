@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requestActor, requireTenantId, tenantPermission } from '../access/index.js';
-import { errorResponses, NoContent, PageQuery, TenantParams } from '../http/schemas.js';
+import { errorResponses, IdempotencyHeaders, idempotentErrors, NoContent, PageQuery, TenantParams } from '../http/schemas.js';
 import type { BookingRouteDeps } from './booking-services.js';
 import {
   AvailabilityQuery,
@@ -57,8 +57,8 @@ export const bookingAdminRoutes: FastifyPluginAsyncTypebox<{ services: BookingRo
   }, async (request) => catalog.list(request.params.tenantId, request.query));
 
   app.post(`${T}/services`, {
-    config: { access: tenantPermission('services.create') },
-    schema: { tags: ['services'], operationId: 'createService', summary: 'Create a service', params: TenantParams, body: ServiceCreate, response: { ...errorResponses({ 409: ['conflict'] }), 201: ServiceSchema } },
+    config: { access: tenantPermission('services.create'), idempotent: true },
+    schema: { tags: ['services'], operationId: 'createService', summary: 'Create a service', headers: IdempotencyHeaders, params: TenantParams, body: ServiceCreate, response: { ...idempotentErrors({ 409: ['conflict'] }), 201: ServiceSchema } },
   }, async (request, reply) => reply.code(201).send(await catalog.create(request.params.tenantId, request.body)));
 
   app.get(`${T}/services/:id`, {
@@ -90,8 +90,8 @@ export const bookingAdminRoutes: FastifyPluginAsyncTypebox<{ services: BookingRo
   }, async (request) => staff.list(request.params.tenantId, request.query));
 
   app.post(`${T}/staff`, {
-    config: { access: tenantPermission('staff.create') },
-    schema: { tags: ['staff'], operationId: 'createStaff', summary: 'Create a staff member', params: TenantParams, body: StaffCreate, response: { ...errorResponses({ 409: ['duplicate_resource'] }), 201: StaffSchema } },
+    config: { access: tenantPermission('staff.create'), idempotent: true },
+    schema: { tags: ['staff'], operationId: 'createStaff', summary: 'Create a staff member', headers: IdempotencyHeaders, params: TenantParams, body: StaffCreate, response: { ...idempotentErrors({ 409: ['duplicate_resource'] }), 201: StaffSchema } },
   }, async (request, reply) => reply.code(201).send(await staff.create(request.params.tenantId, request.body)));
 
   app.get(`${T}/staff/:id`, {
@@ -132,8 +132,8 @@ export const bookingAdminRoutes: FastifyPluginAsyncTypebox<{ services: BookingRo
   }, async (request) => staff.listTimeOff(request.params.tenantId, request.params.id, request.query));
 
   app.post(`${T}/staff/:id/time-off`, {
-    config: { access: tenantPermission('availability.write') },
-    schema: { tags: ['staff'], operationId: 'addTimeOff', summary: 'Add time off for a staff member', params: IdParams, body: TimeOffCreate, response: { ...errorResponses({ 409: ['conflict'] }), 201: TimeOffSchema } },
+    config: { access: tenantPermission('availability.write'), idempotent: true },
+    schema: { tags: ['staff'], operationId: 'addTimeOff', summary: 'Add time off for a staff member', headers: IdempotencyHeaders, params: IdParams, body: TimeOffCreate, response: { ...idempotentErrors({ 409: ['conflict'] }), 201: TimeOffSchema } },
   }, async (request, reply) => reply.code(201).send(await staff.addTimeOff(request.params.tenantId, request.params.id, request.body)));
 
   app.delete(`${T}/staff/:id/time-off/:timeOffId`, {
@@ -151,8 +151,8 @@ export const bookingAdminRoutes: FastifyPluginAsyncTypebox<{ services: BookingRo
   }, async (request) => customers.list(request.params.tenantId, request.query));
 
   app.post(`${T}/customers`, {
-    config: { access: tenantPermission('customers.create') },
-    schema: { tags: ['customers'], operationId: 'createCustomer', summary: 'Create a customer record', params: TenantParams, body: CustomerCreate, response: { ...errorResponses({ 403: ['insufficient_permissions'], 409: ['duplicate_resource'] }), 201: CustomerSchema } },
+    config: { access: tenantPermission('customers.create'), idempotent: true },
+    schema: { tags: ['customers'], operationId: 'createCustomer', summary: 'Create a customer record', headers: IdempotencyHeaders, params: TenantParams, body: CustomerCreate, response: { ...idempotentErrors({ 403: ['insufficient_permissions'], 409: ['duplicate_resource'] }), 201: CustomerSchema } },
   }, async (request, reply) => reply.code(201).send(await customers.create(requireTenantId(request.auth), requestActor(request), request.body)));
 
   app.get(`${T}/customers/:id`, {

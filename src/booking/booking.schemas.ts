@@ -1,5 +1,5 @@
 import { Type } from '@fastify/type-provider-typebox';
-import { Defaulted, IsoDate, pageOf, PageQuery, Uuid } from '../http/schemas.js';
+import { Defaulted, errorResponses, IsoDate, pageOf, PageQuery, Uuid } from '../http/schemas.js';
 import { DEFAULT_SLOTS_PER_PAGE, MAX_SLOTS_PER_PAGE } from './availability.core.js';
 import { MAX_ORIGIN_LENGTH } from '../shared/origins.js';
 import { MAX_ALLOWED_ORIGINS } from './settings.repo.js';
@@ -22,6 +22,8 @@ export const SettingsSchema = Type.Object({
   cancellationCutoffMinutes: Type.Integer(),
   allowedOrigins: Type.Array(Type.String(), { description: 'Web origins a booking widget may call the public routes from (CORS)' }),
   requireVerifiedEmail: Type.Boolean(),
+  guestAutoConfirm: Type.Boolean(),
+  guestHoldMinutes: Type.Integer(),
 });
 export const SettingsPatch = Type.Object(
   {
@@ -37,6 +39,8 @@ export const SettingsPatch = Type.Object(
       }),
     ),
     requireVerifiedEmail: Type.Optional(Type.Boolean({ description: 'Customers need a verified email to book, invitees to join (ADR 0021)' })),
+    guestAutoConfirm: Type.Optional(Type.Boolean({ description: 'confirm guest bookings at once (default false: pending until the emailed link)' })),
+    guestHoldMinutes: Type.Optional(Type.Integer({ minimum: 5, maximum: 1440, description: 'how long a pending guest booking holds its slot' })),
   },
   { additionalProperties: false, minProperties: 1, examples: [{ timezone: 'Europe/Berlin', leadTimeMinutes: 60 }] },
 );
@@ -222,7 +226,53 @@ export const SlugParams = Type.Object(
   { additionalProperties: false },
 );
 export const PublicTenant = Type.Object({ name: Type.String(), slug: Type.String(), timezone: Type.String() });
-export const PublicReservationCreate = Type.Object(
-  { serviceId: Uuid, staffId: Type.Optional(Uuid), start: IsoDate, notes: Type.Optional(Type.String({ maxLength: 2000 })) },
-  { additionalProperties: false, examples: [{ serviceId: '3f6c2a4e-8d1b-4c7a-9e2f-5b8a1d0c7e41', start: '2027-03-10T09:00:00Z', notes: 'First visit' }] },
+export const GuestCustomer = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    email: Type.String({ format: 'email', minLength: 3, maxLength: 254 }),
+    phone: Type.Optional(Phone),
+  },
+  { additionalProperties: false },
 );
+export const PublicReservationCreate = Type.Object(
+  {
+    serviceId: Uuid,
+    staffId: Type.Optional(Uuid),
+    start: IsoDate,
+    notes: Type.Optional(Type.String({ maxLength: 2000 })),
+    customer: Type.Optional(GuestCustomer),
+  },
+  {
+    additionalProperties: false,
+    description: 'Without a credential `customer` is required (guest booking); with one it must be absent.',
+    examples: [
+      {
+        serviceId: '0b6f3c1e-3f0a-4c55-9b2e-6d1f2a3b4c5d',
+        start: '2026-03-24T09:00:00Z',
+        customer: { name: 'Robin Guest', email: 'robin@example.com', phone: '+49 30 1234567' },
+      },
+    ],
+  },
+);
+
+// Manage links (guest self-service)
+const ManageToken = Type.String({ minLength: 1, maxLength: 200, description: 'the token from the emailed link (`mng_…`)' });
+export const ManageTokenBody = Type.Object({ token: ManageToken }, { additionalProperties: false, examples: [{ token: 'mng_…' }] });
+export const ManageRescheduleBody = Type.Object(
+  { token: ManageToken, start: IsoDate },
+  { additionalProperties: false, examples: [{ token: 'mng_…', start: '2026-03-24T10:00:00Z' }] },
+);
+export const ManagedReservation = Type.Object({
+  reservation: Type.Object({
+    id: Uuid,
+    serviceId: Uuid,
+    staffId: Uuid,
+    start: IsoDate,
+    end: IsoDate,
+    status: StatusSchema,
+    holdExpiresAt: Type.Optional(IsoDate),
+  }),
+  tenant: Type.Object({ name: Type.String(), slug: Type.String(), timezone: Type.String() }),
+  service: Type.Object({ name: Type.String(), durationMinutes: Type.Integer() }),
+  can: Type.Object({ confirm: Type.Boolean(), cancel: Type.Boolean(), reschedule: Type.Boolean() }),
+});

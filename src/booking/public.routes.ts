@@ -1,11 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { PUBLIC, requireAuth, SIGNED_IN } from '../access/index.js';
+import { PUBLIC, PUBLIC_OR_SIGNED_IN } from '../access/index.js';
 import { AppError } from '../errors/index.js';
 import { requestMeta } from '../http/request-meta.js';
-import { errorResponses, PageQuery } from '../http/schemas.js';
+import { errorResponses, IdempotencyHeaders, idempotentErrors, PageQuery } from '../http/schemas.js';
 import {
   AvailabilityQuery,
   AvailabilityResponse,
+  ManagedReservation,
+  ManageRescheduleBody,
+  ManageTokenBody,
   PublicReservationCreate,
   PublicTenant,
   ReservationSchema,
@@ -15,14 +18,18 @@ import {
 import type { BookingRouteDeps } from './booking-services.js';
 
 const P = '/api/public/tenants/:slug';
+const M = '/api/public/manage';
 
-/** Public booking by tenant slug: browse without an account, book as any signed-in user. */
+/**
+ * Public booking by tenant slug: browse without an account, book as a guest (name + email) or
+ * as a signed-in user; guests manage their booking through the emailed link (ADR 0018).
+ */
 export const publicBookingRoutes: FastifyPluginAsyncTypebox<{ services: BookingRouteDeps }> = async (
   app,
   { services },
 ) => {
   const { booking } = services;
-  const { publicBooking } = booking;
+  const { publicBooking, manage } = booking;
 
   app.get(P, {
     config: { access: PUBLIC },
@@ -40,12 +47,72 @@ export const publicBookingRoutes: FastifyPluginAsyncTypebox<{ services: BookingR
   }, async (request) => publicBooking.availability(request.params.slug, request.query));
 
   app.post(`${P}/reservations`, {
-    config: { access: SIGNED_IN },
-    schema: { tags: ['public'], operationId: 'createPublicReservation', summary: 'Book a slot as the signed-in user, by tenant slug', params: SlugParams, body: PublicReservationCreate, response: { ...errorResponses({ 404: ['not_found'], 409: ['conflict'], 422: ['slot_unavailable'] }), 201: ReservationSchema } },
+    config: { access: PUBLIC_OR_SIGNED_IN, idempotent: true },
+    schema: {
+      tags: ['public'],
+      operationId: 'createPublicReservation',
+      summary: 'Book as a guest (name + email, no account) or as the signed-in user',
+      headers: IdempotencyHeaders,
+      params: SlugParams,
+      body: PublicReservationCreate,
+      response: {
+        201: ReservationSchema,
+        ...idempotentErrors({ 401: ['invalid_token', 'token_expired'], 403: ['forbidden', 'email_not_verified'], 404: ['not_found'], 409: ['conflict'], 422: ['slot_unavailable'], 429: ['quota_exceeded'] }),
+      },
+    },
   }, async (request, reply) => {
-    const { principal } = requireAuth(request.auth);
-    if (principal.kind !== 'user') throw new AppError('forbidden', 'This endpoint requires a signed-in user');
-    const { reservation } = await publicBooking.book(request.params.slug, { userId: principal.userId, meta: requestMeta(request) }, request.body);
+    const meta = requestMeta(request);
+    const { customer, ...rest } = request.body;
+    const principal = request.auth?.principal;
+    if (principal) {
+      if (principal.kind !== 'user') throw new AppError('forbidden', 'This endpoint requires a signed-in user');
+      if (customer) {
+        throw new AppError('validation_error', undefined, [{ field: 'customer', in: 'body', message: 'is for guest bookings; a signed-in user books as themselves' }]);
+      }
+      const { reservation } = await publicBooking.book(request.params.slug, { userId: principal.userId, meta }, rest);
+      return reply.code(201).send(reservation);
+    }
+    if (!customer) {
+      throw new AppError('validation_error', undefined, [{ field: 'customer', in: 'body', message: 'is required without a sign-in (guest booking)' }]);
+    }
+    const { reservation } = await publicBooking.bookAsGuest(request.params.slug, { ip: request.ip, meta }, { ...rest, customer });
     return reply.code(201).send(reservation);
   });
+
+  // Manage links. The token travels in a JSON body (never a URL, ASVS 3.1.1; `token` is a
+  // redacted log field) and these routes count like credential endpoints (`auth`: fail closed).
+  const manageErrors = errorResponses({ 400: ['validation_error'], 404: ['not_found'], 429: ['quota_exceeded'] });
+
+  app.post(`${M}/reservation`, {
+    config: { access: PUBLIC, rateLimit: 'auth' },
+    schema: {
+      tags: ['public'], security: [], operationId: 'viewManagedReservation', summary: 'Show the booking a manage link names',
+      body: ManageTokenBody, response: { 200: ManagedReservation, ...manageErrors, ...errorResponses({ 422: ['invalid_state'] }) },
+    },
+  }, async (request) => manage.view(request.body.token));
+
+  app.post(`${M}/confirm`, {
+    config: { access: PUBLIC, rateLimit: 'auth' },
+    schema: {
+      tags: ['public'], security: [], operationId: 'confirmManagedReservation', summary: 'Confirm a pending guest booking',
+      body: ManageTokenBody, response: { 200: ManagedReservation, ...manageErrors, ...errorResponses({ 422: ['invalid_state'] }) },
+    },
+  }, async (request) => manage.confirm(request.body.token, requestMeta(request)));
+
+  app.post(`${M}/cancel`, {
+    config: { access: PUBLIC, rateLimit: 'auth' },
+    schema: {
+      tags: ['public'], security: [], operationId: 'cancelManagedReservation', summary: 'Cancel a guest booking (uses up the link)',
+      body: ManageTokenBody, response: { 200: ManagedReservation, ...manageErrors, ...errorResponses({ 422: ['invalid_state'] }) },
+    },
+  }, async (request) => manage.cancel(request.body.token, requestMeta(request)));
+
+  app.post(`${M}/reschedule`, {
+    config: { access: PUBLIC, rateLimit: 'auth' },
+    schema: {
+      tags: ['public'], security: [], operationId: 'rescheduleManagedReservation', summary: 'Move a guest booking (uses up the link; a new one is mailed)',
+      body: ManageRescheduleBody,
+      response: { 200: ManagedReservation, ...manageErrors, ...errorResponses({ 409: ['conflict'], 422: ['invalid_state', 'slot_unavailable'] }) },
+    },
+  }, async (request) => manage.reschedule(request.body.token, request.body.start, requestMeta(request)));
 };

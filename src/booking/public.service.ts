@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { findUserById } from '../auth/users.repo.js';
 import { isExclusionViolation } from '../db/errors.js';
 import { withTenant, type Database, type Queryable } from '../db/index.js';
@@ -8,7 +8,11 @@ import { decodeCursor, toPage, type Page } from '../shared/pagination.js';
 import { isUuid } from '../shared/ids.js';
 import { findMemberRole, insertMemberIfAbsent } from '../tenancy/members.repo.js';
 import type { MembershipResolver } from '../tenancy/memberships.cache.js';
-import { checkSlot } from './availability.core.js';
+import type { MailTransport } from '../mail/index.js';
+import { checkSlot, type SlotRejection, type StaffSchedule } from './availability.core.js';
+import { guestBookingMail } from './booking-mail.js';
+import { formatManageToken, hashManageSecret } from './manage-links.core.js';
+import { insertManageLink } from './manage-links.repo.js';
 import type { AvailabilityQuery, AvailabilityService, SlotPage } from './availability.service.js';
 import { parseRange } from './availability.service.js';
 import * as customers from './customers.repo.js';
@@ -16,7 +20,7 @@ import type { ReservationsService } from './reservations.service.js';
 import { slotUnavailable } from './reservations.service.js';
 import { findReservation } from './reservations.repo.js';
 import { findService, listServices, type ServiceRecord } from './services.repo.js';
-import { assertVerifiedIfRequired, findSettings, findTenantBySlug } from './settings.repo.js';
+import { assertVerifiedIfRequired, findSettings, findTenantBySlug, type TenantSettings } from './settings.repo.js';
 import { findStaff, loadSchedules } from './staff.repo.js';
 import { notFound, parseInstant, toReservation, type WireReservation } from './wire.js';
 import type { EventHub, RequestMeta } from '../shared/events.js';
@@ -40,6 +44,35 @@ export interface PublicBookingService {
     caller: { userId: string; meta: RequestMeta },
     input: { serviceId: string; staffId?: string; start: string; notes?: string },
   ): Promise<{ tenantId: string; reservation: WireReservation }>;
+  /**
+   * Books without an account (ADR 0018): the guest's customer record is matched by email or
+   * created; the booking is `pending` with a hold of `guestHoldMinutes` until the guest follows
+   * the emailed link, or `confirmed` at once when `guestAutoConfirm` is set. Mails a manage link.
+   * Budgets per client IP and per guest email; emits reservation.created (channel `public`).
+   */
+  bookAsGuest(
+    slug: string,
+    caller: { ip: string; meta: RequestMeta },
+    input: { serviceId: string; staffId?: string; start: string; notes?: string; customer: { name: string; email: string; phone?: string } },
+  ): Promise<{ tenantId: string; reservation: WireReservation }>;
+}
+
+/** Issues a manage link for a reservation inside the caller's transaction; returns the token. */
+export async function issueManageLink(tx: Queryable, tenantId: string, reservationId: string, now: number): Promise<string> {
+  const id = randomUUID();
+  const secret = randomBytes(32).toString('base64url');
+  await insertManageLink(tx, tenantId, { id, reservationId, secretHash: hashManageSecret(secret), createdAt: new Date(now) });
+  return formatManageToken(id, secret);
+}
+
+// When no staff member is free: one answer per request, whatever staffId was (not) given. A
+// clash with another booking is 409; otherwise the most specific rule any staff member broke.
+const REASON_PRIORITY: readonly SlotRejection[] = ['in_past', 'lead_time', 'not_aligned', 'time_off', 'outside_working_hours'];
+
+/** The 422 reason to give when no staff member can take `start`, or 'busy' when one is taken. */
+export function explainNoStaff(rejections: readonly SlotRejection[]): SlotRejection {
+  if (rejections.includes('busy')) return 'busy';
+  return REASON_PRIORITY.find((r) => rejections.includes(r)) ?? 'outside_working_hours';
 }
 
 export function createPublicBookingService(deps: {
@@ -49,8 +82,55 @@ export function createPublicBookingService(deps: {
   memberships: MembershipResolver;
   availability: AvailabilityService;
   reservations: ReservationsService;
+  mail: MailTransport;
+  publicUrl: string;
+  /** Spends the guest budgets (per client IP, per email hash); throws 429 when spent. */
+  spendGuestBooking: (ip: string, emailHash: string) => Promise<void>;
+  onMailError: (err: unknown) => void;
 }): PublicBookingService {
   const { db, clock } = deps;
+
+  /**
+   * The staff member for `start`: the given one (checked later by the shared rules), else the
+   * first free qualified one by id. No one free → 409 when someone's booking is in the way,
+   * else the same 422 `slot_unavailable` reason a named staff member would give.
+   */
+  async function chooseStaff(tx: Queryable, tenantId: string, settings: TenantSettings, service: ServiceRecord, staffId: string | undefined, start: number): Promise<string> {
+    if (staffId !== undefined) {
+      const staff = await findStaff(tx, tenantId, staffId);
+      if (!staff) throw notFound('Staff member', 'staffId');
+      if (!staff.active) throw slotUnavailable('staff_inactive', { staffId: staff.id });
+      return staff.id;
+    }
+    const now = clock.now();
+    const schedules: StaffSchedule[] = await loadSchedules(tx, tenantId, {
+      serviceId: service.id,
+      staffId: null,
+      from: new Date(start - 86_400_000),
+      to: new Date(start + 2 * 86_400_000),
+      now: new Date(now),
+    });
+    const rejections: SlotRejection[] = [];
+    for (const s of schedules) {
+      const check = checkSlot(
+        {
+          timeZone: settings.timezone,
+          durationMinutes: service.durationMinutes,
+          bufferMinutes: service.bufferMinutes,
+          now,
+          earliestStart: now + settings.leadTimeMinutes * MINUTE,
+        },
+        s,
+        start,
+      );
+      if (check.ok) return s.staffId;
+      rejections.push(check.reason);
+    }
+    if (schedules.length === 0) throw slotUnavailable('service_not_performed', { serviceId: service.id });
+    const reason = explainNoStaff(rejections);
+    if (reason === 'busy') throw new AppError('conflict', 'No qualified staff member is free at this time', { start: new Date(start).toISOString() });
+    throw slotUnavailable(reason, reason === 'lead_time' ? { leadTimeMinutes: settings.leadTimeMinutes } : {});
+  }
 
   async function resolve(slug: string): Promise<{ id: string; name: string; slug: string }> {
     const tenant = await db.transaction((tx) => findTenantBySlug(tx, slug), undefined, { readOnly: true });
@@ -135,39 +215,7 @@ export function createPublicBookingService(deps: {
           if ((await findMemberRole(tx, tenantId, user.id)) === null) {
             joined = await insertMemberIfAbsent(tx, tenantId, user.id, 'customer');
           }
-          if (input.staffId === undefined) {
-            const schedules = await loadSchedules(tx, tenantId, {
-              serviceId: service.id,
-              staffId: null,
-              from: new Date(start - 86_400_000),
-              to: new Date(start + 2 * 86_400_000),
-            });
-            const now = clock.now();
-            const free = schedules.find(
-              (s) =>
-                checkSlot(
-                  {
-                    timeZone: settings.timezone,
-                    durationMinutes: service!.durationMinutes,
-                    bufferMinutes: service!.bufferMinutes,
-                    now,
-                    earliestStart: now + settings.leadTimeMinutes * MINUTE,
-                  },
-                  s,
-                  start,
-                ).ok,
-            );
-            if (!free) {
-              if (schedules.length === 0) throw slotUnavailable('service_not_performed', { serviceId: service.id });
-              throw new AppError('conflict', 'No qualified staff member is free at this time', { start: new Date(start).toISOString() });
-            }
-            chosen = free.staffId;
-          } else {
-            const staff = await findStaff(tx, tenantId, input.staffId);
-            if (!staff) throw notFound('Staff member', 'staffId');
-            if (!staff.active) throw slotUnavailable('staff_inactive', { staffId: staff.id });
-            chosen = staff.id;
-          }
+          chosen = await chooseStaff(tx, tenantId, settings, service, input.staffId, start);
           return deps.reservations.book(tx, tenantId, settings, {
             service,
             staffId: chosen,
@@ -198,6 +246,85 @@ export function createPublicBookingService(deps: {
         return { tenantId, reservation };
       } catch (err) {
         if (service && chosen && isExclusionViolation(err)) return deps.reservations.explainExclusion(err, tenantId, chosen, start, service);
+        throw err;
+      }
+    },
+
+    async bookAsGuest(slug, caller, input) {
+      const start = parseInstant(input.start, 'start');
+      const emailHash = createHash('sha256').update(input.customer.email.trim().toLowerCase()).digest('hex');
+      await deps.spendGuestBooking(caller.ip, emailHash);
+      const t = await resolve(slug);
+      const tenantId = t.id;
+      let chosen: string | null = null;
+      let service: ServiceRecord | null = null;
+      try {
+        const booked = await withTenant(db, tenantId, async (tx) => {
+          const svc = await findService(tx, tenantId, input.serviceId);
+          if (!svc || !svc.active) throw notFound('Service', 'serviceId');
+          service = svc;
+          const settings = await findSettings(tx, tenantId);
+          // A guest never edits an existing record (name, phone, linked account stay as they are).
+          const customer =
+            (await customers.findCustomerByEmail(tx, tenantId, input.customer.email)) ??
+            (await customers.insertCustomerIfAbsent(tx, tenantId, {
+              id: randomUUID(),
+              name: input.customer.name,
+              email: input.customer.email,
+              phone: input.customer.phone ?? null,
+              userId: null,
+            })) ??
+            (await customers.findCustomerByEmail(tx, tenantId, input.customer.email));
+          if (!customer) throw new AppError('conflict', 'Please try again');
+          chosen = await chooseStaff(tx, tenantId, settings, svc, input.staffId, start);
+          const now = clock.now();
+          const holdExpiresAt = settings.guestAutoConfirm ? null : now + settings.guestHoldMinutes * MINUTE;
+          const id = await deps.reservations.book(tx, tenantId, settings, {
+            service: svc,
+            staffId: chosen,
+            customerId: customer.id,
+            start,
+            notes: input.notes ?? null,
+            createdBy: null,
+            status: settings.guestAutoConfirm ? 'confirmed' : 'pending',
+            holdExpiresAt,
+          });
+          const token = await issueManageLink(tx, tenantId, id, now);
+          return { id, token, holdExpiresAt, settings, serviceName: svc.name };
+        });
+        const r = await withTenant(db, tenantId, (tx) => findReservation(tx, tenantId, booked.id), { readOnly: true });
+        const reservation = toReservation(r!);
+        try {
+          await deps.mail.send(guestBookingMail({
+            to: input.customer.email.trim(),
+            name: input.customer.name,
+            tenantName: t.name,
+            serviceName: booked.serviceName,
+            start: reservation.start,
+            timezone: booked.settings.timezone,
+            token: booked.token,
+            publicUrl: deps.publicUrl,
+            pendingUntil: booked.holdExpiresAt === null ? null : new Date(booked.holdExpiresAt).toISOString(),
+          }));
+        } catch (err) {
+          // The booking stands; an unconfirmed one is released when its hold lapses.
+          deps.onMailError(err);
+        }
+        deps.events.emit('reservation.created', {
+          tenantId,
+          reservationId: reservation.id,
+          actorUserId: null,
+          staffId: reservation.staffId,
+          customerId: reservation.customerId,
+          start: reservation.start,
+          end: reservation.end,
+          channel: 'public',
+          meta: caller.meta,
+        });
+        return { tenantId, reservation };
+      } catch (err) {
+        const svc = service as ServiceRecord | null;
+        if (svc && chosen && isExclusionViolation(err)) return deps.reservations.explainExclusion(err, tenantId, chosen, start, svc);
         throw err;
       }
     },

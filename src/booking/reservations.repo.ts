@@ -11,6 +11,8 @@ export interface ReservationRecord {
   blockedUntil: Date;
   status: ReservationStatus;
   notes: string | null;
+  /** A pending guest booking holds its slot until then; null = no expiry. */
+  holdExpiresAt: Date | null;
   /** The linked users, for own-only visibility. */
   staffUserId: string | null;
   customerUserId: string | null;
@@ -18,6 +20,7 @@ export interface ReservationRecord {
 
 const SELECT = `SELECT r.id, r.service_id AS "serviceId", r.staff_id AS "staffId", r.customer_id AS "customerId",
   r.starts_at AS "start", r.ends_at AS "end", r.blocked_until AS "blockedUntil", r.status, r.notes,
+  r.hold_expires_at AS "holdExpiresAt",
   s.user_id AS "staffUserId", c.user_id AS "customerUserId"
   FROM reservations r
   JOIN staff s ON s.id = r.staff_id AND s.tenant_id = r.tenant_id
@@ -26,13 +29,28 @@ const SELECT = `SELECT r.id, r.service_id AS "serviceId", r.staff_id AS "staffId
 export async function insertReservation(
   tx: Queryable,
   tenantId: string,
-  r: Omit<ReservationRecord, 'staffUserId' | 'customerUserId'> & { createdBy: string | null },
+  r: Omit<ReservationRecord, 'staffUserId' | 'customerUserId' | 'holdExpiresAt'> & { createdBy: string | null; holdExpiresAt?: Date | null },
 ): Promise<void> {
   await tx.query(
-    `INSERT INTO reservations (id, tenant_id, service_id, staff_id, customer_id, starts_at, ends_at, blocked_until, status, notes, created_by)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-    [r.id, tenantId, r.serviceId, r.staffId, r.customerId, r.start, r.end, r.blockedUntil, r.status, r.notes, r.createdBy],
+    `INSERT INTO reservations (id, tenant_id, service_id, staff_id, customer_id, starts_at, ends_at, blocked_until, status, notes, created_by, hold_expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+    [r.id, tenantId, r.serviceId, r.staffId, r.customerId, r.start, r.end, r.blockedUntil, r.status, r.notes, r.createdBy, r.holdExpiresAt ?? null],
   );
+}
+
+/**
+ * Cancels the pending holds of `staffId` that lapsed by `now` and overlap [start, blockedUntil):
+ * expiry without a job queue (ADR 0018). Run in the transaction that is about to take the slot,
+ * so the exclusion constraint no longer counts them.
+ */
+export async function expireLapsedHolds(tx: Queryable, tenantId: string, q: { staffId: string; start: Date; blockedUntil: Date; now: Date }): Promise<number> {
+  const res = await tx.query(
+    `UPDATE reservations SET status = 'cancelled', updated_at = now()
+      WHERE tenant_id = $1 AND staff_id = $2 AND status = 'pending' AND hold_expires_at IS NOT NULL AND hold_expires_at <= $5
+        AND tstzrange(starts_at, blocked_until, '[)') && tstzrange($3, $4, '[)')`,
+    [tenantId, q.staffId, q.start, q.blockedUntil, q.now],
+  );
+  return res.rowCount;
 }
 
 export async function findReservation(tx: Queryable, tenantId: string, id: string, opts: { forUpdate?: boolean } = {}): Promise<ReservationRecord | null> {
@@ -88,7 +106,12 @@ export async function listReservations(tx: Queryable, tenantId: string, f: Reser
 }
 
 export async function updateStatus(tx: Queryable, tenantId: string, id: string, status: ReservationStatus): Promise<void> {
-  await tx.query(`UPDATE reservations SET status = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [tenantId, id, status]);
+  // Leaving `pending` ends any hold: a confirmed guest booking keeps its slot for good.
+  await tx.query(
+    `UPDATE reservations SET status = $3, updated_at = now(), hold_expires_at = CASE WHEN $3 = 'pending' THEN hold_expires_at END
+      WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, id, status],
+  );
 }
 
 export async function updateTimes(

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requestActor, requireTenantId, tenantPermission } from '../access/index.js';
-import { errorResponses, TenantParams } from '../http/schemas.js';
+import { errorResponses, IdempotencyHeaders, idempotentErrors, TenantParams } from '../http/schemas.js';
 import { IdParams, ReservationCreate, ReservationPage, ReservationPatch, ReservationQuery, ReservationSchema } from './booking.schemas.js';
 import type { BookingRouteDeps } from './booking-services.js';
 
@@ -24,8 +24,19 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<{ services: BookingRou
   }, async (request) => reservations.list(requireTenantId(request.auth), requestActor(request), request.query));
 
   app.post(`${T}/reservations`, {
-    config: { access: tenantPermission('reservations:own.create') },
-    schema: { tags: ['reservations'], operationId: 'createReservation', summary: 'Book a slot', params: TenantParams, body: ReservationCreate, response: { ...errorResponses({ 403: ['insufficient_permissions'], 409: ['conflict'], 422: ['slot_unavailable'] }), 201: ReservationSchema } },
+    config: { access: tenantPermission('reservations:own.create'), idempotent: true },
+    schema: {
+      tags: ['reservations'],
+      operationId: 'createReservation',
+      summary: 'Book a reservation inside the tenant',
+      headers: IdempotencyHeaders,
+      params: TenantParams,
+      body: ReservationCreate,
+      response: {
+        201: ReservationSchema,
+        ...idempotentErrors({ 403: ['insufficient_permissions', 'email_not_verified'], 404: ['not_found'], 409: ['conflict'], 422: ['slot_unavailable'] }),
+      },
+    },
   }, async (request, reply) => {
     const r = await reservations.create(requireTenantId(request.auth), requestActor(request), request.body);
     return reply.code(201).send(r);
@@ -38,6 +49,16 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<{ services: BookingRou
 
   app.patch(`${T}/reservations/:id`, {
     config: { access: tenantPermission('reservations:own.cancel') },
-    schema: { tags: ['reservations'], operationId: 'updateReservation', summary: 'Change the status of a reservation (cancel, confirm…) or reschedule it', params: IdParams, body: ReservationPatch, response: { ...errorResponses({ 403: ['insufficient_permissions'], 409: ['conflict'], 422: ['invalid_state', 'slot_unavailable'] }), 200: ReservationSchema } },
+    schema: {
+      tags: ['reservations'],
+      operationId: 'updateReservation',
+      summary: 'Change a reservation’s status or reschedule it',
+      params: IdParams,
+      body: ReservationPatch,
+      response: {
+        200: ReservationSchema,
+        ...errorResponses({ 400: ['validation_error'], 403: ['insufficient_permissions'], 404: ['not_found'], 409: ['conflict'], 422: ['invalid_state', 'slot_unavailable'] }),
+      },
+    },
   }, async (request) => reservations.update(requireTenantId(request.auth), requestActor(request), request.params.id, request.body));
 };

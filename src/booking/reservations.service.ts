@@ -52,6 +52,9 @@ export interface BookingRequest {
   start: number;
   notes: string | null;
   createdBy: string | null;
+  /** Default `pending` with no expiry; a guest booking passes its hold (ADR 0018). */
+  status?: 'pending' | 'confirmed';
+  holdExpiresAt?: number | null;
 }
 
 /** Reservations: create, reschedule, status changes, own-only visibility. */
@@ -73,6 +76,11 @@ export type ReservationListQuery = {
 export interface ReservationsService {
   /** Inserts one booking inside a caller's transaction (public booking reuses the rules). */
   book(tx: Queryable, tenantId: string, settings: TenantSettings, req: BookingRequest): Promise<string>;
+  /**
+   * Moves an active reservation to `start` inside the caller's transaction (same staff, service
+   * and rules as create): one UPDATE, so the old slot is freed exactly when the new one is taken.
+   */
+  reschedule(tx: Queryable, tenantId: string, settings: TenantSettings, r: ReservationRecord, start: number): Promise<ServiceRecord>;
   /** Turns an exclusion-constraint race into the 409 that names the clash; rethrows anything else. */
   explainExclusion(err: unknown, tenantId: string, staffId: string, start: number, service: ServiceRecord): Promise<never>;
   get(tenantId: string, actor: Actor, id: string): Promise<WireReservation>;
@@ -98,6 +106,7 @@ export function createReservationsService(deps: { db: Database; clock: Clock; ev
       from: new Date(req.start - DAY),
       to: new Date(req.start + 2 * DAY),
       excludeReservationId: req.excludeReservationId,
+      now: new Date(clock.now()),
     });
     const schedule = schedules[0];
     if (!schedule) throw slotUnavailable('service_not_performed', { staffId: req.staffId, serviceId: req.service.id });
@@ -132,6 +141,8 @@ export function createReservationsService(deps: { db: Database; clock: Clock; ev
     await assertBookable(tx, tenantId, settings, { service: req.service, staffId: req.staffId, start: req.start });
     const id = randomUUID();
     const end = req.start + req.service.durationMinutes * MINUTE;
+    const blockedUntil = new Date(end + req.service.bufferMinutes * MINUTE);
+    await repo.expireLapsedHolds(tx, tenantId, { staffId: req.staffId, start: new Date(req.start), blockedUntil, now: new Date(clock.now()) });
     await repo.insertReservation(tx, tenantId, {
       id,
       serviceId: req.service.id,
@@ -139,12 +150,32 @@ export function createReservationsService(deps: { db: Database; clock: Clock; ev
       customerId: req.customerId,
       start: new Date(req.start),
       end: new Date(end),
-      blockedUntil: new Date(end + req.service.bufferMinutes * MINUTE),
-      status: 'pending',
+      blockedUntil,
+      status: req.status ?? 'pending',
       notes: req.notes,
       createdBy: req.createdBy,
+      holdExpiresAt: req.holdExpiresAt == null ? null : new Date(req.holdExpiresAt),
     });
     return id;
+  }
+
+  async function reschedule(tx: Queryable, tenantId: string, settings: TenantSettings, r: ReservationRecord, start: number): Promise<ServiceRecord> {
+    if (!isActive(r.status) || isLapsedHold(r)) {
+      throw new AppError('invalid_state', `A ${r.status} reservation cannot be rescheduled`, { from: r.status });
+    }
+    const service = await findService(tx, tenantId, r.serviceId);
+    if (!service) throw notFound('Service');
+    await assertBookable(tx, tenantId, settings, { service, staffId: r.staffId, start, excludeReservationId: r.id });
+    const end = start + service.durationMinutes * MINUTE;
+    const blockedUntil = new Date(end + service.bufferMinutes * MINUTE);
+    await repo.expireLapsedHolds(tx, tenantId, { staffId: r.staffId, start: new Date(start), blockedUntil, now: new Date(clock.now()) });
+    await repo.updateTimes(tx, tenantId, r.id, { start: new Date(start), end: new Date(end), blockedUntil });
+    return service;
+  }
+
+  /** A pending guest hold past its expiry: free for others, and no longer confirmable or movable. */
+  function isLapsedHold(r: ReservationRecord): boolean {
+    return r.status === 'pending' && r.holdExpiresAt !== null && r.holdExpiresAt.getTime() <= clock.now();
   }
 
   /** Turns a lost race (SQLSTATE 23P01) into 409 naming the slot that won. */
@@ -156,6 +187,15 @@ export function createReservationsService(deps: { db: Database; clock: Clock; ev
       { readOnly: true },
     );
     throw conflict(staffId, start, end, clash);
+  }
+
+  function assertBeforeCutoff(r: ReservationRecord, settings: TenantSettings): void {
+    if (!isBeforeCutoff(clock.now(), r.start.getTime(), settings.cancellationCutoffMinutes)) {
+      throw new AppError('invalid_state', 'The cancellation cutoff has passed', {
+        reason: 'cancellation_cutoff',
+        cancellationCutoffMinutes: settings.cancellationCutoffMinutes,
+      });
+    }
   }
 
   /** How `actor` relates to a reservation; null = may not see it (answered as 404). */
@@ -179,6 +219,7 @@ export function createReservationsService(deps: { db: Database; clock: Clock; ev
 
   return {
     book,
+    reschedule,
     explainExclusion,
     get: getOne,
 
@@ -307,33 +348,16 @@ export function createReservationsService(deps: { db: Database; clock: Clock; ev
               if (patch.status !== 'cancelled') {
                 throw new AppError('insufficient_permissions', 'Customers may only cancel', { required: 'reservations:own.write', role: actor.role });
               }
-              if (!isBeforeCutoff(clock.now(), r.start.getTime(), settings.cancellationCutoffMinutes)) {
-                throw new AppError('invalid_state', 'The cancellation cutoff has passed', {
-                  reason: 'cancellation_cutoff',
-                  cancellationCutoffMinutes: settings.cancellationCutoffMinutes,
-                });
-              }
+              assertBeforeCutoff(r, settings);
             }
             await repo.updateStatus(tx, tenantId, r.id, patch.status);
             return { previous: r, kind: 'status' as const };
           }
-          if (rel === 'customer') {
-            throw new AppError('insufficient_permissions', 'Customers may only cancel', { required: 'reservations:own.write', role: actor.role });
-          }
-          if (!isActive(r.status)) {
-            throw new AppError('invalid_state', `A ${r.status} reservation cannot be rescheduled`, { from: r.status });
-          }
+          // Customers reschedule their own booking up to the cancellation cutoff, like cancelling.
+          if (rel === 'customer') assertBeforeCutoff(r, settings);
           const service = await findService(tx, tenantId, r.serviceId);
-          if (!service) throw notFound('Service');
-          resched = { staffId: r.staffId, service };
-          const start = newStart!;
-          await assertBookable(tx, tenantId, settings, { service, staffId: r.staffId, start, excludeReservationId: r.id });
-          const end = start + service.durationMinutes * MINUTE;
-          await repo.updateTimes(tx, tenantId, r.id, {
-            start: new Date(start),
-            end: new Date(end),
-            blockedUntil: new Date(end + service.bufferMinutes * MINUTE),
-          });
+          if (service) resched = { staffId: r.staffId, service };
+          await reschedule(tx, tenantId, settings, r, newStart!);
           return { previous: r, kind: 'reschedule' as const };
         });
         const current = await getOne(tenantId, actor, id);

@@ -10,6 +10,10 @@ export interface TenantSettings {
   allowedOrigins: string[];
   /** Booking as a customer and accepting an invitation need a verified email (migration 009). */
   requireVerifiedEmail: boolean;
+  /** Guest bookings are confirmed at once instead of pending until the emailed link is followed. */
+  guestAutoConfirm: boolean;
+  /** How long a pending guest booking holds its slot (5–1440 minutes). */
+  guestHoldMinutes: number;
 }
 
 /** Bound on `allowedOrigins`, as in migration 013's CHECK. */
@@ -22,10 +26,13 @@ const DEFAULT_SETTINGS: TenantSettings = Object.freeze({
   cancellationCutoffMinutes: 0,
   allowedOrigins: [],
   requireVerifiedEmail: false,
+  guestAutoConfirm: false,
+  guestHoldMinutes: 30,
 });
 
 const COLUMNS = `timezone, currency, lead_time_minutes AS "leadTimeMinutes", cancellation_cutoff_minutes AS "cancellationCutoffMinutes",
-  allowed_origins AS "allowedOrigins", require_verified_email AS "requireVerifiedEmail"`;
+  allowed_origins AS "allowedOrigins", require_verified_email AS "requireVerifiedEmail",
+  guest_auto_confirm AS "guestAutoConfirm", guest_hold_minutes AS "guestHoldMinutes"`;
 
 /** The tenant's settings, or the defaults when none were ever saved. */
 export async function findSettings(tx: Queryable, tenantId: string): Promise<TenantSettings> {
@@ -35,13 +42,16 @@ export async function findSettings(tx: Queryable, tenantId: string): Promise<Ten
 
 export async function upsertSettings(tx: Queryable, tenantId: string, s: TenantSettings): Promise<TenantSettings> {
   const res = await tx.query<TenantSettings>(
-    `INSERT INTO tenant_settings (tenant_id, timezone, currency, lead_time_minutes, cancellation_cutoff_minutes, allowed_origins, require_verified_email)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)
+    `INSERT INTO tenant_settings (tenant_id, timezone, currency, lead_time_minutes, cancellation_cutoff_minutes, allowed_origins,
+       require_verified_email, guest_auto_confirm, guest_hold_minutes)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      ON CONFLICT (tenant_id) DO UPDATE SET timezone = EXCLUDED.timezone, currency = EXCLUDED.currency,
        lead_time_minutes = EXCLUDED.lead_time_minutes, cancellation_cutoff_minutes = EXCLUDED.cancellation_cutoff_minutes,
-       allowed_origins = EXCLUDED.allowed_origins, require_verified_email = EXCLUDED.require_verified_email, updated_at = now()
+       allowed_origins = EXCLUDED.allowed_origins, require_verified_email = EXCLUDED.require_verified_email,
+       guest_auto_confirm = EXCLUDED.guest_auto_confirm, guest_hold_minutes = EXCLUDED.guest_hold_minutes, updated_at = now()
      RETURNING ${COLUMNS}`,
-    [tenantId, s.timezone, s.currency, s.leadTimeMinutes, s.cancellationCutoffMinutes, s.allowedOrigins, s.requireVerifiedEmail],
+    [tenantId, s.timezone, s.currency, s.leadTimeMinutes, s.cancellationCutoffMinutes, s.allowedOrigins, s.requireVerifiedEmail,
+      s.guestAutoConfirm, s.guestHoldMinutes],
   );
   return res.rows[0]!;
 }

@@ -138,14 +138,15 @@ export async function deleteTimeOff(tx: Queryable, tenantId: string, staffId: st
 
 /**
  * Everything availability needs for the active staff members performing `serviceId`, in one
- * round trip: per staff member its weekly hours, its time off and its active reservations'
+ * round trip: per staff member its weekly hours, its time off and its active reservations' (a
+ * pending guest hold whose `hold_expires_at` has passed by `now` is free, ADR 0018)
  * footprints overlapping [from, to). The reservation filter uses the exclusion constraint's
  * GiST index (staff_id, tstzrange).
  */
 export async function loadSchedules(
   tx: Queryable,
   tenantId: string,
-  q: { serviceId: string; staffId: string | null; from: Date; to: Date; excludeReservationId?: string },
+  q: { serviceId: string; staffId: string | null; from: Date; to: Date; excludeReservationId?: string; now: Date },
 ): Promise<StaffSchedule[]> {
   const res = await tx.query<{ id: string; hours: Array<[number, number, number]>; off: Array<[number, number]>; busy: Array<[number, number]> }>(
     `SELECT s.id,
@@ -157,11 +158,12 @@ export async function loadSchedules(
                    FROM reservations r
                   WHERE r.tenant_id = $1 AND r.staff_id = s.id AND r.status IN ('pending', 'confirmed')
                     AND tstzrange(r.starts_at, r.blocked_until, '[)') && tstzrange($4, $5, '[)')
-                    AND ($6::uuid IS NULL OR r.id <> $6::uuid)), '[]') AS busy
+                    AND ($6::uuid IS NULL OR r.id <> $6::uuid)
+                    AND NOT (r.status = 'pending' AND r.hold_expires_at IS NOT NULL AND r.hold_expires_at <= $7)), '[]') AS busy
        FROM staff s JOIN staff_services ss ON ss.staff_id = s.id AND ss.tenant_id = s.tenant_id
       WHERE s.tenant_id = $1 AND s.active AND ss.service_id = $2 AND ($3::uuid IS NULL OR s.id = $3::uuid)
       ORDER BY s.id`,
-    [tenantId, q.serviceId, q.staffId, q.from, q.to, q.excludeReservationId ?? null],
+    [tenantId, q.serviceId, q.staffId, q.from, q.to, q.excludeReservationId ?? null, q.now],
   );
   const parse = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as Array<number[]>;
   return res.rows.map((r) => ({

@@ -118,6 +118,20 @@ export interface Config {
   };
   /** Sign in with OpenID Connect (src/oidc, ADR 0015); no providers = the routes answer 404. */
   readonly oidc: OidcConfig;
+  /**
+   * The one public base URL (no trailing slash) that every mailed link starts with: password
+   * reset, email verification, invitations, guest confirmation and manage links (docs/booking.md).
+   */
+  readonly publicUrl: string;
+  /** Guest booking and Idempotency-Key (src/booking, src/idempotency, ADR 0018). */
+  readonly booking: {
+    /** Guest bookings per client IP per hour; 0 disables. */
+    readonly guestBookingsPerIpPerHour: number;
+    /** Guest bookings per guest email per hour (each one sends a mail); 0 disables. */
+    readonly guestBookingsPerEmailPerHour: number;
+    /** How long an Idempotency-Key and its answer are kept (at least 24 h). */
+    readonly idempotencyKeyTtlSeconds: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -197,6 +211,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   }
   const databaseUrl = readSecret(env, 'DATABASE_URL');
   const accessTtl = readInt(env, 'ACCESS_TOKEN_TTL_SECONDS', 600, 30, 3600);
+  const publicUrl = readPublicUrl(env.PUBLIC_URL);
   const config: Omit<Config, 'secretKey' | 'secretKeyOrigin'> & Partial<Pick<Config, 'secretKey' | 'secretKeyOrigin'>> = {
     env: nodeEnv,
     host: env.HOST ?? '127.0.0.1',
@@ -225,10 +240,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     trustProxy: (env.TRUST_PROXY ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     smtpUrl: readSecret(env, 'SMTP_URL'),
     mailFrom: env.MAIL_FROM ?? 'Boka <no-reply@boka.invalid>',
-    passwordResetUrl: env.PASSWORD_RESET_URL || 'http://localhost:3000/reset-password',
+    passwordResetUrl: env.PASSWORD_RESET_URL || `${publicUrl}/reset-password`,
     auth: {
       signupMode: readChoice(env, 'AUTH_SIGNUP_MODE', ['verify', 'open'] as const, nodeEnv === 'production' ? 'verify' : 'open'),
-      emailVerifyUrl: env.EMAIL_VERIFY_URL || 'http://localhost:3000/verify-email',
+      emailVerifyUrl: env.EMAIL_VERIFY_URL || `${publicUrl}/verify-email`,
       passwordMinScore: readInt(env, 'PASSWORD_MIN_SCORE', 3, 0, 4),
       verifyResendPerAccountPerHour: readInt(env, 'EMAIL_VERIFY_RESEND_PER_ACCOUNT_PER_HOUR', 3, 0, 1_000_000),
       verifyResendPerIpPerHour: readInt(env, 'EMAIL_VERIFY_RESEND_PER_IP_PER_HOUR', 30, 0, 1_000_000),
@@ -264,6 +279,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     oidc: readOidcConfig(env, readInt(env, 'OIDC_REQUEST_TIMEOUT_MS', 5000, 100, 60_000), (msg) => {
       throw new ConfigError(msg);
     }),
+    publicUrl,
+    booking: {
+      guestBookingsPerIpPerHour: readInt(env, 'GUEST_BOOKINGS_PER_IP_PER_HOUR', 20, 0, 1_000_000),
+      guestBookingsPerEmailPerHour: readInt(env, 'GUEST_BOOKINGS_PER_EMAIL_PER_HOUR', 5, 0, 1_000_000),
+      idempotencyKeyTtlSeconds: readInt(env, 'IDEMPOTENCY_KEY_TTL_HOURS', 24, 24, 24 * 30) * 3600,
+    },
     ...overrides,
   };
   return Object.freeze({ ...config, ...resolveSecretKey(config, secretKey, env.BOKA_SECRET_KEY_FILE ? 'BOKA_SECRET_KEY_FILE' : 'BOKA_SECRET_KEY') });
@@ -313,4 +334,19 @@ function resolveSecretKey(
   }
   const { key, origin } = generateSecretKey(config.dataDir);
   return { secretKey: key, secretKeyOrigin: origin };
+}
+
+/** PUBLIC_URL: an absolute http(s) URL without query or fragment; stored without a trailing slash. */
+function readPublicUrl(value: string | undefined): string {
+  const raw = value || 'http://localhost:3000';
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`PUBLIC_URL must be an absolute URL, got "${raw}"`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || url.username || url.password) {
+    throw new ConfigError('PUBLIC_URL must be an http(s) URL without credentials, query or fragment');
+  }
+  return url.href.replace(/\/+$/, '');
 }

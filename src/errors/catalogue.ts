@@ -36,6 +36,8 @@ export const ERROR_CATALOGUE = {
   oidc_provider_unavailable: { status: 424, message: 'The identity provider cannot be reached; try again later' },
   account_disabled: { status: 403, message: 'This account has been disabled' },
   last_owner: { status: 422, message: 'You are the last owner of a tenant' },
+  idempotency_key_reused: { status: 422, message: 'This Idempotency-Key was used with a different request' },
+  idempotency_in_progress: { status: 409, message: 'A request with this Idempotency-Key is still in progress' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

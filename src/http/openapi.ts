@@ -44,11 +44,12 @@ type SecurityRequirement = Partial<Record<keyof typeof SECURITY_SCHEMES, []>>;
 
 /** Which credentials the pipeline (src/access/pipeline.ts) accepts for a policy. */
 export function securityFor(access: AccessPolicy): SecurityRequirement[] {
-  if ('public' in access) return [];
+  // `signedInOptional`: anonymous, or a user's bearer token (the empty requirement = none needed).
+  if ('public' in access) return access.signedInOptional ? [{}, { bearer: [] }] : [];
   if ('operator' in access) return [{ operatorToken: [] }];
-  // Tenant routes authorize an API key like a user (its permissions ∩ its creator's role);
-  // `authenticated` and `superadmin` routes refuse any principal that is not a user.
-  if ('permission' in access) return [{ bearer: [] }, { apiKey: [] }];
+  // Tenant routes accept an API key (a service principal of the tenant, ADR 0017) unless the
+  // policy says `apiKeys: false`; `authenticated` and `superadmin` routes accept users only.
+  if ('permission' in access) return access.apiKeys === false ? [{ bearer: [] }] : [{ bearer: [] }, { apiKey: [] }];
   return [{ bearer: [] }];
 }
 
@@ -76,8 +77,13 @@ export function pipelineErrors(route: {
   add(400, 'validation_error', 'invalid_request');
   const signedIn = 'authenticated' in access || 'superadmin' in access || 'permission' in access;
   if (signedIn) add(401, 'missing_authorization', 'invalid_token', 'token_expired');
-  if ('permission' in access) add(403, 'tenant_mismatch', 'insufficient_permissions', 'mfa_required');
-  else if (signedIn || 'operator' in access) add(403, 'forbidden');
+  // A credential sent where it is optional is still checked: a bad one is 401, an API key 403.
+  const optional = 'public' in access && access.signedInOptional === true;
+  if (optional) add(401, 'invalid_token', 'token_expired');
+  if ('permission' in access) {
+    add(403, 'tenant_mismatch', 'insufficient_permissions', 'mfa_required');
+    if (access.apiKeys === false) add(403, 'forbidden');
+  } else if (signedIn || optional || 'operator' in access) add(403, 'forbidden');
   // A `:tenantId` or id parameter that is not the canonical UUID names nothing.
   if ('permission' in access || ID_PARAM_RE.test(url)) add(404, 'not_found');
   if (!BODYLESS_METHODS.has(route.method)) add(413, 'payload_too_large');

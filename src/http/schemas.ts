@@ -59,3 +59,32 @@ export const NoContent = Type.Unsafe<undefined>({ type: 'null', description: 'No
 export function pageOf<T extends Parameters<typeof Type.Array>[0]>(item: T) {
   return Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
 }
+
+/**
+ * `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header-06) on POSTs that create
+ * something: 1–255 visible ASCII characters. Other headers pass through.
+ */
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[\\x21-\\x7E]+$',
+      description: 'Retry-safe creation: the same key with the same body within 24 h replays the first answer (header `Idempotent-Replayed: true`); with another body it is 422 `idempotency_key_reused`; while the first is still running, 409 `idempotency_in_progress`.',
+    }),
+  ),
+});
+
+/**
+ * The route's own error answers plus those of Idempotency-Key (400 bad key, 409 still in
+ * progress, 422 reused with another body), for POSTs that create something.
+ */
+export function idempotentErrors(codes: Partial<Record<number, readonly ErrorCode[]>> = {}): ReturnType<typeof errorResponses> {
+  const merged: Partial<Record<number, ErrorCode[]>> = {};
+  const add = (status: number, list: readonly ErrorCode[]) => (merged[status] = [...new Set([...(merged[status] ?? []), ...list])]);
+  for (const [status, list = []] of Object.entries(codes)) add(Number(status), list);
+  add(400, ['validation_error']);
+  add(409, ['idempotency_in_progress']);
+  add(422, ['idempotency_key_reused']);
+  return errorResponses(merged);
+}

@@ -61,6 +61,8 @@ export function createInvitationsService(deps: {
    * every invitation sends a mail, so unthrottled it is a mail relay.
    */
   spendInvitation?: (tenantId: string, inviterId: string) => Promise<void>;
+  /** Page the mail links to (`<PUBLIC_URL>/invitations/accept`, `#token=…` appended); absent: code only. */
+  acceptUrl?: string;
 }): InvitationsService {
   const { db, clock } = deps;
   const gone = (reason: string, message: string) => new AppError('invalid_state', message, { reason });
@@ -95,7 +97,8 @@ export function createInvitationsService(deps: {
         subject: 'You are invited to join a team on Boka',
         text:
           `You have been invited to join ${tenantName} as ${invitation.role}.\n\n` +
-          `Sign in (or sign up with this address) and accept with this one-time code, valid for 7 days:\n\n${token}\n`,
+          `Sign in (or sign up with this address) and accept with this one-time code, valid for 7 days:\n\n${token}\n` +
+          (deps.acceptUrl ? `\nOr open this link and sign in:\n${deps.acceptUrl}#token=${token}\n` : ''),
       });
       deps.events.emit('invitation.created', {
         tenantId, invitationId: invitation.id, actorUserId: actor.userId, email: invitation.email, role: invitation.role, meta: actor.meta,

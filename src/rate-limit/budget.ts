@@ -13,12 +13,12 @@ const retryAfter = (ms: number) => String(Math.max(1, Math.ceil(ms / 1000)));
  * A budget in the shared store (Redis when configured). When the store fails, the same rule is
  * kept per instance rather than dropped (fail closed on missing signals). `points` 0 disables.
  */
-export function createBudget(store: LimiterStore, name: string, points: number, durationSeconds: number): Budget {
+export function createBudget(store: LimiterStore, name: string, points: number, durationSeconds: number, message = 'Too many invitations; try again later'): Budget {
   if (points <= 0) return { consume: async () => {} };
   const shared = store.create(name, points, durationSeconds);
   const local = store.kind === 'memory' ? shared : store.createLocal(name, points, durationSeconds);
   const reject = (res: RateLimiterRes) =>
-    new AppError('quota_exceeded', 'Too many invitations; try again later', { budget: name }, { headers: { 'retry-after': retryAfter(res.msBeforeNext) } });
+    new AppError('quota_exceeded', message, { budget: name }, { headers: { 'retry-after': retryAfter(res.msBeforeNext) } });
   return {
     async consume(key) {
       try {

@@ -18,7 +18,7 @@ export interface RateLimits {
   /** The per-principal pipeline step, then the availability budget. */
   readonly step: PipelineStep;
   /** A named budget in the same store (e.g. invitations per inviter per hour); 0 points = unlimited. */
-  budget(name: string, points: number, durationSeconds: number): Budget;
+  budget(name: string, points: number, durationSeconds: number, message?: string): Budget;
   close(): Promise<void>;
 }
 
@@ -36,7 +36,7 @@ export async function createRateLimits(
       await general(request, auth, policy);
       await availability(request, auth, policy);
     },
-    budget: (name, points, durationSeconds) => createBudget(store, name, points, durationSeconds),
+    budget: (name, points, durationSeconds, message) => createBudget(store, name, points, durationSeconds, message),
     close: () => store.close(),
   };
 }

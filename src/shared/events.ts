@@ -34,7 +34,8 @@ export interface BokaEvents {
   'reservation.created': {
     tenantId: string;
     reservationId: string;
-    actorUserId: string;
+    /** null: a guest (no account) or a manage link acted. */
+    actorUserId: string | null;
     staffId: string;
     customerId: string;
     start: string;
@@ -42,11 +43,11 @@ export interface BokaEvents {
     channel: 'tenant' | 'public';
     meta: RequestMeta;
   };
-  'reservation.status_changed': { tenantId: string; reservationId: string; actorUserId: string; from: string; to: string; meta: RequestMeta };
+  'reservation.status_changed': { tenantId: string; reservationId: string; actorUserId: string | null; from: string; to: string; meta: RequestMeta };
   'reservation.rescheduled': {
     tenantId: string;
     reservationId: string;
-    actorUserId: string;
+    actorUserId: string | null;
     from: { start: string; end: string };
     to: { start: string; end: string };
     meta: RequestMeta;

@@ -34,7 +34,7 @@ const book = (start: string, extra: Record<string, unknown> = {}, fixture = f) =
 describe('catalogue and settings', () => {
   test('settings default, then patch with validation', async () => {
     const s = await ok(ctx.app, f.owner, 'GET', `${f.base}/settings`);
-    assert.deepEqual(s, { timezone: 'UTC', currency: 'EUR', leadTimeMinutes: 0, cancellationCutoffMinutes: 0, allowedOrigins: [], requireVerifiedEmail: false });
+    assert.deepEqual(s, { timezone: 'UTC', currency: 'EUR', leadTimeMinutes: 0, cancellationCutoffMinutes: 0, allowedOrigins: [], requireVerifiedEmail: false, guestAutoConfirm: false, guestHoldMinutes: 30 });
     const bad = await call<Err>(ctx.app, f.owner, 'PATCH', `${f.base}/settings`, { timezone: 'Mars/Olympus' });
     assert.equal(bad.status, 400);
     assert.equal(bad.body.code, 'validation_error');
@@ -371,7 +371,9 @@ describe('public booking and tenant isolation', () => {
 
     const visitor = await signUp(ctx.app, 'visitor');
     const anonymous = await call<Err>(ctx.app, null, 'POST', `/api/public/tenants/${g.tenant.slug}/reservations`, { serviceId: g.serviceId, start: '2026-03-24T09:00:00Z' });
-    assert.equal(anonymous.status, 401);
+    // Issue 17: no longer 401; without a credential the body must name the guest.
+    assert.equal(anonymous.status, 400);
+    assert.equal((anonymous.body.details as Array<{ field: string }>)[0]?.field, 'customer');
     const r = await call<Reservation>(ctx.app, visitor, 'POST', `/api/public/tenants/${g.tenant.slug}/reservations`, { serviceId: g.serviceId, start: '2026-03-24T09:00:00Z' });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     assert.equal(r.body.staffId, g.staffId); // picked automatically

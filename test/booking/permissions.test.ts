@@ -12,7 +12,7 @@ import { addMember, bearer, createTenant, createTestApp, signUp, type SignedInUs
  */
 const T = '/api/tenants/:tenantId';
 const P = '/api/public/tenants/:slug';
-const TABLE: ReadonlyArray<readonly [method: string, url: string, access: Permission | 'public' | 'signed_in']> = [
+const TABLE: ReadonlyArray<readonly [method: string, url: string, access: Permission | 'public' | 'public_or_signed_in' | 'signed_in']> = [
   ['GET', `${T}/settings`, 'settings.read'],
   ['PATCH', `${T}/settings`, 'settings.write'],
   ['GET', `${T}/services`, 'services.read'],
@@ -45,14 +45,18 @@ const TABLE: ReadonlyArray<readonly [method: string, url: string, access: Permis
   ['GET', P, 'public'],
   ['GET', `${P}/services`, 'public'],
   ['GET', `${P}/availability`, 'public'],
-  ['POST', `${P}/reservations`, 'signed_in'],
+  ['POST', `${P}/reservations`, 'public_or_signed_in'],
+  ['POST', '/api/public/manage/reservation', 'public'],
+  ['POST', '/api/public/manage/confirm', 'public'],
+  ['POST', '/api/public/manage/cancel', 'public'],
+  ['POST', '/api/public/manage/reschedule', 'public'],
   ['POST', '/api/invitations/accept', 'signed_in'],
 ];
 
 const MINE = /^\/api\/(public\/|invitations\/)|^\/api\/tenants\/:tenantId\/(settings|services|staff|customers|availability|reservations|invitations)/;
 
 function describeAccess(a: AccessPolicy): string {
-  if ('public' in a) return 'public';
+  if ('public' in a) return a.signedInOptional ? 'public_or_signed_in' : 'public';
   if ('authenticated' in a) return 'signed_in';
   if ('superadmin' in a) return 'superadmin';
   if ('operator' in a) return `operator:${a.operator}`;
@@ -99,7 +103,7 @@ describe('role × route', () => {
           ...(method === 'GET' || method === 'DELETE' ? {} : { payload: {} }),
         });
         let expected: 'allowed' | 401 | 403;
-        if (access === 'public') expected = 'allowed';
+        if (access === 'public' || access === 'public_or_signed_in') expected = 'allowed';
         else if (!user) expected = 401;
         else if (access === 'signed_in') expected = 'allowed';
         else if (who === 'non_member') expected = 403;

@@ -34,6 +34,10 @@ test('the route table tells the truth: public, operator and tenant routes are wh
       'GET /api/auth/oidc/providers', 'GET /api/auth/oidc/:provider/start', 'GET /api/auth/oidc/:provider/callback', 'POST /api/auth/oidc/exchange',
       // ADR 0021: the mailed email-change link is the credential (like verify-email).
       'POST /api/auth/me/email/confirm',
+      // Issue 17 (ADR 0018): guest booking (a sent credential is still checked), manage links, link pages.
+      'POST /api/public/tenants/:slug/reservations',
+      'POST /api/public/manage/reservation', 'POST /api/public/manage/confirm', 'POST /api/public/manage/cancel', 'POST /api/public/manage/reschedule',
+      'GET /reset-password', 'GET /verify-email', 'GET /invitations/accept', 'GET /booking/confirm', 'GET /booking/manage', 'GET /pages/link-pages.js',
     ]);
     const publicSeen = routes.filter((r) => 'public' in r.access && !r.url.startsWith('/docs')).map(key);
     assert.deepEqual(new Set(publicSeen), PUBLIC_ROUTES);
@@ -45,7 +49,7 @@ test('the route table tells the truth: public, operator and tenant routes are wh
       assert.equal('permission' in r.access, r.url.includes(':tenantId'), `${key(r)} policy vs its :tenantId`);
       // Credential endpoints fail closed when the shared limiter is down; probes are never counted;
       // availability (public and member) draws on its own budget too (issue 12 item 1).
-      const expected = r.url.startsWith('/api/auth/')
+      const expected = r.url.startsWith('/api/auth/') || r.url.startsWith('/api/public/manage/')
         ? 'auth'
         : r.url === '/metrics' || r.url.startsWith('/api/health')
           ? 'exempt'
