@@ -1,5 +1,5 @@
 import { Type } from '@fastify/type-provider-typebox';
-import { Defaulted, errorResponses, IsoDate, pageOf, PageQuery, Uuid } from '../http/schemas.js';
+import { Defaulted, IsoDate, pageOf, PageQuery, Uuid } from '../http/schemas.js';
 import { DEFAULT_SLOTS_PER_PAGE, MAX_SLOTS_PER_PAGE } from './availability.core.js';
 import { MAX_ORIGIN_LENGTH } from '../shared/origins.js';
 import { MAX_ALLOWED_ORIGINS } from './settings.repo.js';
