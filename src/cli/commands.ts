@@ -36,7 +36,7 @@ const startOptions = {
   'nginx-status': { type: 'string', valueName: 'host:port', description: 'with --driver nginx: the stub_status / metrics listener' },
   'nginx-upstream': { type: 'string', valueName: 'name', default: 'boka', description: 'with --driver nginx: upstream block name' },
   'nginx-bin': { type: 'string', valueName: 'path', description: 'with --driver nginx: nginx binary (default: nginx on PATH)' },
-  'nginx-arg': { type: 'string', valueName: 'arg', multiple: true, description: 'with --driver nginx: extra argument for `nginx -s reload` (e.g. --nginx-arg=-c --nginx-arg=/etc/nginx/nginx.conf)' },
+  'nginx-arg': { type: 'string', valueName: 'arg', multiple: true, dashValues: true, description: 'with --driver nginx: one more argument for every nginx call (e.g. --nginx-arg -p --nginx-arg /etc/nginx)' },
   blue: { type: 'string', valueName: 'url', variadic: true, description: 'blue (current) instance URLs' },
   green: { type: 'string', valueName: 'url', variadic: true, description: 'green (new) instance URLs' },
   listen: { type: 'string', valueName: 'host:port', default: '127.0.0.1:8080', check: listen('127.0.0.1:8080'), description: 'embedded router: traffic listener' },

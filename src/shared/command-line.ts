@@ -26,6 +26,8 @@ export interface OptionSpec {
   readonly choices?: readonly string[];
   readonly min?: number;
   readonly max?: number;
+  /** Values may start with `-` (arguments passed on to another program: `--nginx-arg -p`). */
+  readonly dashValues?: boolean;
   /** A credential: its value is never repeated in a message. */
   readonly secret?: boolean;
   /** Extra check of a string value; returns what is wrong, or null. */
@@ -143,7 +145,7 @@ export function parseCommandLine<Os extends OptionSpecs>(options: Os, positional
       continue;
     }
     // A value taken from the next word that looks like an option is a forgotten value (as strict mode says).
-    if (token.value === undefined || (!token.inlineValue && token.value.startsWith('-'))) {
+    if (token.value === undefined || (!token.inlineValue && token.value.startsWith('-') && !spec.dashValues)) {
       return { kind: 'error', message: `option --${token.name} needs a value${spec.valueName ? ` (${spec.valueName})` : ''}` };
     }
     const list = raw.get(token.name) ?? [];

@@ -12,7 +12,7 @@ import { parseCommandLine, type OptionSpecs } from '../../src/shared/command-lin
 const OPTIONS = {
   blue: { type: 'string', variadic: true, description: 'd' },
   green: { type: 'string', variadic: true, description: 'd' },
-  arg: { type: 'string', multiple: true, description: 'd' },
+  arg: { type: 'string', multiple: true, dashValues: true, description: 'd' },
   plan: { type: 'string', description: 'd' },
   weight: { type: 'number', min: 0, max: 100, default: 0, description: 'd' },
   mode: { type: 'string', choices: ['a', 'b'], description: 'd' },
@@ -24,10 +24,10 @@ const parse = (argv: string[], positionals = [{ name: 'url', description: 'd' }]
 
 describe('parseCommandLine', () => {
   test('typed values, defaults, --x=y, several values after one flag, a repeatable option, `--`', () => {
-    const r = parse(['--blue', 'http://a', 'http://b', '--green=http://c', 'http://u', '--arg=-c', '--arg', 'x', '--weight', '40', '--force']);
+    const r = parse(['--blue', 'http://a', 'http://b', '--green=http://c', 'http://u', '--arg=-c', '--arg', '-p', '--arg', 'x', '--weight', '40', '--force']);
     assert.equal(r.kind, 'ok');
     if (r.kind !== 'ok') return;
-    assert.deepEqual(r.args.values, { blue: ['http://a', 'http://b'], green: ['http://c'], arg: ['-c', 'x'], plan: undefined, weight: 40, mode: undefined, token: undefined, force: true });
+    assert.deepEqual(r.args.values, { blue: ['http://a', 'http://b'], green: ['http://c'], arg: ['-c', '-p', 'x'], plan: undefined, weight: 40, mode: undefined, token: undefined, force: true });
     // An inline value ends the flag's list: the next bare word is a positional.
     assert.deepEqual(r.args.positionals, ['http://u']);
     const t = parse(['--blue', 'http://a', '--', '--not-an-option']);
