@@ -83,7 +83,7 @@ function resolve(words: readonly string[]): { node: Command | CommandGroup; path
   while (node.kind === 'group' && i < words.length && !(words[i] ?? '').startsWith('-')) {
     const word = words[i] ?? '';
     const next: Command | CommandGroup | undefined = Object.hasOwn(node.commands, word) ? node.commands[word] : undefined;
-    if (!next) return { unknown: word, path, known: Object.keys(node.commands) };
+    if (!next) return { unknown: word, path, known: [...Object.keys(node.commands), ...(path.length === 0 ? ['help'] : [])] };
     node = next;
     path.push(word);
     i++;
