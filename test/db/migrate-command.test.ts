@@ -91,6 +91,12 @@ describe(`boka db migrate --plan | --dry-run | apply (${serverUrl ? 'PostgreSQL'
     const again = await boka(env, 'migrate', '--plan');
     assert.equal(again.code, 0);
     assert.match(again.out, new RegExp(`database at migration ${NEWEST}: nothing pending`));
+
+    // --json: one document on stdout, the human plan on stderr.
+    const json = await boka(env, 'migrate', '--plan', '--json');
+    assert.equal(json.code, 0, json.err);
+    assert.deepEqual(JSON.parse(json.out), { current: NEWEST, complete: true, steps: [], findings: [] });
+    assert.match(json.err, /nothing pending/);
   });
 
   test('an unknown phase is a usage error', async () => {
