@@ -1,12 +1,9 @@
-import { parseArgs } from 'node:util';
 import { grantSuperadmin } from '../admin/admin.service.js';
 import { createAuditService } from '../audit/audit.service.js';
 import { loadConfig } from '../config/config.js';
 import { openDatabase } from '../db/index.js';
 import { systemClock } from '../shared/clock.js';
 import { createEventHub } from '../shared/events.js';
-
-const USAGE = 'usage: boka admin create-superadmin --email <email> [--name <name>] [--password-stdin]';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -19,21 +16,7 @@ async function readStdin(): Promise<string> {
  * with a password read from stdin (never from argv or the environment, which leak into
  * process listings and shell history). The grant is written to the platform audit chain.
  */
-export async function run(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub !== 'create-superadmin') {
-    console.error(USAGE);
-    return 2;
-  }
-  const { values } = parseArgs({
-    args: rest,
-    options: { email: { type: 'string' }, name: { type: 'string' }, 'password-stdin': { type: 'boolean' } },
-    strict: true,
-  });
-  if (!values.email) {
-    console.error(USAGE);
-    return 2;
-  }
+export async function runCreateSuperadmin(values: { email: string; name: string | undefined; 'password-stdin': boolean; json: boolean }): Promise<number> {
   const password = values['password-stdin'] ? await readStdin() : undefined;
   const config = loadConfig();
   const db = await openDatabase(config);
@@ -51,7 +34,8 @@ export async function run(argv: string[]): Promise<number> {
       console.error(`create-superadmin: ${result.reason}`);
       return 1;
     }
-    console.log(`${result.created ? 'created' : 'promoted'} superadmin ${values.email} (${result.userId})`);
+    if (values.json) process.stdout.write(`${JSON.stringify({ created: result.created, email: values.email, userId: result.userId })}\n`);
+    else console.log(`${result.created ? 'created' : 'promoted'} superadmin ${values.email} (${result.userId})`);
     return audit.stats().failed > 0 ? 1 : 0;
   } finally {
     await db.close();

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'undici';
-import { one, parseFlags, parseListen, type Flags } from './cli-args.js';
+import { parseListen } from './cli-args.js';
 import type { RolloutController, RolloutStatus } from './controller.service.js';
 import type { Command } from './decision.types.js';
 import { renderStatus } from './live-view.js';
@@ -10,18 +10,6 @@ import { formatSmokeResult, runSmokeSuite } from './smoke.js';
 import { resolveRolloutSecrets, type RolloutSecrets } from './secrets.js';
 import { LeaseHeldError } from './state/lease.js';
 import { attachRollout, startRollout, type AttachOptions } from './start-rollout.js';
-
-const USAGE = `usage:
-  boka rollout start --router <admin url> [--admin-token-file f] [--blue <url...> --green <url...>] [common]
-  boka rollout start --driver nginx --nginx-include f --nginx-status host:port --blue <url...> --green <url...>
-                     [--nginx-upstream boka] [--nginx-bin nginx] [--nginx-arg a ...] [common]
-  boka rollout start --blue <url...> --green <url...> [--listen 127.0.0.1:8080] [--admin-listen 127.0.0.1:8081]
-                     [--admin-token T] [--exit-on-finish] [common]      (embedded router, one host / demo)
-        common: [--plan rollout.yaml] [--report-dir rollouts] [--green-version V] [--no-resume] [--no-view]
-                [--control-listen 127.0.0.1:8082]   (control API + dashboard; default a free loopback port)
-  boka rollout status|pause|resume|promote|abort|rollback --controller <url> [--token T | --token-file F] [--by NAME] [--force]
-  boka rollout plan [--plan rollout.yaml]     validate a plan and print it normalized
-  boka smoke <url> [--plan rollout.yaml]`;
 
 function readPlan(path: string | undefined): Plan | null {
   if (!path) return DEFAULT_PLAN;
@@ -40,37 +28,53 @@ function readPlan(path: string | undefined): Plan | null {
   return result.plan;
 }
 
-/** Entry point for `boka rollout …`; returns the process exit code. */
-export async function runRolloutCli(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  const { flags } = parseFlags(rest);
-  switch (sub) {
-    case 'start':
-      return runStart(flags);
-    case 'plan': {
-      const plan = readPlan(one(flags, 'plan'));
-      if (!plan) return 2;
-      process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
-      return 0;
-    }
-    case 'status':
-    case 'pause':
-    case 'resume':
-    case 'promote':
-    case 'abort':
-    case 'rollback':
-      return runRemote(sub, flags);
-    default:
-      process.stderr.write(`${USAGE}\n`);
-      return sub === undefined || sub === 'help' || sub === '--help' ? 0 : 2;
-  }
+/** Values of `boka rollout start` (the option table is src/cli/commands.ts). */
+export interface StartValues {
+  plan: string | undefined;
+  router: string | undefined;
+  'admin-token-file': string | undefined;
+  driver: string | undefined;
+  'nginx-include': string | undefined;
+  'nginx-status': string | undefined;
+  'nginx-upstream': string;
+  'nginx-bin': string | undefined;
+  'nginx-arg': string[];
+  blue: string[];
+  green: string[];
+  listen: string;
+  'admin-listen': string;
+  'admin-token': string | undefined;
+  'exit-on-finish': boolean;
+  'report-dir': string | undefined;
+  'green-version': string | undefined;
+  'no-resume': boolean;
+  'no-view': boolean;
+  'control-listen': string;
+}
+
+/** Values of `boka rollout status|pause|…`. */
+export interface RemoteValues {
+  controller: string | undefined;
+  token: string | undefined;
+  'token-file': string | undefined;
+  by: string | undefined;
+  force: boolean;
+  json: boolean;
+}
+
+/** `boka rollout plan`: validate and print the normalized plan (JSON); exit 2 when invalid. */
+export async function runPlan(values: { plan: string | undefined }): Promise<number> {
+  const plan = readPlan(values.plan);
+  if (!plan) return 2;
+  process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+  return 0;
 }
 
 /** The operator token for the control API: `--token`, else `--token-file`, else BOKA_ROLLOUT_TOKEN. */
-function readToken(flags: Flags): { token: string | undefined } | null {
-  const inline = one(flags, 'token');
+function readToken(values: RemoteValues): { token: string | undefined } | null {
+  const inline = values.token;
   if (inline !== undefined) return { token: inline };
-  const file = one(flags, 'token-file');
+  const file = values['token-file'];
   if (file === undefined) return { token: process.env.BOKA_ROLLOUT_TOKEN || undefined };
   try {
     const token = readFileSync(file, 'utf8').trim();
@@ -83,13 +87,13 @@ function readToken(flags: Flags): { token: string | undefined } | null {
 }
 
 /** `status` and the commands talk to the controller's control API (src/rollout/control/), the same one the dashboard uses. */
-async function runRemote(sub: 'status' | Command, flags: Flags): Promise<number> {
-  const base = (one(flags, 'controller') ?? process.env.BOKA_ROLLOUT_CONTROLLER)?.replace(/\/+$/, '');
+export async function runRemote(sub: 'status' | Command, values: RemoteValues): Promise<number> {
+  const base = (values.controller ?? process.env.BOKA_ROLLOUT_CONTROLLER)?.replace(/\/+$/, '');
   if (!base) {
-    process.stderr.write(`--controller <url> is needed (the control API URL that \`boka rollout start\` prints), or BOKA_ROLLOUT_CONTROLLER\n${USAGE}\n`);
+    process.stderr.write(`boka rollout ${sub}: --controller <url> is needed (the control API URL that \`boka rollout start\` prints), or BOKA_ROLLOUT_CONTROLLER\nsee 'boka rollout ${sub} --help'\n`);
     return 2;
   }
-  const credential = readToken(flags);
+  const credential = readToken(values);
   if (!credential) return 2;
   const headers: Record<string, string> = { accept: 'application/json' };
   if (credential.token) headers.authorization = `Bearer ${credential.token}`;
@@ -101,14 +105,14 @@ async function runRemote(sub: 'status' | Command, flags: Flags): Promise<number>
         process.stderr.write(`${res.statusCode}: ${body.message ?? 'error'}\n`);
         return 1;
       }
-      process.stdout.write(`${renderStatus(body, Date.now(), Boolean(process.stdout.isTTY))}\n`);
+      process.stdout.write(values.json ? `${JSON.stringify(body)}\n` : `${renderStatus(body, Date.now(), Boolean(process.stdout.isTTY))}\n`);
       return 0;
     }
-    const command = { by: one(flags, 'by') ?? process.env.USER ?? 'operator', ...(flags.force ? { force: true } : {}) };
+    const command = { by: values.by ?? process.env.USER ?? 'operator', ...(values.force ? { force: true } : {}) };
     const res = await request(`${base}/_rollout/commands/${sub}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(command) });
     const body = (await res.body.json()) as { message?: string };
     const message = body.message ?? String(res.statusCode);
-    if (res.statusCode === 200) process.stdout.write(`${message}\n`);
+    if (res.statusCode === 200) process.stdout.write(values.json ? `${JSON.stringify({ command: sub, accepted: true, message })}\n` : `${message}\n`);
     else process.stderr.write(`${sub} refused (${res.statusCode}): ${message}\n`);
     return res.statusCode === 200 ? 0 : 1;
   } catch (error) {
@@ -140,8 +144,9 @@ function createDecisionPrinter(view: boolean): (status: RolloutStatus) => void {
   };
 }
 
-async function runStart(flags: Flags): Promise<number> {
-  const plan = readPlan(one(flags, 'plan'));
+/** `boka rollout start`: exit 0 promoted (or detached), 1 not promoted, 2 bad plan/secrets, 3 lease held. */
+export async function runStart(values: StartValues): Promise<number> {
+  const plan = readPlan(values.plan);
   if (!plan) return 2;
   let secrets: RolloutSecrets;
   try {
@@ -150,25 +155,22 @@ async function runStart(flags: Flags): Promise<number> {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     return 2;
   }
-  const controlListen = parseListen(one(flags, 'control-listen') ?? '127.0.0.1:0');
-  if (!controlListen) {
-    process.stderr.write('--control-listen must look like 127.0.0.1:8082\n');
-    return 2;
-  }
+  const controlListen = parseListen(values['control-listen']);
+  if (!controlListen) return 2;
   const common = {
     plan,
     controlHost: controlListen.host,
     controlPort: controlListen.port,
-    reportRoot: one(flags, 'report-dir'),
-    greenVersion: one(flags, 'green-version'),
+    reportRoot: values['report-dir'],
+    greenVersion: values['green-version'],
     secrets,
-    resume: !flags['no-resume'],
+    resume: !values['no-resume'],
     // preflight.migrate (ADR 0011): the release's database and migrations source, only when named
     // for the controller explicitly (a DATABASE_URL in the operator's shell may be another one).
     database: process.env.BOKA_ROLLOUT_DATABASE_URL ? { url: process.env.BOKA_ROLLOUT_DATABASE_URL, migrationsDir: process.env.BOKA_MIGRATIONS_DIR || undefined } : undefined,
   };
-  if (one(flags, 'router') !== undefined || one(flags, 'driver') !== undefined) return runAttached(flags, common);
-  return runEmbedded(flags, common);
+  if (values.router !== undefined || values.driver !== undefined) return runAttached(values, common);
+  return runEmbedded(values, common);
 }
 
 type Common = Pick<AttachOptions, 'plan' | 'reportRoot' | 'greenVersion' | 'secrets' | 'resume' | 'database' | 'controlHost' | 'controlPort'>;
@@ -178,30 +180,30 @@ type Common = Pick<AttachOptions, 'plan' | 'reportRoot' | 'greenVersion' | 'secr
  * detaches: stop evaluating, persist, release the lease, exit; the router keeps serving and a
  * restarted controller resumes. The first Ctrl-C aborts the rollout (traffic back to blue).
  */
-async function runAttached(flags: Flags, common: Common): Promise<number> {
+async function runAttached(values: StartValues, common: Common): Promise<number> {
   let driver: AttachOptions['driver'];
-  const routerUrl = one(flags, 'router');
+  const routerUrl = values.router;
   if (routerUrl) {
-    const tokenFile = one(flags, 'admin-token-file');
+    const tokenFile = values['admin-token-file'];
     const adminToken = tokenFile ? readTokenFile(tokenFile) : (process.env.BOKA_ROLLOUT_TOKEN ?? null);
     if (tokenFile && !adminToken) return 2;
     driver = { kind: 'router', adminUrl: routerUrl, ...(adminToken ? { adminToken } : {}) };
-  } else if (one(flags, 'driver') === 'nginx') {
-    const includePath = one(flags, 'nginx-include');
-    const statusListen = one(flags, 'nginx-status');
+  } else if (values.driver === 'nginx') {
+    const includePath = values['nginx-include'];
+    const statusListen = values['nginx-status'];
     if (!includePath || !statusListen) {
-      process.stderr.write(`--driver nginx needs --nginx-include and --nginx-status\n${USAGE}\n`);
+      process.stderr.write("boka rollout start: --driver nginx needs --nginx-include and --nginx-status\nsee 'boka rollout start --help'\n");
       return 2;
     }
-    driver = { kind: 'nginx', nginx: { includePath, statusListen, upstreamName: one(flags, 'nginx-upstream') ?? 'boka', nginxBin: one(flags, 'nginx-bin'), nginxArgs: flags['nginx-arg'] ?? [] } };
+    driver = { kind: 'nginx', nginx: { includePath, statusListen, upstreamName: values['nginx-upstream'], nginxBin: values['nginx-bin'], nginxArgs: values['nginx-arg'] } };
   } else {
-    process.stderr.write(`unknown --driver ${one(flags, 'driver') ?? ''} (only nginx; or --router <admin url> for boka router serve)\n`);
+    process.stderr.write("boka rollout start: --router needs an admin URL (or use --driver nginx)\nsee 'boka rollout start --help'\n");
     return 2;
   }
-  const view = !flags['no-view'] && Boolean(process.stdout.isTTY);
+  const view = !values['no-view'] && Boolean(process.stdout.isTTY);
   let rollout: Awaited<ReturnType<typeof attachRollout>>;
   try {
-    rollout = await attachRollout({ ...common, driver, blue: flags.blue, green: flags.green, onChange: createDecisionPrinter(view) });
+    rollout = await attachRollout({ ...common, driver, blue: values.blue.length > 0 ? values.blue : undefined, green: values.green.length > 0 ? values.green : undefined, onChange: createDecisionPrinter(view) });
   } catch (error) {
     process.stderr.write(`${error instanceof LeaseHeldError ? 'refused: ' : ''}${error instanceof Error ? error.message : String(error)}\n`);
     return error instanceof LeaseHeldError ? 3 : 1;
@@ -252,24 +254,17 @@ function watchSignals(controller: RolloutController, detachNote: string): { deta
 }
 
 /** The embedded router (one host, the demo): the router lives and dies with this process. */
-async function runEmbedded(flags: Flags, common: Common): Promise<number> {
-  const blue = flags.blue ?? [];
-  const green = flags.green ?? [];
+async function runEmbedded(values: StartValues, common: Common): Promise<number> {
+  const { blue, green } = values;
   if (blue.length === 0 || green.length === 0) {
-    process.stderr.write(`--blue and --green each need at least one URL\n${USAGE}\n`);
+    process.stderr.write("boka rollout start: --blue and --green each need at least one URL (or --router / --driver nginx)\nsee 'boka rollout start --help'\n");
     return 2;
   }
-  const listen = parseListen(one(flags, 'listen') ?? '127.0.0.1:8080');
-  if (!listen) {
-    process.stderr.write('--listen must look like 127.0.0.1:8080\n');
-    return 2;
-  }
-  const adminListen = parseListen(one(flags, 'admin-listen') ?? '127.0.0.1:8081');
-  if (!adminListen) {
-    process.stderr.write('--admin-listen must look like 127.0.0.1:8081\n');
-    return 2;
-  }
-  const adminToken = one(flags, 'admin-token') ?? process.env.BOKA_ROLLOUT_TOKEN;
+  // Checked by the option table already; parsed again here for the typed host and port.
+  const listen = parseListen(values.listen);
+  const adminListen = parseListen(values['admin-listen']);
+  if (!listen || !adminListen) return 2;
+  const adminToken = values['admin-token'] ?? process.env.BOKA_ROLLOUT_TOKEN;
   if (!['127.0.0.1', '::1', 'localhost'].includes(adminListen.host) && !adminToken) {
     process.stderr.write(`warning: admin API on ${adminListen.host} without --admin-token: it only answers loopback callers\n`);
   }
@@ -278,7 +273,7 @@ async function runEmbedded(flags: Flags, common: Common): Promise<number> {
     process.stderr.write('BOKA_ROUTER_STICKY_SECRET must be at least 32 bytes, base64url\n');
     return 2;
   }
-  const view = !flags['no-view'] && Boolean(process.stdout.isTTY);
+  const view = !values['no-view'] && Boolean(process.stdout.isTTY);
   let rollout: Awaited<ReturnType<typeof startRollout>>;
   try {
     rollout = await startRollout({
@@ -315,7 +310,7 @@ async function runEmbedded(flags: Flags, common: Common): Promise<number> {
     return 0;
   }
   process.stdout.write(`\noutcome: ${result.outcome}\nreport: ${result.reportPath}\n`);
-  if (!flags['exit-on-finish']) {
+  if (!values['exit-on-finish']) {
     // The router is the front door: it keeps serving the final weight until told to stop.
     process.stdout.write(`router still serving on ${rollout.routerUrl} (green ${rollout.router.readState().greenWeight}%); Ctrl-C or SIGTERM to stop\n`);
     await new Promise<void>((resolve) => {
@@ -327,17 +322,13 @@ async function runEmbedded(flags: Flags, common: Common): Promise<number> {
   return result.outcome === 'promoted' ? 0 : 1;
 }
 
-/** Entry point for `boka smoke <url>`: one line per check, exit 0 when all pass. */
-export async function runSmokeCli(argv: string[]): Promise<number> {
-  const { flags, positional } = parseFlags(argv);
-  const url = positional[0];
-  if (!url) {
-    process.stderr.write('usage: boka smoke <url> [--plan rollout.yaml]\n');
-    return 2;
-  }
-  const plan = readPlan(one(flags, 'plan'));
+/** `boka smoke <url>`: one line per check (or one JSON document), exit 0 when all pass. */
+export async function runSmoke(values: { plan: string | undefined; json: boolean }, positionals: readonly string[]): Promise<number> {
+  const [url] = positionals;
+  if (!url) return 2;
+  const plan = readPlan(values.plan);
   if (!plan) return 2;
   const result = await runSmokeSuite(url, { extraChecks: plan.preflight.checks, timeoutMs: plan.preflight.timeoutMs });
-  process.stdout.write(`${formatSmokeResult(result)}\n`);
+  process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${formatSmokeResult(result)}\n`);
   return result.ok ? 0 : 1;
 }

@@ -1,5 +1,5 @@
 /** Public surface of the rollout capability. */
-export { runRolloutCli, runSmokeCli } from './cli.js';
+export { runPlan, runRemote, runSmoke, runStart, type RemoteValues, type StartValues } from './cli.js';
 export { DEFAULT_PLAN, loadPlan, formatPlanErrors, type PlanError } from './plan.core.js';
 export type { Plan, Rule, Step } from './plan.schema.js';
 export { createInitialState, decide } from './decision.core.js';

@@ -91,11 +91,18 @@ describe(`boka db migrate --plan | --dry-run | apply (${serverUrl ? 'PostgreSQL'
     const again = await boka(env, 'migrate', '--plan');
     assert.equal(again.code, 0);
     assert.match(again.out, new RegExp(`database at migration ${NEWEST}: nothing pending`));
+
+    // --json: one document on stdout, the human plan on stderr.
+    const json = await boka(env, 'migrate', '--plan', '--json');
+    assert.equal(json.code, 0, json.err);
+    assert.deepEqual(JSON.parse(json.out), { current: NEWEST, complete: true, steps: [], findings: [] });
+    assert.match(json.err, /nothing pending/);
   });
 
   test('an unknown phase is a usage error', async () => {
     const r = await boka(env, 'migrate', '--phase', 'contractish');
     assert.equal(r.code, 2);
-    assert.match(r.err, /usage: boka db migrate \[--plan \| --dry-run\]/);
+    assert.match(r.err, /option --phase must be one of expand, all/);
+    assert.match(r.err, /see .boka db migrate --help./);
   });
 });

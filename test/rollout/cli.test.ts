@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Agent, request } from 'undici';
-import { runRolloutCli, runSmokeCli } from '../../src/rollout/cli.js';
+import { runCli } from '../../src/cli/run.js';
 import { createFakeStore, startFakeBoka } from './helpers/fake-boka.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'boka-cli-'));
@@ -24,21 +24,21 @@ describe('rollout CLI', () => {
   it('rejects an invalid plan with exit code 2', async () => {
     const path = join(dir, 'bad.yaml');
     writeFileSync(path, 'steps:\n  - { weight: 10, duration: soon }\n  - { weight: 100 }\n');
-    assert.equal(await runRolloutCli(['plan', '--plan', path]), 2);
-    assert.equal(await runRolloutCli(['start', '--blue', 'http://127.0.0.1:1', '--green', 'http://127.0.0.1:2', '--plan', path]), 2);
+    assert.equal(await runCli(['rollout', 'plan', '--plan', path]), 2);
+    assert.equal(await runCli(['rollout', 'start', '--blue', 'http://127.0.0.1:1', '--green', 'http://127.0.0.1:2', '--plan', path]), 2);
   });
 
   it('needs both colors', async () => {
-    assert.equal(await runRolloutCli(['start', '--blue', 'http://127.0.0.1:1']), 2);
+    assert.equal(await runCli(['rollout', 'start', '--blue', 'http://127.0.0.1:1']), 2);
   });
 
   it('boka smoke exits 0 on a healthy Boka and 1 on a broken one', async () => {
     const good = await startFakeBoka('green', createFakeStore());
     const bad = await startFakeBoka('green', createFakeStore(), { logoutRevokes: false });
     try {
-      assert.equal(await runSmokeCli([good.url]), 0);
-      assert.equal(await runSmokeCli([bad.url]), 1);
-      assert.equal(await runSmokeCli([]), 2);
+      assert.equal(await runCli(['smoke', good.url]), 0);
+      assert.equal(await runCli(['smoke', bad.url]), 1);
+      assert.equal(await runCli(['smoke']), 2);
     } finally {
       await Promise.all([good.close(), bad.close()]);
     }
@@ -63,7 +63,7 @@ describe('rollout CLI', () => {
           const res = await request(`http://127.0.0.1:${port}/api/bookings`, { dispatcher: agent });
           await res.body.dump();
           if (statusCode === 0) {
-            const s = await runRolloutCli(['status', '--controller', `http://127.0.0.1:${controlPort}`]);
+            const s = await runCli(['rollout', 'status', '--controller', `http://127.0.0.1:${controlPort}`]);
             statusCode = s === 0 ? 200 : -1;
           }
         } catch {
@@ -72,7 +72,7 @@ describe('rollout CLI', () => {
       }
     })();
     try {
-      const code = await runRolloutCli(['start', '--blue', blue.url, '--green', green.url, '--listen', `127.0.0.1:${port}`, '--admin-listen', `127.0.0.1:${adminPort}`, '--control-listen', `127.0.0.1:${controlPort}`, '--plan', plan, '--report-dir', dir, '--no-view', '--exit-on-finish']);
+      const code = await runCli(['rollout', 'start', '--blue', blue.url, '--green', green.url, '--listen', `127.0.0.1:${port}`, '--admin-listen', `127.0.0.1:${adminPort}`, '--control-listen', `127.0.0.1:${controlPort}`, '--plan', plan, '--report-dir', dir, '--no-view', '--exit-on-finish']);
       assert.equal(code, 0);
       assert.equal(statusCode, 200);
       const rolloutDirs = readdirSync(dir).filter((d) => !d.endsWith('.yaml') && !d.startsWith('.'));

@@ -1,22 +1,23 @@
 import { pino, type Logger } from 'pino';
 import { ConfigError, readSecret } from '../../config/config.js';
 import { createRouter, type RouterOptions } from './router.js';
-import { parseFlags, parseListen } from '../cli-args.js';
+import { parseListen } from '../cli-args.js';
 import { createStateFileStore, readStateFile, StateFileError } from './state-file.js';
 
-const USAGE = `usage:
-  boka router serve --blue <url...> --green <url...> [--listen 0.0.0.0:8080] [--admin-listen 127.0.0.1:8081]
-                    [--state-file /var/lib/boka-router/state.json] [--initial-weight 0]
-                    [--health-path /api/health/ready] [--health-interval-ms 250] [--health-timeout-ms 750]
-                    [--upstream-timeout-ms 30000] [--shutdown-timeout-ms 10000]
-  secrets (from the environment, or a file named by <NAME>_FILE):
-    BOKA_ROUTER_ADMIN_TOKEN     bearer token of the admin API and /metrics (without it: loopback callers only)
-    BOKA_ROUTER_STICKY_SECRET   32+ bytes, base64url: signs the sticky cookie (without it: random per start)`;
-
-const KNOWN = new Set([
-  'blue', 'green', 'listen', 'admin-listen', 'state-file', 'initial-weight',
-  'health-path', 'health-interval-ms', 'health-timeout-ms', 'upstream-timeout-ms', 'shutdown-timeout-ms',
-]);
+/** Values of `boka router serve` (the option table, with defaults and bounds, is src/cli/commands.ts). */
+export interface ServeValues {
+  blue: string[];
+  green: string[];
+  listen: string;
+  'admin-listen': string;
+  'state-file': string | undefined;
+  'initial-weight': number;
+  'health-path': string;
+  'health-interval-ms': number;
+  'health-timeout-ms': number;
+  'upstream-timeout-ms': number;
+  'shutdown-timeout-ms': number;
+}
 
 export interface ServeSettings {
   readonly blue: readonly string[];
@@ -34,14 +35,10 @@ export interface ServeSettings {
   readonly stickySecret: Buffer | undefined;
 }
 
-/** Validates the command line and the secrets once; throws ConfigError naming the bad setting. */
-export function readServeSettings(argv: readonly string[], env: Record<string, string | undefined>): ServeSettings {
-  const { flags, positional } = parseFlags(argv);
-  if (positional.length > 0) throw new ConfigError(`unexpected argument ${positional[0]}`);
-  for (const name of Object.keys(flags)) if (!KNOWN.has(name)) throw new ConfigError(`unknown option --${name}`);
-  const one = (name: string): string | undefined => flags[name]?.[0];
+/** Validates the upstreams and the secrets once; throws ConfigError naming the bad setting. */
+export function readServeSettings(values: ServeValues, env: Record<string, string | undefined>): ServeSettings {
   const urls = (name: 'blue' | 'green'): string[] => {
-    const list = flags[name] ?? [];
+    const list = values[name];
     if (list.length === 0) throw new ConfigError(`--${name} needs at least one URL`);
     for (const u of list) {
       let parsed: URL;
@@ -54,34 +51,27 @@ export function readServeSettings(argv: readonly string[], env: Record<string, s
     }
     return list;
   };
-  const listenOf = (name: string, fallback: string) => {
-    const parsed = parseListen(one(name) ?? fallback);
-    if (!parsed) throw new ConfigError(`--${name} must look like ${fallback}`);
+  const listenOf = (name: 'listen' | 'admin-listen') => {
+    const parsed = parseListen(values[name]);
+    if (!parsed) throw new ConfigError(`--${name} must look like host:port`);
     return parsed;
   };
-  const number = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = one(name);
-    const value = raw === undefined ? fallback : Number(raw);
-    if (!Number.isFinite(value) || value < min || value > max) throw new ConfigError(`--${name} must be a number from ${min} to ${max}`);
-    return value;
-  };
-  const healthPath = one('health-path') ?? '/api/health/ready';
-  if (!healthPath.startsWith('/')) throw new ConfigError('--health-path must start with /');
+  if (!values['health-path'].startsWith('/')) throw new ConfigError('--health-path must start with /');
   const rawSecret = readSecret(env, 'BOKA_ROUTER_STICKY_SECRET');
   const stickySecret = rawSecret === undefined ? undefined : Buffer.from(rawSecret, 'base64url');
   if (stickySecret && stickySecret.length < 32) throw new ConfigError('BOKA_ROUTER_STICKY_SECRET must be at least 32 bytes, base64url');
   return {
     blue: urls('blue'),
     green: urls('green'),
-    listen: listenOf('listen', '0.0.0.0:8080'),
-    adminListen: listenOf('admin-listen', '127.0.0.1:8081'),
-    stateFile: one('state-file'),
-    initialWeight: number('initial-weight', 0, 0, 100),
-    healthPath,
-    healthIntervalMs: number('health-interval-ms', 250, 50, 60_000),
-    healthTimeoutMs: number('health-timeout-ms', 750, 50, 60_000),
-    upstreamTimeoutMs: number('upstream-timeout-ms', 30_000, 100, 600_000),
-    shutdownTimeoutMs: number('shutdown-timeout-ms', 10_000, 0, 600_000),
+    listen: listenOf('listen'),
+    adminListen: listenOf('admin-listen'),
+    stateFile: values['state-file'],
+    initialWeight: values['initial-weight'],
+    healthPath: values['health-path'],
+    healthIntervalMs: values['health-interval-ms'],
+    healthTimeoutMs: values['health-timeout-ms'],
+    upstreamTimeoutMs: values['upstream-timeout-ms'],
+    shutdownTimeoutMs: values['shutdown-timeout-ms'],
     adminToken: readSecret(env, 'BOKA_ROUTER_ADMIN_TOKEN'),
     stickySecret,
   };
@@ -95,18 +85,13 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
  * the state file, so a restart resumes them. SIGTERM/SIGINT: stop accepting, finish in-flight
  * requests (cut after --shutdown-timeout-ms), exit 0.
  */
-export async function run(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub !== 'serve') {
-    process.stderr.write(`${USAGE}\n`);
-    return sub === undefined || sub === 'help' || sub === '--help' ? 0 : 2;
-  }
+export async function runServe(values: ServeValues): Promise<number> {
   let settings: ServeSettings;
   try {
-    settings = readServeSettings(rest, process.env);
+    settings = readServeSettings(values, process.env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n${USAGE}\n`);
+    process.stderr.write(`boka router serve: ${error.message}\nsee 'boka router serve --help'\n`);
     return 2;
   }
   const log = pino({ base: { service: 'boka-router' } });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { request } from 'undici';
-import { runRolloutCli } from '../../../src/rollout/cli.js';
+import { runCli } from '../../../src/cli/run.js';
 import type { LoggedEvent } from '../../../src/rollout/event-log.js';
 import { loadPlan } from '../../../src/rollout/plan.core.js';
 import { startRollout, type RunningRollout } from '../../../src/rollout/start-rollout.js';
@@ -220,13 +220,13 @@ describe('rollout control API', () => {
     await withRollout(TOKEN, async (r) => {
       const tokenFile = join(reportRoot, 'token');
       writeFileSync(tokenFile, `${TOKEN}\n`);
-      assert.equal(await runRolloutCli(['pause', '--controller', r.controlUrl, '--by', 'dave']), 1, 'no token: refused');
-      assert.equal(await runRolloutCli(['pause', '--by', 'dave']), 2, 'no --controller');
-      assert.equal(await runRolloutCli(['status', '--controller', r.controlUrl, '--token-file', tokenFile]), 0);
-      assert.equal(await runRolloutCli(['resume', '--controller', r.controlUrl, '--token', TOKEN]), 1, 'refused in this phase');
-      assert.equal(await runRolloutCli(['pause', '--controller', r.controlUrl, '--token-file', tokenFile, '--by', 'dave']), 0);
+      assert.equal(await runCli(['rollout', 'pause', '--controller', r.controlUrl, '--by', 'dave']), 1, 'no token: refused');
+      assert.equal(await runCli(['rollout', 'pause', '--by', 'dave']), 2, 'no --controller');
+      assert.equal(await runCli(['rollout', 'status', '--controller', r.controlUrl, '--token-file', tokenFile]), 0);
+      assert.equal(await runCli(['rollout', 'resume', '--controller', r.controlUrl, '--token', TOKEN]), 1, 'refused in this phase');
+      assert.equal(await runCli(['rollout', 'pause', '--controller', r.controlUrl, '--token-file', tokenFile, '--by', 'dave']), 0);
       assert.equal(r.controller.readStatus().phase, 'paused');
-      assert.equal(await runRolloutCli(['rollback', '--controller', r.controlUrl, '--token-file', tokenFile, '--by', 'dave', '--force']), 0);
+      assert.equal(await runCli(['rollout', 'rollback', '--controller', r.controlUrl, '--token-file', tokenFile, '--by', 'dave', '--force']), 0);
       await waitFor(() => r.controller.readStatus().outcome === 'rolled_back', 'the rollback to be verified');
       assert.deepEqual(commands(r).map((e) => [e.command, e.by, e.force]), [
         ['resume', process.env.USER ?? 'operator', undefined],
