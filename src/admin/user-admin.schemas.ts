@@ -1,5 +1,5 @@
 import { Type } from '@fastify/type-provider-typebox';
-import { IsoDate, pageOf, Uuid } from '../http/schemas.js';
+import { Defaulted, IsoDate, pageOf, Uuid } from '../http/schemas.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../shared/pagination.js';
 
 export const UserStatusSchema = Type.Union([Type.Literal('active'), Type.Literal('disabled'), Type.Literal('deleted')]);
@@ -7,7 +7,7 @@ export const UserStatusSchema = Type.Union([Type.Literal('active'), Type.Literal
 export const UserListQuery = Type.Object(
   {
     cursor: Type.Optional(Type.String({ maxLength: 512 })),
-    limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE }),
+    limit: Defaulted(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })),
     /** Case-insensitive prefix of the email address. */
     emailPrefix: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
     status: Type.Optional(UserStatusSchema),

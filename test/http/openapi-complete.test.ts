@@ -101,9 +101,11 @@ function findProblems(doc: OpenApiDoc): string[] {
 
 /** What the pipeline (src/access/pipeline.ts) accepts per policy, as the document must say. */
 function expectedSecurity(access: AccessPolicy): Array<Record<string, string[]>> {
-  if ('public' in access) return [];
+  // Optional sign-in: the empty requirement (anonymous) or a user's bearer token.
+  if ('public' in access) return access.signedInOptional ? [{}, { bearer: [] }] : [];
   if ('operator' in access) return [{ operatorToken: [] }];
-  if ('permission' in access) return [{ bearer: [] }, { apiKey: [] }];
+  // Key-minting routes are for people (ADR 0017): `apiKeys: false`.
+  if ('permission' in access) return access.apiKeys === false ? [{ bearer: [] }] : [{ bearer: [] }, { apiKey: [] }];
   return [{ bearer: [] }];
 }
 
@@ -255,7 +257,9 @@ test('what the app answers is what the document says, for every operation and ca
       }
       // The security requirement is what the pipeline does.
       const security = JSON.stringify(op.security);
-      if (caller.label === 'anonymous (remote)' && security !== '[]') {
+      // `{}` among the requirements: a credential is optional, anonymous callers get through.
+      const anonymousAllowed = security === '[]' || (op.security ?? []).some((r) => Object.keys(r).length === 0);
+      if (caller.label === 'anonymous (remote)' && !anonymousAllowed) {
         const expected = security.includes('operatorToken') ? 403 : 401;
         if (res.statusCode !== expected) undocumented.push(`${caller.label}: ${name} answered ${res.statusCode}, its security says ${expected}`);
       }

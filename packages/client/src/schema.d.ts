@@ -12280,9 +12280,9 @@ export interface operations {
     };
     listUsers: {
         parameters: {
-            query: {
+            query?: {
                 cursor?: string;
-                limit: number;
+                limit?: number;
                 emailPrefix?: string;
                 status?: "active" | "disabled" | "deleted";
             };
