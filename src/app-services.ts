@@ -8,6 +8,7 @@ import type { Database } from './db/index.js';
 import type { MailTransport } from './mail/index.js';
 import type { Ops } from './ops/index.js';
 import type { BookingServices } from './booking/index.js';
+import type { NotificationsService } from './notifications/index.js';
 import type { InvitationsService } from './invitations/invitations.service.js';
 import type { ApiKeyService } from './api-keys/api-keys.service.js';
 import type { AuditService } from './audit/audit.service.js';
@@ -58,4 +59,6 @@ export interface AppServices {
   readonly userAdmin: UserAdminService;
   /** Idempotency-Key storage for POSTs that create something (ADR 0018). */
   readonly idempotency: IdempotencyService;
+  /** Booking mail with .ics, reminders (`dueReminders` / `sendReminder`) and iCal feeds (issue 17). */
+  readonly notifications: NotificationsService;
 }

@@ -29,6 +29,7 @@ import { createMembershipResolver } from './tenancy/memberships.cache.js';
 import { createTenancyService } from './tenancy/tenancy.service.js';
 import { tenancyRoutes } from './tenancy/tenancy.routes.js';
 import { bookingRoutes, createBookingServices } from './booking/index.js';
+import { createNotificationsService, notificationRoutes } from './notifications/index.js';
 import { invitationRoutes } from './invitations/invitations.routes.js';
 import { createInvitationsService } from './invitations/invitations.service.js';
 import { createSuperadminAuditStep } from './admin/superadmin-audit.step.js';
@@ -164,8 +165,15 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
   });
   const guestsPerIp = rateLimits.budget('guest-booking-ip', config.booking.guestBookingsPerIpPerHour, 3600, 'Too many guest bookings from this address; try again later');
   const guestsPerEmail = rateLimits.budget('guest-booking-email', config.booking.guestBookingsPerEmailPerHour, 3600, 'Too many bookings for this email address; try again later');
+  // Booking mail with .ics, reminders and iCal feeds (issue 17); subscribed to the reservation events.
+  const notifications = createNotificationsService({
+    db: deps.db, clock, mail, publicUrl: config.publicUrl, mailFrom: config.mailFrom,
+    onMailError: (err) => logError('mail send failed', err),
+  });
+  notifications.subscribe(events);
   const booking = createBookingServices({
     db: deps.db, clock, events, memberships, bus, cacheTtlSeconds, mail, publicUrl: config.publicUrl,
+    calendarInvite: (ref) => notifications.invitationFor(ref),
     spendGuestBooking: async (ip, emailHash) => {
       await guestsPerIp.consume(ip);
       await guestsPerEmail.consume(emailHash);
@@ -208,7 +216,7 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
   const userAdmin = createUserAdminService({ db: deps.db, bus, clock, events });
   ops.metrics.subscribe(events);
   return { config, logger, db: deps.db, bus, clock, events, mail, tokens, sessions, accounts, memberships, tenancy, ops,
-    rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords, emailVerification, booking, invitations, passkeys, oidc, accountSelfService, userAdmin, idempotency };
+    rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords, emailVerification, booking, invitations, passkeys, oidc, accountSelfService, userAdmin, idempotency, notifications };
 }
 
 /**
@@ -307,6 +315,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(oidcRoutes, { services });
   await app.register(accountRoutes, { services });
   await app.register(userAdminRoutes, { services });
+  await app.register(notificationRoutes, { notifications: services.notifications });
 
   app.addHook('onClose', async () => {
     await services.apiKeys.close();

@@ -1,4 +1,4 @@
-import type { MailMessage } from '../mail/index.js';
+import type { MailAttachment, MailMessage } from '../mail/index.js';
 
 /**
  * Mails to guests (plain text + HTML). Links carry the manage token in the URL fragment, which
@@ -35,7 +35,7 @@ function when(start: string, timeZone: string): string {
 }
 
 /** The mail sent after a guest booking: confirm link when pending, manage link always. */
-export function guestBookingMail(m: GuestMailInput): MailMessage {
+export function guestBookingMail(m: GuestMailInput, invite: MailAttachment | null = null): MailMessage {
   const at = when(m.start, m.timezone);
   const manage = manageUrl(m.publicUrl, m.token);
   const confirm = confirmUrl(m.publicUrl, m.token);
@@ -66,11 +66,12 @@ export function guestBookingMail(m: GuestMailInput): MailMessage {
     subject: m.pendingUntil ? `Confirm your booking with ${m.tenantName}` : `Your booking with ${m.tenantName}`,
     text: lines.join('\n') + '\n',
     html,
+    ...(invite ? { attachments: [invite] } : {}),
   };
 }
 
 /** After a reschedule through a manage link: the old link is used up, this is the new one. */
-export function guestRescheduledMail(m: Omit<GuestMailInput, 'pendingUntil'>): MailMessage {
+export function guestRescheduledMail(m: Omit<GuestMailInput, 'pendingUntil'>, invite: MailAttachment | null = null): MailMessage {
   const at = when(m.start, m.timezone);
   const manage = manageUrl(m.publicUrl, m.token);
   return {
@@ -78,5 +79,6 @@ export function guestRescheduledMail(m: Omit<GuestMailInput, 'pendingUntil'>): M
     subject: `Your booking with ${m.tenantName} was moved`,
     text: `Hello ${m.name},\n\n${m.tenantName}: ${m.serviceName} is now on ${at}.\n\nYour previous link no longer works. View, cancel or reschedule with this one:\n${manage}\n`,
     html: `<p>Hello ${escapeHtml(m.name)},</p>\n<p>${escapeHtml(m.tenantName)}: ${escapeHtml(m.serviceName)} is now on ${escapeHtml(at)}.</p>\n<p>Your previous link no longer works. <a href="${escapeHtml(manage)}">View, cancel or reschedule</a>.</p>`,
+    ...(invite ? { attachments: [invite] } : {}),
   };
 }

@@ -1,7 +1,7 @@
 import type { CacheBus } from '../cache/invalidation-bus.js';
 import { createInProcessBus } from '../cache/in-process-bus.js';
 import type { Database } from '../db/index.js';
-import type { MailTransport } from '../mail/index.js';
+import type { MailAttachment, MailTransport } from '../mail/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { EventHub } from '../shared/events.js';
 import type { MembershipResolver } from '../tenancy/memberships.cache.js';
@@ -14,6 +14,9 @@ import { createReservationsService, type ReservationsService } from './reservati
 import { createServicesService, type ServicesService } from './services.service.js';
 import { createSettingsService, type SettingsService } from './settings.service.js';
 import { createStaffService, type StaffService } from './staff.service.js';
+
+/** The .ics attachment of a reservation (null: none); failures are the caller's to swallow. */
+export type CalendarInvite = (ref: { tenantId: string; reservationId: string }) => Promise<MailAttachment | null>;
 
 /** The booking capability's services. */
 export interface BookingServices {
@@ -47,8 +50,14 @@ export function createBookingServices(services: {
   /** Guest budgets per client IP and per email hash (429 when spent). */
   spendGuestBooking: (ip: string, emailHash: string) => Promise<void>;
   onMailError: (err: unknown) => void;
+  /**
+   * The reservation's .ics for the guest mails booking sends itself (booking confirmation,
+   * reschedule), so a guest gets one mail per event; built by src/notifications in buildServices.
+   */
+  calendarInvite?: CalendarInvite;
 }): BookingServices {
   const { db, clock, events, mail, publicUrl, onMailError } = services;
+  const calendarInvite: CalendarInvite = services.calendarInvite ?? (async () => null);
   const bus = services.bus ?? createInProcessBus();
   const availability = createAvailabilityService({ db, clock });
   const reservations = createReservationsService({ db, clock, events });
@@ -61,9 +70,9 @@ export function createBookingServices(services: {
     reservations,
     publicBooking: createPublicBookingService({
       db, clock, events, memberships: services.memberships, availability, reservations, mail, publicUrl,
-      spendGuestBooking: services.spendGuestBooking, onMailError,
+      spendGuestBooking: services.spendGuestBooking, onMailError, calendarInvite,
     }),
-    manage: createManageService({ db, clock, events, mail, reservations, publicUrl, onMailError }),
+    manage: createManageService({ db, clock, events, mail, reservations, publicUrl, onMailError, calendarInvite }),
     publicOrigins: createPublicOrigins({ db, bus, clock, ttlSeconds: services.cacheTtlSeconds ?? 60, max: 10_000 }),
   };
 }

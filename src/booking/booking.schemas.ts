@@ -24,6 +24,7 @@ export const SettingsSchema = Type.Object({
   requireVerifiedEmail: Type.Boolean(),
   guestAutoConfirm: Type.Boolean(),
   guestHoldMinutes: Type.Integer(),
+  reminderLeadMinutes: Type.Integer(),
 });
 export const SettingsPatch = Type.Object(
   {
@@ -41,6 +42,7 @@ export const SettingsPatch = Type.Object(
     requireVerifiedEmail: Type.Optional(Type.Boolean({ description: 'Customers need a verified email to book, invitees to join (ADR 0021)' })),
     guestAutoConfirm: Type.Optional(Type.Boolean({ description: 'confirm guest bookings at once (default false: pending until the emailed link)' })),
     guestHoldMinutes: Type.Optional(Type.Integer({ minimum: 5, maximum: 1440, description: 'how long a pending guest booking holds its slot' })),
+    reminderLeadMinutes: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_080, description: 'minutes before the start a reminder mail is sent; 0 = none' })),
   },
   { additionalProperties: false, minProperties: 1, examples: [{ timezone: 'Europe/Berlin', leadTimeMinutes: 60 }] },
 );

@@ -4,7 +4,7 @@ import { bookingAdminRoutes } from './booking.routes.js';
 import { publicBookingRoutes } from './public.routes.js';
 import { reservationRoutes } from './reservations.routes.js';
 
-export { createBookingServices, type BookingRouteDeps, type BookingServices } from './booking-services.js';
+export { createBookingServices, type BookingRouteDeps, type BookingServices, type CalendarInvite } from './booking-services.js';
 
 
 /** Every booking route: tenant administration, reservations, public booking. Register once in buildApp. */

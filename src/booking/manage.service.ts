@@ -5,6 +5,7 @@ import { AppError } from '../errors/index.js';
 import type { MailTransport } from '../mail/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { EventHub, RequestMeta } from '../shared/events.js';
+import type { CalendarInvite } from './booking-services.js';
 import { guestRescheduledMail } from './booking-mail.js';
 import { findCustomer } from './customers.repo.js';
 import { decideManageAction, hashManageSecret, parseManageToken, type ManageAction } from './manage-links.core.js';
@@ -47,6 +48,7 @@ export function createManageService(deps: {
   reservations: ReservationsService;
   publicUrl: string;
   onMailError: (err: unknown) => void;
+  calendarInvite: CalendarInvite;
 }): ManageService {
   const { db, clock } = deps;
 
@@ -215,6 +217,10 @@ export function createManageService(deps: {
       });
       if (current.customer) {
         try {
+          const invite = await deps.calendarInvite({ tenantId: link.tenantId, reservationId: link.reservationId }).catch((err: unknown) => {
+            deps.onMailError(err);
+            return null;
+          });
           await deps.mail.send(guestRescheduledMail({
             to: current.customer.email,
             name: current.customer.name,
@@ -224,7 +230,7 @@ export function createManageService(deps: {
             timezone: m.timezone,
             token: m.token,
             publicUrl: deps.publicUrl,
-          }));
+          }, invite));
         } catch (err) {
           deps.onMailError(err);
         }

@@ -24,6 +24,7 @@ import { assertVerifiedIfRequired, findSettings, findTenantBySlug, type TenantSe
 import { findStaff, loadSchedules } from './staff.repo.js';
 import { notFound, parseInstant, toReservation, type WireReservation } from './wire.js';
 import type { EventHub, RequestMeta } from '../shared/events.js';
+import type { CalendarInvite } from './booking-services.js';
 
 const MINUTE = 60_000;
 
@@ -87,6 +88,7 @@ export function createPublicBookingService(deps: {
   /** Spends the guest budgets (per client IP, per email hash); throws 429 when spent. */
   spendGuestBooking: (ip: string, emailHash: string) => Promise<void>;
   onMailError: (err: unknown) => void;
+  calendarInvite: CalendarInvite;
 }): PublicBookingService {
   const { db, clock } = deps;
 
@@ -295,6 +297,10 @@ export function createPublicBookingService(deps: {
         const r = await withTenant(db, tenantId, (tx) => findReservation(tx, tenantId, booked.id), { readOnly: true });
         const reservation = toReservation(r!);
         try {
+          const invite = await deps.calendarInvite({ tenantId, reservationId: reservation.id }).catch((err: unknown) => {
+            deps.onMailError(err);
+            return null;
+          });
           await deps.mail.send(guestBookingMail({
             to: input.customer.email.trim(),
             name: input.customer.name,
@@ -305,7 +311,7 @@ export function createPublicBookingService(deps: {
             token: booked.token,
             publicUrl: deps.publicUrl,
             pendingUntil: booked.holdExpiresAt === null ? null : new Date(booked.holdExpiresAt).toISOString(),
-          }));
+          }, invite));
         } catch (err) {
           // The booking stands; an unconfirmed one is released when its hold lapses.
           deps.onMailError(err);

@@ -14,6 +14,8 @@ export interface TenantSettings {
   guestAutoConfirm: boolean;
   /** How long a pending guest booking holds its slot (5–1440 minutes). */
   guestHoldMinutes: number;
+  /** Minutes before the start a reminder mail goes out; 0 = no reminders (migration 016). */
+  reminderLeadMinutes: number;
 }
 
 /** Bound on `allowedOrigins`, as in migration 013's CHECK. */
@@ -28,11 +30,13 @@ const DEFAULT_SETTINGS: TenantSettings = Object.freeze({
   requireVerifiedEmail: false,
   guestAutoConfirm: false,
   guestHoldMinutes: 30,
+  reminderLeadMinutes: 1440,
 });
 
 const COLUMNS = `timezone, currency, lead_time_minutes AS "leadTimeMinutes", cancellation_cutoff_minutes AS "cancellationCutoffMinutes",
   allowed_origins AS "allowedOrigins", require_verified_email AS "requireVerifiedEmail",
-  guest_auto_confirm AS "guestAutoConfirm", guest_hold_minutes AS "guestHoldMinutes"`;
+  guest_auto_confirm AS "guestAutoConfirm", guest_hold_minutes AS "guestHoldMinutes",
+  reminder_lead_minutes AS "reminderLeadMinutes"`;
 
 /** The tenant's settings, or the defaults when none were ever saved. */
 export async function findSettings(tx: Queryable, tenantId: string): Promise<TenantSettings> {
@@ -43,15 +47,16 @@ export async function findSettings(tx: Queryable, tenantId: string): Promise<Ten
 export async function upsertSettings(tx: Queryable, tenantId: string, s: TenantSettings): Promise<TenantSettings> {
   const res = await tx.query<TenantSettings>(
     `INSERT INTO tenant_settings (tenant_id, timezone, currency, lead_time_minutes, cancellation_cutoff_minutes, allowed_origins,
-       require_verified_email, guest_auto_confirm, guest_hold_minutes)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       require_verified_email, guest_auto_confirm, guest_hold_minutes, reminder_lead_minutes)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
      ON CONFLICT (tenant_id) DO UPDATE SET timezone = EXCLUDED.timezone, currency = EXCLUDED.currency,
        lead_time_minutes = EXCLUDED.lead_time_minutes, cancellation_cutoff_minutes = EXCLUDED.cancellation_cutoff_minutes,
        allowed_origins = EXCLUDED.allowed_origins, require_verified_email = EXCLUDED.require_verified_email,
-       guest_auto_confirm = EXCLUDED.guest_auto_confirm, guest_hold_minutes = EXCLUDED.guest_hold_minutes, updated_at = now()
+       guest_auto_confirm = EXCLUDED.guest_auto_confirm, guest_hold_minutes = EXCLUDED.guest_hold_minutes,
+       reminder_lead_minutes = EXCLUDED.reminder_lead_minutes, updated_at = now()
      RETURNING ${COLUMNS}`,
     [tenantId, s.timezone, s.currency, s.leadTimeMinutes, s.cancellationCutoffMinutes, s.allowedOrigins, s.requireVerifiedEmail,
-      s.guestAutoConfirm, s.guestHoldMinutes],
+      s.guestAutoConfirm, s.guestHoldMinutes, s.reminderLeadMinutes],
   );
   return res.rows[0]!;
 }

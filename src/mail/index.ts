@@ -3,7 +3,7 @@ import { createLogTransport } from './log-transport.js';
 import type { MailTransport } from './mail.js';
 import { createSmtpTransport } from './smtp-transport.js';
 
-export type { MailMessage, MailTransport } from './mail.js';
+export type { MailAttachment, MailMessage, MailTransport } from './mail.js';
 
 /** SMTP when SMTP_URL is set; otherwise the log transport, which production refuses. */
 export function createMailTransport(
@@ -12,5 +12,8 @@ export function createMailTransport(
 ): MailTransport {
   if (config.smtpUrl) return createSmtpTransport(config.smtpUrl, config.mailFrom);
   if (config.env === 'production') throw new Error('SMTP_URL is required in production');
-  return createLogTransport((m) => log(`mail to ${m.to}: ${m.subject}\n${m.text}`));
+  // Attachments are named, never printed: an .ics carries the same data as the text, nothing more.
+  return createLogTransport((m) =>
+    log(`mail to ${m.to}: ${m.subject}\n${m.text}${(m.attachments ?? []).map((a) => `\n[attachment ${a.filename}, ${a.contentType}, ${a.content.length} chars]`).join('')}`),
+  );
 }
