@@ -1,5 +1,8 @@
 import type { MailAttachment, MailMessage } from '../mail/index.js';
 
+/** The .ics attachment of a reservation (null: none); failures are the caller's to swallow. */
+export type CalendarInvite = (ref: { tenantId: string; reservationId: string }) => Promise<MailAttachment | null>;
+
 /**
  * Mails to guests (plain text + HTML). Links carry the manage token in the URL fragment, which
  * browsers never send to a server, so it stays out of access logs and Referer headers; the page

@@ -1,7 +1,8 @@
 import type { CacheBus } from '../cache/invalidation-bus.js';
 import { createInProcessBus } from '../cache/in-process-bus.js';
 import type { Database } from '../db/index.js';
-import type { MailAttachment, MailTransport } from '../mail/index.js';
+import type { MailTransport } from '../mail/index.js';
+import type { CalendarInvite } from './booking-mail.js';
 import type { Clock } from '../shared/clock.js';
 import type { EventHub } from '../shared/events.js';
 import type { MembershipResolver } from '../tenancy/memberships.cache.js';
@@ -14,9 +15,6 @@ import { createReservationsService, type ReservationsService } from './reservati
 import { createServicesService, type ServicesService } from './services.service.js';
 import { createSettingsService, type SettingsService } from './settings.service.js';
 import { createStaffService, type StaffService } from './staff.service.js';
-
-/** The .ics attachment of a reservation (null: none); failures are the caller's to swallow. */
-export type CalendarInvite = (ref: { tenantId: string; reservationId: string }) => Promise<MailAttachment | null>;
 
 /** The booking capability's services. */
 export interface BookingServices {
@@ -34,6 +32,8 @@ export interface BookingServices {
   /** Guest self-service through emailed manage links (ADR 0018). */
   readonly manage: ManageService;
 }
+
+export type { CalendarInvite } from './booking-mail.js';
 
 /** The booking capability's services, built from the app's ports. */
 export function createBookingServices(services: {

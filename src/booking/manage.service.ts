@@ -5,7 +5,7 @@ import { AppError } from '../errors/index.js';
 import type { MailTransport } from '../mail/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { EventHub, RequestMeta } from '../shared/events.js';
-import type { CalendarInvite } from './booking-services.js';
+import type { CalendarInvite } from './booking-mail.js';
 import { guestRescheduledMail } from './booking-mail.js';
 import { findCustomer } from './customers.repo.js';
 import { decideManageAction, hashManageSecret, parseManageToken, type ManageAction } from './manage-links.core.js';

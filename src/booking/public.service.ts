@@ -24,7 +24,7 @@ import { assertVerifiedIfRequired, findSettings, findTenantBySlug, type TenantSe
 import { findStaff, loadSchedules } from './staff.repo.js';
 import { notFound, parseInstant, toReservation, type WireReservation } from './wire.js';
 import type { EventHub, RequestMeta } from '../shared/events.js';
-import type { CalendarInvite } from './booking-services.js';
+import type { CalendarInvite } from './booking-mail.js';
 
 const MINUTE = 60_000;
 
