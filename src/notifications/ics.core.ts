@@ -29,6 +29,15 @@ const METHODS: Record<IcsMethod, ICalCalendarMethod> = {
 
 const STATUSES = { pending: ICalEventStatus.TENTATIVE, confirmed: ICalEventStatus.CONFIRMED, cancelled: ICalEventStatus.CANCELLED } as const;
 
+/**
+ * ical-generator escapes TEXT property values but writes the calendar NAME / X-WR-CALNAME and
+ * x-properties verbatim, so a CR/LF in a tenant name would start a new property there. Control
+ * characters go everywhere a name is used; TEXT escaping still applies on top.
+ */
+function singleLine(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+}
+
 /** The UID of a reservation's event: the same in every mail and feed, so clients update one event. */
 export function eventUid(reservationId: string, publicUrl: string): string {
   return `${reservationId}@${new URL(publicUrl).hostname}`;
@@ -48,8 +57,8 @@ export function buildIcs(input: {
   now: number;
   events: readonly IcsEvent[];
 }): string {
-  const cal = ical({ name: input.name, method: METHODS[input.method], prodId: { company: 'Boka', product: 'booking', language: 'EN' } });
-  cal.x([{ key: 'X-WR-TIMEZONE', value: input.timezone }]);
+  const cal = ical({ name: singleLine(input.name), method: METHODS[input.method], prodId: { company: 'Boka', product: 'booking', language: 'EN' } });
+  cal.x([{ key: 'X-WR-TIMEZONE', value: singleLine(input.timezone) }]);
   for (const e of input.events) {
     cal.createEvent({
       id: eventUid(e.id, input.publicUrl),
@@ -61,9 +70,9 @@ export function buildIcs(input: {
       description: e.description,
       status: input.method === 'CANCEL' ? ICalEventStatus.CANCELLED : STATUSES[e.status],
       ...(e.url ? { url: e.url } : {}),
-      organizer: { name: e.organizer.name, email: e.organizer.email },
+      organizer: { name: singleLine(e.organizer.name), email: e.organizer.email },
       attendees: e.attendee
-        ? [{ name: e.attendee.name, email: e.attendee.email, role: ICalAttendeeRole.REQ, status: ICalAttendeeStatus.ACCEPTED }]
+        ? [{ name: singleLine(e.attendee.name), email: e.attendee.email, role: ICalAttendeeRole.REQ, status: ICalAttendeeStatus.ACCEPTED }]
         : [],
     });
   }
