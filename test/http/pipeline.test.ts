@@ -38,6 +38,8 @@ test('the route table tells the truth: public, operator and tenant routes are wh
       'POST /api/public/tenants/:slug/reservations',
       'POST /api/public/manage/reservation', 'POST /api/public/manage/confirm', 'POST /api/public/manage/cancel', 'POST /api/public/manage/reschedule',
       'GET /reset-password', 'GET /verify-email', 'GET /invitations/accept', 'GET /booking/confirm', 'GET /booking/manage', 'GET /pages/link-pages.js',
+      // Issue 17: iCal feeds; the revocable token in the path is the credential (docs/booking.md).
+      'GET /api/public/calendar/:file',
     ]);
     const publicSeen = routes.filter((r) => 'public' in r.access && !r.url.startsWith('/docs')).map(key);
     assert.deepEqual(new Set(publicSeen), PUBLIC_ROUTES);
