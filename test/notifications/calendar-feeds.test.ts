@@ -79,6 +79,21 @@ describe('calendar feeds', () => {
     assert.equal((await call(ctx.app, f.owner, 'POST', `${f.base}/customers/not-a-uuid/calendar-feed`)).status, 404);
   });
 
+  test('a signed-in customer issues the feed of their own customer record, and only theirs', async () => {
+    const f = await createBookingFixture(ctx.app);
+    const customer = await signUp(ctx.app, 'feedcustomer');
+    const booked = await ok<{ id: string; customerId: string }>(ctx.app, customer, 'POST', `/api/public/tenants/${f.tenant.slug}/reservations`, {
+      serviceId: f.serviceId, start: '2026-03-25T10:00:00Z',
+    });
+    const feed = await call<{ url: string }>(ctx.app, customer, 'POST', `${f.base}/customers/${booked.customerId}/calendar-feed`);
+    assert.equal(feed.status, 201);
+    const body = (await fetchFeed(feed.body.url)).body.replace(/\r\n[ \t]/g, '');
+    assert.ok(body.includes(`UID:${booked.id}@`));
+    // The fixture's other customer record is not theirs.
+    assert.equal((await call(ctx.app, customer, 'POST', `${f.base}/customers/${f.customerId}/calendar-feed`)).status, 403);
+    assert.equal((await call(ctx.app, customer, 'POST', `${f.base}/staff/${f.staffId}/calendar-feed`)).status, 403);
+  });
+
   test('a feed is bounded to the next 90 days', async () => {
     const f = await createBookingFixture(ctx.app);
     const near = await ok<{ id: string }>(ctx.app, f.owner, 'POST', `${f.base}/reservations`, {
