@@ -76,13 +76,20 @@ describe('mail on reservation events', () => {
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(mailsTo(email).length, 1, 'no second mail for the same booking');
 
-    // Rescheduling through the manage link: again exactly one mail (the new link), with the .ics.
+    // Confirming through the link: one confirmation mail from the sender (the guest flow sends none).
     const token = /#token=(mng_\S+)/.exec(mail.text)![1]!;
+    assert.equal((await call(ctx.app, null, 'POST', '/api/public/manage/confirm', { token })).status, 200);
+    const confirmed = await waitFor(async () => mailsTo(email)[1]);
+    assert.match(confirmed.subject, /confirmed/);
+    assert.equal(line(icsOf(confirmed).content, 'STATUS'), 'STATUS:CONFIRMED');
+
+    // Rescheduling through the manage link: again exactly one mail (the new link), with the .ics.
     assert.equal((await call(ctx.app, null, 'POST', '/api/public/manage/reschedule', { token, start: '2026-03-25T11:00:00Z' })).status, 200);
-    const moved = await waitFor(async () => mailsTo(email)[1]);
+    const moved = await waitFor(async () => mailsTo(email)[2]);
+    assert.match(moved.text, /#token=mng_/);
     assert.equal(line(icsOf(moved).content, 'DTSTART'), 'DTSTART:20260325T110000Z');
     await new Promise((r) => setTimeout(r, 50));
-    assert.equal(mailsTo(email).length, 2);
+    assert.equal(mailsTo(email).length, 3);
   });
 });
 
