@@ -5,7 +5,7 @@
 const LAYERS = [
   ['errors'],
   ['config', 'shared'],
-  ['db', 'cache', 'mail'],
+  ['db', 'cache', 'mail', 'jobs'],
   ['http'],
   ['access'],
   ['auth', 'api-keys', 'mfa', 'rate-limit', 'admin', 'tenancy', 'booking', 'invitations', 'audit', 'ops', 'rollout', 'deploy', 'passkeys', 'oidc', 'idempotency'],

@@ -25,6 +25,7 @@ import type { OidcService } from './oidc/index.js';
 import type { AccountSelfService } from './auth/account.service.js';
 import type { UserAdminService } from './admin/user-admin.service.js';
 import type { IdempotencyService } from './idempotency/index.js';
+import type { JobQueue } from './jobs/index.js';
 
 /** Everything route plugins may call, built once by buildApp. */
 export interface AppServices {
@@ -58,4 +59,6 @@ export interface AppServices {
   readonly userAdmin: UserAdminService;
   /** Idempotency-Key storage for POSTs that create something (ADR 0018). */
   readonly idempotency: IdempotencyService;
+  /** Durable job queue; its worker runs from ready to close (ADR 0022). */
+  readonly jobs: JobQueue;
 }

@@ -57,6 +57,7 @@ import { createReauthenticator } from './auth/reauth.js';
 import { userAdminRoutes } from './admin/user-admin.routes.js';
 import { createUserAdminService } from './admin/user-admin.service.js';
 import { createIdempotencyService, installIdempotency } from './idempotency/index.js';
+import { createJobQueue, registerCleanupJob } from './jobs/index.js';
 
 export interface AppDeps {
   db: Database;
@@ -206,9 +207,19 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
     onMailError: (err) => logError('mail send failed', err),
   });
   const userAdmin = createUserAdminService({ db: deps.db, bus, clock, events });
+  // Durable jobs (ADR 0022): one worker per instance, claims shared through the database.
+  const jobs = createJobQueue({
+    db: deps.db, clock, instanceId: randomUUID(), pollMs: config.jobs.pollMs, batchSize: config.jobs.batchSize,
+    leaseMs: config.jobs.leaseSeconds * 1000,
+    onError: (msg, err, extra) => logError(msg, err, extra),
+  });
+  registerCleanupJob(jobs, {
+    db: deps.db, clock, everyMs: config.jobs.cleanupIntervalSeconds * 1000, batch: config.jobs.cleanupBatch,
+    onPurged: (counts) => logger.info({ purged: counts }, 'cleanup job ran'),
+  });
   ops.metrics.subscribe(events);
   return { config, logger, db: deps.db, bus, clock, events, mail, tokens, sessions, accounts, memberships, tenancy, ops,
-    rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords, emailVerification, booking, invitations, passkeys, oidc, accountSelfService, userAdmin, idempotency };
+    rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords, emailVerification, booking, invitations, passkeys, oidc, accountSelfService, userAdmin, idempotency, jobs };
 }
 
 /**
@@ -308,7 +319,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(accountRoutes, { services });
   await app.register(userAdminRoutes, { services });
 
+  app.addHook('onReady', async () => {
+    await services.jobs.start();
+  });
   app.addHook('onClose', async () => {
+    await services.jobs.stop();
     await services.apiKeys.close();
     await services.audit.flush();
     await services.rateLimits.close();
