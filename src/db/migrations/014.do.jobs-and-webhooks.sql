@@ -66,7 +66,7 @@ BEGIN
   UPDATE reservations SET status = 'cancelled', updated_at = now()
    WHERE id IN (SELECT id FROM reservations WHERE status = 'pending' AND hold_expires_at IS NOT NULL AND hold_expires_at <= p_at LIMIT p_batch);
   GET DIAGNOSTICS n = ROW_COUNT; kind := 'lapsed_holds'; purged := n; RETURN NEXT;
-  DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE status IN ('done', 'failed') AND finished_at <= p_p_at - interval '7 days' LIMIT p_batch);
+  DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE status IN ('done', 'failed') AND finished_at <= p_at - interval '7 days' LIMIT p_batch);
   GET DIAGNOSTICS n = ROW_COUNT; kind := 'finished_jobs'; purged := n; RETURN NEXT;
 END $$;
 REVOKE ALL ON FUNCTION boka_purge_expired(timestamptz, integer) FROM PUBLIC;
