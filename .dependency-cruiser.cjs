@@ -8,7 +8,7 @@ const LAYERS = [
   ['db', 'cache', 'mail', 'jobs'],
   ['http'],
   ['access'],
-  ['auth', 'api-keys', 'mfa', 'rate-limit', 'admin', 'tenancy', 'booking', 'invitations', 'audit', 'ops', 'rollout', 'deploy', 'passkeys', 'oidc', 'idempotency'],
+  ['auth', 'api-keys', 'mfa', 'rate-limit', 'admin', 'tenancy', 'booking', 'invitations', 'audit', 'ops', 'rollout', 'deploy', 'passkeys', 'oidc', 'idempotency', 'webhooks'],
 ];
 // The top floor: composition and entry points (src/app.ts, src/app-services.ts, src/main.ts, src/cli/).
 

@@ -58,6 +58,7 @@ import { userAdminRoutes } from './admin/user-admin.routes.js';
 import { createUserAdminService } from './admin/user-admin.service.js';
 import { createIdempotencyService, installIdempotency } from './idempotency/index.js';
 import { createJobQueue, registerCleanupJob } from './jobs/index.js';
+import { createWebhookService, webhookRoutes } from './webhooks/index.js';
 
 export interface AppDeps {
   db: Database;
@@ -217,9 +218,17 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
     db: deps.db, clock, everyMs: config.jobs.cleanupIntervalSeconds * 1000, batch: config.jobs.cleanupBatch,
     onPurged: (counts) => logger.info({ purged: counts }, 'cleanup job ran'),
   });
+  const webhooks = createWebhookService({
+    db: deps.db, clock, events, jobs, encryptionKey: secretKey,
+    settings: {
+      production: config.env === 'production', timeoutMs: config.webhooks.timeoutMs, disableAfterFailures: config.webhooks.disableAfterFailures,
+      retry: { maxAttempts: config.webhooks.maxAttempts, backoffBaseMs: config.webhooks.backoffBaseMs, backoffMaxMs: 3_600_000 },
+    },
+    onError: (msg, err) => logError(msg, err),
+  });
   ops.metrics.subscribe(events);
   return { config, logger, db: deps.db, bus, clock, events, mail, tokens, sessions, accounts, memberships, tenancy, ops,
-    rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords, emailVerification, booking, invitations, passkeys, oidc, accountSelfService, userAdmin, idempotency, jobs };
+    rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords, emailVerification, booking, invitations, passkeys, oidc, accountSelfService, userAdmin, idempotency, jobs, webhooks };
 }
 
 /**
@@ -318,6 +327,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(oidcRoutes, { services });
   await app.register(accountRoutes, { services });
   await app.register(userAdminRoutes, { services });
+  await app.register(webhookRoutes, { services });
 
   app.addHook('onReady', async () => {
     await services.jobs.start();

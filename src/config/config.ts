@@ -145,6 +145,17 @@ export interface Config {
     /** Rows purged per kind per cleanup run. */
     readonly cleanupBatch: number;
   };
+  /** Booking webhooks (src/webhooks, ADR 0023). */
+  readonly webhooks: {
+    /** Per-attempt timeout of a delivery. */
+    readonly timeoutMs: number;
+    /** First retry delay; doubles per attempt up to one hour. */
+    readonly backoffBaseMs: number;
+    /** Attempts per message, the first included. */
+    readonly maxAttempts: number;
+    /** Failed attempts in a row after which an endpoint is disabled. */
+    readonly disableAfterFailures: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -304,6 +315,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       leaseSeconds: readInt(env, 'JOBS_LEASE_SECONDS', 300, 5, 3600),
       cleanupIntervalSeconds: readInt(env, 'CLEANUP_INTERVAL_SECONDS', 600, 10, 86_400),
       cleanupBatch: readInt(env, 'CLEANUP_BATCH', 1000, 1, 10_000),
+    },
+    webhooks: {
+      timeoutMs: readInt(env, 'WEBHOOK_TIMEOUT_MS', 5000, 100, 30_000),
+      backoffBaseMs: readInt(env, 'WEBHOOK_BACKOFF_BASE_MS', 30_000, 1, 3_600_000),
+      maxAttempts: readInt(env, 'WEBHOOK_MAX_ATTEMPTS', 8, 1, 20),
+      disableAfterFailures: readInt(env, 'WEBHOOK_DISABLE_AFTER_FAILURES', 20, 1, 1000),
     },
     ...overrides,
   };

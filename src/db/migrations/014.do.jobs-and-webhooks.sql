@@ -71,3 +71,48 @@ BEGIN
 END $$;
 REVOKE ALL ON FUNCTION boka_purge_expired(timestamptz, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION boka_purge_expired(timestamptz, integer) TO boka_app;
+
+-- Booking webhooks (ADR 0023). The signing secret must be usable to sign (Standard Webhooks,
+-- HMAC-SHA256), so it is stored AES-256-GCM encrypted with BOKA_SECRET_KEY, like signing keys
+-- and MFA secrets; only its short prefix is shown again.
+CREATE TABLE webhook_endpoints (
+  id                   uuid PRIMARY KEY,
+  tenant_id            uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  url                  text NOT NULL CHECK (length(url) BETWEEN 1 AND 2000),
+  events               text[] NOT NULL CHECK (cardinality(events) BETWEEN 1 AND 5),
+  secret_enc           text NOT NULL,
+  secret_prefix        text NOT NULL CHECK (length(secret_prefix) <= 20),
+  enabled              boolean NOT NULL DEFAULT true,
+  disabled_reason      text CHECK (length(disabled_reason) <= 200),
+  consecutive_failures integer NOT NULL DEFAULT 0,
+  created_at           timestamptz NOT NULL,
+  updated_at           timestamptz NOT NULL
+);
+CREATE INDEX webhook_endpoints_tenant_idx ON webhook_endpoints (tenant_id);
+ALTER TABLE webhook_endpoints ENABLE ROW LEVEL SECURITY;
+ALTER TABLE webhook_endpoints FORCE ROW LEVEL SECURITY;
+CREATE POLICY webhook_endpoints_tenant_scope ON webhook_endpoints
+  USING (tenant_id = app_tenant_id()) WITH CHECK (tenant_id = app_tenant_id());
+GRANT SELECT, INSERT, UPDATE, DELETE ON webhook_endpoints TO boka_app;
+
+-- The delivery log: one row per attempt. No request or response bodies (nothing secret).
+CREATE TABLE webhook_deliveries (
+  id              uuid PRIMARY KEY,
+  tenant_id       uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  endpoint_id     uuid NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
+  message_id      text NOT NULL CHECK (length(message_id) <= 64),
+  event           text NOT NULL CHECK (length(event) <= 64),
+  attempt         integer NOT NULL CHECK (attempt >= 1),
+  outcome         text NOT NULL CHECK (outcome IN ('delivered', 'failed')),
+  status_code     integer,
+  error           text CHECK (length(error) <= 200),
+  duration_ms     integer NOT NULL,
+  next_attempt_at timestamptz,
+  created_at      timestamptz NOT NULL
+);
+CREATE INDEX webhook_deliveries_endpoint_idx ON webhook_deliveries (endpoint_id, created_at DESC, id DESC);
+ALTER TABLE webhook_deliveries ENABLE ROW LEVEL SECURITY;
+ALTER TABLE webhook_deliveries FORCE ROW LEVEL SECURITY;
+CREATE POLICY webhook_deliveries_tenant_scope ON webhook_deliveries
+  USING (tenant_id = app_tenant_id()) WITH CHECK (tenant_id = app_tenant_id());
+GRANT SELECT, INSERT, UPDATE, DELETE ON webhook_deliveries TO boka_app;
