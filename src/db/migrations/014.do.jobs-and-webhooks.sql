@@ -68,6 +68,9 @@ BEGIN
   GET DIAGNOSTICS n = ROW_COUNT; kind := 'lapsed_holds'; purged := n; RETURN NEXT;
   DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE status IN ('done', 'failed') AND finished_at <= p_at - interval '7 days' LIMIT p_batch);
   GET DIAGNOSTICS n = ROW_COUNT; kind := 'finished_jobs'; purged := n; RETURN NEXT;
+  -- The webhook delivery log (below) keeps 30 days.
+  DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries WHERE created_at <= p_at - interval '30 days' LIMIT p_batch);
+  GET DIAGNOSTICS n = ROW_COUNT; kind := 'webhook_deliveries'; purged := n; RETURN NEXT;
 END $$;
 REVOKE ALL ON FUNCTION boka_purge_expired(timestamptz, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION boka_purge_expired(timestamptz, integer) TO boka_app;
