@@ -31,7 +31,9 @@ export const WebhookUpdate = Type.Object({ url: Type.Optional(Url), events: Type
   minProperties: 1,
   examples: [{ enabled: true }],
 });
-export const WebhookParams = Type.Object({ tenantId: Type.String({ maxLength: 64 }), id: Uuid }, { additionalProperties: false });
+// Canonical lower-case ids only (ADR 0009): one spelling per resource.
+const CanonicalId = Type.String({ format: 'uuid', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' });
+export const WebhookParams = Type.Object({ tenantId: Type.String({ maxLength: 64 }), id: CanonicalId }, { additionalProperties: false });
 export const DeliveryQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })) }, { additionalProperties: false });
 export const DeliveryLog = Type.Object({
   items: Type.Array(Type.Object({

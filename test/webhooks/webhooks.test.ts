@@ -182,5 +182,6 @@ describe('endpoint rules', () => {
     assert.equal((await call(ctx.app, manager, 'GET', hooks())).status, 200);
     const missing = await call<{ code: string }>(ctx.app, f.owner, 'GET', `${hooks()}/00000000-0000-4000-8000-000000000000`);
     assert.equal(missing.status, 404);
+    assert.equal((await call(ctx.app, f.owner, 'PATCH', `${hooks()}/00000000-0000-4000-8000-000000000000`, {})).status, 400, 'an empty patch');
   });
 });
