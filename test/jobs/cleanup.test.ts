@@ -3,7 +3,9 @@ import { after, before, test } from 'node:test';
 import { withTenant } from '../../src/db/index.js';
 import { CLEANUP_JOB, createJobQueue, registerCleanupJob } from '../../src/jobs/index.js';
 import { createTenant, createTestApp, inviteToken, signUp, uniqueEmail, type TestContext } from '../helpers/app.js';
+import { asOwner } from '../helpers/database.js';
 import { createManualClock, waitFor } from '../helpers/doubles.js';
+import { createBookingFixture, ok } from '../booking/helpers.js';
 
 /**
  * ADR 0022: the recurring cleanup job purges what expired by its own rules (sessions with their
@@ -52,6 +54,28 @@ test('expired sessions, refresh tokens and invitations are purged in bounded run
   assert.equal(await count('SELECT count(*)::int AS n FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id WHERE s.expires_at <= $1', [new Date(clock.now())]), 0);
   assert.equal(await count("SELECT count(*)::int AS n FROM jobs WHERE name = $1 AND status IN ('queued', 'running')", [CLEANUP_JOB]), 1, 'one live recurring row');
   await q.stop();
+});
+
+test('a lapsed guest hold is recorded as cancelled; a live hold and a plain pending booking stay pending', async () => {
+  const f = await createBookingFixture(ctx.app);
+  const day = new Date(clock.now() + 2 * 86_400_000).toISOString().slice(0, 10);
+  const ids: string[] = [];
+  for (const hour of ['10', '12', '14']) {
+    ids.push((await ok<{ id: string }>(ctx.app, f.owner, 'POST', `${f.base}/reservations`, {
+      serviceId: f.serviceId, staffId: f.staffId, customerId: f.customerId, start: `${day}T${hour}:00:00Z`,
+    })).id);
+  }
+  // Guest holds as ADR 0018 writes them: one lapsed a minute ago, one lapsing in an hour.
+  await asOwner(ctx.database, 'UPDATE reservations SET hold_expires_at = $2 WHERE id = $1', [ids[0], new Date(clock.now() - 60_000)]);
+  await asOwner(ctx.database, 'UPDATE reservations SET hold_expires_at = $2 WHERE id = $1', [ids[1], new Date(clock.now() + 3_600_000)]);
+  const q = cleanupQueue(100);
+  clock.advance(600_000);
+  await q.start();
+  assert.equal(await q.runDue(), 1);
+  await q.stop();
+  const statuses = await withTenant(ctx.database.db, f.tenant.id, async (tx) =>
+    (await tx.query<{ status: string }>('SELECT status FROM reservations WHERE id = ANY($1::uuid[]) ORDER BY starts_at', [ids])).rows.map((r) => r.status));
+  assert.deepEqual(statuses, ['cancelled', 'pending', 'pending']);
 });
 
 test('the app runs the cleanup job from ready and stops its worker on close', async () => {
