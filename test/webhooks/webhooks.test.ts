@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { checkWebhookUrl, isForbiddenAddress } from '../../src/webhooks/index.js';
@@ -27,6 +28,14 @@ let receiver: Server;
 let origin: string;
 let ctx: TestContext;
 let f: BookingFixture;
+const logLines: string[] = [];
+const secretsSeen: string[] = [];
+const logStream = new Writable({
+  write(chunk: Buffer, _enc, done) {
+    logLines.push(chunk.toString('utf8'));
+    done();
+  },
+});
 
 before(async () => {
   receiver = createServer((req, res) => {
@@ -46,8 +55,8 @@ before(async () => {
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   origin = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
   ctx = await createTestApp({
-    deps: { clock },
-    env: { JOBS_POLL_MS: '20', WEBHOOK_BACKOFF_BASE_MS: '1000', WEBHOOK_MAX_ATTEMPTS: '5', WEBHOOK_DISABLE_AFTER_FAILURES: '3', WEBHOOK_TIMEOUT_MS: '2000' },
+    deps: { clock, logStream },
+    env: { LOG_LEVEL: 'trace', JOBS_POLL_MS: '20', WEBHOOK_BACKOFF_BASE_MS: '1000', WEBHOOK_MAX_ATTEMPTS: '5', WEBHOOK_DISABLE_AFTER_FAILURES: '3', WEBHOOK_TIMEOUT_MS: '2000' },
   });
   f = await createBookingFixture(ctx.app);
 });
@@ -57,8 +66,11 @@ after(async () => {
 });
 
 const hooks = () => `${f.base}/webhooks`;
-const register = (path: string, events: string[]) =>
-  ok<{ endpoint: Endpoint; secret: string }>(ctx.app, f.owner, 'POST', hooks(), { url: `${origin}${path}`, events });
+async function register(path: string, events: string[]) {
+  const created = await ok<{ endpoint: Endpoint; secret: string }>(ctx.app, f.owner, 'POST', hooks(), { url: `${origin}${path}`, events });
+  secretsSeen.push(created.secret);
+  return created;
+}
 const at = (path: string) => received.filter((r) => r.path === path);
 const verify = (secret: string, r: Received) => new Webhook(secret).verify(r.body, r.headers as Record<string, string>) as { type: string; data: Record<string, unknown> };
 
@@ -144,6 +156,7 @@ describe('delivery', () => {
   test('rotating the secret answers a new one once; later messages verify only with it', async () => {
     const { endpoint, secret: old } = await register('/rotated', ['reservation.created']);
     const rotated = await ok<{ secret: string }>(ctx.app, f.owner, 'POST', `${hooks()}/${endpoint.id}/rotate-secret`);
+    secretsSeen.push(rotated.secret);
     assert.notEqual(rotated.secret, old);
     await book();
     const [r] = await waitFor(async () => (at('/rotated').length ? at('/rotated') : null), 1500);
@@ -184,4 +197,11 @@ describe('endpoint rules', () => {
     assert.equal(missing.status, 404);
     assert.equal((await call(ctx.app, f.owner, 'PATCH', `${hooks()}/00000000-0000-4000-8000-000000000000`, {})).status, 400, 'an empty patch');
   });
+});
+
+test('no signing secret reaches a log line (ASVS 7.1.1)', () => {
+  assert.ok(secretsSeen.length >= 4);
+  assert.ok(logLines.length > 0);
+  const all = logLines.join('');
+  for (const secret of secretsSeen) assert.ok(!all.includes(secret.slice(6)), 'a webhook secret was logged');
 });
