@@ -5,10 +5,10 @@
 const LAYERS = [
   ['errors'],
   ['config', 'shared'],
-  ['db', 'cache', 'mail'],
+  ['db', 'cache', 'mail', 'jobs'],
   ['http'],
   ['access'],
-  ['auth', 'api-keys', 'mfa', 'rate-limit', 'admin', 'tenancy', 'booking', 'invitations', 'audit', 'ops', 'rollout', 'deploy', 'passkeys', 'oidc', 'idempotency', 'notifications'],
+  ['auth', 'api-keys', 'mfa', 'rate-limit', 'admin', 'tenancy', 'booking', 'invitations', 'audit', 'ops', 'rollout', 'deploy', 'passkeys', 'oidc', 'idempotency', 'notifications', 'webhooks'],
 ];
 // The top floor: composition and entry points (src/app.ts, src/app-services.ts, src/main.ts, src/cli/).
 

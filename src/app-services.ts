@@ -26,6 +26,8 @@ import type { OidcService } from './oidc/index.js';
 import type { AccountSelfService } from './auth/account.service.js';
 import type { UserAdminService } from './admin/user-admin.service.js';
 import type { IdempotencyService } from './idempotency/index.js';
+import type { JobQueue } from './jobs/index.js';
+import type { WebhookService } from './webhooks/index.js';
 
 /** Everything route plugins may call, built once by buildApp. */
 export interface AppServices {
@@ -61,4 +63,8 @@ export interface AppServices {
   readonly idempotency: IdempotencyService;
   /** Booking mail with .ics, reminders (`dueReminders` / `sendReminder`) and iCal feeds (issue 17). */
   readonly notifications: NotificationsService;
+  /** Durable job queue; its worker runs from ready to close (ADR 0022). */
+  readonly jobs: JobQueue;
+  /** Booking webhooks, delivered from the job queue (ADR 0023). */
+  readonly webhooks: WebhookService;
 }

@@ -29,7 +29,7 @@ import { createMembershipResolver } from './tenancy/memberships.cache.js';
 import { createTenancyService } from './tenancy/tenancy.service.js';
 import { tenancyRoutes } from './tenancy/tenancy.routes.js';
 import { bookingRoutes, createBookingServices } from './booking/index.js';
-import { createNotificationsService, notificationRoutes } from './notifications/index.js';
+import { createNotificationsService, notificationRoutes, registerReminderJobs } from './notifications/index.js';
 import { invitationRoutes } from './invitations/invitations.routes.js';
 import { createInvitationsService } from './invitations/invitations.service.js';
 import { createSuperadminAuditStep } from './admin/superadmin-audit.step.js';
@@ -58,6 +58,8 @@ import { createReauthenticator } from './auth/reauth.js';
 import { userAdminRoutes } from './admin/user-admin.routes.js';
 import { createUserAdminService } from './admin/user-admin.service.js';
 import { createIdempotencyService, installIdempotency } from './idempotency/index.js';
+import { createJobQueue, registerCleanupJob } from './jobs/index.js';
+import { createWebhookService, webhookRoutes } from './webhooks/index.js';
 
 export interface AppDeps {
   db: Database;
@@ -214,9 +216,28 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
     onMailError: (err) => logError('mail send failed', err),
   });
   const userAdmin = createUserAdminService({ db: deps.db, bus, clock, events });
+  // Durable jobs (ADR 0022): one worker per instance, claims shared through the database.
+  const jobs = createJobQueue({
+    db: deps.db, clock, instanceId: randomUUID(), pollMs: config.jobs.pollMs, batchSize: config.jobs.batchSize,
+    leaseMs: config.jobs.leaseSeconds * 1000,
+    onError: (msg, err, extra) => logError(msg, err, extra),
+  });
+  registerCleanupJob(jobs, {
+    db: deps.db, clock, everyMs: config.jobs.cleanupIntervalSeconds * 1000, batch: config.jobs.cleanupBatch,
+    onPurged: (counts) => logger.info({ purged: counts }, 'cleanup job ran'),
+  });
+  registerReminderJobs(jobs, { notifications, everyMs: config.jobs.reminderIntervalSeconds * 1000, batch: 100, now: () => clock.now() });
+  const webhooks = createWebhookService({
+    db: deps.db, clock, events, jobs, encryptionKey: secretKey,
+    settings: {
+      production: config.env === 'production', timeoutMs: config.webhooks.timeoutMs, disableAfterFailures: config.webhooks.disableAfterFailures,
+      retry: { maxAttempts: config.webhooks.maxAttempts, backoffBaseMs: config.webhooks.backoffBaseMs, backoffMaxMs: 3_600_000 },
+    },
+    onError: (msg, err) => logError(msg, err),
+  });
   ops.metrics.subscribe(events);
   return { config, logger, db: deps.db, bus, clock, events, mail, tokens, sessions, accounts, memberships, tenancy, ops,
-    rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords, emailVerification, booking, invitations, passkeys, oidc, accountSelfService, userAdmin, idempotency, notifications };
+    rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords, emailVerification, booking, invitations, passkeys, oidc, accountSelfService, userAdmin, idempotency, notifications, jobs, webhooks };
 }
 
 /**
@@ -316,8 +337,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(accountRoutes, { services });
   await app.register(userAdminRoutes, { services });
   await app.register(notificationRoutes, { notifications: services.notifications });
+  await app.register(webhookRoutes, { services });
 
+  app.addHook('onReady', async () => {
+    await services.jobs.start();
+  });
   app.addHook('onClose', async () => {
+    await services.jobs.stop();
     await services.apiKeys.close();
     await services.audit.flush();
     await services.rateLimits.close();

@@ -23,6 +23,7 @@ export const RESOURCES = {
   api_keys: ['read', 'create', 'delete'],
   settings: ['read', 'write'],
   reports: ['read'],
+  webhooks: ['manage'],
 } as const;
 
 export type Resource = keyof typeof RESOURCES;
@@ -67,6 +68,7 @@ export const ROLE_GRANTS: Record<Role, readonly Permission[]> = {
     'api_keys.create',
     'api_keys.delete',
     'reports.read',
+    'webhooks.manage',
   ],
   owner: ['tenant.write', 'tenant.delete', 'tenant.manage', 'members.manage', 'settings.write'],
   superadmin: [],

@@ -122,4 +122,9 @@ export function subscribeAuditEvents(events: EventHub, record: (entry: AuditEntr
     record({ tenantId: null, actor: user(e.userId), action: 'oidc.unlinked', target: `oidc_identity:${e.identityId}`, outcome: 'success', meta: e.meta, details: { provider: e.providerId } }));
   events.on('oidc.refused', (e) =>
     record({ tenantId: null, actor: user(e.userId), action: 'oidc.refused', target: null, outcome: 'denied', meta: e.meta, details: { provider: e.providerId, reason: e.reason } }));
+  // Booking webhooks (ADR 0023): who changed an endpoint, and the automatic disabling.
+  events.on('webhook.endpoint_changed', (e) =>
+    record({ tenantId: e.tenantId, actor: user(e.actorUserId), action: `webhook.${e.change}`, target: `webhook_endpoint:${e.endpointId}`, outcome: 'success', meta: e.meta }));
+  events.on('webhook.endpoint_disabled', (e) =>
+    record({ tenantId: e.tenantId, actor: { type: 'system', id: 'webhooks' }, action: 'webhook.disabled', target: `webhook_endpoint:${e.endpointId}`, outcome: 'failure', details: { failures: e.failures } }));
 }

@@ -132,6 +132,32 @@ export interface Config {
     /** How long an Idempotency-Key and its answer are kept (at least 24 h). */
     readonly idempotencyKeyTtlSeconds: number;
   };
+  /** Durable job queue and cleanup job (src/jobs, ADR 0022). */
+  readonly jobs: {
+    /** Milliseconds between worker polls; 0 disables this instance's worker. */
+    readonly pollMs: number;
+    /** Jobs claimed per poll. */
+    readonly batchSize: number;
+    /** Seconds a claimed job stays with its instance before another may take it over. */
+    readonly leaseSeconds: number;
+    /** Seconds between cleanup runs. */
+    readonly cleanupIntervalSeconds: number;
+    /** Rows purged per kind per cleanup run. */
+    readonly cleanupBatch: number;
+    /** Seconds between looks for due booking reminders (each run enqueues at most 100 sends). */
+    readonly reminderIntervalSeconds: number;
+  };
+  /** Booking webhooks (src/webhooks, ADR 0023). */
+  readonly webhooks: {
+    /** Per-attempt timeout of a delivery. */
+    readonly timeoutMs: number;
+    /** First retry delay; doubles per attempt up to one hour. */
+    readonly backoffBaseMs: number;
+    /** Attempts per message, the first included. */
+    readonly maxAttempts: number;
+    /** Failed attempts in a row after which an endpoint is disabled. */
+    readonly disableAfterFailures: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -284,6 +310,20 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       guestBookingsPerIpPerHour: readInt(env, 'GUEST_BOOKINGS_PER_IP_PER_HOUR', 20, 0, 1_000_000),
       guestBookingsPerEmailPerHour: readInt(env, 'GUEST_BOOKINGS_PER_EMAIL_PER_HOUR', 5, 0, 1_000_000),
       idempotencyKeyTtlSeconds: readInt(env, 'IDEMPOTENCY_KEY_TTL_HOURS', 24, 24, 24 * 30) * 3600,
+    },
+    jobs: {
+      pollMs: readInt(env, 'JOBS_POLL_MS', 1000, 0, 60_000),
+      batchSize: readInt(env, 'JOBS_BATCH_SIZE', 20, 1, 500),
+      leaseSeconds: readInt(env, 'JOBS_LEASE_SECONDS', 300, 5, 3600),
+      cleanupIntervalSeconds: readInt(env, 'CLEANUP_INTERVAL_SECONDS', 600, 10, 86_400),
+      cleanupBatch: readInt(env, 'CLEANUP_BATCH', 1000, 1, 10_000),
+      reminderIntervalSeconds: readInt(env, 'REMINDER_INTERVAL_SECONDS', 60, 10, 3600),
+    },
+    webhooks: {
+      timeoutMs: readInt(env, 'WEBHOOK_TIMEOUT_MS', 5000, 100, 30_000),
+      backoffBaseMs: readInt(env, 'WEBHOOK_BACKOFF_BASE_MS', 30_000, 1, 3_600_000),
+      maxAttempts: readInt(env, 'WEBHOOK_MAX_ATTEMPTS', 8, 1, 20),
+      disableAfterFailures: readInt(env, 'WEBHOOK_DISABLE_AFTER_FAILURES', 20, 1, 1000),
     },
     ...overrides,
   };

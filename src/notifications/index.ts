@@ -2,3 +2,4 @@
 export { createNotificationsService, type NotificationsService, type ReservationRef } from './notifications.service.js';
 export { notificationRoutes } from './notifications.routes.js';
 export { renderReservationMail, type ReservationMailKind, type RenderedReservationMail } from './reservation-mail.core.js';
+export { registerReminderJobs, REMINDERS_DUE_JOB, REMINDER_SEND_JOB } from './reminder-jobs.js';

@@ -105,6 +105,9 @@ export interface BokaEvents {
   'account.deleted': { userId: string; revokedSessions: number; tenantIds: readonly string[]; meta: RequestMeta };
   'user.disabled': { userId: string; actorUserId: string; reason: string; revokedSessions: number; meta: RequestMeta };
   'user.enabled': { userId: string; actorUserId: string; reason: string; meta: RequestMeta };
+  // Booking webhooks (ADR 0023). Ids only; never the URL's secret parts or the signing secret.
+  'webhook.endpoint_changed': { tenantId: string; endpointId: string; actorUserId: string; change: 'created' | 'updated' | 'deleted' | 'secret_rotated'; meta: RequestMeta };
+  'webhook.endpoint_disabled': { tenantId: string; endpointId: string; failures: number };
 }
 
 export interface EventHub {

@@ -23,6 +23,8 @@ export async function createTestApp(opts: { env?: Record<string, string>; deps?:
     // Helpers add every member by invitation; tests of the invitation budgets set their own.
     INVITATIONS_PER_INVITER_PER_HOUR: '0',
     INVITATIONS_PER_TENANT_PER_HOUR: '0',
+    // No background worker unless a test asks for one (tests of src/jobs drive it themselves).
+    JOBS_POLL_MS: '0',
     ...opts.env,
   }, { databaseUrl: database.url });
   const app = await buildApp(config, { db: database.db, ...opts.deps });

@@ -1,0 +1,63 @@
+import { BlockList, isIP } from 'node:net';
+
+/** The events a tenant may subscribe to (issue 17). */
+export const WEBHOOK_EVENTS = ['reservation.created', 'reservation.confirmed', 'reservation.rescheduled', 'reservation.cancelled', 'reservation.completed'] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
+/** The webhook event of a reservation status change, or null when none is offered for it. */
+export function eventForStatus(to: string): WebhookEvent | null {
+  if (to === 'confirmed' || to === 'cancelled' || to === 'completed') return `reservation.${to}`;
+  return null;
+}
+
+// Addresses a webhook may never reach in production (SSRF, OWASP ASVS 4.0.3 12.6.1 / 5.2.6):
+// loopback, RFC 1918 / RFC 4193 private, link-local (cloud metadata 169.254.169.254), CGNAT,
+// unspecified, multicast, documentation and IPv4-mapped forms of them.
+const PRIVATE = new BlockList();
+for (const [net, bits] of [
+  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
+  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24],
+  ['224.0.0.0', 4], ['240.0.0.0', 4],
+] as const) PRIVATE.addSubnet(net, bits, 'ipv4');
+for (const [net, bits] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['2001:db8::', 32], ['64:ff9b::', 96]] as const) {
+  PRIVATE.addSubnet(net, bits, 'ipv6');
+}
+
+/** True when `ip` is an address a production webhook must not reach. */
+export function isForbiddenAddress(ip: string): boolean {
+  const family = isIP(ip);
+  if (family === 0) return true;
+  if (family === 6) {
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+    if (mapped?.[1]) return PRIVATE.check(mapped[1], 'ipv4');
+    return PRIVATE.check(ip, 'ipv6');
+  }
+  return PRIVATE.check(ip, 'ipv4');
+}
+
+function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '');
+  return bare === 'localhost' || bare === '::1' || /^127\.\d+\.\d+\.\d+$/.test(bare);
+}
+
+/**
+ * Checks an endpoint URL before any DNS lookup: absolute https (http only to a loopback host
+ * outside production), no credentials in it, no fragment. Returns a reason or null.
+ */
+export function checkWebhookUrl(raw: string, production: boolean): string | null {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return 'must be an absolute URL';
+  }
+  if (url.username || url.password) return 'must not carry credentials';
+  if (url.hash) return 'must not have a fragment';
+  const loopback = isLoopbackHost(url.hostname);
+  if (url.protocol === 'https:') {
+    if (production && loopback) return 'must not point at this host';
+    return null;
+  }
+  if (url.protocol === 'http:' && loopback && !production) return null;
+  return 'must use https';
+}
