@@ -1301,7 +1301,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Exchange the one-time login code for access and refresh tokens */
+        /** Exchange the one-time login code for access and refresh tokens (cookie mode with X-Boka-Session: cookie) */
         post: operations["exchangeOidcLoginCode"];
         delete?: never;
         options?: never;
@@ -2611,13 +2611,30 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "password": "the current password of this account"
-                 *     }
-                 */
                 "application/json": {
                     password: string;
+                } | {
+                    passkey: {
+                        id: string;
+                        rawId: string;
+                        /** @enum {string} */
+                        type: "public-key";
+                        response: {
+                            clientDataJSON: string;
+                            authenticatorData: string;
+                            signature: string;
+                            userHandle?: string;
+                        };
+                        authenticatorAttachment?: "platform" | "cross-platform" | null;
+                        clientExtensionResults: {
+                            credProps?: {
+                                rk?: boolean;
+                            };
+                        };
+                    };
+                } | {
+                    /** @enum {boolean} */
+                    recentSignIn: true;
                 };
             };
         };
@@ -2647,7 +2664,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description forbidden */
+            /** @description reauthentication_required, forbidden */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10988,7 +11005,10 @@ export interface operations {
     signInWithPasskey: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description cookie: the refresh token is set as an HttpOnly cookie scoped to /api/auth/refresh and left out of the body */
+                "x-boka-session"?: "cookie" | "bearer";
+            };
             path?: never;
             cookie?: never;
         };
@@ -11067,6 +11087,15 @@ export interface operations {
             };
             /** @description invalid_token, invalid_credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description account_disabled, csrf_rejected */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11355,7 +11384,10 @@ export interface operations {
     verifyMfaPasskey: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description cookie: the refresh token is set as an HttpOnly cookie scoped to /api/auth/refresh and left out of the body */
+                "x-boka-session"?: "cookie" | "bearer";
+            };
             path?: never;
             cookie?: never;
         };
@@ -11436,6 +11468,15 @@ export interface operations {
             };
             /** @description invalid_token, invalid_credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description account_disabled, csrf_rejected */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11768,7 +11809,10 @@ export interface operations {
     exchangeOidcLoginCode: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description cookie: the refresh token is set as an HttpOnly cookie scoped to /api/auth/refresh and left out of the body */
+                "x-boka-session"?: "cookie" | "bearer";
+            };
             path?: never;
             cookie?: never;
         };
@@ -11819,6 +11863,15 @@ export interface operations {
             };
             /** @description invalid_token, mfa_required */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description account_disabled, csrf_rejected */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12078,16 +12131,36 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "newEmail": "ada@new.example",
-                 *       "password": "the current password of this account"
-                 *     }
-                 */
                 "application/json": {
                     /** Format: email */
                     newEmail: string;
                     password: string;
+                } | {
+                    /** Format: email */
+                    newEmail: string;
+                    passkey: {
+                        id: string;
+                        rawId: string;
+                        /** @enum {string} */
+                        type: "public-key";
+                        response: {
+                            clientDataJSON: string;
+                            authenticatorData: string;
+                            signature: string;
+                            userHandle?: string;
+                        };
+                        authenticatorAttachment?: "platform" | "cross-platform" | null;
+                        clientExtensionResults: {
+                            credProps?: {
+                                rk?: boolean;
+                            };
+                        };
+                    };
+                } | {
+                    /** Format: email */
+                    newEmail: string;
+                    /** @enum {boolean} */
+                    recentSignIn: true;
                 };
             };
         };
@@ -12121,7 +12194,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description forbidden */
+            /** @description reauthentication_required, forbidden */
             403: {
                 headers: {
                     [name: string]: unknown;
