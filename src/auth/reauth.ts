@@ -3,7 +3,7 @@ import type { Database } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import type { AttemptGuard } from '../rate-limit/attempt-guard.js';
 import type { Clock } from '../shared/clock.js';
-import type { RequestMeta } from '../shared/events.js';
+import type { EventHub, RequestMeta } from '../shared/events.js';
 import { verifyPassword } from './password.js';
 import { findSession } from './sessions.repo.js';
 import { lockSignInMethods } from './sign-in-methods.repo.js';
@@ -51,14 +51,25 @@ export interface PasskeyAssertionVerifier {
   verifyPasskeyAssertion(userId: string, response: AuthenticationResponseJSON, meta: RequestMeta): Promise<boolean>;
 }
 
-export function createReauthenticator(deps: { db: Database; guard: AttemptGuard; clock: Clock; passkeys?: PasskeyAssertionVerifier }): Reauthenticator {
-  const wrong = (message: string) => new AppError('invalid_credentials', message);
+export function createReauthenticator(deps: {
+  db: Database;
+  guard: AttemptGuard;
+  clock: Clock;
+  /** `account.reauthenticated` (success and failure) goes to the platform audit chain (ASVS 4.0.3 7.1.3). */
+  events: EventHub;
+  passkeys?: PasskeyAssertionVerifier;
+}): Reauthenticator {
   return {
     async reauthenticate(who, proof, meta) {
       const { userId } = who;
       const user = await findUserById(deps.db, userId);
       if (!user || user.deletedAt || user.disabledAt) throw new AppError('invalid_token');
       const ticket = await deps.guard.begin({ scope: 'password', account: userId, userId, meta });
+      const method = 'password' in proof ? 'password' : 'passkey' in proof ? 'passkey' : 'recent_sign_in';
+      const wrong = (message: string) => {
+        deps.events.emit('account.reauthenticated', { userId, method, outcome: 'failure', meta });
+        return new AppError('invalid_credentials', message);
+      };
       if ('password' in proof) {
         if (!(await verifyPassword(user.passwordHash, proof.password))) throw wrong('The password is incorrect');
       } else if ('passkey' in proof) {
@@ -76,12 +87,14 @@ export function createReauthenticator(deps: { db: Database; guard: AttemptGuard;
         const fresh = session !== null && session.userId === userId && session.amr.includes('fed')
           && deps.clock.now() - session.createdAt.getTime() <= RECENT_SIGN_IN_MAX_AGE_MS;
         if (!fresh) {
+          deps.events.emit('account.reauthenticated', { userId, method, outcome: 'failure', meta });
           throw new AppError('reauthentication_required', 'Sign in with your provider again, then retry within 10 minutes', {
             maxSessionAgeSeconds: RECENT_SIGN_IN_MAX_AGE_MS / 1000,
           });
         }
       }
       await ticket.succeeded();
+      deps.events.emit('account.reauthenticated', { userId, method, outcome: 'success', meta });
       return user;
     },
   };

@@ -105,6 +105,8 @@ export interface BokaEvents {
   'account.deleted': { userId: string; revokedSessions: number; tenantIds: readonly string[]; meta: RequestMeta };
   'user.disabled': { userId: string; actorUserId: string; reason: string; revokedSessions: number; meta: RequestMeta };
   'user.enabled': { userId: string; actorUserId: string; reason: string; meta: RequestMeta };
+  /** A re-authentication before a sensitive account change (ADR 0021): which proof, and whether it held. */
+  'account.reauthenticated': { userId: string; method: 'password' | 'passkey' | 'recent_sign_in'; outcome: 'success' | 'failure'; meta: RequestMeta };
 }
 
 export interface EventHub {

@@ -257,6 +257,16 @@ describe('auth depth: passkeys, OIDC, cookie mode and the account lifecycle toge
     for (const table of ['passkeys', 'webauthn_challenges']) {
       assert.equal((await ctx.database.db.query(`SELECT 1 FROM ${table} WHERE user_id = $1`, [user.id])).rows.length, 0, table);
     }
+    // Both the refused and the accepted proofs are in the platform audit chain, by method, in order.
+    const audited = async () => (await ctx.database.db.query<{ outcome: string; details: { method: string } }>(
+      `SELECT outcome, details FROM audit_log WHERE action = 'account.reauthenticated' AND target = $1 ORDER BY seq`, [`user:${user.id}`])).rows;
+    const rows = await waitFor(async () => {
+      const found = await audited();
+      return found.length >= 4 ? found : undefined;
+    });
+    assert.deepEqual(rows.map((r) => [r.details.method, r.outcome]), [
+      ['passkey', 'failure'], ['passkey', 'success'], ['recent_sign_in', 'failure'], ['passkey', 'success'],
+    ]);
     // The passkey no longer signs anyone in.
     const after = await post('/api/auth/passkeys/authentication/verify', { response: authenticator.assert(key, await signInOptions()) });
     assert.equal(after.statusCode, 401);
