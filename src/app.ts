@@ -210,7 +210,7 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
   // Account self-service and platform user administration (ADR 0021).
   const accountSelfService = createAccountSelfService({
     db: deps.db, bus, clock, events, mail, accounts, memberships, guard: rateLimits.guard,
-    reauth: createReauthenticator({ db: deps.db, guard: rateLimits.guard }),
+    reauth: createReauthenticator({ db: deps.db, guard: rateLimits.guard, clock, events, passkeys }),
     perAccount: rateLimits.budget('email-change-account', config.auth.verifyResendPerAccountPerHour, 3600),
     changeUrl: config.auth.emailChangeUrl,
     onMailError: (err) => logError('mail send failed', err),

@@ -99,6 +99,8 @@ export function subscribeAuditEvents(events: EventHub, record: (entry: AuditEntr
     record({ tenantId: null, actor: user(e.userId), action: 'account.email_change_requested', target: `user:${e.userId}`, outcome: 'success', meta: e.meta }));
   events.on('account.email_changed', (e) =>
     record({ tenantId: null, actor: user(e.userId), action: 'account.email_changed', target: `user:${e.userId}`, outcome: 'success', meta: e.meta }));
+  events.on('account.reauthenticated', (e) =>
+    record({ tenantId: null, actor: user(e.userId), action: 'account.reauthenticated', target: `user:${e.userId}`, outcome: e.outcome, meta: e.meta, details: { method: e.method } }));
   events.on('account.deleted', (e) =>
     record({ tenantId: null, actor: user(e.userId), action: 'account.deleted', target: `user:${e.userId}`, outcome: 'success', meta: e.meta, details: { revokedSessions: e.revokedSessions, tenants: e.tenantIds.length } }));
   events.on('user.disabled', (e) =>

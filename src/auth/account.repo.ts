@@ -113,9 +113,16 @@ export async function anonymiseUser(tx: Queryable, userId: string, at: Date): Pr
   );
 }
 
-/** Every second factor and pending one-time secret of the user (MFA, resets, verification and change links). */
+/**
+ * Every credential, second factor and pending one-time secret of the user: MFA, resets,
+ * verification and change links, passkeys and their challenges (migration 011), OIDC identities,
+ * login codes and the placeholder password (migration 010). Platform tables, no RLS.
+ */
 export async function deleteUserSecrets(tx: Queryable, userId: string): Promise<void> {
-  for (const table of ['user_mfa', 'mfa_backup_codes', 'mfa_challenges', 'password_resets', 'email_verifications', 'email_changes']) {
+  for (const table of [
+    'user_mfa', 'mfa_backup_codes', 'mfa_challenges', 'password_resets', 'email_verifications', 'email_changes',
+    'passkeys', 'webauthn_challenges', 'oidc_identities', 'oidc_login_codes', 'oidc_placeholder_passwords',
+  ]) {
     await tx.query(`DELETE FROM ${table} WHERE user_id = $1`, [userId]);
   }
 }

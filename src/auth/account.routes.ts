@@ -46,12 +46,12 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ services: AccountRouteDe
       body: EmailChangeBody,
       response: {
         202: AcceptedResponse,
-        ...errorResponses({ 400: ['validation_error'], 401: ['invalid_credentials'], 429: ['quota_exceeded'] }),
+        ...errorResponses({ 400: ['validation_error'], 401: ['invalid_credentials'], 403: ['reauthentication_required'], 429: ['quota_exceeded'] }),
       },
     },
   }, async (request, reply) => {
     const principal = userPrincipal(request);
-    await account.requestEmailChange(principal.userId, request.body, requestMeta(request));
+    await account.requestEmailChange({ userId: principal.userId, sessionId: principal.sessionId }, request.body, requestMeta(request));
     return reply.code(202).send(EMAIL_CHANGE_ANSWER);
   });
 
@@ -80,12 +80,12 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ services: AccountRouteDe
       body: DeleteAccountBody,
       response: {
         204: NoContent,
-        ...errorResponses({ 400: ['validation_error'], 401: ['invalid_credentials'], 422: ['last_owner', 'invalid_state'], 429: ['quota_exceeded'] }),
+        ...errorResponses({ 400: ['validation_error'], 401: ['invalid_credentials'], 403: ['reauthentication_required'], 422: ['last_owner', 'invalid_state'], 429: ['quota_exceeded'] }),
       },
     },
   }, async (request, reply) => {
     const principal = userPrincipal(request);
-    await account.deleteAccount(principal.userId, request.body, requestMeta(request));
+    await account.deleteAccount({ userId: principal.userId, sessionId: principal.sessionId }, request.body, requestMeta(request));
     return reply.code(204).send();
   });
 };

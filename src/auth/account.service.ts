@@ -12,7 +12,7 @@ import type { MembershipResolver } from '../tenancy/memberships.cache.js';
 import type { AccountService, PublicUser } from './accounts.service.js';
 import * as repo from './account.repo.js';
 import { findByToken, issueToken } from './one-time-tokens.js';
-import type { Reauthenticator, ReauthProof } from './reauth.js';
+import type { Reauthenticator, ReauthProof, ReauthSubject } from './reauth.js';
 import { revokeUserSessions } from './sessions.repo.js';
 import { findUserByEmail, normalizeEmail } from './users.repo.js';
 
@@ -43,7 +43,7 @@ export interface AccountSelfService {
    * Re-authenticates, then (after the answer) mails a single-use link to the new address and a
    * notice to the current one. A taken address gets no link; the answer is the same.
    */
-  requestEmailChange(userId: string, input: { newEmail: string } & ReauthProof, meta: RequestMeta): Promise<void>;
+  requestEmailChange(who: ReauthSubject, input: { newEmail: string } & ReauthProof, meta: RequestMeta): Promise<void>;
   /**
    * The link → the swap, in one transaction: the link is spent and the address replaced and
    * marked verified, or nothing changes (`duplicate_resource` when the address was taken meanwhile).
@@ -54,7 +54,7 @@ export interface AccountSelfService {
    * else in one transaction anonymises the account, drops its credentials and second factors,
    * revokes its sessions and removes its memberships; every instance drops it at once.
    */
-  deleteAccount(userId: string, proof: ReauthProof, meta: RequestMeta): Promise<void>;
+  deleteAccount(who: ReauthSubject, proof: ReauthProof, meta: RequestMeta): Promise<void>;
 }
 
 export function createAccountSelfService(deps: {
@@ -120,8 +120,9 @@ export function createAccountSelfService(deps: {
       return profile;
     },
 
-    async requestEmailChange(userId, input, meta) {
-      const user = await deps.reauth.reauthenticate(userId, input, meta);
+    async requestEmailChange(who, input, meta) {
+      const { userId } = who;
+      const user = await deps.reauth.reauthenticate(who, input, meta);
       if (normalizeEmail(input.newEmail) === normalizeEmail(user.email)) {
         throw new AppError('validation_error', 'The request is invalid', [{ field: 'newEmail', in: 'body', message: 'is already the address of this account' }]);
       }
@@ -161,8 +162,9 @@ export function createAccountSelfService(deps: {
         `If this was not you, contact support at once.`);
     },
 
-    async deleteAccount(userId, proof, meta) {
-      await deps.reauth.reauthenticate(userId, proof, meta);
+    async deleteAccount(who, proof, meta) {
+      const { userId } = who;
+      await deps.reauth.reauthenticate(who, proof, meta);
       const now = new Date(deps.clock.now());
       const done = await db.transaction(async (tx) => {
         const user = await repo.lockLiveUser(tx, userId);

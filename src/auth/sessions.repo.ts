@@ -20,6 +20,18 @@ const SESSION_COLUMNS = `s.id, s.user_id AS "userId", u.is_superadmin AS "isSupe
   s.last_seen_at AS "lastSeenAt", s.expires_at AS "expiresAt", s.revoked_at AS "revokedAt",
   s.ip, s.user_agent AS "userAgent", s.amr, (u.disabled_at IS NOT NULL OR u.deleted_at IS NOT NULL) AS "userBlocked"`;
 
+/**
+ * Locks the account row (shared) for a new session: a concurrent disable or deletion waits or
+ * is seen. False when the account is disabled, deleted or gone (ADR 0021).
+ */
+export async function lockLiveAccount(tx: Queryable, userId: string): Promise<boolean> {
+  const res = await tx.query<{ live: boolean }>(
+    `SELECT (disabled_at IS NULL AND deleted_at IS NULL) AS live FROM users WHERE id = $1 FOR SHARE`,
+    [userId],
+  );
+  return res.rows[0]?.live === true;
+}
+
 export async function insertSession(
   db: Queryable,
   s: { id: string; userId: string; createdAt: Date; expiresAt: Date; ip: string | null; userAgent: string | null; amr: readonly string[] },

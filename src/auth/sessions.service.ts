@@ -158,6 +158,12 @@ export function createSessionService(opts: SessionServiceOptions): SessionServic
       const sessionId = randomUUID();
       try {
         const refreshToken = await opts.db.transaction(async (tx) => {
+          // Every sign-in (password, passkey, OIDC, MFA step) ends here: a disabled or deleted
+          // account never gets a session, whichever way it proved who it is (ADR 0021).
+          if (!(await repo.lockLiveAccount(tx, userId))) {
+            opts.events.emit('auth.login_failed', { userId, reason: 'account_disabled', meta });
+            throw new AppError('account_disabled', 'This account has been disabled by a platform administrator');
+          }
           await repo.insertSession(tx, {
             id: sessionId,
             userId,

@@ -45,11 +45,6 @@ export function decideSignIn(input: {
   return { kind: 'create' };
 }
 
-/** An identity may go only if the account keeps a way in: a usable password or another identity. */
-export function canUnlink(input: { identities: number; hasPassword: boolean }): boolean {
-  return input.hasPassword || input.identities > 1;
-}
-
 const EMAIL_RE = /^[^\s@]{1,64}@[^\s@]{1,253}$/;
 
 /** Claims from the ID token (and userinfo), bounded and canonical; anything odd becomes null. */

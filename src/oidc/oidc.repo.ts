@@ -43,17 +43,6 @@ export async function deleteIdentity(tx: Queryable, userId: string, id: string):
   return res.rowCount > 0;
 }
 
-/** Serialises unlinks of one user (FOR UPDATE on the user row), so two cannot both pass the "keeps a way in" check. */
-export async function lockUser(tx: Queryable, userId: string): Promise<{ passwordHash: string } | null> {
-  const res = await tx.query<{ passwordHash: string }>(`SELECT password_hash AS "passwordHash" FROM users WHERE id = $1 FOR UPDATE`, [userId]);
-  return res.rows[0] ?? null;
-}
-
-export async function findPlaceholderPassword(db: Queryable, userId: string): Promise<string | null> {
-  const res = await db.query<{ passwordHash: string }>(`SELECT password_hash AS "passwordHash" FROM oidc_placeholder_passwords WHERE user_id = $1`, [userId]);
-  return res.rows[0]?.passwordHash ?? null;
-}
-
 export async function insertPlaceholderPassword(tx: Queryable, userId: string, passwordHash: string): Promise<void> {
   await tx.query(`INSERT INTO oidc_placeholder_passwords (user_id, password_hash) VALUES ($1, $2)`, [userId, passwordHash]);
 }

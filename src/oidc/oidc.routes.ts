@@ -3,7 +3,9 @@ import type { FastifyRequest } from 'fastify';
 import { parseCookie, stringifySetCookie } from 'cookie';
 import { PUBLIC, requireAuth, SIGNED_IN, type UserPrincipal } from '../access/index.js';
 import type { AccountService } from '../auth/accounts.service.js';
-import { TokenResponse } from '../auth/auth.schemas.js';
+import { SessionModeHeaders, TokenResponse } from '../auth/auth.schemas.js';
+import { issueCookieSession, wantsCookieMode } from '../auth/cookie-session.js';
+import type { Config } from '../config/config.js';
 import { errorResponses } from '../auth/email-verification.schemas.js';
 import { AppError } from '../errors/index.js';
 import { requestMeta } from '../http/request-meta.js';
@@ -17,6 +19,7 @@ import {
 export interface OidcRouteDeps {
   readonly oidc: OidcService;
   readonly accounts: AccountService;
+  readonly config: Pick<Config, 'session'>;
 }
 
 function userPrincipal(request: FastifyRequest): UserPrincipal {
@@ -103,18 +106,20 @@ export const oidcRoutes: FastifyPluginAsyncTypebox<{ services: OidcRouteDeps }> 
     schema: {
       tags: ['oidc'],
       operationId: 'exchangeOidcLoginCode',
-      summary: 'Exchange the one-time login code for access and refresh tokens',
+      summary: 'Exchange the one-time login code for access and refresh tokens (cookie mode with X-Boka-Session: cookie)',
+      headers: SessionModeHeaders,
       body: ExchangeBody,
       response: {
         200: TokenResponse,
-        ...errorResponses({ 400: ['validation_error'], 401: ['invalid_token', 'mfa_required'] }),
+        ...errorResponses({ 400: ['validation_error'], 401: ['invalid_token', 'mfa_required'], 403: ['account_disabled', 'csrf_rejected'] }),
       },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const { userId, ...tokens } = await oidc.exchange(request.body.code, requestMeta(request));
     const user = await accounts.findProfile(userId);
     if (!user) throw new AppError('invalid_token');
-    return { user, ...tokens };
+    const result = { user, ...tokens };
+    return wantsCookieMode(request) ? issueCookieSession(reply, result, services.config.session.absoluteLifetimeSeconds) : result;
   });
 
   app.get('/api/auth/me/identities', {

@@ -3,13 +3,15 @@ import { findByToken, issueToken } from '../auth/one-time-tokens.js';
 import { hashPassword } from '../auth/password.js';
 import { decryptAtRest, digestsEqual, encryptAtRest, generateSecret, hashSecret } from '../auth/secrets.js';
 import type { IssuedTokens, SessionService } from '../auth/sessions.service.js';
+import { canRemoveSignInMethod } from '../auth/sign-in-methods.core.js';
+import { lockSignInMethods } from '../auth/sign-in-methods.repo.js';
 import { findUserByEmail, normalizeEmail } from '../auth/users.repo.js';
 import type { OidcConfig, OidcProviderConfig } from '../config/config.js';
 import type { Database } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { EventHub, RequestMeta } from '../shared/events.js';
-import { canUnlink, decideSignIn, readClaims } from './oidc.core.js';
+import { decideSignIn, readClaims } from './oidc.core.js';
 import { createAuthorizationSecrets, type OidcClient } from './oidc-client.js';
 import * as repo from './oidc.repo.js';
 
@@ -213,19 +215,18 @@ export function createOidcService(opts: {
 
     async unlink(userId, identityId, meta) {
       const removed = await db.transaction(async (tx) => {
-        const user = await repo.lockUser(tx, userId);
+        // Password, passkeys and OIDC identities all count (sign-in-methods.core.ts).
+        const methods = await lockSignInMethods(tx, userId);
         const identities = await repo.listIdentities(tx, userId);
         const target = identities.find((i) => i.id === identityId);
-        if (!user || !target) return null;
-        const placeholder = await repo.findPlaceholderPassword(tx, userId);
-        const hasPassword = placeholder === null || placeholder !== user.passwordHash;
-        if (!canUnlink({ identities: identities.length, hasPassword })) return 'last';
+        if (!methods || !target) return null;
+        if (!canRemoveSignInMethod(methods, 'identity')) return 'last';
         await repo.deleteIdentity(tx, userId, identityId);
         return target;
       });
       if (removed === null) throw new AppError('not_found', 'Identity not found');
       if (removed === 'last') {
-        throw new AppError('invalid_state', 'This is the only way to sign in to the account; set a password (password reset) or link another provider first', {
+        throw new AppError('invalid_state', 'This is the only way to sign in to the account; set a password (password reset), add a passkey or link another provider first', {
           reason: 'last_sign_in_method',
         });
       }

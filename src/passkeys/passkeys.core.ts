@@ -49,19 +49,6 @@ export function isRecentSession(sessionCreatedAt: number, now: number, maxAgeMs 
 }
 
 /**
- * A passkey may be removed unless it is the user's last way to sign in: without a usable
- * password, the last passkey stays (ASVS 4.0.3 2.5.x: no self-inflicted lock-out).
- */
-export function canRemovePasskey(facts: { hasPassword: boolean; passkeyCount: number }): boolean {
-  return facts.hasPassword || facts.passkeyCount > 1;
-}
-
-/** A stored password hash that can verify anything (argon2 PHC string); anything else is none. */
-export function isUsablePasswordHash(hash: string | null | undefined): boolean {
-  return typeof hash === 'string' && hash.startsWith('$argon2');
-}
-
-/**
  * The WebAuthn user handle (§14.6.1: opaque, at most 64 bytes, no personal data): the 16 bytes
  * of the user's UUID.
  */

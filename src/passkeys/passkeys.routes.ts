@@ -1,8 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PUBLIC, requireAuth, SIGNED_IN, type UserPrincipal } from '../access/index.js';
 import type { AccountService } from '../auth/accounts.service.js';
-import { TokenResponse } from '../auth/auth.schemas.js';
+import { SessionModeHeaders, TokenResponse } from '../auth/auth.schemas.js';
+import { issueCookieSession, wantsCookieMode } from '../auth/cookie-session.js';
+import type { Config } from '../config/config.js';
 import { errorResponses } from '../http/schemas.js';
 import { AppError } from '../errors/index.js';
 import { requestMeta } from '../http/request-meta.js';
@@ -26,6 +28,7 @@ import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simp
 export interface PasskeyRouteDeps {
   readonly passkeys: PasskeyService;
   readonly accounts: Pick<AccountService, 'findProfile'>;
+  readonly config: Pick<Config, 'session'>;
 }
 
 function userPrincipal(request: FastifyRequest): UserPrincipal {
@@ -42,11 +45,12 @@ const asAssertion = (r: unknown) => r as AuthenticationResponseJSON;
 export const passkeyRoutes: FastifyPluginAsyncTypebox<{ services: PasskeyRouteDeps }> = async (app, { services }) => {
   const { passkeys, accounts } = services;
 
-  /** Sign-in answers exactly like POST /api/auth/login. */
-  async function tokenAnswer({ userId, ...tokens }: { userId: string } & IssuedTokens) {
+  /** Sign-in answers exactly like POST /api/auth/login, cookie mode included (ADR 0014). */
+  async function tokenAnswer(request: FastifyRequest, reply: FastifyReply, { userId, ...tokens }: { userId: string } & IssuedTokens) {
     const user = await accounts.findProfile(userId);
     if (!user) throw new AppError('invalid_token');
-    return { user, ...tokens };
+    const result = { user, ...tokens };
+    return wantsCookieMode(request) ? issueCookieSession(reply, result, services.config.session.absoluteLifetimeSeconds) : result;
   }
 
   app.post('/api/auth/passkeys/registration/options', {
@@ -117,10 +121,14 @@ export const passkeyRoutes: FastifyPluginAsyncTypebox<{ services: PasskeyRouteDe
       tags: ['passkeys'],
       operationId: 'signInWithPasskey',
       summary: 'Finish a passwordless sign-in with a passkey assertion; answers like login',
+      headers: SessionModeHeaders,
       body: AuthenticateBody,
-      response: { 200: TokenResponse, ...errorResponses({ 400: ['validation_error'], 401: ['invalid_token', 'invalid_credentials'], 429: ['quota_exceeded'] }) },
+      response: {
+        200: TokenResponse,
+        ...errorResponses({ 400: ['validation_error'], 401: ['invalid_token', 'invalid_credentials'], 403: ['account_disabled', 'csrf_rejected'], 429: ['quota_exceeded'] }),
+      },
     },
-  }, async (request) => tokenAnswer(await passkeys.authenticate(asAssertion(request.body.response), requestMeta(request))));
+  }, async (request, reply) => tokenAnswer(request, reply, await passkeys.authenticate(asAssertion(request.body.response), requestMeta(request))));
 
   app.post('/api/auth/passkeys/reauthentication/options', {
     config: { access: SIGNED_IN, rateLimit: 'auth' },
@@ -150,9 +158,13 @@ export const passkeyRoutes: FastifyPluginAsyncTypebox<{ services: PasskeyRouteDe
       tags: ['mfa', 'passkeys'],
       operationId: 'verifyMfaPasskey',
       summary: 'Complete an MFA login with a passkey assertion instead of a TOTP code; answers like login',
+      headers: SessionModeHeaders,
       body: SecondFactorVerifyBody,
-      response: { 200: TokenResponse, ...errorResponses({ 400: ['validation_error'], 401: ['invalid_token', 'invalid_credentials'], 429: ['quota_exceeded'] }) },
+      response: {
+        200: TokenResponse,
+        ...errorResponses({ 400: ['validation_error'], 401: ['invalid_token', 'invalid_credentials'], 403: ['account_disabled', 'csrf_rejected'], 429: ['quota_exceeded'] }),
+      },
     },
-  }, async (request) =>
-    tokenAnswer(await passkeys.completeSecondFactor(request.body.challengeToken, asAssertion(request.body.response), requestMeta(request))));
+  }, async (request, reply) =>
+    tokenAnswer(request, reply, await passkeys.completeSecondFactor(request.body.challengeToken, asAssertion(request.body.response), requestMeta(request))));
 };

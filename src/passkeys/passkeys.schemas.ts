@@ -1,5 +1,8 @@
 import { Type } from '@fastify/type-provider-typebox';
+import { AuthenticationResponse } from '../auth/webauthn.schemas.js';
 import { IsoDate, Uuid } from '../http/schemas.js';
+
+export { AuthenticationResponse };
 
 /** Unpadded base64url (W3C WebAuthn L3 JSON serialisation), bounded. */
 const B64 = (maxLength: number) => Type.String({ minLength: 1, maxLength, pattern: '^[A-Za-z0-9_-]+$' });
@@ -39,27 +42,6 @@ export const RegistrationResponse = Type.Object(
   { additionalProperties: false },
 );
 
-/** AuthenticationResponseJSON (what `PublicKeyCredential.toJSON()` gives after `get()`). */
-export const AuthenticationResponse = Type.Object(
-  {
-    id: CredentialId,
-    rawId: CredentialId,
-    type: Type.Literal('public-key'),
-    response: Type.Object(
-      {
-        clientDataJSON: B64(4096),
-        authenticatorData: B64(4096),
-        signature: B64(2048),
-        // §5.4.3: a user handle is at most 64 bytes.
-        userHandle: Type.Optional(B64(86)),
-      },
-      { additionalProperties: false },
-    ),
-    authenticatorAttachment: Type.Optional(Attachment),
-    clientExtensionResults: ExtensionResults,
-  },
-  { additionalProperties: false },
-);
 
 const EXAMPLE_REGISTRATION = {
   name: 'Laptop',

@@ -12,6 +12,8 @@ import {
 } from '@simplewebauthn/server';
 import { decodeAttestationObject, isoBase64URL } from '@simplewebauthn/server/helpers';
 import type { IssuedTokens, SessionService } from '../auth/sessions.service.js';
+import { canRemoveSignInMethod } from '../auth/sign-in-methods.core.js';
+import { lockSignInMethods } from '../auth/sign-in-methods.repo.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/index.js';
 import { isUniqueViolation } from '../db/errors.js';
@@ -20,11 +22,9 @@ import type { AttemptGuard } from '../rate-limit/attempt-guard.js';
 import type { Clock } from '../shared/clock.js';
 import type { EventHub, RequestMeta } from '../shared/events.js';
 import {
-  canRemovePasskey,
   CHALLENGE_TTL_MS,
   isAcceptedAttestation,
   isRecentSession,
-  isUsablePasswordHash,
   judgeCounter,
   MAX_PASSKEYS_PER_USER,
   readClientChallenge,
@@ -292,13 +292,14 @@ export function createPasskeyService(opts: PasskeyServiceOptions): PasskeyServic
 
     async remove(userId, passkeyId, meta) {
       await db.transaction(async (tx) => {
-        const user = await repo.lockUserPasswordHash(tx, userId);
-        if (!user) throw new AppError('invalid_token');
+        // Password, passkeys and OIDC identities all count (sign-in-methods.core.ts).
+        const methods = await lockSignInMethods(tx, userId);
+        if (!methods) throw new AppError('invalid_token');
         const mine = await repo.listPasskeys(tx, userId);
         // Someone else's passkey id answers exactly like an unknown one.
         if (!mine.some((p) => p.id === passkeyId)) throw new AppError('not_found', 'Passkey not found');
-        if (!canRemovePasskey({ hasPassword: isUsablePasswordHash(user.passwordHash), passkeyCount: mine.length })) {
-          throw new AppError('invalid_state', 'This is your last way to sign in: set a password or add another passkey first', {
+        if (!canRemoveSignInMethod(methods, 'passkey')) {
+          throw new AppError('invalid_state', 'This is your last way to sign in: set a password, add another passkey or link a provider first', {
             reason: 'last_sign_in_method',
           });
         }

@@ -108,6 +108,8 @@ export interface BokaEvents {
   // Booking webhooks (ADR 0023). Ids only; never the URL's secret parts or the signing secret.
   'webhook.endpoint_changed': { tenantId: string; endpointId: string; actorUserId: string; change: 'created' | 'updated' | 'deleted' | 'secret_rotated'; meta: RequestMeta };
   'webhook.endpoint_disabled': { tenantId: string; endpointId: string; failures: number };
+  /** A re-authentication before a sensitive account change (ADR 0021): which proof, and whether it held. */
+  'account.reauthenticated': { userId: string; method: 'password' | 'passkey' | 'recent_sign_in'; outcome: 'success' | 'failure'; meta: RequestMeta };
 }
 
 export interface EventHub {

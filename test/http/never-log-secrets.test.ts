@@ -4,6 +4,11 @@ import { after, before, describe, test } from 'node:test';
 import { Secret, TOTP } from 'otpauth';
 import { bearer, createTenant, createTestApp, signUp, TEST_PASSWORD, uniqueEmail, type TestContext } from '../helpers/app.js';
 import { createMailbox, createManualClock, waitFor } from '../helpers/doubles.js';
+import { createSoftAuthenticator } from '../passkeys/soft-authenticator.js';
+import { REFRESH_COOKIE } from '../../src/auth/cookie-session.js';
+
+const RP_ID = 'example.test';
+const ORIGIN = 'https://app.example.test';
 
 // ASVS 7.1.1: no credential, token, key or code in any log line or audit row.
 describe('secrets never reach the logs or the audit trail', () => {
@@ -18,7 +23,7 @@ describe('secrets never reach the logs or the audit trail', () => {
   const mailbox = createMailbox();
   let ctx: TestContext;
   before(async () => {
-    ctx = await createTestApp({ env: { LOG_LEVEL: 'trace' }, deps: { logStream, clock, mail: mailbox } });
+    ctx = await createTestApp({ env: { LOG_LEVEL: 'trace', WEBAUTHN_ORIGINS: ORIGIN, WEBAUTHN_RP_ID: RP_ID, CORS_ORIGINS: ORIGIN }, deps: { logStream, clock, mail: mailbox } });
   });
   after(() => ctx.close());
 
@@ -87,6 +92,31 @@ describe('secrets never reach the logs or the audit trail', () => {
     assert.equal((await post('/api/auth/me/email/confirm', { token: changeToken })).statusCode, 204);
     const deleted = await ctx.app.inject({ method: 'DELETE', url: '/api/auth/me', headers: bearer(mover.accessToken), payload: { password: TEST_PASSWORD } });
     assert.equal(deleted.statusCode, 204);
+
+    // Passkeys (ADR 0016) and cookie mode (ADR 0014): challenges, signatures, client data, the
+    // session cookie's value, and a passkey re-authentication before deletion (ADR 0021).
+    const authenticator = createSoftAuthenticator({ rpId: RP_ID, origin: ORIGIN });
+    const holder = await signUp(ctx.app, 'secrets-passkey');
+    secrets.push(holder.accessToken, holder.refreshToken);
+    const creation = (await post('/api/auth/passkeys/registration/options', {}, bearer(holder.accessToken))).json();
+    const created = authenticator.create(creation);
+    secrets.push(creation.challenge, created.response.response.clientDataJSON);
+    assert.equal((await post('/api/auth/passkeys/registration/verify', { name: 'Key', response: created.response }, bearer(holder.accessToken))).statusCode, 201);
+    const signInOptions = (await post('/api/auth/passkeys/authentication/options', {})).json();
+    const assertion = authenticator.assert(created.credential, signInOptions);
+    secrets.push(signInOptions.challenge, assertion.response.signature, assertion.response.clientDataJSON);
+    const cookieSignIn = await post('/api/auth/passkeys/authentication/verify', { response: assertion }, { 'x-boka-session': 'cookie', origin: ORIGIN });
+    assert.equal(cookieSignIn.statusCode, 200, cookieSignIn.body);
+    const cookieValue = cookieSignIn.cookies.find((c) => c.name === REFRESH_COOKIE)!.value;
+    secrets.push(cookieSignIn.json().accessToken, cookieValue);
+    const cookieRefresh = await ctx.app.inject({ method: 'POST', url: '/api/auth/refresh', payload: {}, headers: { origin: ORIGIN }, cookies: { [REFRESH_COOKIE]: cookieValue } });
+    assert.equal(cookieRefresh.statusCode, 200);
+    secrets.push(cookieRefresh.json().accessToken, cookieRefresh.cookies.find((c) => c.name === REFRESH_COOKIE)!.value);
+    const reauthOptions = (await post('/api/auth/passkeys/reauthentication/options', {}, bearer(holder.accessToken))).json();
+    const proof = authenticator.assert(created.credential, reauthOptions);
+    secrets.push(reauthOptions.challenge, proof.response.signature);
+    const gone = await ctx.app.inject({ method: 'DELETE', url: '/api/auth/me', headers: bearer(holder.accessToken), payload: { passkey: proof } });
+    assert.equal(gone.statusCode, 204, gone.body);
 
     await ctx.app.close(); // flushes the audit queue and batched writes
     const audit = await ctx.database.db.query(`SELECT * FROM audit_log`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { canUnlink, decideSignIn, readClaims, type ProviderClaims } from '../../src/oidc/oidc.core.js';
+import { decideSignIn, readClaims, type ProviderClaims } from '../../src/oidc/oidc.core.js';
 
 const claims = (over: Partial<ProviderClaims> = {}): ProviderClaims => ({ subject: 's1', email: 'a@example.test', emailVerified: true, name: null, ...over });
 
@@ -18,12 +18,6 @@ test('decideSignIn: the full matrix', () => {
     ['verified email, no account, sign-up closed → refuse', { identity: null, claims: claims(), userByEmail: null, allowSignup: false }, { kind: 'refuse', code: 'oidc_signup_disabled', reason: 'signup_disabled' }],
   ];
   for (const [label, input, expected] of rows) assert.deepEqual(decideSignIn(input), expected, label);
-});
-
-test('canUnlink: an account keeps a way in', () => {
-  assert.equal(canUnlink({ identities: 1, hasPassword: false }), false);
-  assert.equal(canUnlink({ identities: 2, hasPassword: false }), true);
-  assert.equal(canUnlink({ identities: 1, hasPassword: true }), true);
 });
 
 test('readClaims: only the boolean true verifies; emails and names are bounded', () => {

@@ -30,8 +30,8 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 const PAGE = `<!doctype html><meta charset="utf-8"><title>Boka passkeys</title><script>
 const b64 = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
 const unb64 = (s) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((s.length + 3) % 4)), (c) => c.charCodeAt(0));
-async function api(method, url, body, token) {
-  const headers = {};
+async function api(method, url, body, token, extra) {
+  const headers = { ...(extra || {}) };
   if (body != null) headers['content-type'] = 'application/json';
   if (token) headers.authorization = 'Bearer ' + token;
   const res = await fetch(url, { method, headers, body: body == null ? undefined : JSON.stringify(body) });
@@ -65,6 +65,15 @@ window.boka = {
   async signInWithPasskey() {
     const options = await api('POST', '/api/auth/passkeys/authentication/options', {});
     return api('POST', '/api/auth/passkeys/authentication/verify', { response: await get(options.body) });
+  },
+  async signInWithPasskeyCookie() {
+    const options = await api('POST', '/api/auth/passkeys/authentication/options', {});
+    return api('POST', '/api/auth/passkeys/authentication/verify', { response: await get(options.body) }, null, { 'x-boka-session': 'cookie' });
+  },
+  async deleteAccountWithPasskey(token) {
+    const options = await api('POST', '/api/auth/passkeys/reauthentication/options', {}, token);
+    if (options.status !== 200) return options;
+    return api('DELETE', '/api/auth/me', { passkey: await get(options.body) }, token);
   },
   async completeMfaWithPasskey(challengeToken) {
     const options = await api('POST', '/api/auth/mfa/passkey/options', { challengeToken });
@@ -100,10 +109,16 @@ describe('passkeys in headless Chromium with a virtual authenticator', () => {
         const answer = await ctx.app.inject({
           method: req.method as 'GET',
           url: req.url,
-          headers: { ...(req.headers['content-type'] ? { 'content-type': req.headers['content-type'] } : {}), ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) },
+          // What the browser sends for cookie mode and the CSRF check goes through too.
+          headers: Object.fromEntries(['content-type', 'authorization', 'cookie', 'origin', 'sec-fetch-site', 'x-boka-session']
+            .filter((h) => req.headers[h] !== undefined).map((h) => [h, String(req.headers[h])])),
           ...(body ? { payload: body } : {}),
         });
-        res.writeHead(answer.statusCode, { 'content-type': String(answer.headers['content-type'] ?? 'application/json') }).end(answer.rawPayload);
+        const setCookie = answer.headers['set-cookie'];
+        res.writeHead(answer.statusCode, {
+          'content-type': String(answer.headers['content-type'] ?? 'application/json'),
+          ...(setCookie !== undefined ? { 'set-cookie': setCookie as string | string[] } : {}),
+        }).end(answer.rawPayload);
       })().catch(() => res.writeHead(502).end());
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -111,7 +126,7 @@ describe('passkeys in headless Chromium with a virtual authenticator', () => {
     const origin = `http://localhost:${port}`;
     let context: BrowserContext | undefined;
     try {
-      ctx = await createTestApp({ env: { WEBAUTHN_ORIGINS: origin, WEBAUTHN_RP_ID: 'localhost', AUTH_SIGNUP_MODE: 'open' } });
+      ctx = await createTestApp({ env: { WEBAUTHN_ORIGINS: origin, WEBAUTHN_RP_ID: 'localhost', AUTH_SIGNUP_MODE: 'open', CORS_ORIGINS: origin } });
       context = await chromium.launchPersistentContext(join(scratch, 'profile'), { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
       const page: Page = context.pages()[0] ?? (await context.newPage());
       await page.goto(`${origin}/`);
@@ -170,6 +185,23 @@ describe('passkeys in headless Chromium with a virtual authenticator', () => {
       const refused = await call('signInWithPasskey');
       assert.equal(refused.status, 401);
       assert.equal(refused.body.code, 'invalid_credentials');
+
+      // Issue 18 follow-up: cookie mode for a passkey sign-in (the refresh token only in the
+      // HttpOnly cookie, rotated by a same-origin POST), then deletion re-authenticated by the passkey.
+      const again = await call('registerPasskey', token, 'Virtual authenticator 2');
+      assert.equal(again.status, 201, JSON.stringify(again.body));
+      const cookieSignIn = await call('signInWithPasskeyCookie');
+      assert.equal(cookieSignIn.status, 200, JSON.stringify(cookieSignIn.body));
+      assert.equal(cookieSignIn.body.refreshToken, undefined, 'no refresh token for the page to hold');
+      const stored = (await context.cookies()).find((c) => c.name === '__Secure-boka_refresh');
+      assert.ok(stored?.httpOnly && stored.path === '/api/auth/refresh', JSON.stringify(stored));
+      const rotated = await call('api', 'POST', '/api/auth/refresh', {});
+      assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
+      assert.equal(rotated.body.refreshToken, undefined);
+      const deleted = await call('deleteAccountWithPasskey', rotated.body.accessToken!);
+      assert.equal(deleted.status, 204, JSON.stringify(deleted.body));
+      const afterDeletion = await call('signInWithPasskey');
+      assert.equal(afterDeletion.status, 401, 'the deleted account\'s passkeys are gone');
     } finally {
       await context?.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -11,7 +11,7 @@ import { Secret, TOTP } from 'otpauth';
 import { createEventHub, NO_META, type BokaEvents } from '../../src/shared/events.js';
 import { createPasskeyService } from '../../src/passkeys/passkeys.service.js';
 import {
-  canRemovePasskey, isAcceptedAttestation, isRecentSession, judgeCounter, readClientChallenge, userHandleOf,
+  isAcceptedAttestation, isRecentSession, judgeCounter, readClientChallenge, userHandleOf,
 } from '../../src/passkeys/passkeys.core.js';
 import { loadConfig, ConfigError } from '../../src/config/config.js';
 import { bearer, createTenant, createTestApp, errorBody, signUp, TEST_PASSWORD, type SignedInUser, type TestContext } from '../helpers/app.js';
@@ -39,10 +39,7 @@ describe('passkey rules (pure core)', () => {
     assert.equal(readClientChallenge(enc(null)), null);
   });
 
-  test('removal, recency, attestation and user handle rules', () => {
-    assert.equal(canRemovePasskey({ hasPassword: true, passkeyCount: 1 }), true);
-    assert.equal(canRemovePasskey({ hasPassword: false, passkeyCount: 2 }), true);
-    assert.equal(canRemovePasskey({ hasPassword: false, passkeyCount: 1 }), false);
+  test('recency, attestation and user handle rules (removal: test/auth/auth-depth.test.ts)', () => {
     assert.equal(isRecentSession(0, 600_000), true);
     assert.equal(isRecentSession(0, 600_001), false);
     assert.equal(isAcceptedAttestation('none', false), true);

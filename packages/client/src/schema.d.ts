@@ -1301,7 +1301,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Exchange the one-time login code for access and refresh tokens */
+        /** Exchange the one-time login code for access and refresh tokens (cookie mode with X-Boka-Session: cookie) */
         post: operations["exchangeOidcLoginCode"];
         delete?: never;
         options?: never;
@@ -2664,13 +2664,30 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "password": "the current password of this account"
-                 *     }
-                 */
                 "application/json": {
                     password: string;
+                } | {
+                    passkey: {
+                        id: string;
+                        rawId: string;
+                        /** @enum {string} */
+                        type: "public-key";
+                        response: {
+                            clientDataJSON: string;
+                            authenticatorData: string;
+                            signature: string;
+                            userHandle?: string;
+                        };
+                        authenticatorAttachment?: "platform" | "cross-platform" | null;
+                        clientExtensionResults: {
+                            credProps?: {
+                                rk?: boolean;
+                            };
+                        };
+                    };
+                } | {
+                    /** @enum {boolean} */
+                    recentSignIn: true;
                 };
             };
         };
@@ -2700,7 +2717,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description forbidden */
+            /** @description reauthentication_required, forbidden */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11045,7 +11062,10 @@ export interface operations {
     signInWithPasskey: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description cookie: the refresh token is set as an HttpOnly cookie scoped to /api/auth/refresh and left out of the body */
+                "x-boka-session"?: "cookie" | "bearer";
+            };
             path?: never;
             cookie?: never;
         };
@@ -11124,6 +11144,15 @@ export interface operations {
             };
             /** @description invalid_token, invalid_credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description account_disabled, csrf_rejected */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11412,7 +11441,10 @@ export interface operations {
     verifyMfaPasskey: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description cookie: the refresh token is set as an HttpOnly cookie scoped to /api/auth/refresh and left out of the body */
+                "x-boka-session"?: "cookie" | "bearer";
+            };
             path?: never;
             cookie?: never;
         };
@@ -11493,6 +11525,15 @@ export interface operations {
             };
             /** @description invalid_token, invalid_credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description account_disabled, csrf_rejected */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11825,7 +11866,10 @@ export interface operations {
     exchangeOidcLoginCode: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description cookie: the refresh token is set as an HttpOnly cookie scoped to /api/auth/refresh and left out of the body */
+                "x-boka-session"?: "cookie" | "bearer";
+            };
             path?: never;
             cookie?: never;
         };
@@ -11876,6 +11920,15 @@ export interface operations {
             };
             /** @description invalid_token, mfa_required */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description account_disabled, csrf_rejected */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12135,16 +12188,36 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "newEmail": "ada@new.example",
-                 *       "password": "the current password of this account"
-                 *     }
-                 */
                 "application/json": {
                     /** Format: email */
                     newEmail: string;
                     password: string;
+                } | {
+                    /** Format: email */
+                    newEmail: string;
+                    passkey: {
+                        id: string;
+                        rawId: string;
+                        /** @enum {string} */
+                        type: "public-key";
+                        response: {
+                            clientDataJSON: string;
+                            authenticatorData: string;
+                            signature: string;
+                            userHandle?: string;
+                        };
+                        authenticatorAttachment?: "platform" | "cross-platform" | null;
+                        clientExtensionResults: {
+                            credProps?: {
+                                rk?: boolean;
+                            };
+                        };
+                    };
+                } | {
+                    /** Format: email */
+                    newEmail: string;
+                    /** @enum {boolean} */
+                    recentSignIn: true;
                 };
             };
         };
@@ -12178,7 +12251,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description forbidden */
+            /** @description reauthentication_required, forbidden */
             403: {
                 headers: {
                     [name: string]: unknown;
