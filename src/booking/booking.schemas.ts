@@ -24,6 +24,9 @@ export const SettingsSchema = Type.Object({
   requireVerifiedEmail: Type.Boolean(),
   guestAutoConfirm: Type.Boolean(),
   guestHoldMinutes: Type.Integer(),
+  bookingHorizonDays: Type.Union([Type.Integer(), Type.Null()], { description: 'a booking may start at most this many days after now; null = no horizon' }),
+  maxBookingsPerStaffDay: Type.Union([Type.Integer(), Type.Null()], { description: 'active bookings per staff member per local date; null = unlimited' }),
+  maxFutureBookingsPerCustomer: Type.Union([Type.Integer(), Type.Null()], { description: 'active future bookings per customer; null = unlimited' }),
 });
 export const SettingsPatch = Type.Object(
   {
@@ -41,8 +44,17 @@ export const SettingsPatch = Type.Object(
     requireVerifiedEmail: Type.Optional(Type.Boolean({ description: 'Customers need a verified email to book, invitees to join (ADR 0021)' })),
     guestAutoConfirm: Type.Optional(Type.Boolean({ description: 'confirm guest bookings at once (default false: pending until the emailed link)' })),
     guestHoldMinutes: Type.Optional(Type.Integer({ minimum: 5, maximum: 1440, description: 'how long a pending guest booking holds its slot' })),
+    bookingHorizonDays: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 3650 }), Type.Null()], {
+      description: 'booking horizon: a booking may start at most this many days after now (null = none)',
+    })),
+    maxBookingsPerStaffDay: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 1000 }), Type.Null()], {
+      description: 'most active bookings one staff member may have on one local date in the tenant zone (null = unlimited)',
+    })),
+    maxFutureBookingsPerCustomer: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 1000 }), Type.Null()], {
+      description: 'most active (pending or confirmed) future bookings one customer may hold (null = unlimited)',
+    })),
   },
-  { additionalProperties: false, minProperties: 1, examples: [{ timezone: 'Europe/Berlin', leadTimeMinutes: 60 }] },
+  { additionalProperties: false, minProperties: 1, examples: [{ timezone: 'Europe/Berlin', leadTimeMinutes: 60 }, { bookingHorizonDays: 90, maxBookingsPerStaffDay: 8, maxFutureBookingsPerCustomer: 3 }] },
 );
 
 // Services
@@ -50,10 +62,12 @@ export const ServiceSchema = Type.Object({
   id: Uuid,
   name: Type.String(),
   durationMinutes: Type.Integer(),
-  bufferMinutes: Type.Integer(),
+  bufferMinutes: Type.Integer({ description: 'buffer after each booking' }),
   priceCents: Type.Integer(),
   currency: Currency,
   active: Type.Boolean(),
+  bufferBeforeMinutes: Type.Integer({ description: 'buffer before each booking' }),
+  slotIntervalMinutes: Type.Union([Type.Integer(), Type.Null()], { description: 'slot grid step; null = durationMinutes' }),
 });
 export const ServicePage = pageOf(ServiceSchema);
 const serviceFields = {
@@ -63,6 +77,10 @@ const serviceFields = {
   priceCents: Type.Integer({ minimum: 0, maximum: 100_000_000_000 }),
   currency: Currency,
   active: Type.Boolean(),
+  bufferBeforeMinutes: Type.Integer({ minimum: 0, maximum: 1440, description: 'buffer before each booking (default 0)' }),
+  slotIntervalMinutes: Type.Union([Type.Integer({ minimum: 5, maximum: 1440 }), Type.Null()], {
+    description: 'slots start every this many minutes from the start of working hours; null (default) = durationMinutes',
+  }),
 };
 export const ServiceCreate = Type.Object(
   {
@@ -72,8 +90,13 @@ export const ServiceCreate = Type.Object(
     priceCents: serviceFields.priceCents,
     currency: Type.Optional(serviceFields.currency),
     active: Type.Optional(serviceFields.active),
+    bufferBeforeMinutes: Type.Optional(serviceFields.bufferBeforeMinutes),
+    slotIntervalMinutes: Type.Optional(serviceFields.slotIntervalMinutes),
   },
-  { additionalProperties: false, examples: [{ name: 'Haircut', durationMinutes: 45, bufferMinutes: 15, priceCents: 3500, currency: 'EUR' }] },
+  { additionalProperties: false, examples: [
+    { name: 'Haircut', durationMinutes: 45, bufferMinutes: 15, priceCents: 3500, currency: 'EUR' },
+    { name: 'Consultation', durationMinutes: 60, bufferMinutes: 10, bufferBeforeMinutes: 5, slotIntervalMinutes: 30, priceCents: 8000 },
+  ] },
 );
 export const ServicePatch = Type.Object(
   {
@@ -83,8 +106,10 @@ export const ServicePatch = Type.Object(
     priceCents: Type.Optional(serviceFields.priceCents),
     currency: Type.Optional(serviceFields.currency),
     active: Type.Optional(serviceFields.active),
+    bufferBeforeMinutes: Type.Optional(serviceFields.bufferBeforeMinutes),
+    slotIntervalMinutes: Type.Optional(serviceFields.slotIntervalMinutes),
   },
-  { additionalProperties: false, minProperties: 1, examples: [{ priceCents: 3900 }] },
+  { additionalProperties: false, minProperties: 1, examples: [{ priceCents: 3900 }, { slotIntervalMinutes: 15, bufferBeforeMinutes: 10 }] },
 );
 
 // Staff
@@ -201,7 +226,16 @@ export const ReservationQuery = Type.Object(
 );
 
 // Availability
-export const SlotSchema = Type.Object({ start: IsoDate, end: IsoDate, staffId: Uuid });
+const DateOrDateTime = Type.Union([IsoDate, Type.String({ format: 'date' })], {
+  description: 'a date-time, or a date YYYY-MM-DD meaning local midnight in `timeZone` (a date-only `to` is inclusive: the end of that day)',
+});
+export const SlotSchema = Type.Object({
+  start: IsoDate,
+  end: IsoDate,
+  staffId: Uuid,
+  localStart: Type.String({ description: 'start as local wall time with offset in the query `timeZone` (or the tenant zone), e.g. 2026-03-29T10:00:00+02:00' }),
+  localEnd: Type.String({ description: 'end as local wall time with offset in the same zone' }),
+});
 export const AvailabilityResponse = Type.Object({
   slots: Type.Array(SlotSchema, { maxItems: MAX_SLOTS_PER_PAGE }),
   nextCursor: Type.Union([Type.String(), Type.Null()], {
@@ -211,9 +245,10 @@ export const AvailabilityResponse = Type.Object({
 export const AvailabilityQuery = Type.Object(
   {
     serviceId: Uuid,
-    from: IsoDate,
-    to: IsoDate,
+    from: DateOrDateTime,
+    to: DateOrDateTime,
     staffId: Type.Optional(Uuid),
+    timeZone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'IANA zone for `localStart`/`localEnd` and date-only `from`/`to` (default: the tenant zone)', examples: ['Europe/Berlin'] })),
     cursor: Type.Optional(Type.String({ maxLength: 128 })),
     limit: Defaulted(Type.Integer({ minimum: 1, maximum: MAX_SLOTS_PER_PAGE, default: DEFAULT_SLOTS_PER_PAGE })),
   },

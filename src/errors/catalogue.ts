@@ -38,6 +38,8 @@ export const ERROR_CATALOGUE = {
   last_owner: { status: 422, message: 'You are the last owner of a tenant' },
   idempotency_key_reused: { status: 422, message: 'This Idempotency-Key was used with a different request' },
   idempotency_in_progress: { status: 409, message: 'A request with this Idempotency-Key is still in progress' },
+  outside_booking_window: { status: 422, message: 'This time is beyond the booking horizon' },
+  booking_limit_reached: { status: 422, message: 'A booking limit is reached' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
