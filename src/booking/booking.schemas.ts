@@ -157,6 +157,25 @@ export const TimeOffCreate = Type.Object(
   { additionalProperties: false, examples: [{ start: '2027-03-01T00:00:00Z', end: '2027-03-08T00:00:00Z', reason: 'Holiday' }] },
 );
 
+// Tenant closures
+export const ClosureParams = Type.Object({ tenantId: Id, closureId: Id }, { additionalProperties: false });
+export const ClosureSchema = Type.Object({ id: Uuid, start: IsoDate, end: IsoDate, reason: Type.Optional(Type.String()) });
+export const ClosurePage = pageOf(ClosureSchema);
+export const ClosureCreate = Type.Object(
+  { start: IsoDate, end: IsoDate, reason: Type.Optional(Type.String({ maxLength: 200 })) },
+  { additionalProperties: false, examples: [{ start: '2026-12-24T00:00:00+01:00', end: '2026-12-27T00:00:00+01:00', reason: 'Christmas' }] },
+);
+
+// Per-date staff hours
+export const DateHoursParams = Type.Object({ tenantId: Id, id: Id, date: Type.String({ format: 'date', description: 'local date YYYY-MM-DD' }) }, { additionalProperties: false });
+const DateHoursItem = Type.Object({ start: Clock, end: Clock }, { additionalProperties: false });
+export const DateHoursBody = Type.Object(
+  { hours: Type.Array(DateHoursItem, { minItems: 1, maxItems: 12, description: 'replace the weekly hours on this date' }) },
+  { additionalProperties: false, examples: [{ hours: [{ start: '08:00', end: '12:00' }, { start: '13:00', end: '20:00' }] }] },
+);
+export const DateHoursSchema = Type.Object({ date: Type.String(), hours: Type.Array(DateHoursItem) });
+export const DateHoursPage = Type.Object({ items: Type.Array(DateHoursSchema, { maxItems: 400 }) });
+
 // Customers
 export const CustomerSchema = Type.Object({
   id: Uuid,

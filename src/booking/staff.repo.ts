@@ -102,6 +102,30 @@ export async function replaceHours(tx: Queryable, tenantId: string, staffId: str
   );
 }
 
+/** Replaces the per-date hours of `staffId` on `date` (empty: back to the weekly hours). */
+export async function replaceDateHours(tx: Queryable, tenantId: string, staffId: string, date: string, hours: ReadonlyArray<{ startMinute: number; endMinute: number }>): Promise<void> {
+  await lockStaff(tx, tenantId, staffId);
+  await tx.query(`DELETE FROM staff_date_hours WHERE tenant_id = $1 AND staff_id = $2 AND date = $3::date`, [tenantId, staffId, date]);
+  if (hours.length === 0) return;
+  await tx.query(
+    `INSERT INTO staff_date_hours (tenant_id, staff_id, date, start_minute, end_minute)
+     SELECT $1, $2, $3::date, s, e FROM unnest($4::int[], $5::int[]) AS h(s, e)`,
+    [tenantId, staffId, date, hours.map((h) => h.startMinute), hours.map((h) => h.endMinute)],
+  );
+}
+
+/** Per-date hours of `staffId` on up to `limit` dates from `from` on, by date. */
+export async function listDateHours(tx: Queryable, tenantId: string, staffId: string, q: { from: string; limit: number }): Promise<Array<{ date: string; startMinute: number; endMinute: number }>> {
+  const res = await tx.query<{ date: string; startMinute: number; endMinute: number }>(
+    `SELECT to_char(date, 'YYYY-MM-DD') AS date, start_minute AS "startMinute", end_minute AS "endMinute" FROM staff_date_hours
+      WHERE tenant_id = $1 AND staff_id = $2 AND date >= $3::date
+        AND date IN (SELECT DISTINCT date FROM staff_date_hours WHERE tenant_id = $1 AND staff_id = $2 AND date >= $3::date ORDER BY date LIMIT $4)
+      ORDER BY date, start_minute`,
+    [tenantId, staffId, q.from, q.limit],
+  );
+  return res.rows;
+}
+
 const TIME_OFF_COLUMNS = `id, starts_at AS "start", ends_at AS "end", reason`;
 
 export async function insertTimeOff(
