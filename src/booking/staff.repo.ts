@@ -162,9 +162,11 @@ export async function deleteTimeOff(tx: Queryable, tenantId: string, staffId: st
 
 /**
  * Everything availability needs for the active staff members performing `serviceId`, in one
- * round trip: per staff member its weekly hours, its time off and its active reservations' (a
- * pending guest hold whose `hold_expires_at` has passed by `now` is free, ADR 0018)
- * footprints overlapping [from, to). The reservation filter uses the exclusion constraint's
+ * round trip: per staff member its weekly hours, its per-date hours near [from, to), its time off
+ * plus the tenant's closures, and its active reservations' (a pending guest hold whose
+ * `hold_expires_at` has passed by `now` is free, ADR 0018) footprints [blocked_from,
+ * blocked_until) and starts, a day either side of [from, to) so the per-day limit sees whole
+ * local dates. The reservation filter uses the exclusion constraint's
  * GiST index (staff_id, tstzrange).
  */
 export async function loadSchedules(
