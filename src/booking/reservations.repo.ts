@@ -127,22 +127,6 @@ export async function updateTimes(
   );
 }
 
-/** Active bookings (lapsed holds excluded) of `staffId` starting in [from, to), except `excludeId`. */
-export async function countStaffBookings(
-  tx: Queryable,
-  tenantId: string,
-  q: { staffId: string; from: Date; to: Date; now: Date; excludeId: string | null },
-): Promise<number> {
-  const res = await tx.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM reservations
-      WHERE tenant_id = $1 AND staff_id = $2 AND starts_at >= $3 AND starts_at < $4 AND status IN ('pending', 'confirmed')
-        AND NOT (status = 'pending' AND hold_expires_at IS NOT NULL AND hold_expires_at <= $5)
-        AND ($6::uuid IS NULL OR id <> $6::uuid)`,
-    [tenantId, q.staffId, q.from, q.to, q.now, q.excludeId],
-  );
-  return res.rows[0]?.n ?? 0;
-}
-
 /** Active future bookings (starting after `now`, lapsed holds excluded) of `customerId`. */
 export async function countCustomerFutureBookings(tx: Queryable, tenantId: string, q: { customerId: string; now: Date }): Promise<number> {
   const res = await tx.query<{ n: number }>(
