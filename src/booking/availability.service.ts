@@ -9,6 +9,7 @@ import { DEFAULT_SLOTS_PER_PAGE, MAX_CANDIDATES_PER_REQUEST, MAX_SLOTS_PER_PAGE,
 import { findService } from './services.repo.js';
 import { findSettings } from './settings.repo.js';
 import { loadSchedules } from './staff.repo.js';
+import { formatLocalDateTime, isValidTimeZone, localToInstant, nextDate, parseLocalDate } from './timezone.core.js';
 import { iso, notFound, parseInstant } from './wire.js';
 
 export const MAX_RANGE_DAYS = 31;
@@ -37,6 +38,8 @@ export interface AvailabilityQuery {
   from: string;
   to: string;
   staffId?: string;
+  /** IANA zone for `localStart`/`localEnd` and date-only `from`/`to`; default the tenant zone. */
+  timeZone?: string;
   cursor?: string;
   limit?: number;
 }
@@ -51,19 +54,36 @@ function parseCursor(cursor: string | undefined): SlotPosition | null {
   return { start: Number(start), staffId: staffId ?? '' };
 }
 
-/** Validates the range: end after start, at most 31 days. */
-export function parseRange(q: { from: string; to: string }): { from: number; to: number } {
-  const from = parseInstant(q.from, 'from');
-  const to = parseInstant(q.to, 'to');
-  const bad = (field: string, message: string) =>
-    new AppError('validation_error', 'The request is invalid', [{ field, in: 'querystring', message }]);
-  if (to <= from) throw bad('to', 'must be after from');
-  if (to - from > MAX_RANGE_DAYS * 86_400_000) throw bad('to', `must be at most ${MAX_RANGE_DAYS} days after from`);
-  return { from, to };
+const bad = (field: string, message: string) =>
+  new AppError('validation_error', 'The request is invalid', [{ field, in: 'querystring', message }]);
+
+/**
+ * Validates the range: end after start, at most 31 days. A date-only `from` is local midnight
+ * of that date in `zone` (the query's `timeZone`, else `fallbackZone`, the tenant's); a date-only
+ * `to` is inclusive, i.e. the local midnight after it. A bad `timeZone` is a 400.
+ */
+export function parseRange(q: { from: string; to: string; timeZone?: string }, fallbackZone = 'UTC'): { from: number; to: number } {
+  if (q.timeZone !== undefined && !isValidTimeZone(q.timeZone)) throw bad('timeZone', 'is not an IANA time zone');
+  const zone = q.timeZone ?? fallbackZone;
+  const at = (value: string, field: string, endOfDay: boolean) => {
+    const date = parseLocalDate(value);
+    if (date === null) {
+      if (/^\d{4}-\d{2}-\d{2}$/.test(value)) throw bad(field, 'is not a calendar date');
+      return { t: parseInstant(value, field), dateOnly: false };
+    }
+    return { t: localToInstant(endOfDay ? nextDate(date) : date, 0, zone), dateOnly: true };
+  };
+  const from = at(q.from, 'from', false);
+  const to = at(q.to, 'to', true);
+  if (to.t <= from.t) throw bad('to', 'must be after from');
+  // A date-only range may be an hour longer than its days across a DST change.
+  const slack = from.dateOnly || to.dateOnly ? 2 * 3_600_000 : 0;
+  if (to.t - from.t > MAX_RANGE_DAYS * 86_400_000 + slack) throw bad('to', `must be at most ${MAX_RANGE_DAYS} days after from`);
+  return { from: from.t, to: to.t };
 }
 
 export interface SlotPage {
-  readonly slots: Array<{ start: string; end: string; staffId: string }>;
+  readonly slots: Array<{ start: string; end: string; staffId: string; localStart: string; localEnd: string }>;
   /** Pass back as `cursor` for the next page; null when the range is exhausted. */
   readonly nextCursor: string | null;
 }
@@ -84,7 +104,7 @@ export function createAvailabilityService(deps: { db: Database; clock: Clock }):
 
   const empty = (): Promise<SlotPage> => Promise.resolve({ slots: [], nextCursor: null });
 
-  async function loadIn(tx: Queryable, tenantId: string, q: AvailabilityQuery, range: { from: number; to: number }, activeOnly: boolean) {
+  async function loadIn(tx: Queryable, tenantId: string, q: AvailabilityQuery, early: { from: number; to: number }, activeOnly: boolean) {
     // On embedded PGlite every statement executes on the event loop, and a chain of awaited
     // statements (and the next queued transaction) never lets it go: a turn before each one
     // bounds what a waiting request sits behind to one statement (ADR 0012).
@@ -92,10 +112,13 @@ export function createAvailabilityService(deps: { db: Database; clock: Clock }):
     const service = isUuid(q.serviceId) ? await findService(tx, tenantId, q.serviceId) : null;
     if (!service || (activeOnly && !service.active)) throw notFound('Service', 'serviceId');
     if (!service.active) return empty;
-    const after = parseCursor(q.cursor);
-    if (after && after.start >= range.to) return empty;
     await nextTurn();
     const settings = await findSettings(tx, tenantId);
+    // Date-only bounds mean local midnights: resolved in the tenant zone unless the query names one.
+    const range = q.timeZone === undefined && settings.timezone !== 'UTC' ? parseRange(q, settings.timezone) : early;
+    const zone = q.timeZone ?? settings.timezone;
+    const after = parseCursor(q.cursor);
+    if (after && after.start >= range.to) return empty;
     await nextTurn();
     const schedules = await loadSchedules(tx, tenantId, {
       serviceId: service.id,
@@ -104,16 +127,22 @@ export function createAvailabilityService(deps: { db: Database; clock: Clock }):
       to: new Date(range.to + (service.durationMinutes + service.bufferMinutes) * MINUTE),
       now: new Date(clock.now()),
     });
-    const earliestStart = clock.now() + settings.leadTimeMinutes * MINUTE;
+    const now = clock.now();
+    const earliestStart = now + settings.leadTimeMinutes * MINUTE;
+    const latestStart = settings.bookingHorizonDays === null ? undefined : now + settings.bookingHorizonDays * 86_400_000;
     return async (): Promise<SlotPage> => {
       const page = await runSliced(sweepSlots(
         {
           timeZone: settings.timezone,
           durationMinutes: service.durationMinutes,
           bufferMinutes: service.bufferMinutes,
+          bufferBeforeMinutes: service.bufferBeforeMinutes,
+          intervalMinutes: service.slotIntervalMinutes,
           from: range.from,
           to: range.to,
           earliestStart,
+          latestStart,
+          maxPerDay: settings.maxBookingsPerStaffDay,
         },
         schedules,
         {
@@ -123,7 +152,13 @@ export function createAvailabilityService(deps: { db: Database; clock: Clock }):
         },
       ));
       return {
-        slots: page.slots.map((s) => ({ start: iso(s.start), end: iso(s.end), staffId: s.staffId })),
+        slots: page.slots.map((s) => ({
+          start: iso(s.start),
+          end: iso(s.end),
+          staffId: s.staffId,
+          localStart: formatLocalDateTime(s.start, zone),
+          localEnd: formatLocalDateTime(s.end, zone),
+        })),
         nextCursor: page.next ? encodeCursor(`${page.next.start}:${page.next.staffId}`) : null,
       };
     };

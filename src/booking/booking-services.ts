@@ -7,6 +7,7 @@ import type { Clock } from '../shared/clock.js';
 import type { EventHub } from '../shared/events.js';
 import type { MembershipResolver } from '../tenancy/memberships.cache.js';
 import { createAvailabilityService, type AvailabilityService } from './availability.service.js';
+import { createClosuresService, type ClosuresService } from './closures.service.js';
 import { createCustomersService, type CustomersService } from './customers.service.js';
 import { createManageService, type ManageService } from './manage.service.js';
 import { createPublicBookingService, type PublicBookingService } from './public.service.js';
@@ -31,6 +32,8 @@ export interface BookingServices {
   readonly publicOrigins: PublicOrigins;
   /** Guest self-service through emailed manage links (ADR 0018). */
   readonly manage: ManageService;
+  /** Tenant-wide closures (holidays), applied to every staff member's availability. */
+  readonly closures: ClosuresService;
 }
 
 export type { CalendarInvite } from './booking-mail.js';
@@ -74,6 +77,7 @@ export function createBookingServices(services: {
     }),
     manage: createManageService({ db, clock, events, mail, reservations, publicUrl, onMailError, calendarInvite }),
     publicOrigins: createPublicOrigins({ db, bus, clock, ttlSeconds: services.cacheTtlSeconds ?? 60, max: 10_000 }),
+    closures: createClosuresService({ db }),
   };
 }
 

@@ -5,6 +5,14 @@ import type { BookingRouteDeps } from './booking-services.js';
 import {
   AvailabilityQuery,
   AvailabilityResponse,
+  ClosureCreate,
+  ClosurePage,
+  ClosureParams,
+  ClosureSchema,
+  DateHoursBody,
+  DateHoursPage,
+  DateHoursParams,
+  DateHoursSchema,
   CustomerCreate,
   CustomerPage,
   CustomerPatch,
@@ -28,6 +36,7 @@ import {
   TimeOffParams,
   TimeOffSchema,
 } from './booking.schemas.js';
+import { Type } from '@fastify/type-provider-typebox';
 
 const T = '/api/tenants/:tenantId';
 
@@ -37,7 +46,7 @@ export const bookingAdminRoutes: FastifyPluginAsyncTypebox<{ services: BookingRo
   { services },
 ) => {
   const { booking } = services;
-  const { settings, catalog, staff, customers, availability } = booking;
+  const { settings, catalog, staff, customers, availability, closures } = booking;
 
   // Settings
   app.get(`${T}/settings`, {
@@ -141,6 +150,48 @@ export const bookingAdminRoutes: FastifyPluginAsyncTypebox<{ services: BookingRo
     schema: { tags: ['staff'], operationId: 'deleteTimeOff', summary: 'Delete a time-off entry', response: { 204: NoContent }, params: TimeOffParams },
   }, async (request, reply) => {
     await staff.removeTimeOff(request.params.tenantId, request.params.id, request.params.timeOffId);
+    return reply.code(204).send();
+  });
+
+  // Per-date hours (extra or changed hours on one local date)
+  app.get(`${T}/staff/:id/date-hours`, {
+    config: { access: tenantPermission('staff.read') },
+    schema: {
+      tags: ['staff'], operationId: 'listStaffDateHours', summary: "List a staff member's per-date hours (up to 100 dates from `from` on)", params: IdParams,
+      querystring: Type.Object({ from: Type.Optional(Type.String({ format: 'date' })) }, { additionalProperties: false }),
+      response: { 200: DateHoursPage },
+    },
+  }, async (request) => staff.listDateHours(request.params.tenantId, request.params.id, request.query));
+
+  app.put(`${T}/staff/:id/date-hours/:date`, {
+    config: { access: tenantPermission('availability.write') },
+    schema: { tags: ['staff'], operationId: 'setStaffDateHours', summary: "Replace a staff member's hours on one local date", params: DateHoursParams, body: DateHoursBody, response: { ...errorResponses({ 409: ['conflict'] }), 200: DateHoursSchema } },
+  }, async (request) => staff.setDateHours(request.params.tenantId, request.params.id, request.params.date, request.body.hours));
+
+  app.delete(`${T}/staff/:id/date-hours/:date`, {
+    config: { access: tenantPermission('availability.write') },
+    schema: { tags: ['staff'], operationId: 'deleteStaffDateHours', summary: 'Return one local date to the weekly hours', params: DateHoursParams, response: { 204: NoContent, ...errorResponses({ 409: ['conflict'] }) } },
+  }, async (request, reply) => {
+    await staff.setDateHours(request.params.tenantId, request.params.id, request.params.date, []);
+    return reply.code(204).send();
+  });
+
+  // Tenant-wide closures (holidays)
+  app.get(`${T}/closures`, {
+    config: { access: tenantPermission('availability.read') },
+    schema: { tags: ['availability'], operationId: 'listClosures', summary: "List the tenant's closures (holidays)", params: TenantParams, querystring: PageQuery, response: { 200: ClosurePage } },
+  }, async (request) => closures.list(request.params.tenantId, request.query));
+
+  app.post(`${T}/closures`, {
+    config: { access: tenantPermission('availability.write'), idempotent: true },
+    schema: { tags: ['availability'], operationId: 'addClosure', summary: 'Close the whole tenant for a time (no staff member is bookable)', headers: IdempotencyHeaders, params: TenantParams, body: ClosureCreate, response: { ...idempotentErrors({}), 201: ClosureSchema } },
+  }, async (request, reply) => reply.code(201).send(await closures.add(request.params.tenantId, request.body)));
+
+  app.delete(`${T}/closures/:closureId`, {
+    config: { access: tenantPermission('availability.write') },
+    schema: { tags: ['availability'], operationId: 'deleteClosure', summary: 'Delete a closure', params: ClosureParams, response: { 204: NoContent } },
+  }, async (request, reply) => {
+    await closures.remove(request.params.tenantId, request.params.closureId);
     return reply.code(204).send();
   });
 

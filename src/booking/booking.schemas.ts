@@ -25,6 +25,9 @@ export const SettingsSchema = Type.Object({
   guestAutoConfirm: Type.Boolean(),
   guestHoldMinutes: Type.Integer(),
   reminderLeadMinutes: Type.Integer(),
+  bookingHorizonDays: Type.Union([Type.Integer(), Type.Null()], { description: 'a booking may start at most this many days after now; null = no horizon' }),
+  maxBookingsPerStaffDay: Type.Union([Type.Integer(), Type.Null()], { description: 'active bookings per staff member per local date; null = unlimited' }),
+  maxFutureBookingsPerCustomer: Type.Union([Type.Integer(), Type.Null()], { description: 'active future bookings per customer; null = unlimited' }),
 });
 export const SettingsPatch = Type.Object(
   {
@@ -43,8 +46,17 @@ export const SettingsPatch = Type.Object(
     guestAutoConfirm: Type.Optional(Type.Boolean({ description: 'confirm guest bookings at once (default false: pending until the emailed link)' })),
     guestHoldMinutes: Type.Optional(Type.Integer({ minimum: 5, maximum: 1440, description: 'how long a pending guest booking holds its slot' })),
     reminderLeadMinutes: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_080, description: 'minutes before the start a reminder mail is sent; 0 = none' })),
+    bookingHorizonDays: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 3650 }), Type.Null()], {
+      description: 'booking horizon: a booking may start at most this many days after now (null = none)',
+    })),
+    maxBookingsPerStaffDay: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 1000 }), Type.Null()], {
+      description: 'most active bookings one staff member may have on one local date in the tenant zone (null = unlimited)',
+    })),
+    maxFutureBookingsPerCustomer: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 1000 }), Type.Null()], {
+      description: 'most active (pending or confirmed) future bookings one customer may hold (null = unlimited)',
+    })),
   },
-  { additionalProperties: false, minProperties: 1, examples: [{ timezone: 'Europe/Berlin', leadTimeMinutes: 60 }] },
+  { additionalProperties: false, minProperties: 1, examples: [{ timezone: 'Europe/Berlin', leadTimeMinutes: 60 }, { bookingHorizonDays: 90, maxBookingsPerStaffDay: 8, maxFutureBookingsPerCustomer: 3 }] },
 );
 
 // Services
@@ -52,10 +64,12 @@ export const ServiceSchema = Type.Object({
   id: Uuid,
   name: Type.String(),
   durationMinutes: Type.Integer(),
-  bufferMinutes: Type.Integer(),
+  bufferMinutes: Type.Integer({ description: 'buffer after each booking' }),
   priceCents: Type.Integer(),
   currency: Currency,
   active: Type.Boolean(),
+  bufferBeforeMinutes: Type.Integer({ description: 'buffer before each booking' }),
+  slotIntervalMinutes: Type.Union([Type.Integer(), Type.Null()], { description: 'slot grid step; null = durationMinutes' }),
 });
 export const ServicePage = pageOf(ServiceSchema);
 const serviceFields = {
@@ -65,6 +79,10 @@ const serviceFields = {
   priceCents: Type.Integer({ minimum: 0, maximum: 100_000_000_000 }),
   currency: Currency,
   active: Type.Boolean(),
+  bufferBeforeMinutes: Type.Integer({ minimum: 0, maximum: 1440, description: 'buffer before each booking (default 0)' }),
+  slotIntervalMinutes: Type.Union([Type.Integer({ minimum: 5, maximum: 1440 }), Type.Null()], {
+    description: 'slots start every this many minutes from the start of working hours; null (default) = durationMinutes',
+  }),
 };
 export const ServiceCreate = Type.Object(
   {
@@ -74,8 +92,13 @@ export const ServiceCreate = Type.Object(
     priceCents: serviceFields.priceCents,
     currency: Type.Optional(serviceFields.currency),
     active: Type.Optional(serviceFields.active),
+    bufferBeforeMinutes: Type.Optional(serviceFields.bufferBeforeMinutes),
+    slotIntervalMinutes: Type.Optional(serviceFields.slotIntervalMinutes),
   },
-  { additionalProperties: false, examples: [{ name: 'Haircut', durationMinutes: 45, bufferMinutes: 15, priceCents: 3500, currency: 'EUR' }] },
+  { additionalProperties: false, examples: [
+    { name: 'Haircut', durationMinutes: 45, bufferMinutes: 15, priceCents: 3500, currency: 'EUR' },
+    { name: 'Consultation', durationMinutes: 60, bufferMinutes: 10, bufferBeforeMinutes: 5, slotIntervalMinutes: 30, priceCents: 8000 },
+  ] },
 );
 export const ServicePatch = Type.Object(
   {
@@ -85,8 +108,10 @@ export const ServicePatch = Type.Object(
     priceCents: Type.Optional(serviceFields.priceCents),
     currency: Type.Optional(serviceFields.currency),
     active: Type.Optional(serviceFields.active),
+    bufferBeforeMinutes: Type.Optional(serviceFields.bufferBeforeMinutes),
+    slotIntervalMinutes: Type.Optional(serviceFields.slotIntervalMinutes),
   },
-  { additionalProperties: false, minProperties: 1, examples: [{ priceCents: 3900 }] },
+  { additionalProperties: false, minProperties: 1, examples: [{ priceCents: 3900 }, { slotIntervalMinutes: 15, bufferBeforeMinutes: 10 }] },
 );
 
 // Staff
@@ -133,6 +158,25 @@ export const TimeOffCreate = Type.Object(
   { start: IsoDate, end: IsoDate, reason: Type.Optional(Type.String({ maxLength: 500 })) },
   { additionalProperties: false, examples: [{ start: '2027-03-01T00:00:00Z', end: '2027-03-08T00:00:00Z', reason: 'Holiday' }] },
 );
+
+// Tenant closures
+export const ClosureParams = Type.Object({ tenantId: Id, closureId: Id }, { additionalProperties: false });
+export const ClosureSchema = Type.Object({ id: Uuid, start: IsoDate, end: IsoDate, reason: Type.Optional(Type.String()) });
+export const ClosurePage = pageOf(ClosureSchema);
+export const ClosureCreate = Type.Object(
+  { start: IsoDate, end: IsoDate, reason: Type.Optional(Type.String({ maxLength: 200 })) },
+  { additionalProperties: false, examples: [{ start: '2026-12-24T00:00:00+01:00', end: '2026-12-27T00:00:00+01:00', reason: 'Christmas' }] },
+);
+
+// Per-date staff hours
+export const DateHoursParams = Type.Object({ tenantId: Id, id: Id, date: Type.String({ format: 'date', description: 'local date YYYY-MM-DD' }) }, { additionalProperties: false });
+const DateHoursItem = Type.Object({ start: Clock, end: Clock }, { additionalProperties: false });
+export const DateHoursBody = Type.Object(
+  { hours: Type.Array(DateHoursItem, { minItems: 1, maxItems: 12, description: 'replace the weekly hours on this date' }) },
+  { additionalProperties: false, examples: [{ hours: [{ start: '08:00', end: '12:00' }, { start: '13:00', end: '20:00' }] }] },
+);
+export const DateHoursSchema = Type.Object({ date: Type.String(), hours: Type.Array(DateHoursItem) });
+export const DateHoursPage = Type.Object({ items: Type.Array(DateHoursSchema, { maxItems: 400 }) });
 
 // Customers
 export const CustomerSchema = Type.Object({
@@ -203,7 +247,16 @@ export const ReservationQuery = Type.Object(
 );
 
 // Availability
-export const SlotSchema = Type.Object({ start: IsoDate, end: IsoDate, staffId: Uuid });
+const DateOrDateTime = Type.Union([IsoDate, Type.String({ format: 'date' })], {
+  description: 'a date-time, or a date YYYY-MM-DD meaning local midnight in `timeZone` (a date-only `to` is inclusive: the end of that day)',
+});
+export const SlotSchema = Type.Object({
+  start: IsoDate,
+  end: IsoDate,
+  staffId: Uuid,
+  localStart: Type.String({ description: 'start as local wall time with offset in the query `timeZone` (or the tenant zone), e.g. 2026-03-29T10:00:00+02:00' }),
+  localEnd: Type.String({ description: 'end as local wall time with offset in the same zone' }),
+});
 export const AvailabilityResponse = Type.Object({
   slots: Type.Array(SlotSchema, { maxItems: MAX_SLOTS_PER_PAGE }),
   nextCursor: Type.Union([Type.String(), Type.Null()], {
@@ -213,9 +266,10 @@ export const AvailabilityResponse = Type.Object({
 export const AvailabilityQuery = Type.Object(
   {
     serviceId: Uuid,
-    from: IsoDate,
-    to: IsoDate,
+    from: DateOrDateTime,
+    to: DateOrDateTime,
     staffId: Type.Optional(Uuid),
+    timeZone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'IANA zone for `localStart`/`localEnd` and date-only `from`/`to` (default: the tenant zone)', examples: ['Europe/Berlin'] })),
     cursor: Type.Optional(Type.String({ maxLength: 128 })),
     limit: Defaulted(Type.Integer({ minimum: 1, maximum: MAX_SLOTS_PER_PAGE, default: DEFAULT_SLOTS_PER_PAGE })),
   },

@@ -57,7 +57,7 @@ export const publicBookingRoutes: FastifyPluginAsyncTypebox<{ services: BookingR
       body: PublicReservationCreate,
       response: {
         201: ReservationSchema,
-        ...idempotentErrors({ 401: ['invalid_token', 'token_expired'], 403: ['forbidden', 'email_not_verified'], 404: ['not_found'], 409: ['conflict'], 422: ['slot_unavailable'], 429: ['quota_exceeded'] }),
+        ...idempotentErrors({ 401: ['invalid_token', 'token_expired'], 403: ['forbidden', 'email_not_verified'], 404: ['not_found'], 409: ['conflict'], 422: ['slot_unavailable', 'outside_booking_window', 'booking_limit_reached'], 429: ['quota_exceeded'] }),
       },
     },
   }, async (request, reply) => {
@@ -112,7 +112,7 @@ export const publicBookingRoutes: FastifyPluginAsyncTypebox<{ services: BookingR
     schema: {
       tags: ['public'], security: [], operationId: 'rescheduleManagedReservation', summary: 'Move a guest booking (uses up the link; a new one is mailed)',
       body: ManageRescheduleBody,
-      response: { 200: ManagedReservation, ...manageErrors, ...errorResponses({ 409: ['conflict'], 422: ['invalid_state', 'slot_unavailable'] }) },
+      response: { 200: ManagedReservation, ...manageErrors, ...errorResponses({ 409: ['conflict'], 422: ['invalid_state', 'slot_unavailable', 'outside_booking_window', 'booking_limit_reached'] }) },
     },
   }, async (request) => manage.reschedule(request.body.token, request.body.start, requestMeta(request)));
 };

@@ -17,7 +17,7 @@ import type { AvailabilityQuery, AvailabilityService, SlotPage } from './availab
 import { parseRange } from './availability.service.js';
 import * as customers from './customers.repo.js';
 import type { ReservationsService } from './reservations.service.js';
-import { slotUnavailable } from './reservations.service.js';
+import { rejectionDetails, slotRules, slotUnavailable } from './reservations.service.js';
 import { findReservation } from './reservations.repo.js';
 import { findService, listServices, type ServiceRecord } from './services.repo.js';
 import { assertVerifiedIfRequired, findSettings, findTenantBySlug, type TenantSettings } from './settings.repo.js';
@@ -68,7 +68,7 @@ export async function issueManageLink(tx: Queryable, tenantId: string, reservati
 
 // When no staff member is free: one answer per request, whatever staffId was (not) given. A
 // clash with another booking is 409; otherwise the most specific rule any staff member broke.
-const REASON_PRIORITY: readonly SlotRejection[] = ['in_past', 'lead_time', 'not_aligned', 'time_off', 'outside_working_hours'];
+const REASON_PRIORITY: readonly SlotRejection[] = ['in_past', 'lead_time', 'outside_booking_window', 'not_aligned', 'time_off', 'day_full', 'outside_working_hours'];
 
 /** The 422 reason to give when no staff member can take `start`, or 'busy' when one is taken. */
 export function explainNoStaff(rejections: readonly SlotRejection[]): SlotRejection {
@@ -114,24 +114,14 @@ export function createPublicBookingService(deps: {
     });
     const rejections: SlotRejection[] = [];
     for (const s of schedules) {
-      const check = checkSlot(
-        {
-          timeZone: settings.timezone,
-          durationMinutes: service.durationMinutes,
-          bufferMinutes: service.bufferMinutes,
-          now,
-          earliestStart: now + settings.leadTimeMinutes * MINUTE,
-        },
-        s,
-        start,
-      );
+      const check = checkSlot(slotRules(settings, service, now), s, start);
       if (check.ok) return s.staffId;
       rejections.push(check.reason);
     }
     if (schedules.length === 0) throw slotUnavailable('service_not_performed', { serviceId: service.id });
     const reason = explainNoStaff(rejections);
     if (reason === 'busy') throw new AppError('conflict', 'No qualified staff member is free at this time', { start: new Date(start).toISOString() });
-    throw slotUnavailable(reason, reason === 'lead_time' ? { leadTimeMinutes: settings.leadTimeMinutes } : {});
+    throw slotUnavailable(reason, rejectionDetails(settings, reason, now));
   }
 
   async function resolve(slug: string): Promise<{ id: string; name: string; slug: string }> {

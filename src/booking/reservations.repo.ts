@@ -29,12 +29,13 @@ const SELECT = `SELECT r.id, r.service_id AS "serviceId", r.staff_id AS "staffId
 export async function insertReservation(
   tx: Queryable,
   tenantId: string,
-  r: Omit<ReservationRecord, 'staffUserId' | 'customerUserId' | 'holdExpiresAt'> & { createdBy: string | null; holdExpiresAt?: Date | null },
+  r: Omit<ReservationRecord, 'staffUserId' | 'customerUserId' | 'holdExpiresAt'> & { createdBy: string | null; holdExpiresAt?: Date | null; blockedFrom?: Date },
 ): Promise<void> {
   await tx.query(
-    `INSERT INTO reservations (id, tenant_id, service_id, staff_id, customer_id, starts_at, ends_at, blocked_until, status, notes, created_by, hold_expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-    [r.id, tenantId, r.serviceId, r.staffId, r.customerId, r.start, r.end, r.blockedUntil, r.status, r.notes, r.createdBy, r.holdExpiresAt ?? null],
+    `INSERT INTO reservations (id, tenant_id, service_id, staff_id, customer_id, starts_at, ends_at, blocked_until, status, notes, created_by, hold_expires_at, blocked_from)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+    [r.id, tenantId, r.serviceId, r.staffId, r.customerId, r.start, r.end, r.blockedUntil, r.status, r.notes, r.createdBy, r.holdExpiresAt ?? null,
+      r.blockedFrom ?? r.start],
   );
 }
 
@@ -118,10 +119,29 @@ export async function updateTimes(
   tx: Queryable,
   tenantId: string,
   id: string,
-  t: { start: Date; end: Date; blockedUntil: Date },
+  t: { start: Date; end: Date; blockedUntil: Date; blockedFrom?: Date },
 ): Promise<void> {
   await tx.query(
-    `UPDATE reservations SET starts_at = $3, ends_at = $4, blocked_until = $5, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
-    [tenantId, id, t.start, t.end, t.blockedUntil],
+    `UPDATE reservations SET starts_at = $3, ends_at = $4, blocked_until = $5, blocked_from = $6, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, id, t.start, t.end, t.blockedUntil, t.blockedFrom ?? t.start],
   );
+}
+
+/** Active future bookings (starting after `now`, lapsed holds excluded) of `customerId`. */
+export async function countCustomerFutureBookings(tx: Queryable, tenantId: string, q: { customerId: string; now: Date }): Promise<number> {
+  const res = await tx.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM reservations
+      WHERE tenant_id = $1 AND customer_id = $2 AND starts_at > $3 AND status IN ('pending', 'confirmed')
+        AND NOT (status = 'pending' AND hold_expires_at IS NOT NULL AND hold_expires_at <= $3)`,
+    [tenantId, q.customerId, q.now],
+  );
+  return res.rows[0]?.n ?? 0;
+}
+
+/**
+ * Row-locks the customer for the rest of the transaction, so two bookings of one customer count
+ * its future bookings one after the other (the per-customer limit is race-safe).
+ */
+export async function lockCustomer(tx: Queryable, tenantId: string, customerId: string): Promise<void> {
+  await tx.query(`SELECT 1 FROM customers WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [tenantId, customerId]);
 }

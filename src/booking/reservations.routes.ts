@@ -34,7 +34,7 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<{ services: BookingRou
       body: ReservationCreate,
       response: {
         201: ReservationSchema,
-        ...idempotentErrors({ 403: ['insufficient_permissions', 'email_not_verified'], 404: ['not_found'], 409: ['conflict'], 422: ['slot_unavailable'] }),
+        ...idempotentErrors({ 403: ['insufficient_permissions', 'email_not_verified'], 404: ['not_found'], 409: ['conflict'], 422: ['slot_unavailable', 'outside_booking_window', 'booking_limit_reached'] }),
       },
     },
   }, async (request, reply) => {
@@ -57,7 +57,7 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<{ services: BookingRou
       body: ReservationPatch,
       response: {
         200: ReservationSchema,
-        ...errorResponses({ 400: ['validation_error'], 403: ['insufficient_permissions'], 404: ['not_found'], 409: ['conflict'], 422: ['invalid_state', 'slot_unavailable'] }),
+        ...errorResponses({ 400: ['validation_error'], 403: ['insufficient_permissions'], 404: ['not_found'], 409: ['conflict'], 422: ['invalid_state', 'slot_unavailable', 'outside_booking_window', 'booking_limit_reached'] }),
       },
     },
   }, async (request) => reservations.update(requireTenantId(request.auth), requestActor(request), request.params.id, request.body));

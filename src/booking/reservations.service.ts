@@ -7,7 +7,7 @@ import type { Clock } from '../shared/clock.js';
 import type { EventHub } from '../shared/events.js';
 import { decodeCursor, encodeCursor } from '../shared/pagination.js';
 import { isUuid } from '../shared/ids.js';
-import { checkSlot, type SlotRejection, type StaffSchedule } from './availability.core.js';
+import { checkSlot, type SlotQuery, type SlotRejection, type StaffSchedule } from './availability.core.js';
 import { findCustomer } from './customers.repo.js';
 import { canTransition, isActive, isBeforeCutoff, TRANSITIONS, type ReservationStatus } from './reservation-status.core.js';
 import * as repo from './reservations.repo.js';
@@ -15,7 +15,7 @@ import type { ReservationRecord } from './reservations.repo.js';
 import { findService, type ServiceRecord } from './services.repo.js';
 import { assertVerifiedIfRequired, findSettings, type TenantSettings } from './settings.repo.js';
 import { findUserById } from '../auth/users.repo.js';
-import { findStaff, loadSchedules } from './staff.repo.js';
+import { findStaff, loadSchedules, lockStaff } from './staff.repo.js';
 import { iso, notFound, parseInstant, toReservation, type WireReservation } from './wire.js';
 
 const MINUTE = 60_000;
@@ -24,8 +24,10 @@ const DAY = 86_400_000;
 const REJECTION_MESSAGES: Record<SlotRejection | 'service_not_performed' | 'service_inactive' | 'staff_inactive', string> = {
   in_past: 'The start time is in the past',
   lead_time: 'The start time is inside the tenant’s booking lead time',
+  outside_booking_window: 'The start time is beyond the tenant’s booking horizon',
+  day_full: 'The staff member has reached the tenant’s limit of bookings on that day',
   outside_working_hours: 'The staff member does not work at this time',
-  not_aligned: 'The start time is not on the service’s slot grid (slots repeat every durationMinutes from the start of working hours)',
+  not_aligned: 'The start time is not on the service’s slot grid (slots repeat every slotIntervalMinutes, default durationMinutes, from the start of working hours)',
   time_off: 'The staff member is off at this time',
   busy: 'The slot is taken',
   service_not_performed: 'The staff member does not perform this service',
@@ -34,7 +36,34 @@ const REJECTION_MESSAGES: Record<SlotRejection | 'service_not_performed' | 'serv
 };
 
 export function slotUnavailable(reason: keyof typeof REJECTION_MESSAGES, extra: Record<string, unknown> = {}): AppError {
+  if (reason === 'outside_booking_window') return new AppError('outside_booking_window', REJECTION_MESSAGES[reason], extra);
+  if (reason === 'day_full') return new AppError('booking_limit_reached', REJECTION_MESSAGES[reason], { limit: 'per_staff_day', ...extra });
   return new AppError('slot_unavailable', REJECTION_MESSAGES[reason], { reason, ...extra });
+}
+
+/** The booking rules of `service` under `settings` at `now`, as the pure slot check takes them. */
+export function slotRules(settings: TenantSettings, service: ServiceRecord, now: number): Omit<SlotQuery, 'from' | 'to'> & { now: number } {
+  return {
+    timeZone: settings.timezone,
+    durationMinutes: service.durationMinutes,
+    bufferMinutes: service.bufferMinutes,
+    bufferBeforeMinutes: service.bufferBeforeMinutes,
+    intervalMinutes: service.slotIntervalMinutes,
+    now,
+    earliestStart: now + settings.leadTimeMinutes * MINUTE,
+    ...(settings.bookingHorizonDays === null ? {} : { latestStart: now + settings.bookingHorizonDays * DAY }),
+    maxPerDay: settings.maxBookingsPerStaffDay,
+  };
+}
+
+/** The details a refusal names, so a client can tell which setting refused it. */
+export function rejectionDetails(settings: TenantSettings, reason: SlotRejection, now: number): Record<string, unknown> {
+  if (reason === 'lead_time') return { leadTimeMinutes: settings.leadTimeMinutes };
+  if (reason === 'outside_booking_window' && settings.bookingHorizonDays !== null) {
+    return { bookingHorizonDays: settings.bookingHorizonDays, latestStart: iso(now + settings.bookingHorizonDays * DAY) };
+  }
+  if (reason === 'day_full') return { max: settings.maxBookingsPerStaffDay };
+  return {};
 }
 
 function conflict(staffId: string, start: number, end: number, clash: { start: Date | number; end: Date | number } | null): AppError {
@@ -100,6 +129,9 @@ export function createReservationsService(deps: { db: Database; clock: Clock; ev
     settings: TenantSettings,
     req: { service: ServiceRecord; staffId: string; start: number; excludeReservationId?: string },
   ): Promise<void> {
+    // One booking at a time per staff member: the per-day limit and the buffer before (which the
+    // exclusion constraint does not see) are checked against committed rows, race-free.
+    await lockStaff(tx, tenantId, req.staffId);
     const schedules: StaffSchedule[] = await loadSchedules(tx, tenantId, {
       serviceId: req.service.id,
       staffId: req.staffId,
@@ -111,25 +143,30 @@ export function createReservationsService(deps: { db: Database; clock: Clock; ev
     const schedule = schedules[0];
     if (!schedule) throw slotUnavailable('service_not_performed', { staffId: req.staffId, serviceId: req.service.id });
     const now = clock.now();
-    const check = checkSlot(
-      {
-        timeZone: settings.timezone,
-        durationMinutes: req.service.durationMinutes,
-        bufferMinutes: req.service.bufferMinutes,
-        now,
-        earliestStart: now + settings.leadTimeMinutes * MINUTE,
-      },
-      schedule,
-      req.start,
-    );
+    const check = checkSlot(slotRules(settings, req.service, now), schedule, req.start);
     if (check.ok) return;
     const end = req.start + req.service.durationMinutes * MINUTE;
     if (check.reason === 'busy') throw conflict(req.staffId, req.start, end, check.clash ?? null);
     throw slotUnavailable(check.reason, {
       staffId: req.staffId,
-      ...(check.reason === 'lead_time' ? { leadTimeMinutes: settings.leadTimeMinutes } : {}),
-      ...(check.clash ? { timeOff: { start: iso(check.clash.start), end: iso(check.clash.end) } } : {}),
+      ...rejectionDetails(settings, check.reason, now),
+      ...(check.clash && check.reason === 'time_off' ? { timeOff: { start: iso(check.clash.start), end: iso(check.clash.end) } } : {}),
+      ...(check.clash && check.reason === 'day_full' ? { date: { start: iso(check.clash.start), end: iso(check.clash.end) } } : {}),
     });
+  }
+
+  /** The per-customer limit: active future bookings, counted under a row lock on the customer. */
+  async function assertCustomerLimit(tx: Queryable, tenantId: string, settings: TenantSettings, customerId: string): Promise<void> {
+    const max = settings.maxFutureBookingsPerCustomer;
+    if (max === null) return;
+    await repo.lockCustomer(tx, tenantId, customerId);
+    const n = await repo.countCustomerFutureBookings(tx, tenantId, { customerId, now: new Date(clock.now()) });
+    if (n >= max) {
+      throw new AppError('booking_limit_reached', 'The customer already holds the most future bookings this business allows', {
+        limit: 'per_customer',
+        max,
+      });
+    }
   }
 
   /**
@@ -139,9 +176,11 @@ export function createReservationsService(deps: { db: Database; clock: Clock; ev
   async function book(tx: Queryable, tenantId: string, settings: TenantSettings, req: BookingRequest): Promise<string> {
     if (!req.service.active) throw slotUnavailable('service_inactive', { serviceId: req.service.id });
     await assertBookable(tx, tenantId, settings, { service: req.service, staffId: req.staffId, start: req.start });
+    await assertCustomerLimit(tx, tenantId, settings, req.customerId);
     const id = randomUUID();
     const end = req.start + req.service.durationMinutes * MINUTE;
     const blockedUntil = new Date(end + req.service.bufferMinutes * MINUTE);
+    const blockedFrom = new Date(req.start - req.service.bufferBeforeMinutes * MINUTE);
     await repo.expireLapsedHolds(tx, tenantId, { staffId: req.staffId, start: new Date(req.start), blockedUntil, now: new Date(clock.now()) });
     await repo.insertReservation(tx, tenantId, {
       id,
@@ -155,6 +194,7 @@ export function createReservationsService(deps: { db: Database; clock: Clock; ev
       notes: req.notes,
       createdBy: req.createdBy,
       holdExpiresAt: req.holdExpiresAt == null ? null : new Date(req.holdExpiresAt),
+      blockedFrom,
     });
     return id;
   }
@@ -169,7 +209,8 @@ export function createReservationsService(deps: { db: Database; clock: Clock; ev
     const end = start + service.durationMinutes * MINUTE;
     const blockedUntil = new Date(end + service.bufferMinutes * MINUTE);
     await repo.expireLapsedHolds(tx, tenantId, { staffId: r.staffId, start: new Date(start), blockedUntil, now: new Date(clock.now()) });
-    await repo.updateTimes(tx, tenantId, r.id, { start: new Date(start), end: new Date(end), blockedUntil });
+    const blockedFrom = new Date(start - service.bufferBeforeMinutes * MINUTE);
+    await repo.updateTimes(tx, tenantId, r.id, { start: new Date(start), end: new Date(end), blockedUntil, blockedFrom });
     return service;
   }
 

@@ -5,19 +5,24 @@ export interface ServiceRecord {
   name: string;
   durationMinutes: number;
   bufferMinutes: number;
+  /** Buffer before each booking (migration 015). */
+  bufferBeforeMinutes: number;
+  /** Slot grid step; null = `durationMinutes` (migration 015). */
+  slotIntervalMinutes: number | null;
   priceCents: number;
   currency: string;
   active: boolean;
 }
 
 const COLUMNS = `id, name, duration_minutes AS "durationMinutes", buffer_minutes AS "bufferMinutes",
-  price_cents::float8 AS "priceCents", currency, active`;
+  price_cents::float8 AS "priceCents", currency, active,
+  buffer_before_minutes AS "bufferBeforeMinutes", slot_interval_minutes AS "slotIntervalMinutes"`;
 
 export async function insertService(tx: Queryable, tenantId: string, s: ServiceRecord): Promise<ServiceRecord> {
   const res = await tx.query<ServiceRecord>(
-    `INSERT INTO services (id, tenant_id, name, duration_minutes, buffer_minutes, price_cents, currency, active)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
-    [s.id, tenantId, s.name, s.durationMinutes, s.bufferMinutes, s.priceCents, s.currency, s.active],
+    `INSERT INTO services (id, tenant_id, name, duration_minutes, buffer_minutes, price_cents, currency, active, buffer_before_minutes, slot_interval_minutes)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${COLUMNS}`,
+    [s.id, tenantId, s.name, s.durationMinutes, s.bufferMinutes, s.priceCents, s.currency, s.active, s.bufferBeforeMinutes, s.slotIntervalMinutes],
   );
   return res.rows[0]!;
 }
@@ -43,9 +48,10 @@ export async function listServices(
 
 export async function updateService(tx: Queryable, tenantId: string, s: ServiceRecord): Promise<ServiceRecord> {
   const res = await tx.query<ServiceRecord>(
-    `UPDATE services SET name = $3, duration_minutes = $4, buffer_minutes = $5, price_cents = $6, currency = $7, active = $8
+    `UPDATE services SET name = $3, duration_minutes = $4, buffer_minutes = $5, price_cents = $6, currency = $7, active = $8,
+       buffer_before_minutes = $9, slot_interval_minutes = $10
       WHERE tenant_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
-    [tenantId, s.id, s.name, s.durationMinutes, s.bufferMinutes, s.priceCents, s.currency, s.active],
+    [tenantId, s.id, s.name, s.durationMinutes, s.bufferMinutes, s.priceCents, s.currency, s.active, s.bufferBeforeMinutes, s.slotIntervalMinutes],
   );
   return res.rows[0]!;
 }

@@ -8,8 +8,8 @@ import { assertCurrency } from './settings.service.js';
 import { findSettings } from './settings.repo.js';
 import { notFound } from './wire.js';
 
-type ServiceInput = Omit<ServiceRecord, 'id' | 'bufferMinutes' | 'currency' | 'active'> &
-  Partial<Pick<ServiceRecord, 'bufferMinutes' | 'currency' | 'active'>>;
+type Optional = 'bufferMinutes' | 'currency' | 'active' | 'bufferBeforeMinutes' | 'slotIntervalMinutes';
+type ServiceInput = Omit<ServiceRecord, 'id' | Optional> & Partial<Pick<ServiceRecord, Optional>>;
 
 /** The services a tenant offers (what can be booked). */
 export interface ServicesService {
@@ -52,6 +52,8 @@ export function createServicesService(deps: { db: Database }): ServicesService {
           priceCents: input.priceCents,
           currency,
           active: input.active ?? true,
+          bufferBeforeMinutes: input.bufferBeforeMinutes ?? 0,
+          slotIntervalMinutes: input.slotIntervalMinutes ?? null,
         });
       });
     },

@@ -16,6 +16,12 @@ export interface TenantSettings {
   guestHoldMinutes: number;
   /** Minutes before the start a reminder mail goes out; 0 = no reminders (migration 016). */
   reminderLeadMinutes: number;
+  /** A booking may start at most this many days after now; null = no horizon (migration 015). */
+  bookingHorizonDays: number | null;
+  /** Active bookings one staff member may have on one local date (tenant zone); null = unlimited. */
+  maxBookingsPerStaffDay: number | null;
+  /** Active (pending or confirmed) future bookings one customer may hold; null = unlimited. */
+  maxFutureBookingsPerCustomer: number | null;
 }
 
 /** Bound on `allowedOrigins`, as in migration 013's CHECK. */
@@ -31,12 +37,17 @@ const DEFAULT_SETTINGS: TenantSettings = Object.freeze({
   guestAutoConfirm: false,
   guestHoldMinutes: 30,
   reminderLeadMinutes: 1440,
+  bookingHorizonDays: null,
+  maxBookingsPerStaffDay: null,
+  maxFutureBookingsPerCustomer: null,
 });
 
 const COLUMNS = `timezone, currency, lead_time_minutes AS "leadTimeMinutes", cancellation_cutoff_minutes AS "cancellationCutoffMinutes",
   allowed_origins AS "allowedOrigins", require_verified_email AS "requireVerifiedEmail",
   guest_auto_confirm AS "guestAutoConfirm", guest_hold_minutes AS "guestHoldMinutes",
-  reminder_lead_minutes AS "reminderLeadMinutes"`;
+  reminder_lead_minutes AS "reminderLeadMinutes",
+  booking_horizon_days AS "bookingHorizonDays", max_bookings_per_staff_day AS "maxBookingsPerStaffDay",
+  max_future_bookings_per_customer AS "maxFutureBookingsPerCustomer"`;
 
 /** The tenant's settings, or the defaults when none were ever saved. */
 export async function findSettings(tx: Queryable, tenantId: string): Promise<TenantSettings> {
@@ -47,16 +58,19 @@ export async function findSettings(tx: Queryable, tenantId: string): Promise<Ten
 export async function upsertSettings(tx: Queryable, tenantId: string, s: TenantSettings): Promise<TenantSettings> {
   const res = await tx.query<TenantSettings>(
     `INSERT INTO tenant_settings (tenant_id, timezone, currency, lead_time_minutes, cancellation_cutoff_minutes, allowed_origins,
-       require_verified_email, guest_auto_confirm, guest_hold_minutes, reminder_lead_minutes)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       require_verified_email, guest_auto_confirm, guest_hold_minutes, reminder_lead_minutes, booking_horizon_days,
+       max_bookings_per_staff_day, max_future_bookings_per_customer)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
      ON CONFLICT (tenant_id) DO UPDATE SET timezone = EXCLUDED.timezone, currency = EXCLUDED.currency,
        lead_time_minutes = EXCLUDED.lead_time_minutes, cancellation_cutoff_minutes = EXCLUDED.cancellation_cutoff_minutes,
        allowed_origins = EXCLUDED.allowed_origins, require_verified_email = EXCLUDED.require_verified_email,
        guest_auto_confirm = EXCLUDED.guest_auto_confirm, guest_hold_minutes = EXCLUDED.guest_hold_minutes,
-       reminder_lead_minutes = EXCLUDED.reminder_lead_minutes, updated_at = now()
+       reminder_lead_minutes = EXCLUDED.reminder_lead_minutes,
+       booking_horizon_days = EXCLUDED.booking_horizon_days, max_bookings_per_staff_day = EXCLUDED.max_bookings_per_staff_day,
+       max_future_bookings_per_customer = EXCLUDED.max_future_bookings_per_customer, updated_at = now()
      RETURNING ${COLUMNS}`,
     [tenantId, s.timezone, s.currency, s.leadTimeMinutes, s.cancellationCutoffMinutes, s.allowedOrigins, s.requireVerifiedEmail,
-      s.guestAutoConfirm, s.guestHoldMinutes, s.reminderLeadMinutes],
+      s.guestAutoConfirm, s.guestHoldMinutes, s.reminderLeadMinutes, s.bookingHorizonDays, s.maxBookingsPerStaffDay, s.maxFutureBookingsPerCustomer],
   );
   return res.rows[0]!;
 }

@@ -102,6 +102,30 @@ export async function replaceHours(tx: Queryable, tenantId: string, staffId: str
   );
 }
 
+/** Replaces the per-date hours of `staffId` on `date` (empty: back to the weekly hours). */
+export async function replaceDateHours(tx: Queryable, tenantId: string, staffId: string, date: string, hours: ReadonlyArray<{ startMinute: number; endMinute: number }>): Promise<void> {
+  await lockStaff(tx, tenantId, staffId);
+  await tx.query(`DELETE FROM staff_date_hours WHERE tenant_id = $1 AND staff_id = $2 AND date = $3::date`, [tenantId, staffId, date]);
+  if (hours.length === 0) return;
+  await tx.query(
+    `INSERT INTO staff_date_hours (tenant_id, staff_id, date, start_minute, end_minute)
+     SELECT $1, $2, $3::date, s, e FROM unnest($4::int[], $5::int[]) AS h(s, e)`,
+    [tenantId, staffId, date, hours.map((h) => h.startMinute), hours.map((h) => h.endMinute)],
+  );
+}
+
+/** Per-date hours of `staffId` on up to `limit` dates from `from` on, by date. */
+export async function listDateHours(tx: Queryable, tenantId: string, staffId: string, q: { from: string; limit: number }): Promise<Array<{ date: string; startMinute: number; endMinute: number }>> {
+  const res = await tx.query<{ date: string; startMinute: number; endMinute: number }>(
+    `SELECT to_char(date, 'YYYY-MM-DD') AS date, start_minute AS "startMinute", end_minute AS "endMinute" FROM staff_date_hours
+      WHERE tenant_id = $1 AND staff_id = $2 AND date >= $3::date
+        AND date IN (SELECT DISTINCT date FROM staff_date_hours WHERE tenant_id = $1 AND staff_id = $2 AND date >= $3::date ORDER BY date LIMIT $4)
+      ORDER BY date, start_minute`,
+    [tenantId, staffId, q.from, q.limit],
+  );
+  return res.rows;
+}
+
 const TIME_OFF_COLUMNS = `id, starts_at AS "start", ends_at AS "end", reason`;
 
 export async function insertTimeOff(
@@ -138,9 +162,11 @@ export async function deleteTimeOff(tx: Queryable, tenantId: string, staffId: st
 
 /**
  * Everything availability needs for the active staff members performing `serviceId`, in one
- * round trip: per staff member its weekly hours, its time off and its active reservations' (a
- * pending guest hold whose `hold_expires_at` has passed by `now` is free, ADR 0018)
- * footprints overlapping [from, to). The reservation filter uses the exclusion constraint's
+ * round trip: per staff member its weekly hours, its per-date hours near [from, to), its time off
+ * plus the tenant's closures, and its active reservations' (a pending guest hold whose
+ * `hold_expires_at` has passed by `now` is free, ADR 0018) footprints [blocked_from,
+ * blocked_until) and starts, a day either side of [from, to) so the per-day limit sees whole
+ * local dates. The reservation filter uses the exclusion constraint's
  * GiST index (staff_id, tstzrange).
  */
 export async function loadSchedules(
@@ -148,16 +174,22 @@ export async function loadSchedules(
   tenantId: string,
   q: { serviceId: string; staffId: string | null; from: Date; to: Date; excludeReservationId?: string; now: Date },
 ): Promise<StaffSchedule[]> {
-  const res = await tx.query<{ id: string; hours: Array<[number, number, number]>; off: Array<[number, number]>; busy: Array<[number, number]> }>(
+  const res = await tx.query<{ id: string; hours: unknown; off: unknown; dates: unknown; busy: unknown }>(
     `SELECT s.id,
        COALESCE((SELECT json_agg(json_build_array(h.weekday, h.start_minute, h.end_minute))
                    FROM staff_hours h WHERE h.tenant_id = $1 AND h.staff_id = s.id), '[]') AS hours,
        COALESCE((SELECT json_agg(json_build_array(extract(epoch FROM t.starts_at) * 1000, extract(epoch FROM t.ends_at) * 1000))
-                   FROM time_off t WHERE t.tenant_id = $1 AND t.staff_id = s.id AND t.starts_at < $5 AND t.ends_at > $4), '[]') AS off,
-       COALESCE((SELECT json_agg(json_build_array(extract(epoch FROM r.starts_at) * 1000, extract(epoch FROM r.blocked_until) * 1000))
+                   FROM (SELECT starts_at, ends_at FROM time_off WHERE tenant_id = $1 AND staff_id = s.id AND starts_at < $5 AND ends_at > $4
+                         UNION ALL
+                         SELECT starts_at, ends_at FROM tenant_closures WHERE tenant_id = $1 AND starts_at < $5 AND ends_at > $4) t), '[]') AS off,
+       COALESCE((SELECT json_agg(json_build_array(to_char(d.date, 'YYYY-MM-DD'), d.start_minute, d.end_minute))
+                   FROM staff_date_hours d WHERE d.tenant_id = $1 AND d.staff_id = s.id
+                    AND d.date BETWEEN ($4::timestamptz AT TIME ZONE 'UTC')::date - 2 AND ($5::timestamptz AT TIME ZONE 'UTC')::date + 2), '[]') AS dates,
+       COALESCE((SELECT json_agg(json_build_array(extract(epoch FROM COALESCE(r.blocked_from, r.starts_at)) * 1000, extract(epoch FROM r.blocked_until) * 1000,
+                                                  extract(epoch FROM r.starts_at) * 1000))
                    FROM reservations r
                   WHERE r.tenant_id = $1 AND r.staff_id = s.id AND r.status IN ('pending', 'confirmed')
-                    AND tstzrange(r.starts_at, r.blocked_until, '[)') && tstzrange($4, $5, '[)')
+                    AND tstzrange(r.starts_at, r.blocked_until, '[)') && tstzrange($4 - interval '1 day', $5 + interval '1 day', '[)')
                     AND ($6::uuid IS NULL OR r.id <> $6::uuid)
                     AND NOT (r.status = 'pending' AND r.hold_expires_at IS NOT NULL AND r.hold_expires_at <= $7)), '[]') AS busy
        FROM staff s JOIN staff_services ss ON ss.staff_id = s.id AND ss.tenant_id = s.tenant_id
@@ -166,10 +198,13 @@ export async function loadSchedules(
     [tenantId, q.serviceId, q.staffId, q.from, q.to, q.excludeReservationId ?? null, q.now],
   );
   const parse = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as Array<number[]>;
+  const parseDates = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as Array<[string, number, number]>;
   return res.rows.map((r) => ({
     staffId: r.id,
     hours: parse(r.hours).map(([weekday, startMinute, endMinute]) => ({ weekday: weekday!, startMinute: startMinute!, endMinute: endMinute! })),
+    dateHours: parseDates(r.dates).map(([date, startMinute, endMinute]) => ({ date, startMinute, endMinute })),
     timeOff: parse(r.off).map(([start, end]) => ({ start: Number(start), end: Number(end) })),
     busy: parse(r.busy).map(([start, end]) => ({ start: Number(start), end: Number(end) })),
+    bookingStarts: parse(r.busy).map(([, , start]) => Number(start)),
   }));
 }

@@ -9,7 +9,7 @@ import { findOverlappingHours, type WeeklyHours } from './availability.core.js';
 import { existingServiceIds } from './services.repo.js';
 import * as repo from './staff.repo.js';
 import type { StaffRecord } from './staff.repo.js';
-import { formatClock, parseClock } from './timezone.core.js';
+import { formatClock, parseClock, parseLocalDate } from './timezone.core.js';
 import { notFound, parseInstant, toStaff, toTimeOff, type WireStaff, type WireTimeOff } from './wire.js';
 
 const invalid = (field: string, message: string) => new AppError('validation_error', 'The request is invalid', [{ field, message }]);
@@ -40,6 +40,27 @@ function toWireHours(hours: readonly WeeklyHours[]): WireHours[] {
   return hours.map((h) => ({ weekday: h.weekday, start: formatClock(h.startMinute), end: formatClock(h.endMinute) }));
 }
 
+/** Per-date hours on the wire. */
+export interface WireDateHours {
+  date: string;
+  hours: Array<{ start: string; end: string }>;
+}
+
+function toWireDateHours(rows: ReadonlyArray<{ date: string; startMinute: number; endMinute: number }>): WireDateHours[] {
+  const out: WireDateHours[] = [];
+  for (const r of rows) {
+    const last = out[out.length - 1];
+    const h = { start: formatClock(r.startMinute), end: formatClock(r.endMinute) };
+    if (last && last.date === r.date) last.hours.push(h);
+    else out.push({ date: r.date, hours: [h] });
+  }
+  return out;
+}
+
+function assertDate(date: string, field: string): void {
+  if (parseLocalDate(date) === null) throw invalid(field, 'is not a calendar date YYYY-MM-DD');
+}
+
 /** Staff members, the services they perform, their weekly hours and their time off. */
 export interface StaffService {
   list(tenantId: string, query: { cursor?: string; limit: number }): Promise<Page<WireStaff>>;
@@ -57,6 +78,10 @@ export interface StaffService {
   listTimeOff(tenantId: string, id: string, query: { cursor?: string; limit: number }): Promise<Page<WireTimeOff>>;
   addTimeOff(tenantId: string, id: string, input: { start: string; end: string; reason?: string }): Promise<WireTimeOff>;
   removeTimeOff(tenantId: string, id: string, timeOffId: string): Promise<void>;
+  /** Hours on one local date that replace the weekly hours of that date (extra or changed hours); [] = back to weekly. */
+  setDateHours(tenantId: string, id: string, date: string, items: ReadonlyArray<{ start: string; end: string }>): Promise<WireDateHours>;
+  /** Per-date hours on up to 100 dates from `from` (default: all) on. */
+  listDateHours(tenantId: string, id: string, query: { from?: string }): Promise<{ items: WireDateHours[] }>;
 }
 
 export function createStaffService(deps: { db: Database }): StaffService {
@@ -180,6 +205,25 @@ export function createStaffService(deps: { db: Database }): StaffService {
         });
         return toTimeOff(t);
       });
+    },
+
+    setDateHours(tenantId: string, id: string, date: string, items: ReadonlyArray<{ start: string; end: string }>) {
+      assertDate(date, 'date');
+      const hours = parseHours(items.map((h) => ({ ...h, weekday: 0 })));
+      return withTenant(db, tenantId, async (tx) => {
+        const s = await load(tx, tenantId, id);
+        await repo.replaceDateHours(tx, tenantId, s.id, date, hours);
+        const saved = toWireDateHours(await repo.listDateHours(tx, tenantId, s.id, { from: date, limit: 1 }));
+        return saved[0]?.date === date ? saved[0] : { date, hours: [] };
+      });
+    },
+
+    listDateHours(tenantId: string, id: string, query: { from?: string }) {
+      if (query.from !== undefined) assertDate(query.from, 'from');
+      return withTenant(db, tenantId, async (tx) => {
+        const s = await load(tx, tenantId, id);
+        return { items: toWireDateHours(await repo.listDateHours(tx, tenantId, s.id, { from: query.from ?? '0001-01-01', limit: 100 })) };
+      }, { readOnly: true });
     },
 
     removeTimeOff(tenantId: string, id: string, timeOffId: string) {

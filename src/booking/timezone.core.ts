@@ -97,3 +97,24 @@ export function parseClock(value: string): number | null {
 export function formatClock(minutes: number): string {
   return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
 }
+
+/** `YYYY-MM-DD` → a local date, or null when it is not a real calendar date. */
+export function parseLocalDate(value: string): LocalDate | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!m) return null;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const probe = new Date(Date.UTC(year, month - 1, day));
+  if (probe.getUTCFullYear() !== year || probe.getUTCMonth() !== month - 1 || probe.getUTCDate() !== day) return null;
+  return { year, month, day };
+}
+
+/** An instant as local wall time with its UTC offset (RFC 3339), e.g. `2026-03-29T10:00:00+02:00`. */
+export function formatLocalDateTime(instant: number, timeZone: string): string {
+  const p = toLocalParts(instant, timeZone);
+  const offset = Math.round(offsetAt(instant, timeZone) / 60_000);
+  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+  const sign = offset < 0 ? '-' : '+';
+  const abs = Math.abs(offset);
+  const seconds = Math.floor((((instant % 60_000) + 60_000) % 60_000) / 1000);
+  return `${pad(p.year, 4)}-${pad(p.month)}-${pad(p.day)}T${pad(Math.floor(p.minute / 60))}:${pad(p.minute % 60)}:${pad(seconds)}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}

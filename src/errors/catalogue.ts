@@ -39,6 +39,8 @@ export const ERROR_CATALOGUE = {
   idempotency_key_reused: { status: 422, message: 'This Idempotency-Key was used with a different request' },
   idempotency_in_progress: { status: 409, message: 'A request with this Idempotency-Key is still in progress' },
   webhook_url_refused: { status: 422, message: 'This webhook URL cannot be used' },
+  outside_booking_window: { status: 422, message: 'This time is beyond the booking horizon' },
+  booking_limit_reached: { status: 422, message: 'A booking limit is reached' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

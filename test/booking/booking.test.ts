@@ -34,7 +34,7 @@ const book = (start: string, extra: Record<string, unknown> = {}, fixture = f) =
 describe('catalogue and settings', () => {
   test('settings default, then patch with validation', async () => {
     const s = await ok(ctx.app, f.owner, 'GET', `${f.base}/settings`);
-    assert.deepEqual(s, { timezone: 'UTC', currency: 'EUR', leadTimeMinutes: 0, cancellationCutoffMinutes: 0, allowedOrigins: [], requireVerifiedEmail: false, guestAutoConfirm: false, guestHoldMinutes: 30, reminderLeadMinutes: 1440 });
+    assert.deepEqual(s, { timezone: 'UTC', currency: 'EUR', leadTimeMinutes: 0, cancellationCutoffMinutes: 0, allowedOrigins: [], requireVerifiedEmail: false, guestAutoConfirm: false, guestHoldMinutes: 30, reminderLeadMinutes: 1440, bookingHorizonDays: null, maxBookingsPerStaffDay: null, maxFutureBookingsPerCustomer: null });
     const bad = await call<Err>(ctx.app, f.owner, 'PATCH', `${f.base}/settings`, { timezone: 'Mars/Olympus' });
     assert.equal(bad.status, 400);
     assert.equal(bad.body.code, 'validation_error');

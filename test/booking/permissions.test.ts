@@ -30,6 +30,12 @@ const TABLE: ReadonlyArray<readonly [method: string, url: string, access: Permis
   ['GET', `${T}/staff/:id/time-off`, 'staff.read'],
   ['POST', `${T}/staff/:id/time-off`, 'availability.write'],
   ['DELETE', `${T}/staff/:id/time-off/:timeOffId`, 'availability.write'],
+  ['GET', `${T}/staff/:id/date-hours`, 'staff.read'],
+  ['PUT', `${T}/staff/:id/date-hours/:date`, 'availability.write'],
+  ['DELETE', `${T}/staff/:id/date-hours/:date`, 'availability.write'],
+  ['GET', `${T}/closures`, 'availability.read'],
+  ['POST', `${T}/closures`, 'availability.write'],
+  ['DELETE', `${T}/closures/:closureId`, 'availability.write'],
   ['GET', `${T}/customers`, 'customers.read'],
   ['POST', `${T}/customers`, 'customers.create'],
   ['GET', `${T}/customers/:id`, 'customers.read'],
@@ -53,7 +59,7 @@ const TABLE: ReadonlyArray<readonly [method: string, url: string, access: Permis
   ['POST', '/api/invitations/accept', 'signed_in'],
 ];
 
-const MINE = /^\/api\/(public\/|invitations\/)|^\/api\/tenants\/:tenantId\/(settings|services|staff|customers|availability|reservations|invitations)/;
+const MINE = /^\/api\/(public\/|invitations\/)|^\/api\/tenants\/:tenantId\/(settings|services|staff|customers|availability|closures|reservations|invitations)/;
 
 function describeAccess(a: AccessPolicy): string {
   if ('public' in a) return a.signedInOptional ? 'public_or_signed_in' : 'public';
