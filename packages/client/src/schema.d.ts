@@ -537,6 +537,76 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tenants/{tenantId}/staff/{id}/date-hours": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List a staff member's per-date hours (up to 100 dates from `from` on) */
+        get: operations["listStaffDateHours"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenantId}/staff/{id}/date-hours/{date}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Replace a staff member's hours on one local date */
+        put: operations["setStaffDateHours"];
+        post?: never;
+        /** Return one local date to the weekly hours */
+        delete: operations["deleteStaffDateHours"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenantId}/closures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the tenant's closures (holidays) */
+        get: operations["listClosures"];
+        put?: never;
+        /** Close the whole tenant for a time (no staff member is bookable) */
+        post: operations["addClosure"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenantId}/closures/{closureId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a closure */
+        delete: operations["deleteClosure"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tenants/{tenantId}/customers": {
         parameters: {
             query?: never;
@@ -1481,6 +1551,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tenants/{tenantId}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the webhook endpoints of a tenant */
+        get: operations["listWebhooks"];
+        put?: never;
+        /** Register a webhook endpoint for reservation events; answers its signing secret once */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenantId}/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read one webhook endpoint, its state and failure streak */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /** Delete a webhook endpoint and its delivery log */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /** Change the URL or events of a webhook endpoint, or enable or disable it */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/api/tenants/{tenantId}/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replace the signing secret of a webhook endpoint; answers the new one once */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenantId}/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The delivery log of a webhook endpoint, newest attempt first */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1488,9 +1629,9 @@ export interface components {
         /** @description The one error body (docs/errors.md); `error` and `code` carry the same value. */
         ErrorResponse: {
             /** @enum {string} */
-            error: "missing_authorization" | "invalid_token" | "token_expired" | "invalid_credentials" | "mfa_required" | "email_not_verified" | "forbidden" | "insufficient_permissions" | "tenant_mismatch" | "not_found" | "method_not_allowed" | "validation_error" | "invalid_request" | "payload_too_large" | "conflict" | "duplicate_resource" | "invalid_state" | "slot_unavailable" | "quota_exceeded" | "internal_server_error" | "database_error" | "service_unavailable" | "timeout" | "reauthentication_required" | "passkey_rejected" | "csrf_rejected" | "invalid_key_scope" | "oidc_login_failed" | "oidc_email_unverified" | "oidc_signup_disabled" | "oidc_provider_unavailable" | "account_disabled" | "last_owner" | "idempotency_key_reused" | "idempotency_in_progress";
+            error: "missing_authorization" | "invalid_token" | "token_expired" | "invalid_credentials" | "mfa_required" | "email_not_verified" | "forbidden" | "insufficient_permissions" | "tenant_mismatch" | "not_found" | "method_not_allowed" | "validation_error" | "invalid_request" | "payload_too_large" | "conflict" | "duplicate_resource" | "invalid_state" | "slot_unavailable" | "quota_exceeded" | "internal_server_error" | "database_error" | "service_unavailable" | "timeout" | "reauthentication_required" | "passkey_rejected" | "csrf_rejected" | "invalid_key_scope" | "oidc_login_failed" | "oidc_email_unverified" | "oidc_signup_disabled" | "oidc_provider_unavailable" | "account_disabled" | "last_owner" | "idempotency_key_reused" | "idempotency_in_progress" | "webhook_url_refused" | "outside_booking_window" | "booking_limit_reached";
             /** @enum {string} */
-            code: "missing_authorization" | "invalid_token" | "token_expired" | "invalid_credentials" | "mfa_required" | "email_not_verified" | "forbidden" | "insufficient_permissions" | "tenant_mismatch" | "not_found" | "method_not_allowed" | "validation_error" | "invalid_request" | "payload_too_large" | "conflict" | "duplicate_resource" | "invalid_state" | "slot_unavailable" | "quota_exceeded" | "internal_server_error" | "database_error" | "service_unavailable" | "timeout" | "reauthentication_required" | "passkey_rejected" | "csrf_rejected" | "invalid_key_scope" | "oidc_login_failed" | "oidc_email_unverified" | "oidc_signup_disabled" | "oidc_provider_unavailable" | "account_disabled" | "last_owner" | "idempotency_key_reused" | "idempotency_in_progress";
+            code: "missing_authorization" | "invalid_token" | "token_expired" | "invalid_credentials" | "mfa_required" | "email_not_verified" | "forbidden" | "insufficient_permissions" | "tenant_mismatch" | "not_found" | "method_not_allowed" | "validation_error" | "invalid_request" | "payload_too_large" | "conflict" | "duplicate_resource" | "invalid_state" | "slot_unavailable" | "quota_exceeded" | "internal_server_error" | "database_error" | "service_unavailable" | "timeout" | "reauthentication_required" | "passkey_rejected" | "csrf_rejected" | "invalid_key_scope" | "oidc_login_failed" | "oidc_email_unverified" | "oidc_signup_disabled" | "oidc_provider_unavailable" | "account_disabled" | "last_owner" | "idempotency_key_reused" | "idempotency_in_progress" | "webhook_url_refused" | "outside_booking_window" | "booking_limit_reached";
             message: string;
             details?: unknown;
             requestId: string;
@@ -3764,6 +3905,12 @@ export interface operations {
                         guestAutoConfirm: boolean;
                         guestHoldMinutes: number;
                         reminderLeadMinutes: number;
+                        /** @description a booking may start at most this many days after now; null = no horizon */
+                        bookingHorizonDays: number | null;
+                        /** @description active bookings per staff member per local date; null = unlimited */
+                        maxBookingsPerStaffDay: number | null;
+                        /** @description active future bookings per customer; null = unlimited */
+                        maxFutureBookingsPerCustomer: number | null;
                     };
                 };
             };
@@ -3852,12 +3999,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "timezone": "Europe/Berlin",
-                 *       "leadTimeMinutes": 60
-                 *     }
-                 */
                 "application/json": {
                     /** @description IANA time zone, e.g. Europe/Berlin */
                     timezone?: string;
@@ -3880,6 +4021,12 @@ export interface operations {
                     guestHoldMinutes?: number;
                     /** @description minutes before the start a reminder mail is sent; 0 = none */
                     reminderLeadMinutes?: number;
+                    /** @description booking horizon: a booking may start at most this many days after now (null = none) */
+                    bookingHorizonDays?: number | null;
+                    /** @description most active bookings one staff member may have on one local date in the tenant zone (null = unlimited) */
+                    maxBookingsPerStaffDay?: number | null;
+                    /** @description most active (pending or confirmed) future bookings one customer may hold (null = unlimited) */
+                    maxFutureBookingsPerCustomer?: number | null;
                 };
             };
         };
@@ -3902,6 +4049,12 @@ export interface operations {
                         guestAutoConfirm: boolean;
                         guestHoldMinutes: number;
                         reminderLeadMinutes: number;
+                        /** @description a booking may start at most this many days after now; null = no horizon */
+                        bookingHorizonDays: number | null;
+                        /** @description active bookings per staff member per local date; null = unlimited */
+                        maxBookingsPerStaffDay: number | null;
+                        /** @description active future bookings per customer; null = unlimited */
+                        maxFutureBookingsPerCustomer: number | null;
                     };
                 };
             };
@@ -4014,11 +4167,16 @@ export interface operations {
                             id: string;
                             name: string;
                             durationMinutes: number;
+                            /** @description buffer after each booking */
                             bufferMinutes: number;
                             priceCents: number;
                             /** @description ISO 4217 code, e.g. EUR */
                             currency: string;
                             active: boolean;
+                            /** @description buffer before each booking */
+                            bufferBeforeMinutes: number;
+                            /** @description slot grid step; null = durationMinutes */
+                            slotIntervalMinutes: number | null;
                         }[];
                         nextCursor: string | null;
                     };
@@ -4112,15 +4270,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "name": "Haircut",
-                 *       "durationMinutes": 45,
-                 *       "bufferMinutes": 15,
-                 *       "priceCents": 3500,
-                 *       "currency": "EUR"
-                 *     }
-                 */
                 "application/json": {
                     name: string;
                     durationMinutes: number;
@@ -4129,6 +4278,10 @@ export interface operations {
                     /** @description ISO 4217 code, e.g. EUR */
                     currency?: string;
                     active?: boolean;
+                    /** @description buffer before each booking (default 0) */
+                    bufferBeforeMinutes?: number;
+                    /** @description slots start every this many minutes from the start of working hours; null (default) = durationMinutes */
+                    slotIntervalMinutes?: number | null;
                 };
             };
         };
@@ -4144,11 +4297,16 @@ export interface operations {
                         id: string;
                         name: string;
                         durationMinutes: number;
+                        /** @description buffer after each booking */
                         bufferMinutes: number;
                         priceCents: number;
                         /** @description ISO 4217 code, e.g. EUR */
                         currency: string;
                         active: boolean;
+                        /** @description buffer before each booking */
+                        bufferBeforeMinutes: number;
+                        /** @description slot grid step; null = durationMinutes */
+                        slotIntervalMinutes: number | null;
                     };
                 };
             };
@@ -4276,11 +4434,16 @@ export interface operations {
                         id: string;
                         name: string;
                         durationMinutes: number;
+                        /** @description buffer after each booking */
                         bufferMinutes: number;
                         priceCents: number;
                         /** @description ISO 4217 code, e.g. EUR */
                         currency: string;
                         active: boolean;
+                        /** @description buffer before each booking */
+                        bufferBeforeMinutes: number;
+                        /** @description slot grid step; null = durationMinutes */
+                        slotIntervalMinutes: number | null;
                     };
                 };
             };
@@ -4481,11 +4644,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "priceCents": 3900
-                 *     }
-                 */
                 "application/json": {
                     name?: string;
                     durationMinutes?: number;
@@ -4494,6 +4652,10 @@ export interface operations {
                     /** @description ISO 4217 code, e.g. EUR */
                     currency?: string;
                     active?: boolean;
+                    /** @description buffer before each booking (default 0) */
+                    bufferBeforeMinutes?: number;
+                    /** @description slots start every this many minutes from the start of working hours; null (default) = durationMinutes */
+                    slotIntervalMinutes?: number | null;
                 };
             };
         };
@@ -4509,11 +4671,16 @@ export interface operations {
                         id: string;
                         name: string;
                         durationMinutes: number;
+                        /** @description buffer after each booking */
                         bufferMinutes: number;
                         priceCents: number;
                         /** @description ISO 4217 code, e.g. EUR */
                         currency: string;
                         active: boolean;
+                        /** @description buffer before each booking */
+                        bufferBeforeMinutes: number;
+                        /** @description slot grid step; null = durationMinutes */
+                        slotIntervalMinutes: number | null;
                     };
                 };
             };
@@ -5871,6 +6038,734 @@ export interface operations {
             };
         };
     };
+    listStaffDateHours: {
+        parameters: {
+            query?: {
+                from?: string;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            date: string;
+                            hours: {
+                                /** @description local time HH:MM */
+                                start: string;
+                                /** @description local time HH:MM */
+                                end: string;
+                            }[];
+                        }[];
+                    };
+                };
+            };
+            /** @description validation_error, invalid_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description missing_authorization, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description tenant_mismatch, insufficient_permissions, mfa_required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description quota_exceeded */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description internal_server_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description database_error, service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    setStaffDateHours: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+                id: string;
+                /** @description local date YYYY-MM-DD */
+                date: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "hours": [
+                 *         {
+                 *           "start": "08:00",
+                 *           "end": "12:00"
+                 *         },
+                 *         {
+                 *           "start": "13:00",
+                 *           "end": "20:00"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description replace the weekly hours on this date */
+                    hours: {
+                        /** @description local time HH:MM */
+                        start: string;
+                        /** @description local time HH:MM */
+                        end: string;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        date: string;
+                        hours: {
+                            /** @description local time HH:MM */
+                            start: string;
+                            /** @description local time HH:MM */
+                            end: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description validation_error, invalid_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description missing_authorization, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description tenant_mismatch, insufficient_permissions, mfa_required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description quota_exceeded */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description internal_server_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description database_error, service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    deleteStaffDateHours: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+                id: string;
+                /** @description local date YYYY-MM-DD */
+                date: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description validation_error, invalid_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description missing_authorization, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description tenant_mismatch, insufficient_permissions, mfa_required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description quota_exceeded */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description internal_server_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description database_error, service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listClosures: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: date-time */
+                            start: string;
+                            /** Format: date-time */
+                            end: string;
+                            reason?: string;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description validation_error, invalid_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description missing_authorization, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description tenant_mismatch, insufficient_permissions, mfa_required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description quota_exceeded */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description internal_server_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description database_error, service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    addClosure: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry-safe creation: the same key with the same body within 24 h replays the first answer (header `Idempotent-Replayed: true`); with another body it is 422 `idempotency_key_reused`; while the first is still running, 409 `idempotency_in_progress`. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "start": "2026-12-24T00:00:00+01:00",
+                 *       "end": "2026-12-27T00:00:00+01:00",
+                 *       "reason": "Christmas"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: date-time */
+                    start: string;
+                    /** Format: date-time */
+                    end: string;
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: date-time */
+                        start: string;
+                        /** Format: date-time */
+                        end: string;
+                        reason?: string;
+                    };
+                };
+            };
+            /** @description validation_error, invalid_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description missing_authorization, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description tenant_mismatch, insufficient_permissions, mfa_required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description idempotency_in_progress */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description idempotency_key_reused */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description quota_exceeded */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description internal_server_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description database_error, service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    deleteClosure: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+                closureId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description validation_error, invalid_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description missing_authorization, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description tenant_mismatch, insufficient_permissions, mfa_required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description quota_exceeded */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description internal_server_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description database_error, service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     listCustomers: {
         parameters: {
             query?: {
@@ -6372,9 +7267,16 @@ export interface operations {
         parameters: {
             query: {
                 serviceId: string;
+                /** @description a date-time, or a date YYYY-MM-DD meaning local midnight in `timeZone` (a date-only `to` is inclusive: the end of that day) */
                 from: string;
+                /** @description a date-time, or a date YYYY-MM-DD meaning local midnight in `timeZone` (a date-only `to` is inclusive: the end of that day) */
                 to: string;
                 staffId?: string;
+                /**
+                 * @description IANA zone for `localStart`/`localEnd` and date-only `from`/`to` (default: the tenant zone)
+                 * @example Europe/Berlin
+                 */
+                timeZone?: string;
                 cursor?: string;
                 limit?: number;
             };
@@ -6400,6 +7302,10 @@ export interface operations {
                             end: string;
                             /** Format: uuid */
                             staffId: string;
+                            /** @description start as local wall time with offset in the query `timeZone` (or the tenant zone), e.g. 2026-03-29T10:00:00+02:00 */
+                            localStart: string;
+                            /** @description end as local wall time with offset in the same zone */
+                            localEnd: string;
                         }[];
                         /** @description Pass as `cursor` (same query otherwise) for the next page; null when the range is exhausted. A page may hold fewer than `limit` slots, even none, and still have a next cursor: each request examines a bounded number of candidate slots. */
                         nextCursor: string | null;
@@ -6714,7 +7620,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description slot_unavailable, idempotency_key_reused */
+            /** @description slot_unavailable, outside_booking_window, booking_limit_reached, idempotency_key_reused */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6970,7 +7876,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description invalid_state, slot_unavailable */
+            /** @description invalid_state, slot_unavailable, outside_booking_window, booking_limit_reached */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7123,11 +8029,16 @@ export interface operations {
                             id: string;
                             name: string;
                             durationMinutes: number;
+                            /** @description buffer after each booking */
                             bufferMinutes: number;
                             priceCents: number;
                             /** @description ISO 4217 code, e.g. EUR */
                             currency: string;
                             active: boolean;
+                            /** @description buffer before each booking */
+                            bufferBeforeMinutes: number;
+                            /** @description slot grid step; null = durationMinutes */
+                            slotIntervalMinutes: number | null;
                         }[];
                         nextCursor: string | null;
                     };
@@ -7193,9 +8104,16 @@ export interface operations {
         parameters: {
             query: {
                 serviceId: string;
+                /** @description a date-time, or a date YYYY-MM-DD meaning local midnight in `timeZone` (a date-only `to` is inclusive: the end of that day) */
                 from: string;
+                /** @description a date-time, or a date YYYY-MM-DD meaning local midnight in `timeZone` (a date-only `to` is inclusive: the end of that day) */
                 to: string;
                 staffId?: string;
+                /**
+                 * @description IANA zone for `localStart`/`localEnd` and date-only `from`/`to` (default: the tenant zone)
+                 * @example Europe/Berlin
+                 */
+                timeZone?: string;
                 cursor?: string;
                 limit?: number;
             };
@@ -7221,6 +8139,10 @@ export interface operations {
                             end: string;
                             /** Format: uuid */
                             staffId: string;
+                            /** @description start as local wall time with offset in the query `timeZone` (or the tenant zone), e.g. 2026-03-29T10:00:00+02:00 */
+                            localStart: string;
+                            /** @description end as local wall time with offset in the same zone */
+                            localEnd: string;
                         }[];
                         /** @description Pass as `cursor` (same query otherwise) for the next page; null when the range is exhausted. A page may hold fewer than `limit` slots, even none, and still have a next cursor: each request examines a bounded number of candidate slots. */
                         nextCursor: string | null;
@@ -7405,7 +8327,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description slot_unavailable, idempotency_key_reused */
+            /** @description slot_unavailable, outside_booking_window, booking_limit_reached, idempotency_key_reused */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7953,7 +8875,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description invalid_state, slot_unavailable */
+            /** @description invalid_state, slot_unavailable, outside_booking_window, booking_limit_reached */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8612,7 +9534,7 @@ export interface operations {
                 "application/json": {
                     name: string;
                     roleCeiling?: "owner" | "manager" | "staff" | "customer" | "guest";
-                    permissions?: ("tenant.read" | "tenant.write" | "tenant.delete" | "tenant.manage" | "members.read" | "members.create" | "members.write" | "members.delete" | "members.manage" | "invitations.read" | "invitations.create" | "invitations.delete" | "staff.read" | "staff.create" | "staff.write" | "staff.delete" | "services.read" | "services.create" | "services.write" | "services.delete" | "reservations.read" | "reservations.create" | "reservations.write" | "reservations.cancel" | "reservations.delete" | "reservations:own.read" | "reservations:own.create" | "reservations:own.write" | "reservations:own.cancel" | "customers.read" | "customers.create" | "customers.write" | "customers.delete" | "customers.link" | "availability.read" | "availability.write" | "audit.read" | "api_keys.read" | "api_keys.create" | "api_keys.delete" | "settings.read" | "settings.write" | "reports.read")[];
+                    permissions?: ("tenant.read" | "tenant.write" | "tenant.delete" | "tenant.manage" | "members.read" | "members.create" | "members.write" | "members.delete" | "members.manage" | "invitations.read" | "invitations.create" | "invitations.delete" | "staff.read" | "staff.create" | "staff.write" | "staff.delete" | "services.read" | "services.create" | "services.write" | "services.delete" | "reservations.read" | "reservations.create" | "reservations.write" | "reservations.cancel" | "reservations.delete" | "reservations:own.read" | "reservations:own.create" | "reservations:own.write" | "reservations:own.cancel" | "customers.read" | "customers.create" | "customers.write" | "customers.delete" | "customers.link" | "availability.read" | "availability.write" | "audit.read" | "api_keys.read" | "api_keys.create" | "api_keys.delete" | "settings.read" | "settings.write" | "reports.read" | "webhooks.manage")[];
                     /** Format: date-time */
                     expiresAt?: string;
                     rateLimitPerMinute?: number;
@@ -13240,6 +14162,850 @@ export interface operations {
             };
             /** @description validation_error, invalid_request */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description quota_exceeded */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description internal_server_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description database_error, service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            url: string;
+                            events: string[];
+                            /** @description First characters of the signing secret, to tell secrets apart */
+                            secretPrefix: string;
+                            enabled: boolean;
+                            disabledReason: string | null;
+                            consecutiveFailures: number;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description validation_error, invalid_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description missing_authorization, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description tenant_mismatch, insufficient_permissions, mfa_required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description quota_exceeded */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description internal_server_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description database_error, service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "https://hooks.example.com/boka",
+                 *       "events": [
+                 *         "reservation.created",
+                 *         "reservation.cancelled"
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description https URL (http only to a loopback host outside production) */
+                    url: string;
+                    events: ("reservation.created" | "reservation.confirmed" | "reservation.rescheduled" | "reservation.cancelled" | "reservation.completed")[];
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        endpoint: {
+                            /** Format: uuid */
+                            id: string;
+                            url: string;
+                            events: string[];
+                            /** @description First characters of the signing secret, to tell secrets apart */
+                            secretPrefix: string;
+                            enabled: boolean;
+                            disabledReason: string | null;
+                            consecutiveFailures: number;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                        /** @description The `whsec_…` signing secret (Standard Webhooks). Shown only in this answer. */
+                        secret: string;
+                    };
+                };
+            };
+            /** @description validation_error, invalid_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description missing_authorization, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description tenant_mismatch, insufficient_permissions, mfa_required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description webhook_url_refused, invalid_state */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description quota_exceeded */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description internal_server_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description database_error, service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        url: string;
+                        events: string[];
+                        /** @description First characters of the signing secret, to tell secrets apart */
+                        secretPrefix: string;
+                        enabled: boolean;
+                        disabledReason: string | null;
+                        consecutiveFailures: number;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description validation_error, invalid_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description missing_authorization, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description tenant_mismatch, insufficient_permissions, mfa_required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description quota_exceeded */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description internal_server_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description database_error, service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description validation_error, invalid_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description missing_authorization, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description tenant_mismatch, insufficient_permissions, mfa_required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description quota_exceeded */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description internal_server_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description database_error, service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "enabled": true
+                 *     }
+                 */
+                "application/json": {
+                    /** @description https URL (http only to a loopback host outside production) */
+                    url?: string;
+                    events?: ("reservation.created" | "reservation.confirmed" | "reservation.rescheduled" | "reservation.cancelled" | "reservation.completed")[];
+                    enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        url: string;
+                        events: string[];
+                        /** @description First characters of the signing secret, to tell secrets apart */
+                        secretPrefix: string;
+                        enabled: boolean;
+                        disabledReason: string | null;
+                        consecutiveFailures: number;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description validation_error, invalid_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description missing_authorization, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description tenant_mismatch, insufficient_permissions, mfa_required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description webhook_url_refused */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description quota_exceeded */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description internal_server_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description database_error, service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        endpoint: {
+                            /** Format: uuid */
+                            id: string;
+                            url: string;
+                            events: string[];
+                            /** @description First characters of the signing secret, to tell secrets apart */
+                            secretPrefix: string;
+                            enabled: boolean;
+                            disabledReason: string | null;
+                            consecutiveFailures: number;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                        /** @description The `whsec_…` signing secret (Standard Webhooks). Shown only in this answer. */
+                        secret: string;
+                    };
+                };
+            };
+            /** @description validation_error, invalid_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description missing_authorization, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description tenant_mismatch, insufficient_permissions, mfa_required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description quota_exceeded */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description internal_server_error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description database_error, service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            /** @description The `webhook-id` header: the same for every attempt of one message */
+                            messageId: string;
+                            event: string;
+                            attempt: number;
+                            outcome: "delivered" | "failed";
+                            statusCode: number | null;
+                            error: string | null;
+                            durationMs: number;
+                            nextAttemptAt: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description validation_error, invalid_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description missing_authorization, invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description tenant_mismatch, insufficient_permissions, mfa_required */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
