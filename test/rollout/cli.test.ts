@@ -44,7 +44,10 @@ describe('rollout CLI', () => {
     }
   });
 
-  it('start drives a whole rollout and exits 0 when promoted; status answers while it runs', async () => {
+  // The step waits up to 2 min for enough traffic to judge (its default deadline, 3 × 300 ms,
+  // paused the rollout for an operator on a loaded machine and the test waited forever); the
+  // test itself fails instead of hanging.
+  it('start drives a whole rollout and exits 0 when promoted; status answers while it runs', { timeout: 300_000 }, async () => {
     const store = createFakeStore();
     const blue = await startFakeBoka('blue', store);
     const green = await startFakeBoka('green', store);
@@ -52,7 +55,7 @@ describe('rollout CLI', () => {
     const adminPort = await freePort();
     const controlPort = await freePort();
     const plan = join(dir, 'fast.yaml');
-    writeFileSync(plan, 'interval: 100ms\nwindow: 2s\nminSamples: 5\nsteps: [{ weight: 50, duration: 300ms }, { weight: 100 }]\nbake: { duration: 200ms, interval: 100ms }\n');
+    writeFileSync(plan, 'interval: 100ms\nwindow: 2s\nminSamples: 5\nsteps: [{ weight: 50, duration: 300ms, progressDeadline: 2m }, { weight: 100 }]\nbake: { duration: 200ms, interval: 100ms }\n');
     const agent = new Agent();
     let stop = false;
     let statusCode = 0;
