@@ -19,6 +19,7 @@ export {
   PUBLIC_OR_SIGNED_IN,
   requireAuth,
   requireTenantId,
+  requireUser,
   SIGNED_IN,
   SUPERADMIN,
   tenantPermission,

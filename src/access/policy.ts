@@ -1,5 +1,6 @@
 import type { Permission, Role } from './permissions.js';
-import type { Principal } from './principal.js';
+import { AppError } from '../errors/index.js';
+import type { Principal, UserPrincipal } from './principal.js';
 
 /** Operator credentials, each with its own token setting (`METRICS_TOKEN`, `HEALTH_TOKEN`, the router's admin token). */
 export type OperatorScope = 'metrics' | 'health' | 'router_admin';
@@ -82,6 +83,13 @@ export function operator(scope: OperatorScope): AccessPolicy {
 export function requireAuth(auth: AuthContext | null): AuthContext {
   if (!auth) throw new Error('route handler reached without an auth context; check its access policy');
   return auth;
+}
+
+/** The signed-in user of a route that API keys may not call (403 `forbidden` for any other principal). */
+export function requireUser(auth: AuthContext | null): UserPrincipal {
+  const { principal } = requireAuth(auth);
+  if (principal.kind !== 'user') throw new AppError('forbidden', 'This endpoint requires a signed-in user');
+  return principal;
 }
 
 /** The canonical id of the tenant a tenant-scoped route was authorized for. */

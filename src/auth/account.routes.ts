@@ -1,7 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
-import { PUBLIC, requireAuth, SIGNED_IN, type UserPrincipal } from '../access/index.js';
-import { AppError } from '../errors/index.js';
+import { PUBLIC, requireUser, SIGNED_IN } from '../access/index.js';
 import { requestMeta } from '../http/request-meta.js';
 import { EMAIL_CHANGE_ANSWER, type AccountSelfService } from './account.service.js';
 import { DeleteAccountBody, EmailChangeBody, EmailChangeConfirmBody, NoContent, ProfilePatch, ProfileResponse } from './account.schemas.js';
@@ -12,11 +10,6 @@ export interface AccountRouteDeps {
   readonly accountSelfService: AccountSelfService;
 }
 
-function userPrincipal(request: FastifyRequest): UserPrincipal {
-  const { principal } = requireAuth(request.auth);
-  if (principal.kind !== 'user') throw new AppError('forbidden', 'This endpoint requires a signed-in user');
-  return principal;
-}
 
 /** Account self-service: PATCH/DELETE /api/auth/me, email change (ADR 0021). */
 export const accountRoutes: FastifyPluginAsyncTypebox<{ services: AccountRouteDeps }> = async (app, { services }) => {
@@ -32,7 +25,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ services: AccountRouteDe
       response: { 200: ProfileResponse, ...errorResponses({ 400: ['validation_error'] }) },
     },
   }, async (request) => {
-    const principal = userPrincipal(request);
+    const principal = requireUser(request.auth);
     return { user: await account.updateProfile(principal.userId, request.body, requestMeta(request)) };
   });
 
@@ -50,7 +43,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ services: AccountRouteDe
       },
     },
   }, async (request, reply) => {
-    const principal = userPrincipal(request);
+    const principal = requireUser(request.auth);
     await account.requestEmailChange({ userId: principal.userId, sessionId: principal.sessionId }, request.body, requestMeta(request));
     return reply.code(202).send(EMAIL_CHANGE_ANSWER);
   });
@@ -84,7 +77,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ services: AccountRouteDe
       },
     },
   }, async (request, reply) => {
-    const principal = userPrincipal(request);
+    const principal = requireUser(request.auth);
     await account.deleteAccount({ userId: principal.userId, sessionId: principal.sessionId }, request.body, requestMeta(request));
     return reply.code(204).send();
   });

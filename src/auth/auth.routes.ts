@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
 import { REGISTER_ANSWER, type AccountService } from './accounts.service.js';
 import type { Config } from '../config/config.js';
 import { AcceptedResponse, errorResponses } from './email-verification.schemas.js';
@@ -7,7 +6,7 @@ import type { SessionService } from './sessions.service.js';
 import type { AccessTokenService } from './access-tokens.service.js';
 import type { TenancyService } from '../tenancy/tenancy.service.js';
 import type { RateLimits } from '../rate-limit/index.js';
-import { PUBLIC, requireAuth, SIGNED_IN, type UserPrincipal } from '../access/index.js';
+import { PUBLIC, requireUser, SIGNED_IN } from '../access/index.js';
 import { AppError } from '../errors/index.js';
 import { requestMeta } from '../http/request-meta.js';
 import { isUuid } from '../shared/ids.js';
@@ -27,11 +26,6 @@ export interface AuthRouteDeps {
 }
 
 
-function userPrincipal(request: FastifyRequest): UserPrincipal {
-  const { principal } = requireAuth(request.auth);
-  if (principal.kind !== 'user') throw new AppError('forbidden', 'This endpoint requires a signed-in user');
-  return principal;
-}
 
 /** Accounts and sessions: /api/auth/* and the JWKS document. */
 export const authRoutes: FastifyPluginAsyncTypebox<{ services: AuthRouteDeps }> = async (app, { services }) => {
@@ -127,7 +121,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AuthRouteDeps }> 
     config: { access: SIGNED_IN, rateLimit: 'auth' },
     schema: { tags: ['auth'], operationId: 'logOut', summary: 'End the current session and clear the session cookie', response: { 204: NoContent } },
   }, async (request, reply) => {
-    const principal = userPrincipal(request);
+    const principal = requireUser(request.auth);
     await sessions.logout(principal.userId, principal.sessionId, requestMeta(request));
     // Bearer-authenticated (never by the cookie, so no CSRF exposure); clears cookie mode's cookie alike.
     clearCookieSession(reply);
@@ -138,7 +132,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AuthRouteDeps }> 
     config: { access: SIGNED_IN, rateLimit: 'auth' },
     schema: { tags: ['auth'], operationId: 'getMe', summary: 'The signed-in user, their memberships and session', response: { 200: MeResponse } },
   }, async (request) => {
-    const principal = userPrincipal(request);
+    const principal = requireUser(request.auth);
     // Served from the caches on a warm instance: no database read.
     const [user, session, memberships] = await Promise.all([
       accounts.findProfile(principal.userId),
@@ -157,7 +151,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AuthRouteDeps }> 
     config: { access: SIGNED_IN, rateLimit: 'auth' },
     schema: { tags: ['auth'], operationId: 'listSessions', summary: "List the signed-in user's live sessions", response: { 200: Type.Object({ items: Type.Array(SessionItem) }) } },
   }, async (request) => {
-    const principal = userPrincipal(request);
+    const principal = requireUser(request.auth);
     const live = await sessions.listLive(principal.userId);
     return {
       items: live.map((s) => ({
@@ -176,7 +170,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AuthRouteDeps }> 
     config: { access: SIGNED_IN, rateLimit: 'auth' },
     schema: { tags: ['auth'], operationId: 'revokeSession', summary: 'Revoke one of your own sessions', response: { 204: NoContent }, params: SessionParams },
   }, async (request, reply) => {
-    const principal = userPrincipal(request);
+    const principal = requireUser(request.auth);
     const target = isUuid(request.params.id) ? await sessions.find(request.params.id) : null;
     // Someone else's session id answers exactly like an unknown one.
     if (!target || target.userId !== principal.userId || target.revokedAt) throw new AppError('not_found', 'Session not found');

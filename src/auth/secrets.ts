@@ -1,39 +1,22 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { isCanonicalUuid } from '../shared/ids.js';
+import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hashTokenSecret, splitPrefixedToken } from '../shared/prefixed-token.js';
 
 /** A base64url secret of `bytes` random bytes (default 32 = 256 bits, ASVS 2.9.2 / 3.2.2). */
 export function generateSecret(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');
 }
 
-/**
- * SHA-256 of a high-entropy secret. Adequate for random tokens (not for passwords, which use
- * argon2id): there is nothing to brute-force in 2^256.
- */
-export function hashSecret(secret: string): Buffer {
-  return createHash('sha256').update(secret).digest();
-}
+/** SHA-256 of a high-entropy secret (src/shared/prefixed-token.ts). */
+export const hashSecret = hashTokenSecret;
 
 /** Constant-time comparison of two digests (ASVS 2.9 / 3.2). */
 export function digestsEqual(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/**
- * Splits `<prefix>_<id>.<secret>` style tokens; returns null on any malformed input. The id must
- * be the canonical lower-case 8-4-4-4-12 UUID we issued: any other spelling (upper case, moved
- * hyphens, 36 hyphens) would either name the same row under a second cache key (a revoked key
- * outliving its revocation) or reach the database as an invalid uuid (a 500).
- */
+/** `<prefix><id>.<secret>` tokens, canonical ids only (src/shared/prefixed-token.ts). */
 export function splitToken(token: string, prefix: string): { id: string; secret: string } | null {
-  if (!token.startsWith(prefix)) return null;
-  const rest = token.slice(prefix.length);
-  const dot = rest.indexOf('.');
-  if (dot <= 0 || dot === rest.length - 1) return null;
-  const id = rest.slice(0, dot);
-  const secret = rest.slice(dot + 1);
-  if (!isCanonicalUuid(id) || !/^[A-Za-z0-9_-]{16,128}$/.test(secret)) return null;
-  return { id, secret };
+  return splitPrefixedToken(token, prefix);
 }
 
 /** AES-256-GCM envelope for secrets kept at rest (signing keys): `v1.<iv>.<tag>.<ciphertext>`. */

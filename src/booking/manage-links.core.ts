@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { isCanonicalUuid } from '../shared/ids.js';
+import { hashTokenSecret, splitPrefixedToken } from '../shared/prefixed-token.js';
 
 /**
  * Manage links (ADR 0018): `mng_<id>.<secret>`, a 256-bit base64url secret of which only the
@@ -13,19 +12,10 @@ export function formatManageToken(id: string, secret: string): string {
 
 /** Only the canonical spelling we issue is accepted; anything else is unknown (no DB read). */
 export function parseManageToken(token: string): { id: string; secret: string } | null {
-  if (!token.startsWith(MANAGE_TOKEN_PREFIX)) return null;
-  const rest = token.slice(MANAGE_TOKEN_PREFIX.length);
-  const dot = rest.indexOf('.');
-  if (dot <= 0) return null;
-  const id = rest.slice(0, dot);
-  const secret = rest.slice(dot + 1);
-  if (!isCanonicalUuid(id) || !/^[A-Za-z0-9_-]{43}$/.test(secret)) return null;
-  return { id, secret };
+  return splitPrefixedToken(token, MANAGE_TOKEN_PREFIX, 43);
 }
 
-export function hashManageSecret(secret: string): Buffer {
-  return createHash('sha256').update(secret).digest();
-}
+export const hashManageSecret = hashTokenSecret;
 
 export type ManageAction = 'view' | 'confirm' | 'cancel' | 'reschedule';
 

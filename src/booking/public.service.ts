@@ -159,6 +159,14 @@ export function createPublicBookingService(deps: {
     });
   }
 
+  /** `reservation.created` for a booking made on the public routes (after its commit). */
+  function emitCreated(tenantId: string, reservation: WireReservation, actorUserId: string | null, meta: RequestMeta): void {
+    deps.events.emit('reservation.created', {
+      tenantId, reservationId: reservation.id, actorUserId, staffId: reservation.staffId, customerId: reservation.customerId,
+      start: reservation.start, end: reservation.end, channel: 'public', meta,
+    });
+  }
+
   return {
     async tenant(slug: string) {
       const t = await resolve(slug);
@@ -224,17 +232,7 @@ export function createPublicBookingService(deps: {
         }
         const r = await withTenant(db, tenantId, (tx) => findReservation(tx, tenantId, id), { readOnly: true });
         const reservation = toReservation(r!);
-        deps.events.emit('reservation.created', {
-          tenantId,
-          reservationId: reservation.id,
-          actorUserId: user.id,
-          staffId: reservation.staffId,
-          customerId: reservation.customerId,
-          start: reservation.start,
-          end: reservation.end,
-          channel: 'public',
-          meta: caller.meta,
-        });
+        emitCreated(tenantId, reservation, user.id, caller.meta);
         return { tenantId, reservation };
       } catch (err) {
         if (service && chosen && isExclusionViolation(err)) return deps.reservations.explainExclusion(err, tenantId, chosen, start, service);
@@ -306,17 +304,7 @@ export function createPublicBookingService(deps: {
           // The booking stands; an unconfirmed one is released when its hold lapses.
           deps.onMailError(err);
         }
-        deps.events.emit('reservation.created', {
-          tenantId,
-          reservationId: reservation.id,
-          actorUserId: null,
-          staffId: reservation.staffId,
-          customerId: reservation.customerId,
-          start: reservation.start,
-          end: reservation.end,
-          channel: 'public',
-          meta: caller.meta,
-        });
+        emitCreated(tenantId, reservation, null, caller.meta);
         return { tenantId, reservation };
       } catch (err) {
         const svc = service as ServiceRecord | null;

@@ -1,11 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
 import type { MfaService } from './mfa.service.js';
 import type { AccountService } from '../auth/accounts.service.js';
 import { SessionModeHeaders, TokenResponse } from '../auth/auth.schemas.js';
 import { issueCookieSession, wantsCookieMode } from '../auth/cookie-session.js';
 import type { Config } from '../config/config.js';
-import { PUBLIC, requireAuth, SIGNED_IN, type UserPrincipal } from '../access/index.js';
+import { PUBLIC, requireUser, SIGNED_IN } from '../access/index.js';
 import { AppError } from '../errors/index.js';
 import { requestMeta } from '../http/request-meta.js';
 import { BackupCodesResponse, CodeBody, DisableBody, TotpSetupResponse, VerifyBody } from './mfa.schemas.js';
@@ -19,11 +18,6 @@ export interface MfaRouteDeps {
 }
 
 
-function userPrincipal(request: FastifyRequest): UserPrincipal {
-  const { principal } = requireAuth(request.auth);
-  if (principal.kind !== 'user') throw new AppError('forbidden', 'This endpoint requires a signed-in user');
-  return principal;
-}
 
 /** TOTP enrolment, backup codes, and the second step of an MFA login. */
 export const mfaRoutes: FastifyPluginAsyncTypebox<{ services: MfaRouteDeps }> = async (app, { services }) => {
@@ -32,13 +26,13 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<{ services: MfaRouteDeps }> = 
   app.post('/api/auth/mfa/totp/setup', {
     config: { access: SIGNED_IN, rateLimit: 'auth' },
     schema: { tags: ['mfa'], operationId: 'setUpTotp', summary: 'Start TOTP enrolment: a new secret and its QR code', response: { ...errorResponses({ 422: ['invalid_state'] }), 200: TotpSetupResponse } },
-  }, async (request) => mfa.setup(userPrincipal(request).userId));
+  }, async (request) => mfa.setup(requireUser(request.auth).userId));
 
   app.post('/api/auth/mfa/totp/enable', {
     config: { access: SIGNED_IN, rateLimit: 'auth' },
     schema: { tags: ['mfa'], operationId: 'enableTotp', summary: 'Confirm TOTP enrolment with a first code; returns backup codes', body: CodeBody, response: { ...errorResponses({ 401: ['invalid_credentials'], 422: ['invalid_state'] }), 200: BackupCodesResponse } },
   }, async (request) => {
-    const principal = userPrincipal(request);
+    const principal = requireUser(request.auth);
     return mfa.enable(principal.userId, request.body.code, requestMeta(request), principal.sessionId);
   });
 
@@ -46,14 +40,14 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<{ services: MfaRouteDeps }> = 
     config: { access: SIGNED_IN, rateLimit: 'auth' },
     schema: { tags: ['mfa'], operationId: 'disableTotp', summary: 'Turn MFA off with a code or the password', response: { 204: NoContent, ...errorResponses({ 401: ['invalid_credentials'], 422: ['invalid_state'] }) }, body: DisableBody },
   }, async (request, reply) => {
-    await mfa.disable(userPrincipal(request).userId, request.body, requestMeta(request));
+    await mfa.disable(requireUser(request.auth).userId, request.body, requestMeta(request));
     return reply.code(204).send();
   });
 
   app.post('/api/auth/mfa/backup-codes', {
     config: { access: SIGNED_IN, rateLimit: 'auth' },
     schema: { tags: ['mfa'], operationId: 'regenerateBackupCodes', summary: 'Replace the backup codes', body: DisableBody, response: { ...errorResponses({ 401: ['invalid_credentials'], 422: ['invalid_state'] }), 200: BackupCodesResponse } },
-  }, async (request) => mfa.regenerateBackupCodes(userPrincipal(request).userId, request.body, requestMeta(request)));
+  }, async (request) => mfa.regenerateBackupCodes(requireUser(request.auth).userId, request.body, requestMeta(request)));
 
   app.post('/api/auth/mfa/verify', {
     config: { access: PUBLIC, rateLimit: 'auth' },

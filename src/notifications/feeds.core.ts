@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { isCanonicalUuid } from '../shared/ids.js';
+import { hashTokenSecret, splitPrefixedToken } from '../shared/prefixed-token.js';
 
 /**
  * iCal feed tokens: `cal_<id>.<secret>`, a 256-bit base64url secret of which only the SHA-256
@@ -19,19 +18,11 @@ export function formatFeedToken(id: string, secret: string): string {
 
 /** `<token>.ics` as issued, or null for anything else (no database read). */
 export function parseFeedFile(file: string): { id: string; secret: string } | null {
-  if (!file.startsWith(FEED_TOKEN_PREFIX) || !file.endsWith('.ics')) return null;
-  const rest = file.slice(FEED_TOKEN_PREFIX.length, -'.ics'.length);
-  const dot = rest.indexOf('.');
-  if (dot <= 0) return null;
-  const id = rest.slice(0, dot);
-  const secret = rest.slice(dot + 1);
-  if (!isCanonicalUuid(id) || !/^[A-Za-z0-9_-]{43}$/.test(secret)) return null;
-  return { id, secret };
+  if (!file.endsWith('.ics')) return null;
+  return splitPrefixedToken(file.slice(0, -'.ics'.length), FEED_TOKEN_PREFIX, 43);
 }
 
-export function hashFeedSecret(secret: string): Buffer {
-  return createHash('sha256').update(secret).digest();
-}
+export const hashFeedSecret = hashTokenSecret;
 
 /** The feed URL handed to the owner once; only the hash stays with us. */
 export function feedUrl(publicUrl: string, token: string): string {

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
 import { parseCookie, stringifySetCookie } from 'cookie';
-import { PUBLIC, requireAuth, SIGNED_IN, type UserPrincipal } from '../access/index.js';
+import { PUBLIC, requireUser, SIGNED_IN } from '../access/index.js';
 import type { AccountService } from '../auth/accounts.service.js';
 import { SessionModeHeaders, TokenResponse } from '../auth/auth.schemas.js';
 import { issueCookieSession, wantsCookieMode } from '../auth/cookie-session.js';
@@ -22,11 +21,6 @@ export interface OidcRouteDeps {
   readonly config: Pick<Config, 'session'>;
 }
 
-function userPrincipal(request: FastifyRequest): UserPrincipal {
-  const { principal } = requireAuth(request.auth);
-  if (principal.kind !== 'user') throw new AppError('forbidden', 'This endpoint requires a signed-in user');
-  return principal;
-}
 
 const bindingCookie = (providerId: string) => `boka_oidc_${providerId}`;
 
@@ -126,7 +120,7 @@ export const oidcRoutes: FastifyPluginAsyncTypebox<{ services: OidcRouteDeps }> 
     config: { access: SIGNED_IN, rateLimit: 'auth' },
     schema: { tags: ['oidc'], operationId: 'listIdentities', summary: 'List the provider identities linked to the signed-in account', response: { 200: IdentitiesResponse } },
   }, async (request) => {
-    const items = await oidc.listIdentities(userPrincipal(request).userId);
+    const items = await oidc.listIdentities(requireUser(request.auth).userId);
     return {
       items: items.map((i) => ({ ...i, createdAt: i.createdAt.toISOString(), lastLoginAt: i.lastLoginAt ? i.lastLoginAt.toISOString() : null })),
     };
@@ -142,7 +136,7 @@ export const oidcRoutes: FastifyPluginAsyncTypebox<{ services: OidcRouteDeps }> 
       response: errorResponses({ 404: ['not_found'], 422: ['invalid_state'] }),
     },
   }, async (request, reply) => {
-    const principal = userPrincipal(request);
+    const principal = requireUser(request.auth);
     if (!isUuid(request.params.id)) throw new AppError('not_found', 'Identity not found');
     await oidc.unlink(principal.userId, request.params.id, requestMeta(request));
     return reply.code(204).send();

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { PUBLIC, requireAuth, SIGNED_IN, type UserPrincipal } from '../access/index.js';
+import { PUBLIC, requireUser, SIGNED_IN } from '../access/index.js';
 import type { AccountService } from '../auth/accounts.service.js';
 import { SessionModeHeaders, TokenResponse } from '../auth/auth.schemas.js';
 import { issueCookieSession, wantsCookieMode } from '../auth/cookie-session.js';
@@ -31,11 +31,6 @@ export interface PasskeyRouteDeps {
   readonly config: Pick<Config, 'session'>;
 }
 
-function userPrincipal(request: FastifyRequest): UserPrincipal {
-  const { principal } = requireAuth(request.auth);
-  if (principal.kind !== 'user') throw new AppError('forbidden', 'This endpoint requires a signed-in user');
-  return principal;
-}
 
 // The schemas are the bounded, strict form of the WebAuthn JSON types; the library reads them.
 const asRegistration = (r: unknown) => r as RegistrationResponseJSON;
@@ -63,7 +58,7 @@ export const passkeyRoutes: FastifyPluginAsyncTypebox<{ services: PasskeyRouteDe
       response: { 200: CreationOptions, ...errorResponses({ 403: ['reauthentication_required'], 422: ['invalid_state'] }) },
     },
   }, async (request) => {
-    const principal = userPrincipal(request);
+    const principal = requireUser(request.auth);
     return passkeys.registrationOptions(principal.userId, principal.sessionId);
   });
 
@@ -80,7 +75,7 @@ export const passkeyRoutes: FastifyPluginAsyncTypebox<{ services: PasskeyRouteDe
       },
     },
   }, async (request, reply) => {
-    const principal = userPrincipal(request);
+    const principal = requireUser(request.auth);
     const created = await passkeys.register(principal.userId, { name: request.body.name.trim(), response: asRegistration(request.body.response) }, requestMeta(request));
     return reply.code(201).send(created);
   });
@@ -88,7 +83,7 @@ export const passkeyRoutes: FastifyPluginAsyncTypebox<{ services: PasskeyRouteDe
   app.get('/api/auth/passkeys', {
     config: { access: SIGNED_IN, rateLimit: 'auth' },
     schema: { tags: ['passkeys'], operationId: 'listPasskeys', summary: "List the signed-in user's passkeys", response: { 200: PasskeyList } },
-  }, async (request) => ({ items: await passkeys.list(userPrincipal(request).userId) }));
+  }, async (request) => ({ items: await passkeys.list(requireUser(request.auth).userId) }));
 
   app.delete('/api/auth/passkeys/:passkeyId', {
     config: { access: SIGNED_IN, rateLimit: 'auth' },
@@ -100,7 +95,7 @@ export const passkeyRoutes: FastifyPluginAsyncTypebox<{ services: PasskeyRouteDe
       response: errorResponses({ 404: ['not_found'], 422: ['invalid_state'] }),
     },
   }, async (request, reply) => {
-    await passkeys.remove(userPrincipal(request).userId, request.params.passkeyId, requestMeta(request));
+    await passkeys.remove(requireUser(request.auth).userId, request.params.passkeyId, requestMeta(request));
     return reply.code(204).send();
   });
 
@@ -139,7 +134,7 @@ export const passkeyRoutes: FastifyPluginAsyncTypebox<{ services: PasskeyRouteDe
       body: EmptyBody,
       response: { 200: RequestOptions, ...errorResponses({ 422: ['invalid_state'] }) },
     },
-  }, async (request) => passkeys.reauthenticationOptions(userPrincipal(request).userId));
+  }, async (request) => passkeys.reauthenticationOptions(requireUser(request.auth).userId));
 
   app.post('/api/auth/mfa/passkey/options', {
     config: { access: PUBLIC, rateLimit: 'auth' },
