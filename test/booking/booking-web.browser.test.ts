@@ -194,7 +194,7 @@ describe('booking widget, mail links and webhooks in headless Chromium (issue 17
     page.on('console', (m) => { if (m.type() === 'error' && !(m.text().includes('404') && m.location().url.endsWith('/favicon.ico'))) consoleErrors.push(`link page: ${m.text()} ${m.location().url}`); });
     await page.goto(link);
     // The page's script drops the token from the address bar (history.replaceState).
-    await until('the token to leave the address bar', async () => (await page.evaluate(() => location.hash)) === '', 10_000).catch((err: Error) => {
+    await until('the token to leave the address bar', async () => (await page.evaluate(() => (globalThis as unknown as { location: { hash: string } }).location.hash)) === '', 10_000).catch((err: Error) => {
       throw new Error(`${err.message}; console: ${JSON.stringify(consoleErrors)}`);
     });
     if (flow !== 'confirm') await until('the manage page shows the booking', async () => /\(\w+\)$/.test((await page.textContent('[data-flow="manage"]')) ?? ''));
@@ -213,7 +213,7 @@ describe('booking widget, mail links and webhooks in headless Chromium (issue 17
 
       // Slots: localStart is the UTC start as wall time in New York (date-only range = that local day).
       await page.waitForSelector('#slots button');
-      const slots: Slot[] = await page.$$eval('#slots button', (bs) => bs.map((b) => ({ start: (b as HTMLElement).dataset.start ?? '', localStart: b.textContent ?? '' })));
+      const slots: Slot[] = await page.$$eval('#slots button', (bs) => bs.map((b) => ({ start: (b as unknown as { dataset: Record<string, string | undefined> }).dataset.start ?? '', localStart: b.textContent ?? '' })));
       assert.ok(slots.length >= 2, `slots: ${JSON.stringify(slots)}`);
       const nyWall = (iso: string) => {
         const p = Object.fromEntries(new Intl.DateTimeFormat('en-CA', { timeZone: VISITOR_ZONE, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(iso)).map((x) => [x.type, x.value]));
@@ -239,7 +239,7 @@ describe('booking widget, mail links and webhooks in headless Chromium (issue 17
       assert.match((await page.textContent('#result'))!, /^Booked: pending/);
 
       // A retried POST (same key, same body) from the page: same reservation, marked as replayed.
-      const replay = await page.evaluate(() => (window as unknown as { replayBooking: () => Promise<{ status: number; replayed: string | null; body: Reservation }> }).replayBooking());
+      const replay = await page.evaluate(() => (globalThis as unknown as { replayBooking: () => Promise<{ status: number; replayed: string | null; body: Reservation }> }).replayBooking());
       assert.deepEqual({ status: replay.status, replayed: replay.replayed, id: replay.body.id }, { status: 201, replayed: 'true', id: reservationId });
       const all = await ok<{ items: Reservation[] }>(api, f.owner, 'GET', `${f.base}/reservations?limit=100`);
       assert.equal(all.items.length, 1, 'one reservation, not two');
