@@ -7,10 +7,16 @@ import { isCanonicalOrigin } from '../shared/origins.js';
 /** The access layer's public policy, passed in: transport sits below the access layer and cannot import it. */
 type PublicAccess = NonNullable<FastifyContextConfig['access']>;
 
-/** Request headers a cross-origin caller may send (everything else fails its preflight). */
-export const CORS_ALLOWED_HEADERS = ['authorization', 'content-type', 'x-request-id', 'x-boka-session'] as const;
-/** Response headers a cross-origin script may read: the request id and the rate-limit fields (draft-ietf-httpapi-ratelimit-headers). */
-export const CORS_EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'ratelimit-policy'] as const;
+/**
+ * Request headers a cross-origin caller may send (everything else fails its preflight);
+ * `idempotency-key` lets a widget retry a booking safely (draft-ietf-httpapi-idempotency-key-header-06).
+ */
+export const CORS_ALLOWED_HEADERS = ['authorization', 'content-type', 'x-request-id', 'x-boka-session', 'idempotency-key'] as const;
+/**
+ * Response headers a cross-origin script may read: the request id, the rate-limit fields
+ * (draft-ietf-httpapi-ratelimit-headers) and `idempotent-replayed` (a replayed creation).
+ */
+export const CORS_EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'ratelimit-policy', 'idempotent-replayed'] as const;
 /** How long a browser may cache a preflight answer (Chromium caps it at 2 h). */
 const PREFLIGHT_MAX_AGE_SECONDS = 600;
 

@@ -34,6 +34,13 @@ const PAGES = [
 
 const SCRIPT_PATH = '/pages/link-pages.js';
 
+/**
+ * The pages' own CSP: the API-wide `default-src 'none'` would block their same-origin script and
+ * its fetch to the API, so a mailed link did nothing in a browser. Still no inline code, no
+ * framing, no other origin (ASVS 4.0.3 14.4.3).
+ */
+export const LINK_PAGE_CSP = "default-src 'none'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 // Posts the fragment's token; shows the API's answer. textContent only: nothing is parsed as HTML.
 const SCRIPT = `'use strict';
 (function () {
@@ -86,7 +93,7 @@ export function installLinkPages(app: FastifyInstance, opts: { publicAccess: Pub
         security: [],
         response: { 200: { description: 'the page; its script reads `#token=` from the fragment', content: { 'text/html': { schema: { type: 'string' } } } } },
       },
-    }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(html));
+    }, async (_request, reply) => reply.header('content-security-policy', LINK_PAGE_CSP).type('text/html; charset=utf-8').send(html));
   }
   app.get(SCRIPT_PATH, {
     config: { access: opts.publicAccess },

@@ -23,6 +23,13 @@ async function assertServedPage(link: string): Promise<void> {
   const res = await ctx.app.inject({ method: 'GET', url: url.pathname });
   assert.equal(res.statusCode, 200, `${url.pathname} is served`);
   assert.match(String(res.headers['content-type']), /^text\/html/);
+  // Its own CSP lets its same-origin script run and call the API (the API-wide default-src 'none'
+  // blocked both, so links did nothing in a browser); still no inline code, no framing.
+  const csp = String(res.headers['content-security-policy']);
+  assert.match(csp, /script-src 'self'/);
+  assert.match(csp, /connect-src 'self'/);
+  assert.match(csp, /frame-ancestors 'none'/);
+  assert.doesNotMatch(csp, /unsafe-inline|\*/);
   assert.ok(!res.body.includes('<script>'), 'no inline script');
   const script = /<script src="([^"]+)">/.exec(res.body)?.[1];
   assert.ok(script);

@@ -55,6 +55,14 @@ describe('CORS and security headers', () => {
     assert.ok(varyOrigin(get));
   });
 
+  test('a widget may send Idempotency-Key on a guest booking and read Idempotent-Replayed (issue 17)', async () => {
+    const res = await preflight(`/api/public/tenants/${tenant.slug}/reservations`, WIDGET_ORIGIN, 'POST', 'content-type,idempotency-key');
+    assert.equal(res.statusCode, 204, res.body);
+    assert.match(String(res.headers['access-control-allow-headers']), /(^|,)\s*idempotency-key\s*(,|$)/);
+    const get = await ctx.app.inject({ url: `/api/public/tenants/${tenant.slug}`, headers: { origin: WIDGET_ORIGIN } });
+    assert.match(String(get.headers['access-control-expose-headers']), /(^|,)\s*idempotent-replayed\s*(,|$)/);
+  });
+
   test('another origin, the first-party origin and a second tenant get no allow headers on public routes', async () => {
     const other = await createTenant(ctx.app, owner);
     for (const [url, origin] of [
