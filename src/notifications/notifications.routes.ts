@@ -19,7 +19,11 @@ async function assertFeedOwner(notifications: NotificationsService, tenantId: st
   const record = await notifications.ownerUser(tenantId, owner);
   if (!record) throw new AppError('not_found', owner.kind === 'staff' ? 'Staff member not found' : 'Customer not found');
   if (actor.can(OVERRIDE[owner.kind]) || (record.userId !== null && record.userId === actor.userId)) return;
-  throw new AppError('forbidden', 'Only the person themself or a manager can manage this calendar link');
+  // The pipeline let the caller in on `reservations:own.read`; what they lack is the manager's permission.
+  throw new AppError('insufficient_permissions', 'Only the person themself or a manager can manage this calendar link', {
+    required: OVERRIDE[owner.kind],
+    role: actor.role,
+  });
 }
 
 /** Feed URLs per staff member and per customer record, and the public feed itself. */
@@ -36,7 +40,7 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<{ notifications: Noti
         operationId: `create${Kind}CalendarFeed`,
         summary: `Issue (or rotate) the iCal feed URL of a ${who}; the previous URL stops working`,
         params: FeedOwnerParams,
-        response: { ...errorResponses({ 403: ['forbidden'], 404: ['not_found'] }), 201: CalendarFeedSchema },
+        response: { ...errorResponses({ 403: ['insufficient_permissions'], 404: ['not_found'] }), 201: CalendarFeedSchema },
       },
     }, async (request, reply) => {
       const actor = requestActor(request);
@@ -53,7 +57,7 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<{ notifications: Noti
         operationId: `revoke${Kind}CalendarFeed`,
         summary: `Revoke the iCal feed URL of a ${who}`,
         params: FeedOwnerParams,
-        response: { ...errorResponses({ 403: ['forbidden'], 404: ['not_found'] }), 204: NoContent },
+        response: { ...errorResponses({ 403: ['insufficient_permissions'], 404: ['not_found'] }), 204: NoContent },
       },
     }, async (request, reply) => {
       const actor = requestActor(request);

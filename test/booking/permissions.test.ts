@@ -57,6 +57,13 @@ const TABLE: ReadonlyArray<readonly [method: string, url: string, access: Permis
   ['POST', '/api/public/manage/cancel', 'public'],
   ['POST', '/api/public/manage/reschedule', 'public'],
   ['POST', '/api/invitations/accept', 'signed_in'],
+  // iCal feeds (ADR 0025): the route lets staff and customers in; the handler allows only the
+  // linked person or a manager (a 403 here would be the handler's, never for a missing route).
+  ['POST', `${T}/staff/:id/calendar-feed`, 'reservations:own.read'],
+  ['DELETE', `${T}/staff/:id/calendar-feed`, 'reservations:own.read'],
+  ['POST', `${T}/customers/:id/calendar-feed`, 'reservations:own.read'],
+  ['DELETE', `${T}/customers/:id/calendar-feed`, 'reservations:own.read'],
+  ['GET', '/api/public/calendar/:file', 'public'],
 ];
 
 const MINE = /^\/api\/(public\/|invitations\/)|^\/api\/tenants\/:tenantId\/(settings|services|staff|customers|availability|closures|reservations|invitations)/;

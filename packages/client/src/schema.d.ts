@@ -13755,7 +13755,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description forbidden, tenant_mismatch, insufficient_permissions, mfa_required */
+            /** @description insufficient_permissions, tenant_mismatch, mfa_required, forbidden */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13857,7 +13857,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description forbidden, tenant_mismatch, insufficient_permissions, mfa_required */
+            /** @description insufficient_permissions, tenant_mismatch, mfa_required, forbidden */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13972,7 +13972,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description forbidden, tenant_mismatch, insufficient_permissions, mfa_required */
+            /** @description insufficient_permissions, tenant_mismatch, mfa_required, forbidden */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14074,7 +14074,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description forbidden, tenant_mismatch, insufficient_permissions, mfa_required */
+            /** @description insufficient_permissions, tenant_mismatch, mfa_required, forbidden */
             403: {
                 headers: {
                     [name: string]: unknown;
