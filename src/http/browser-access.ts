@@ -1,6 +1,6 @@
 import cookie from '@fastify/cookie';
 import cors, { type FastifyCorsOptions } from '@fastify/cors';
-import helmet from '@fastify/helmet';
+import helmet from 'helmet';
 import type { FastifyContextConfig, FastifyInstance, FastifyRequest } from 'fastify';
 import { isCanonicalOrigin } from '../shared/origins.js';
 
@@ -38,8 +38,10 @@ export interface BrowserAccessOptions {
  * The transport side of browser access (ADR 0014), installed before the access pipeline so its
  * `onRequest` hooks run first: a refused request (401, 403, 429) still carries the CORS headers
  * the browser needs to let the page read it.
- * - security headers (@fastify/helmet; ASVS 14.4): an API-only CSP (`default-src 'none'`),
- *   HSTS, `nosniff`, `frame-ancestors 'none'`; Swagger UI sets its own static CSP on /docs;
+ * - security headers (helmet; ASVS 14.4): an API-only CSP (`default-src 'none'`), HSTS,
+ *   `nosniff`, `frame-ancestors 'none'`; Swagger UI sets its own static CSP on /docs. The
+ *   middleware is built once here: @fastify/helmet rebuilt it (and re-parsed the CSP) on every
+ *   request, which cost tens of µs of CPU per request (BENCHMARKS.md);
  * - cookies parsed once (@fastify/cookie) for the cookie session (src/auth/cookie-session.ts);
  * - CORS (@fastify/cors; ASVS 14.5.3): `/api/public/tenants/:slug/*` answers only the tenant's
  *   `allowedOrigins`, never with credentials; every other route answers only `CORS_ORIGINS`,
@@ -47,13 +49,16 @@ export interface BrowserAccessOptions {
  *   allowed gets no Access-Control-* header at all (its preflight falls through to 404/405).
  */
 export async function installBrowserAccess(app: FastifyInstance, opts: BrowserAccessOptions): Promise<void> {
-  await app.register(helmet, {
+  const securityHeaders = helmet({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: { defaultSrc: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"], frameAncestors: ["'none'"] },
     },
     // JSON answers are never framed; the legacy header says the same as frame-ancestors.
     frameguard: { action: 'deny' },
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    securityHeaders(request.raw, reply.raw, (err?: unknown) => done(err instanceof Error ? err : undefined));
   });
   await app.register(cookie);
 
