@@ -1,13 +1,11 @@
 /**
  * Auth-core benchmarks (issue: walking skeleton):
- *  (a) authenticated GET /api/tenants/:id with a cached session vs an empty Fastify route,
- *      autocannon, 100 connections, each server in its own process;
+ *  (a) authenticated GET /api/tenants/:id and public GET /api/health vs an empty Fastify route,
+ *      autocannon, interleaved rounds, unpinned and pinned, with issue 16's ratios (http-ratios.ts);
  *  (b) authenticate + authorize in process with warm caches: per-call latency distribution;
  *  (c) one permission check: Boka's compiled matrix vs @casl/ability on the same matrix.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import autocannon from 'autocannon';
 import { createMongoAbility } from '@casl/ability';
 import { buildServices } from '../src/app.js';
 import { NO_META } from '../src/shared/events.js';
@@ -18,64 +16,7 @@ import { ALL_PERMISSIONS, hasPermission, PERMISSIONS, type Permission, type Tena
 import { loadConfig } from '../src/config/config.js';
 import { openDatabase } from '../src/db/index.js';
 import { percentile } from './machine.js';
-import { spawnServer, stopServer } from './servers/spawn.js';
-
-const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
-const CONNECTIONS = 100;
-
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-}
-
-/**
- * Requests/s depend on the load generator too (autocannon shares the 2 cores), so each phase
- * also reports the server's own CPU time per request: a figure the client cannot distort.
- */
-async function load(url: string, pid: number, headers: Record<string, string> = {}) {
-  const cpuBefore = cpuSeconds(pid);
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_S, headers });
-  const cpuPerRequestUs = ((cpuSeconds(pid) - cpuBefore) / result.requests.total) * 1e6;
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.non2xx,
-    cpuPerRequestUs,
-  };
-}
-
-async function benchHttp(): Promise<string[]> {
-  const empty = await spawnServer<{ port: number }>('./empty-server.ts');
-  const baseline = await load(`http://127.0.0.1:${empty.info.port}/empty`, empty.child.pid!);
-  await stopServer(empty.child);
-
-  const boka = await spawnServer<{ port: number; token: string; tenantId: string }>('./boka-server.ts');
-  const url = `http://127.0.0.1:${boka.info.port}/api/tenants/${boka.info.tenantId}`;
-  // Warm the caches once, as a real client's first request would.
-  await fetch(url, { headers: { authorization: `Bearer ${boka.info.token}` } });
-  const tenantGet = await load(url, boka.child.pid!, { authorization: `Bearer ${boka.info.token}` });
-  const health = await load(`http://127.0.0.1:${boka.info.port}/api/health`, boka.child.pid!);
-  await stopServer(boka.child);
-
-  const ratio = tenantGet.rps / baseline.rps;
-  const row = (name: string, r: typeof baseline) =>
-    `| ${name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.cpuPerRequestUs.toFixed(0)} |`;
-  return [
-    `### (a) HTTP: authenticated GET /api/tenants/:id vs empty Fastify route (${CONNECTIONS} connections, ${DURATION_S} s each)`,
-    '',
-    '| target | req/s | p50 ms | p99 ms | errors | server CPU µs / request |',
-    '| --- | ---: | ---: | ---: | ---: | ---: |',
-    row('empty Fastify route (baseline)', baseline),
-    row('Boka GET /api/tenants/:id (JWT, session, membership and tenant all from in-process caches)', tenantGet),
-    row('Boka GET /api/health (public: pipeline, rate limit, metrics, log line; no auth)', health),
-    '',
-    `Ratio Boka / baseline: **${ratio.toFixed(2)}** (goal ≥ 0.60). Server CPU per request: ` +
-      `${baseline.cpuPerRequestUs.toFixed(0)} µs empty, ${health.cpuPerRequestUs.toFixed(0)} µs for Boka's fixed per-request work, ` +
-      `${tenantGet.cpuPerRequestUs.toFixed(0)} µs with authentication and authorization.`,
-  ];
-}
+import { benchHttpRatios } from './http-ratios.js';
 
 async function benchInProcess(): Promise<string[]> {
   const config = loadConfig({ NODE_ENV: 'test', BOKA_DATA_DIR: 'memory', BOKA_SECRET_KEY: randomBytes(32).toString('base64url') });
@@ -182,6 +123,6 @@ function benchPermissionCheck(): string[] {
 }
 
 export async function run(): Promise<string> {
-  const sections = ['## Auth core', '', ...benchPermissionCheck(), '', ...(await benchInProcess()), '', ...(await benchHttp())];
+  const sections = ['## Auth core', '', ...benchPermissionCheck(), '', ...(await benchInProcess()), '', ...(await benchHttpRatios())];
   return sections.join('\n');
 }

@@ -11,6 +11,7 @@
  *  2. open loop (`open-loop.ts`): `--rate` req/s (default `50%` of phase 1's throughput) arriving
  *     independently, latency from each request's scheduled arrival.
  * `--routes me,tenant,reservations` picks the mix; `--skip-baseline` skips the empty route;
+ * `--open-runs N` repeats the open-loop phase (default 5: issue 16 asks every run to pass);
  * `--cpu-prof-dir DIR` makes the Boka servers write V8 CPU profiles there.
  * Everything is bounded by --duration (seconds per phase).
  *
@@ -55,6 +56,7 @@ const { values: args } = parseArgs({
     'skip-baseline': { type: 'boolean', default: false },
     'cpu-prof-dir': { type: 'string' },
     rate: { type: 'string', default: '50%' },
+    'open-runs': { type: 'string', default: '5' },
   },
 });
 const connections = Number(args.connections);
@@ -148,8 +150,8 @@ async function cacheCounts(base: string): Promise<CacheCounts | null> {
   return counts;
 }
 
-/** Hit rate between two scrapes over the named caches (all when `only` is absent). */
-function hitRate(before: CacheCounts, after: CacheCounts, only?: readonly string[]): string {
+/** Hit rate (%) between two scrapes over the named caches (all when `only` is absent). */
+function hitRate(before: CacheCounts, after: CacheCounts, only?: readonly string[]): { percent: number; text: string } {
   let hits = 0;
   let misses = 0;
   for (const [cache, c] of after) {
@@ -157,7 +159,8 @@ function hitRate(before: CacheCounts, after: CacheCounts, only?: readonly string
     hits += c.hit - (before.get(cache)?.hit ?? 0);
     misses += c.miss - (before.get(cache)?.miss ?? 0);
   }
-  return `${((100 * hits) / Math.max(1, hits + misses)).toFixed(2)} % (${hits} hits, ${misses} misses)`;
+  const percent = (100 * hits) / Math.max(1, hits + misses);
+  return { percent, text: `${percent.toFixed(2)} % (${hits} hits, ${misses} misses)` };
 }
 
 interface Session {
@@ -284,12 +287,19 @@ function report(label: string, r: AutocannonResult): void {
   );
 }
 
+/** Issue 16's load goals, judged on figures from this run only. */
+const GOALS = { mixP99VsEmpty: 3, openP99Ms: 100, revokeP99Ms: 100, hitRatePercent: 99 } as const;
+const verdict = (ok: boolean | null) => (ok === null ? 'n/a' : ok ? 'met' : '**not met**');
+
+interface PhaseOutcome<R> { result: R; delays: number[]; hitRate: number | null }
+
 /**
- * The measured phases against `base`: closed loop (saturation), then open loop at `--rate`.
- * With `revokeOn` (another instance sharing the bus), revocation delays are sampled in each.
+ * The measured phases against `base`: closed loop (saturation), then `--open-runs` consecutive
+ * open-loop runs at `--rate`. With `revokeOn` (another instance sharing the bus), revocation
+ * delays are sampled in each. Prints the goals of issue 16 with met / not met at the end.
  */
-async function runPhases(base: string, sessions: Session[], hasReservations: boolean, revokeOn: string | null): Promise<void> {
-  const phase = async <R>(label: string, run: () => Promise<R>, print: (label: string, r: R) => void) => {
+async function runPhases(base: string, sessions: Session[], hasReservations: boolean, revokeOn: string | null, empty: AutocannonResult | null): Promise<void> {
+  const phase = async <R>(label: string, run: () => Promise<R>, print: (label: string, r: R) => void): Promise<PhaseOutcome<R>> => {
     // The sessions to revoke are signed up (argon2) before the phase, not during it.
     const toRevoke: Session[] = [];
     if (revokeOn) for (let i = 0; i < Number(args['revoke-samples']); i++) toRevoke.push(...(await sessionsOverHttp(revokeOn, 1)));
@@ -304,22 +314,45 @@ async function runPhases(base: string, sessions: Session[], hasReservations: boo
     const result = await load;
     const after = await cacheCounts(base);
     print(label, result);
+    let rate: number | null = null;
     if (before && after) {
-      console.log(`  cache hit rate, session + membership + API key caches: ${hitRate(before, after, ['session', 'membership', 'api_key'])}`);
-      console.log(`  cache hit rate, all caches: ${hitRate(before, after)}`);
+      const auth = hitRate(before, after, ['session', 'membership', 'api_key']);
+      rate = auth.percent;
+      console.log(`  cache hit rate, session + membership + API key caches: ${auth.text}`);
+      console.log(`  cache hit rate, all caches: ${hitRate(before, after).text}`);
     } else console.log('  cache hit rate: /metrics not reachable on this URL');
     if (delays.length > 0) {
       console.log(`  revoke on B → rejected on A: p50 ${pct(delays, 50).toFixed(1)} ms, p99 ${pct(delays, 99).toFixed(1)} ms (${delays.length} samples)`);
     }
-    return result;
+    return { result, delays, hitRate: rate };
   };
   const saturated = await phase('boka, closed loop', () => runLoad(base, mixFor(sessions, hasReservations)), report);
-  const rate = offeredRate(args.rate, saturated.requests.average);
-  await phase(
-    `boka, open loop ${rate}/s`,
-    () => runOpenLoop({ origin: base, connections, rate, durationSeconds: duration, request: openMix(sessions, hasReservations) }),
-    reportOpen,
-  );
+  const rate = offeredRate(args.rate, saturated.result.requests.average);
+  const open: Array<PhaseOutcome<OpenLoopResult>> = [];
+  const runs = Math.max(1, Math.min(Number(args['open-runs']), 20));
+  for (let i = 1; i <= runs; i++) {
+    open.push(await phase(
+      `boka, open loop ${rate}/s (${i}/${runs})`,
+      () => runOpenLoop({ origin: base, connections, rate, durationSeconds: duration, request: openMix(sessions, hasReservations) }),
+      reportOpen,
+    ));
+  }
+
+  const closed = saturated.result;
+  const closedClean = closed.errors + closed.timeouts + closed.non2xx === 0;
+  const p99Ratio = empty ? closed.latency.p99 / Math.max(1, empty.latency.p99) : null;
+  const openOk = open.map((o) => o.result.errors === 0 && o.result.non2xx === 0 && o.result.latencyMs.p99 <= GOALS.openP99Ms);
+  const delays = open.flatMap((o) => o.delays).sort((x, y) => x - y);
+  const hitRates = open.map((o) => o.hitRate).filter((h): h is number => h !== null);
+  const minHit = hitRates.length > 0 ? Math.min(...hitRates) : null;
+  console.log('');
+  console.log(`| goal (issue 16, this run, ${connections} connections) | figure | verdict |`);
+  console.log('| --- | --- | --- |');
+  console.log(`| closed-loop mix: 0 errors, 0 non-2xx | ${closed.errors} errors, ${closed.timeouts} timeouts, ${closed.non2xx} non-2xx | ${verdict(closedClean)} |`);
+  console.log(`| closed-loop mix p99 ≤ ${GOALS.mixP99VsEmpty}× the empty route's p99 | ${closed.latency.p99} ms vs ${empty ? `${empty.latency.p99} ms (${p99Ratio!.toFixed(2)}×)` : 'no baseline'} | ${verdict(p99Ratio === null ? null : p99Ratio <= GOALS.mixP99VsEmpty)} |`);
+  console.log(`| open loop at ${args.rate} of saturation (${rate}/s): p99 ≤ ${GOALS.openP99Ms} ms, 0 non-2xx, on each of ${runs} runs | p99 ${open.map((o) => o.result.latencyMs.p99.toFixed(0)).join(', ')} ms; non-2xx ${open.map((o) => o.result.non2xx).join(', ')} | ${verdict(openOk.every(Boolean))} |`);
+  console.log(`| revocation A → B under the open loop: p99 ≤ ${GOALS.revokeP99Ms} ms | ${delays.length > 0 ? `p99 ${pct(delays, 99).toFixed(1)} ms (${delays.length} samples)` : 'not measured (needs REDIS_URL)'} | ${verdict(delays.length > 0 ? pct(delays, 99) <= GOALS.revokeP99Ms : null)} |`);
+  console.log(`| auth cache hit rate under the open loop ≥ ${GOALS.hitRatePercent} % | ${minHit === null ? 'not measured' : `lowest run ${minHit.toFixed(2)} %`} | ${verdict(minHit === null ? null : minHit >= GOALS.hitRatePercent)} |`);
 }
 
 async function main(): Promise<void> {
@@ -332,7 +365,7 @@ async function main(): Promise<void> {
     const base = target.origin;
     const sessions = await sessionsOverHttp(base, Number(args.sessions || 50));
     const hasReservations = (await http(base, 'GET', `/api/tenants/${sessions[0]!.tenantId}/reservations`, sessions[0]!.token)).status === 200;
-    await runPhases(base, sessions, hasReservations, null);
+    await runPhases(base, sessions, hasReservations, null, null);
     return;
   }
 
@@ -360,7 +393,8 @@ async function main(): Promise<void> {
     const hasReservations = (await http(a.url, 'GET', `/api/tenants/${sessions[0]!.tenantId}/reservations`, sessions[0]!.token)).status === 200;
     console.log(`${sessions.length} distinct sessions; routes: ${selectedRoutes.filter((r) => r !== 'reservations' || hasReservations).join(', ')}`);
 
-    if (!args['skip-baseline']) report('empty fastify route', await runLoad(empty.url));
+    const emptyResult = args['skip-baseline'] ? null : await runLoad(empty.url);
+    if (emptyResult) report('empty fastify route', emptyResult);
     // Steady state: every session has been seen once (a real client's first request is a miss).
     for (let i = 0; i < sessions.length; i += 50) {
       await Promise.all(
@@ -369,7 +403,7 @@ async function main(): Promise<void> {
     }
     // Revocations are issued on B (when a bus connects the instances) and observed on A.
     const b = process.env.REDIS_URL ? await startProcess(['src/main.ts'], { ...env, LOG_LEVEL: 'info' }) : null;
-    await runPhases(a.url, sessions, hasReservations, b?.url ?? null);
+    await runPhases(a.url, sessions, hasReservations, b?.url ?? null, emptyResult);
   } finally {
     // SIGTERM: the servers drain and exit (writing their CPU profiles); SIGKILL after 10 s.
     await Promise.all(children.map((c) => stopChild(c)));

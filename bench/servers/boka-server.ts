@@ -4,6 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { openDatabase } from '../../src/db/index.js';
+import { profileOnSignal } from './profiling.js';
+
+profileOnSignal(process.env.BENCH_PROFILE);
 
 const config = loadConfig({
   ...process.env,

@@ -1,5 +1,8 @@
 // Baseline for the HTTP benchmark: an empty Fastify route, same Fastify version, same process shape.
 import Fastify from 'fastify';
+import { profileOnSignal } from './profiling.js';
+
+profileOnSignal(process.env.BENCH_PROFILE);
 
 const app = Fastify({ logger: false });
 app.get('/empty', async () => ({ ok: true }));

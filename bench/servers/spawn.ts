@@ -2,10 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
 /** Starts a benchmark server in its own process and waits for its JSON line on stdout. */
-export async function spawnServer<T>(script: string): Promise<{ info: T; child: ChildProcess }> {
+export async function spawnServer<T>(script: string, env: Record<string, string> = {}): Promise<{ info: T; child: ChildProcess }> {
   const child = spawn(process.execPath, ['--import', 'tsx', new URL(script, import.meta.url).pathname], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: process.env,
+    env: { ...process.env, ...env },
   });
   const lines = createInterface({ input: child.stdout! });
   const info = await new Promise<T>((resolve, reject) => {
