@@ -17,6 +17,7 @@ import { createMailTransport, type MailTransport } from './mail/index.js';
 import { handleFrameworkError, installErrorHandling } from './http/error-handler.js';
 import { installInputGuards } from './http/input-guard.js';
 import { installBrowserAccess } from './http/browser-access.js';
+import { lazyRequestLogger } from './http/request-logger.js';
 import { createCsrfStep } from './auth/csrf.step.js';
 import { buildSchemaController } from './http/validation.js';
 import { installOpenApi } from './http/openapi.js';
@@ -48,7 +49,7 @@ import { createMfaPolicyService } from './mfa/mfa-policy.service.js';
 import { createMfaPolicyStep } from './mfa/mfa-policy.step.js';
 import { mfaRoutes } from './mfa/mfa.routes.js';
 import { createMfaService } from './mfa/mfa.service.js';
-import { createRateLimits, installRateLimitHeaders } from './rate-limit/index.js';
+import { createRateLimits } from './rate-limit/index.js';
 import { passkeyRoutes } from './passkeys/passkeys.routes.js';
 import { createPasskeyService } from './passkeys/passkeys.service.js';
 import { createOidcClient, createOidcService, oidcRoutes } from './oidc/index.js';
@@ -251,6 +252,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     loggerInstance: services.logger,
     // One line per request is written by our own onResponse hook (with route, principal, tenant).
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyRequestLogger,
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
@@ -273,17 +275,20 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     frameworkErrors: handleFrameworkError,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  app.addHook('onRequest', async (request, reply) => {
-    void reply.headers({
-      'x-request-id': request.id,
-      'x-content-type-options': 'nosniff',
-      'cache-control': 'no-store',
-    });
+  // Synchronous hooks on the per-request path: an async hook costs a promise and a microtask turn
+  // on every request (issue 16). `nosniff` and the other security headers: src/http/browser-access.ts.
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id).header('cache-control', 'no-store');
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
+  // The request line goes through the root logger with `reqId` spelled out, so no per-request
+  // child logger is built for it (src/http/request-logger.ts); same fields as before.
+  const requestLog = services.logger;
+  app.addHook('onResponse', (request, reply, done) => {
     const principal = request.auth?.principal;
-    request.log.info(
+    requestLog.info(
       {
+        reqId: request.id,
         requestId: request.id,
         method: request.method,
         route: request.routeOptions.url ?? 'unmatched',
@@ -294,6 +299,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       },
       'request',
     );
+    done();
   });
 
   installErrorHandling(app);
@@ -315,7 +321,6 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       createSuperadminAuditStep(services.events),
     ],
   });
-  installRateLimitHeaders(app);
   installInputGuards(app);
   installIdempotency(app, services.idempotency, (err) => services.logger.error({ err }, 'idempotency answer not stored'));
 

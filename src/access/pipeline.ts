@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors/index.js';
 import { requestMeta } from '../http/request-meta.js';
 import type { EventHub } from '../shared/events.js';
@@ -16,7 +16,8 @@ import type { TenantRoleLookup } from './tenant-roles.js';
  * after authorization with the route's policy and the auth context (null on public and
  * operator routes). Throw an AppError to refuse.
  */
-export type PipelineStep = (request: FastifyRequest, auth: AuthContext | null, policy: AccessPolicy) => Promise<void>;
+/** A check after authentication; `reply` lets a step put headers on the answer (e.g. RateLimit-*). */
+export type PipelineStep = (request: FastifyRequest, auth: AuthContext | null, policy: AccessPolicy, reply: FastifyReply) => Promise<void>;
 
 /** One registered route with its declared policy and rate-limit class; tests walk this to cover every route. */
 export interface RouteEntry {
@@ -147,28 +148,28 @@ export function installPipeline(
     return { principal, tenantId, role: decision.role };
   }
 
-  async function runSteps(request: FastifyRequest, auth: AuthContext | null, policy: AccessPolicy): Promise<void> {
-    for (const step of steps) await step(request, auth, policy);
+  async function runSteps(request: FastifyRequest, auth: AuthContext | null, policy: AccessPolicy, reply: FastifyReply): Promise<void> {
+    for (const step of steps) await step(request, auth, policy, reply);
   }
 
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     const policy: AccessPolicy | undefined = request.routeOptions.config.access;
     if (!policy) return; // the 404/405 handler
     if ('public' in policy) {
       if (policy.signedInOptional && extractCredential(request.headers)) {
         const auth = await decide(request, { authenticated: true });
         request.auth = auth;
-        return runSteps(request, auth, policy);
+        return runSteps(request, auth, policy, reply);
       }
-      return runSteps(request, null, policy);
+      return runSteps(request, null, policy, reply);
     }
     if ('operator' in policy) {
       const decision = decideOperator(policy.operator, { ip: request.ip, headers: request.headers }, deps.operatorTokens);
       if (!decision.allowed) throw new AppError('forbidden', decision.message);
-      return runSteps(request, null, policy);
+      return runSteps(request, null, policy, reply);
     }
     const auth = await decide(request, policy);
     request.auth = auth;
-    await runSteps(request, auth, policy);
+    await runSteps(request, auth, policy, reply);
   });
 }

@@ -1,6 +1,7 @@
 import cookie from '@fastify/cookie';
-import cors, { type FastifyCorsOptions } from '@fastify/cors';
+import cors, { type FastifyCorsOptions, type FastifyCorsOptionsDelegateCallback } from '@fastify/cors';
 import helmet from 'helmet';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyContextConfig, FastifyInstance, FastifyRequest } from 'fastify';
 import { isCanonicalOrigin } from '../shared/origins.js';
 
@@ -23,6 +24,32 @@ const PREFLIGHT_MAX_AGE_SECONDS = 600;
 const PUBLIC_TENANT_PATH_RE = /^\/api\/public\/tenants\/([a-z0-9-]{1,63})(?:[/?]|$)/;
 const PUBLIC_PREFIX = '/api/public/';
 
+/**
+ * The headers a helmet middleware sets, read once. With a static CSP (no nonce) they are the same
+ * on every response, so they are applied as one object per request instead of running helmet's
+ * dozen middlewares (BENCHMARKS.md, issue 16). Helmet stays the source of every name and value.
+ */
+export function staticHeadersOf(
+  middleware: (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void,
+): Readonly<Record<string, string>> {
+  const headers: Record<string, string> = {};
+  const res = {
+    setHeader(name: string, value: unknown) {
+      headers[name.toLowerCase()] = String(value);
+    },
+    removeHeader(name: string) {
+      delete headers[name.toLowerCase()];
+    },
+  };
+  let finished = false;
+  middleware({} as IncomingMessage, res as unknown as ServerResponse, (err) => {
+    if (err) throw err instanceof Error ? err : new Error(String(err));
+    finished = true;
+  });
+  if (!finished) throw new Error('the security-header middleware did not finish synchronously');
+  return Object.freeze(headers);
+}
+
 export interface BrowserAccessOptions {
   readonly publicAccess: PublicAccess;
   /** First-party origins (`CORS_ORIGINS`): CORS with credentials on every non-public route. */
@@ -40,8 +67,8 @@ export interface BrowserAccessOptions {
  * the browser needs to let the page read it.
  * - security headers (helmet; ASVS 14.4): an API-only CSP (`default-src 'none'`), HSTS,
  *   `nosniff`, `frame-ancestors 'none'`; Swagger UI sets its own static CSP on /docs. The
- *   middleware is built once here: @fastify/helmet rebuilt it (and re-parsed the CSP) on every
- *   request, which cost tens of µs of CPU per request (BENCHMARKS.md);
+ *   headers are read from helmet once (`staticHeadersOf`): @fastify/helmet rebuilt the
+ *   middleware (and re-parsed the CSP) on every request, tens of µs of CPU (BENCHMARKS.md);
  * - cookies parsed once (@fastify/cookie) for the cookie session (src/auth/cookie-session.ts);
  * - CORS (@fastify/cors; ASVS 14.5.3): `/api/public/tenants/:slug/*` answers only the tenant's
  *   `allowedOrigins`, never with credentials; every other route answers only `CORS_ORIGINS`,
@@ -49,16 +76,17 @@ export interface BrowserAccessOptions {
  *   allowed gets no Access-Control-* header at all (its preflight falls through to 404/405).
  */
 export async function installBrowserAccess(app: FastifyInstance, opts: BrowserAccessOptions): Promise<void> {
-  const securityHeaders = helmet({
+  const securityHeaders = staticHeadersOf(helmet({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: { defaultSrc: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"], frameAncestors: ["'none'"] },
     },
     // JSON answers are never framed; the legacy header says the same as frame-ancestors.
     frameguard: { action: 'deny' },
-  });
-  app.addHook('onRequest', (request, reply, done) => {
-    securityHeaders(request.raw, reply.raw, (err?: unknown) => done(err instanceof Error ? err : undefined));
+  }));
+  app.addHook('onRequest', (_request, reply, done) => {
+    void reply.headers(securityHeaders);
+    done();
   });
   await app.register(cookie);
 
@@ -72,7 +100,6 @@ export async function installBrowserAccess(app: FastifyInstance, opts: BrowserAc
     }
   });
 
-  const corsOrigins = new Set(opts.corsOrigins);
   const base = {
     allowedHeaders: [...CORS_ALLOWED_HEADERS],
     exposedHeaders: [...CORS_EXPOSED_HEADERS],
@@ -80,29 +107,34 @@ export async function installBrowserAccess(app: FastifyInstance, opts: BrowserAc
     strictPreflight: true,
   } satisfies FastifyCorsOptions;
   const refuse: FastifyCorsOptions = { origin: false };
+  // Built once per configured origin: most requests are answered without an allocation here.
+  const firstParty = new Map<string, FastifyCorsOptions>(
+    opts.corsOrigins.map((origin) => [origin, { ...base, origin, credentials: true, methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] }]),
+  );
 
-  async function optionsFor(request: FastifyRequest): Promise<FastifyCorsOptions> {
-    const origin = request.headers.origin;
-    if (!isCanonicalOrigin(origin)) return refuse;
-    const path = request.url;
-    if (path.startsWith(PUBLIC_PREFIX)) {
-      const slug = PUBLIC_TENANT_PATH_RE.exec(path)?.[1];
-      if (slug === undefined) return refuse;
-      let allowed: readonly string[];
-      try {
-        allowed = await opts.publicOrigins(slug);
-      } catch (err) {
-        request.log.warn({ err }, 'tenant origins lookup failed: no CORS headers');
-        return refuse;
-      }
-      // Public routes never take cookies: a widget on a tenant's site calls them anonymously
-      // or with a bearer token it holds itself.
-      return allowed.includes(origin) ? { ...base, origin, credentials: false, methods: ['GET', 'HEAD', 'POST'] } : refuse;
+  async function publicOptions(request: FastifyRequest, origin: string): Promise<FastifyCorsOptions> {
+    const slug = PUBLIC_TENANT_PATH_RE.exec(request.url)?.[1];
+    if (slug === undefined) return refuse;
+    let allowed: readonly string[];
+    try {
+      allowed = await opts.publicOrigins(slug);
+    } catch (err) {
+      request.log.warn({ err }, 'tenant origins lookup failed: no CORS headers');
+      return refuse;
     }
-    return corsOrigins.has(origin)
-      ? { ...base, origin, credentials: true, methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] }
-      : refuse;
+    // Public routes never take cookies: a widget on a tenant's site calls them anonymously
+    // or with a bearer token it holds itself.
+    return allowed.includes(origin) ? { ...base, origin, credentials: false, methods: ['GET', 'HEAD', 'POST'] } : refuse;
   }
+
+  // The callback form: a request without an allowed Origin (most API traffic) is decided
+  // synchronously, with no promise per request; only a public route's tenant lookup waits.
+  const optionsFor: FastifyCorsOptionsDelegateCallback = (request, answer) => {
+    const origin = request.headers.origin;
+    if (!isCanonicalOrigin(origin)) return answer(null, refuse);
+    if (!request.url.startsWith(PUBLIC_PREFIX)) return answer(null, firstParty.get(origin) ?? refuse);
+    void publicOptions(request, origin).then((o) => answer(null, o));
+  };
 
   await app.register(cors, { hook: 'onRequest', delegator: optionsFor });
 }

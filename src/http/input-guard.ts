@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../errors/index.js';
 import { isCanonicalUuid } from '../shared/ids.js';
 
@@ -27,16 +27,27 @@ function findNul(value: unknown, path: string[], depth = 0): string[] | null {
  * - no string anywhere in the body, query or path may contain a NUL character (400).
  */
 export function installInputGuards(app: FastifyInstance): void {
-  app.addHook('preValidation', async (request) => {
-    const params = (request.params ?? {}) as Record<string, unknown>;
-    for (const [name, value] of Object.entries(params)) {
-      if (ID_PARAM_RE.test(name) && !isCanonicalUuid(value)) throw new AppError('not_found', 'Resource not found');
+  // Synchronous (it runs on every request; issue 16): a thrown AppError goes to `done`.
+  app.addHook('preValidation', (request, _reply, done) => {
+    try {
+      guard(request);
+    } catch (err) {
+      done(err as Error);
+      return;
     }
-    const issues: Issue[] = [];
-    for (const [part, value] of [['params', params], ['querystring', request.query], ['body', request.body]] as const) {
-      const path = findNul(value, []);
-      if (path) issues.push({ field: path.join('.') || part, in: part, message: 'must not contain a NUL character' });
-    }
-    if (issues.length > 0) throw new AppError('validation_error', 'The request is invalid', issues);
+    done();
   });
+}
+
+function guard(request: FastifyRequest): void {
+  const params = (request.params ?? {}) as Record<string, unknown>;
+  for (const [name, value] of Object.entries(params)) {
+    if (ID_PARAM_RE.test(name) && !isCanonicalUuid(value)) throw new AppError('not_found', 'Resource not found');
+  }
+  const issues: Issue[] = [];
+  for (const [part, value] of [['params', params], ['querystring', request.query], ['body', request.body]] as const) {
+    const path = findNul(value, []);
+    if (path) issues.push({ field: path.join('.') || part, in: part, message: 'must not contain a NUL character' });
+  }
+  if (issues.length > 0) throw new AppError('validation_error', 'The request is invalid', issues);
 }

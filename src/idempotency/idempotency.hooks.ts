@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onSendAsyncHookHandler, preHandlerAsyncHookHandler } from 'fastify';
 import { describePrincipal } from '../access/index.js';
 import { AppError } from '../errors/index.js';
 import { parseIdempotencyKey, requestFingerprint } from './idempotency.core.js';
@@ -36,8 +36,7 @@ export function idempotencyScope(request: FastifyRequest): string {
  * or claims the key; onSend stores the answer the route produced (or releases the key).
  */
 export function installIdempotency(app: FastifyInstance, service: IdempotencyService, onError: (err: unknown) => void): void {
-  app.addHook('preHandler', async (request, reply) => {
-    if (request.routeOptions.config.idempotent !== true) return;
+  const begin: preHandlerAsyncHookHandler = async (request, reply) => {
     const parsed = parseIdempotencyKey(request.headers['idempotency-key']);
     if (parsed.kind === 'absent') return;
     if (parsed.kind === 'invalid') {
@@ -53,9 +52,9 @@ export function installIdempotency(app: FastifyInstance, service: IdempotencySer
       return reply.code(result.status).header('idempotent-replayed', 'true').type('application/json; charset=utf-8').send(result.body);
     }
     claims.set(request, result.claim);
-  });
+  };
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  const finish: onSendAsyncHookHandler = async (request, reply, payload) => {
     const claim = claims.get(request);
     if (!claim || replayed.has(request)) return payload;
     claims.delete(request);
@@ -67,5 +66,17 @@ export function installIdempotency(app: FastifyInstance, service: IdempotencySer
       onError(err);
     }
     return payload;
+  };
+
+  // Route-level hooks on the routes that declare `config.idempotent` only: every other request
+  // skips both (two async hooks per request otherwise; issue 16).
+  app.addHook('onRoute', (route) => {
+    if (route.config?.idempotent !== true) return;
+    route.preHandler = [...asArray(route.preHandler), begin];
+    route.onSend = [...asArray(route.onSend), finish];
   });
+}
+
+function asArray<T>(hooks: T | T[] | undefined): T[] {
+  return hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks];
 }

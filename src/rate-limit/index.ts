@@ -7,7 +7,6 @@ import { createAvailabilityBudgetStep } from './availability-budget.step.js';
 import { createRateLimitStep } from './rate-limit.step.js';
 import type { PipelineStep } from '../access/index.js';
 
-export { installRateLimitHeaders } from './rate-limit.step.js';
 export type { AttemptGuard } from './attempt-guard.js';
 export type { Budget } from './budget.js';
 
@@ -32,9 +31,9 @@ export async function createRateLimits(
   return {
     store: store.kind,
     guard: createAttemptGuard(store, { events: deps.events, failuresPerIp: config.rateLimit.authFailuresPerIp }),
-    async step(request, auth, policy) {
-      await general(request, auth, policy);
-      await availability(request, auth, policy);
+    async step(request, auth, policy, reply) {
+      await general(request, auth, policy, reply);
+      await availability(request, auth, policy, reply);
     },
     budget: (name, points, durationSeconds, message) => createBudget(store, name, points, durationSeconds, message),
     close: () => store.close(),

@@ -1,12 +1,9 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from '../config/config.js';
 import { describePrincipal, type PipelineStep } from '../access/index.js';
 import { AppError } from '../errors/index.js';
 import { API_WINDOW_SECONDS, KEY_LIMIT_COUNTER_POINTS, rateLimitHeaders, retryAfterSeconds } from './rate-limit.core.js';
 import type { LimiterStore } from './limiter-store.js';
-
-const pendingHeaders = new WeakMap<FastifyRequest, Record<string, string>>();
 
 /**
  * General per-principal limit on every API route: the user, the API key, or, for anonymous
@@ -30,7 +27,7 @@ export function createRateLimitStep(store: LimiterStore, config: Pick<Config, 'r
       headers: { ...rateLimitHeaders({ limit, remaining: 0, resetMs: msBeforeNext }, API_WINDOW_SECONDS), 'retry-after': retryAfterSeconds(msBeforeNext) },
     });
 
-  return async (request, auth) => {
+  return async (request, auth, _policy, reply) => {
     // The route's class is declared next to its access policy (src/access/policy.ts).
     const routeClass = request.routeOptions.config.rateLimit ?? 'api';
     if (routeClass === 'exempt') return;
@@ -58,15 +55,6 @@ export function createRateLimitStep(store: LimiterStore, config: Pick<Config, 'r
       }
     }
     if (state.consumedPoints > limit) throw refuse(limit, state.msBeforeNext);
-    pendingHeaders.set(request, rateLimitHeaders({ limit, remaining: limit - state.consumedPoints, resetMs: state.msBeforeNext }, API_WINDOW_SECONDS));
+    void reply.headers(rateLimitHeaders({ limit, remaining: limit - state.consumedPoints, resetMs: state.msBeforeNext }, API_WINDOW_SECONDS));
   };
-}
-
-/** Copies the step's RateLimit-* values onto the response (the step itself has no reply). */
-export function installRateLimitHeaders(app: FastifyInstance): void {
-  app.addHook('onSend', async (request, reply, payload) => {
-    const headers = pendingHeaders.get(request);
-    if (headers) void reply.headers(headers);
-    return payload;
-  });
 }
