@@ -50,7 +50,7 @@ before(async () => {
   await ok(ctx.app, f.owner, 'POST', `${f.base}/webhooks`, { url: `${origin}/hook`, events: ['reservation.created', 'reservation.cancelled'] });
 });
 after(async () => {
-  await b?.close();
+  if (b) await b.close();
   await ctx.close();
   await new Promise((r) => receiver.close(r));
 });
@@ -176,5 +176,25 @@ describe('the cleanup job and a lapsed guest hold', () => {
     await waitFor(async () => (await liveEffectJobs()) === 0, 1000);
     assert.equal(messagesFor(hold.id, 'reservation.cancelled').length, 1);
     assert.equal(boxB.messages.filter((m) => m.to === email).length, 1, 'no cancellation mail for a hold nobody confirmed');
+  });
+});
+
+describe('a booking that needs the slot of a lapsed hold', () => {
+  test('cancels the hold and writes its one reservation.cancelled message in the booking\'s transaction', async () => {
+    await b.close(); // no worker and no cleanup from here on: only the booking can free the hold
+    const start = `${nextDay()}T14:00:00Z`;
+    const hold = await ok<{ id: string }>(ctx.app, null, 'POST', `/api/public/tenants/${f.tenant.slug}/reservations`, {
+      serviceId: f.serviceId, staffId: f.staffId, start, customer: { name: 'Late Guest', email: 'late@guests.example.test' },
+    });
+    offset += 31 * 60_000;
+    const member = await call<{ id: string }>(ctx.app, null, 'POST', `/api/public/tenants/${f.tenant.slug}/reservations`, {
+      serviceId: f.serviceId, staffId: f.staffId, start, customer: { name: 'Next Guest', email: 'next@guests.example.test' },
+    });
+    assert.equal(member.status, 201, JSON.stringify(member.body));
+    const deliveries = await ctx.database.db.query<{ event: string }>(
+      "SELECT payload->>'event' AS event FROM jobs WHERE name = 'webhook.deliver' AND payload->'data'->>'reservationId' = $1", [hold.id]);
+    assert.deepEqual(deliveries.rows.map((r) => r.event).sort(), ['reservation.cancelled', 'reservation.created']);
+    const mails = await ctx.database.db.query<{ n: number }>("SELECT count(*)::int AS n FROM jobs WHERE name = 'reservation.mail' AND payload->>'reservationId' = $1", [hold.id]);
+    assert.equal(mails.rows[0]!.n, 0, 'no cancellation mail for a lapsed hold');
   });
 });
