@@ -30,7 +30,7 @@ import { createMembershipResolver } from './tenancy/memberships.cache.js';
 import { createTenancyService } from './tenancy/tenancy.service.js';
 import { tenancyRoutes } from './tenancy/tenancy.routes.js';
 import { bookingRoutes, createBookingServices } from './booking/index.js';
-import { createNotificationsService, notificationRoutes, registerReminderJobs } from './notifications/index.js';
+import { createNotificationsService, enqueueReservationMail, notificationRoutes, registerReminderJobs, registerReservationMailJob } from './notifications/index.js';
 import { invitationRoutes } from './invitations/invitations.routes.js';
 import { createInvitationsService } from './invitations/invitations.service.js';
 import { createSuperadminAuditStep } from './admin/superadmin-audit.step.js';
@@ -168,15 +168,36 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
   });
   const guestsPerIp = rateLimits.budget('guest-booking-ip', config.booking.guestBookingsPerIpPerHour, 3600, 'Too many guest bookings from this address; try again later');
   const guestsPerEmail = rateLimits.budget('guest-booking-email', config.booking.guestBookingsPerEmailPerHour, 3600, 'Too many bookings for this email address; try again later');
-  // Booking mail with .ics, reminders and iCal feeds (issue 17); subscribed to the reservation events.
+  // Durable jobs (ADR 0022): one worker per instance, claims shared through the database.
+  const jobs = createJobQueue({
+    db: deps.db, clock, instanceId: randomUUID(), pollMs: config.jobs.pollMs, batchSize: config.jobs.batchSize,
+    leaseMs: config.jobs.leaseSeconds * 1000,
+    onError: (msg, err, extra) => logError(msg, err, extra),
+  });
+  const webhooks = createWebhookService({
+    db: deps.db, clock, events, jobs, encryptionKey: secretKey,
+    settings: {
+      production: config.env === 'production', timeoutMs: config.webhooks.timeoutMs, disableAfterFailures: config.webhooks.disableAfterFailures,
+      retry: { maxAttempts: config.webhooks.maxAttempts, backoffBaseMs: config.webhooks.backoffBaseMs, backoffMaxMs: 3_600_000 },
+    },
+    onError: (msg, err) => logError(msg, err),
+  });
+  // Booking mail with .ics, reminders and iCal feeds (issue 17), sent by jobs the reservation
+  // change writes in its own transaction with its webhook messages (the outbox, ADR 0024).
   const notifications = createNotificationsService({
     db: deps.db, clock, mail, publicUrl: config.publicUrl, mailFrom: config.mailFrom,
     onMailError: (err) => logError('mail send failed', err),
   });
-  notifications.subscribe(events);
+  registerReservationMailJob(jobs, notifications);
   const booking = createBookingServices({
     db: deps.db, clock, events, memberships, bus, cacheTtlSeconds, mail, publicUrl: config.publicUrl,
     calendarInvite: (ref) => notifications.invitationFor(ref),
+    jobs, secretKey, runAfterCommit: config.jobs.runAfterCommit,
+    recordEffects: async (tx, change) => {
+      await webhooks.enqueueFor(tx, change);
+      const mailJob = await enqueueReservationMail(jobs, tx, change);
+      return mailJob ? [mailJob] : [];
+    },
     spendGuestBooking: async (ip, emailHash) => {
       await guestsPerIp.consume(ip);
       await guestsPerEmail.consume(emailHash);
@@ -217,25 +238,12 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
     onMailError: (err) => logError('mail send failed', err),
   });
   const userAdmin = createUserAdminService({ db: deps.db, bus, clock, events });
-  // Durable jobs (ADR 0022): one worker per instance, claims shared through the database.
-  const jobs = createJobQueue({
-    db: deps.db, clock, instanceId: randomUUID(), pollMs: config.jobs.pollMs, batchSize: config.jobs.batchSize,
-    leaseMs: config.jobs.leaseSeconds * 1000,
-    onError: (msg, err, extra) => logError(msg, err, extra),
-  });
   registerCleanupJob(jobs, {
     db: deps.db, clock, everyMs: config.jobs.cleanupIntervalSeconds * 1000, batch: config.jobs.cleanupBatch,
+    expireHolds: (at, batch) => booking.effects.expireLapsedHolds(at, batch),
     onPurged: (counts) => logger.info({ purged: counts }, 'cleanup job ran'),
   });
   registerReminderJobs(jobs, { notifications, everyMs: config.jobs.reminderIntervalSeconds * 1000, batch: 100, now: () => clock.now() });
-  const webhooks = createWebhookService({
-    db: deps.db, clock, events, jobs, encryptionKey: secretKey,
-    settings: {
-      production: config.env === 'production', timeoutMs: config.webhooks.timeoutMs, disableAfterFailures: config.webhooks.disableAfterFailures,
-      retry: { maxAttempts: config.webhooks.maxAttempts, backoffBaseMs: config.webhooks.backoffBaseMs, backoffMaxMs: 3_600_000 },
-    },
-    onError: (msg, err) => logError(msg, err),
-  });
   ops.metrics.subscribe(events);
   return { config, logger, db: deps.db, bus, clock, events, mail, tokens, sessions, accounts, memberships, tenancy, ops,
     rateLimits, audit, mfa, mfaPolicies, apiKeys, passwords, emailVerification, booking, invitations, passkeys, oidc, accountSelfService, userAdmin, idempotency, notifications, jobs, webhooks };

@@ -1,6 +1,8 @@
 import type { CacheBus } from '../cache/invalidation-bus.js';
 import { createInProcessBus } from '../cache/in-process-bus.js';
 import type { Database } from '../db/index.js';
+import type { JobQueue } from '../jobs/index.js';
+import { createBookingEffects, type BookingEffects, type RecordReservationEffects } from './booking-effects.js';
 import type { MailTransport } from '../mail/index.js';
 import type { CalendarInvite } from './booking-mail.js';
 import type { Clock } from '../shared/clock.js';
@@ -34,6 +36,8 @@ export interface BookingServices {
   readonly manage: ManageService;
   /** Tenant-wide closures (holidays), applied to every staff member's availability. */
   readonly closures: ClosuresService;
+  /** The outbox of reservation changes, and the lapsed-hold sweeper the cleanup job calls (ADR 0024). */
+  readonly effects: BookingEffects;
 }
 
 export type { CalendarInvite } from './booking-mail.js';
@@ -53,6 +57,14 @@ export function createBookingServices(services: {
   /** Guest budgets per client IP and per email hash (429 when spent). */
   spendGuestBooking: (ip: string, emailHash: string) => Promise<void>;
   onMailError: (err: unknown) => void;
+  /** The durable job queue: booking's outbox (ADR 0024). */
+  jobs: JobQueue;
+  /** BOKA_SECRET_KEY: seals manage tokens in guest mail jobs. */
+  secretKey: Buffer;
+  /** Webhook messages and customer mail of a change, written in its transaction (buildServices). */
+  recordEffects: RecordReservationEffects;
+  /** JOBS_RUN_AFTER_COMMIT. */
+  runAfterCommit: boolean;
   /**
    * The reservation's .ics for the guest mails booking sends itself (booking confirmation,
    * reschedule), so a guest gets one mail per event; built by src/notifications in buildServices.
@@ -63,7 +75,11 @@ export function createBookingServices(services: {
   const calendarInvite: CalendarInvite = services.calendarInvite ?? (async () => null);
   const bus = services.bus ?? createInProcessBus();
   const availability = createAvailabilityService({ db, clock });
-  const reservations = createReservationsService({ db, clock, events });
+  const effects = createBookingEffects({
+    db, jobs: services.jobs, secretKey: services.secretKey, record: services.recordEffects, runAfterCommit: services.runAfterCommit,
+    mail, publicUrl, calendarInvite, onMailError,
+  });
+  const reservations = createReservationsService({ db, clock, events, effects });
   return {
     settings: createSettingsService({ db, bus }),
     catalog: createServicesService({ db }),
@@ -72,12 +88,12 @@ export function createBookingServices(services: {
     availability,
     reservations,
     publicBooking: createPublicBookingService({
-      db, clock, events, memberships: services.memberships, availability, reservations, mail, publicUrl,
-      spendGuestBooking: services.spendGuestBooking, onMailError, calendarInvite,
+      db, clock, events, memberships: services.memberships, availability, reservations, effects, spendGuestBooking: services.spendGuestBooking,
     }),
-    manage: createManageService({ db, clock, events, mail, reservations, publicUrl, onMailError, calendarInvite }),
+    manage: createManageService({ db, clock, events, reservations, effects }),
     publicOrigins: createPublicOrigins({ db, bus, clock, ttlSeconds: services.cacheTtlSeconds ?? 60, max: 10_000 }),
     closures: createClosuresService({ db }),
+    effects,
   };
 }
 

@@ -4,6 +4,7 @@ import { bookingAdminRoutes } from './booking.routes.js';
 import { publicBookingRoutes } from './public.routes.js';
 import { reservationRoutes } from './reservations.routes.js';
 
+export { GUEST_MAIL_JOB, type BookingEffects, type RecordReservationEffects } from './booking-effects.js';
 export { createBookingServices, type BookingRouteDeps, type BookingServices, type CalendarInvite } from './booking-services.js';
 
 

@@ -2,12 +2,9 @@ import { isExclusionViolation } from '../db/errors.js';
 import { withTenant, type Database } from '../db/index.js';
 import { digestsEqual } from '../access/index.js';
 import { AppError } from '../errors/index.js';
-import type { MailTransport } from '../mail/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { EventHub, RequestMeta } from '../shared/events.js';
-import type { CalendarInvite } from './booking-mail.js';
-import { guestRescheduledMail } from './booking-mail.js';
-import { findCustomer } from './customers.repo.js';
+import { guestRecipient, type BookingEffects } from './booking-effects.js';
 import { decideManageAction, hashManageSecret, parseManageToken, type ManageAction } from './manage-links.core.js';
 import { consumeManageLink, findManageLinkById, findTenantFace, type ManageLinkRecord } from './manage-links.repo.js';
 import { issueManageLink } from './public.service.js';
@@ -44,11 +41,8 @@ export function createManageService(deps: {
   db: Database;
   clock: Clock;
   events: EventHub;
-  mail: MailTransport;
   reservations: ReservationsService;
-  publicUrl: string;
-  onMailError: (err: unknown) => void;
-  calendarInvite: CalendarInvite;
+  effects: BookingEffects;
 }): ManageService {
   const { db, clock } = deps;
 
@@ -112,16 +106,18 @@ export function createManageService(deps: {
   async function mutate(
     token: string,
     action: Exclude<ManageAction, 'view'>,
-    fn: (ctx: { tx: Parameters<Parameters<typeof withTenant>[2]>[0]; r: ReservationRecord; settings: TenantSettings; link: ManageLinkRecord }) => Promise<void>,
+    fn: (ctx: { tx: Parameters<Parameters<typeof withTenant>[2]>[0]; r: ReservationRecord; settings: TenantSettings; link: ManageLinkRecord }) => Promise<string[] | void>,
   ): Promise<ManageLinkRecord> {
     const link = await resolveLink(token);
-    await withTenant(db, link.tenantId, async (tx) => {
+    const jobs = await withTenant(db, link.tenantId, async (tx) => {
       const r = await findReservation(tx, link.tenantId, link.reservationId, { forUpdate: true });
       if (!r) throw unknownLink();
       allowed(link, r, action);
       const settings = await findSettings(tx, link.tenantId);
-      await fn({ tx, r, settings, link });
+      return (await fn({ tx, r, settings, link })) ?? [];
     });
+    // Mails written by the change (ADR 0024): sent now; after a crash, by the job worker.
+    await deps.effects.dispatch(jobs);
     return link;
   }
 
@@ -157,6 +153,7 @@ export function createManageService(deps: {
         }
         await updateStatus(tx, link.tenantId, r.id, 'confirmed');
         changed = true;
+        return deps.effects.record(tx, { type: 'reservation.status_changed', tenantId: link.tenantId, reservationId: r.id, actorUserId: null, from: 'pending', to: 'confirmed' });
       });
       if (changed) deps.events.emit('reservation.status_changed', { tenantId: link.tenantId, reservationId: link.reservationId, actorUserId: null, from: 'pending', to: 'confirmed', meta });
       return render(link);
@@ -172,6 +169,7 @@ export function createManageService(deps: {
         await consume(tx, link);
         await updateStatus(tx, link.tenantId, r.id, 'cancelled');
         from = r.status;
+        return deps.effects.record(tx, { type: 'reservation.status_changed', tenantId: link.tenantId, reservationId: r.id, actorUserId: null, from: r.status, to: 'cancelled' });
       });
       if (from) deps.events.emit('reservation.status_changed', { tenantId: link.tenantId, reservationId: link.reservationId, actorUserId: null, from, to: 'cancelled', meta });
       return render({ ...link, usedAt: new Date(clock.now()) });
@@ -179,7 +177,7 @@ export function createManageService(deps: {
 
     async reschedule(token, startText, meta) {
       const start = parseInstant(startText, 'start');
-      let moved: { previous: ReservationRecord; service: ServiceRecord; token: string; timezone: string; tenantName: string } | null = null;
+      let moved: { previous: ReservationRecord; to: { start: string; end: string } } | null = null;
       let staff: { staffId: string; service: ServiceRecord | null } | null = null;
       let link: ManageLinkRecord;
       try {
@@ -190,7 +188,15 @@ export function createManageService(deps: {
           staff = { staffId: r.staffId, service: await findService(tx, link.tenantId, r.serviceId) };
           const service = await deps.reservations.reschedule(tx, link.tenantId, settings, r, start);
           const fresh = await issueManageLink(tx, link.tenantId, r.id, clock.now());
-          moved = { previous: r, service, token: fresh, timezone: settings.timezone, tenantName: (await findTenantFace(tx, link.tenantId)).name };
+          const to = { start: iso(start), end: iso(start + service.durationMinutes * 60_000) };
+          moved = { previous: r, to };
+          // The new link goes out in a guest mail written with the move, its token sealed.
+          const recipient = await guestRecipient(tx, link.tenantId, r.customerId);
+          return deps.effects.record(
+            tx,
+            { type: 'reservation.rescheduled', tenantId: link.tenantId, reservationId: r.id, actorUserId: null, from: { start: iso(r.start), end: iso(r.end) }, to },
+            recipient ? { kind: 'rescheduled', token: fresh, ...recipient, pendingUntil: null } : undefined,
+          );
         });
       } catch (err) {
         const s = staff as { staffId: string; service: ServiceRecord | null } | null;
@@ -201,40 +207,15 @@ export function createManageService(deps: {
         }
         throw err;
       }
-      const m = moved as unknown as { previous: ReservationRecord; service: ServiceRecord; token: string; timezone: string; tenantName: string };
-      const current = await withTenant(db, link.tenantId, async (tx) => {
-        const r = await findReservation(tx, link.tenantId, link.reservationId);
-        const c = r ? await findCustomer(tx, link.tenantId, r.customerId) : null;
-        return { r: r!, customer: c };
-      }, { readOnly: true });
+      const m = moved as unknown as { previous: ReservationRecord; to: { start: string; end: string } };
       deps.events.emit('reservation.rescheduled', {
         tenantId: link.tenantId,
         reservationId: link.reservationId,
         actorUserId: null,
         from: { start: iso(m.previous.start), end: iso(m.previous.end) },
-        to: { start: iso(current.r.start), end: iso(current.r.end) },
+        to: m.to,
         meta,
       });
-      if (current.customer) {
-        try {
-          const invite = await deps.calendarInvite({ tenantId: link.tenantId, reservationId: link.reservationId }).catch((err: unknown) => {
-            deps.onMailError(err);
-            return null;
-          });
-          await deps.mail.send(guestRescheduledMail({
-            to: current.customer.email,
-            name: current.customer.name,
-            tenantName: m.tenantName,
-            serviceName: m.service.name,
-            start: iso(current.r.start),
-            timezone: m.timezone,
-            token: m.token,
-            publicUrl: deps.publicUrl,
-          }, invite));
-        } catch (err) {
-          deps.onMailError(err);
-        }
-      }
       // The old link is used up (`can` all false); the new one went to the guest's mailbox.
       return render({ ...link, usedAt: new Date(clock.now()) });
     },

@@ -8,9 +8,8 @@ import { decodeCursor, toPage, type Page } from '../shared/pagination.js';
 import { isUuid } from '../shared/ids.js';
 import { findMemberRole, insertMemberIfAbsent } from '../tenancy/members.repo.js';
 import type { MembershipResolver } from '../tenancy/memberships.cache.js';
-import type { MailTransport } from '../mail/index.js';
 import { checkSlot, type SlotRejection, type StaffSchedule } from './availability.core.js';
-import { guestBookingMail } from './booking-mail.js';
+import type { BookingEffects } from './booking-effects.js';
 import { formatManageToken, hashManageSecret } from './manage-links.core.js';
 import { insertManageLink } from './manage-links.repo.js';
 import type { AvailabilityQuery, AvailabilityService, SlotPage } from './availability.service.js';
@@ -22,9 +21,8 @@ import { findReservation } from './reservations.repo.js';
 import { findService, listServices, type ServiceRecord } from './services.repo.js';
 import { assertVerifiedIfRequired, findSettings, findTenantBySlug, type TenantSettings } from './settings.repo.js';
 import { findStaff, loadSchedules } from './staff.repo.js';
-import { notFound, parseInstant, toReservation, type WireReservation } from './wire.js';
+import { iso, notFound, parseInstant, toReservation, type WireReservation } from './wire.js';
 import type { EventHub, RequestMeta } from '../shared/events.js';
-import type { CalendarInvite } from './booking-mail.js';
 
 const MINUTE = 60_000;
 
@@ -83,12 +81,9 @@ export function createPublicBookingService(deps: {
   memberships: MembershipResolver;
   availability: AvailabilityService;
   reservations: ReservationsService;
-  mail: MailTransport;
-  publicUrl: string;
+  effects: BookingEffects;
   /** Spends the guest budgets (per client IP, per email hash); throws 429 when spent. */
   spendGuestBooking: (ip: string, emailHash: string) => Promise<void>;
-  onMailError: (err: unknown) => void;
-  calendarInvite: CalendarInvite;
 }): PublicBookingService {
   const { db, clock } = deps;
 
@@ -206,7 +201,7 @@ export function createPublicBookingService(deps: {
       let joined = false;
       let claimedCustomer: string | null = null;
       try {
-        const id = await withTenant(db, tenantId, async (tx) => {
+        const created = await withTenant(db, tenantId, async (tx) => {
           service = await findService(tx, tenantId, input.serviceId);
           if (!service || !service.active) throw notFound('Service', 'serviceId');
           const settings = await findSettings(tx, tenantId);
@@ -215,16 +210,24 @@ export function createPublicBookingService(deps: {
           if ((await findMemberRole(tx, tenantId, user.id)) === null) {
             joined = await insertMemberIfAbsent(tx, tenantId, user.id, 'customer');
           }
-          chosen = await chooseStaff(tx, tenantId, settings, service, input.staffId, start);
-          return deps.reservations.book(tx, tenantId, settings, {
+          const staffId = await chooseStaff(tx, tenantId, settings, service, input.staffId, start);
+          chosen = staffId;
+          const booked = await deps.reservations.book(tx, tenantId, settings, {
             service,
-            staffId: chosen,
+            staffId,
             customerId: customer.id,
             start,
             notes: input.notes ?? null,
             createdBy: user.id,
           });
+          const jobs = await deps.effects.record(tx, {
+            type: 'reservation.created', tenantId, reservationId: booked, actorUserId: user.id, staffId, customerId: customer.id,
+            start: iso(start), end: iso(start + service.durationMinutes * MINUTE), channel: 'public', status: 'pending',
+          });
+          return { id: booked, jobs };
         });
+        await deps.effects.dispatch(created.jobs);
+        const id = created.id;
         if (joined) await deps.memberships.invalidate(tenantId, user.id);
         if (claimedCustomer) {
           // Audited like a manager's link, with the verified account itself as the actor.
@@ -266,12 +269,13 @@ export function createPublicBookingService(deps: {
             })) ??
             (await customers.findCustomerByEmail(tx, tenantId, input.customer.email));
           if (!customer) throw new AppError('conflict', 'Please try again');
-          chosen = await chooseStaff(tx, tenantId, settings, svc, input.staffId, start);
+          const staffId = await chooseStaff(tx, tenantId, settings, svc, input.staffId, start);
+          chosen = staffId;
           const now = clock.now();
           const holdExpiresAt = settings.guestAutoConfirm ? null : now + settings.guestHoldMinutes * MINUTE;
           const id = await deps.reservations.book(tx, tenantId, settings, {
             service: svc,
-            staffId: chosen,
+            staffId,
             customerId: customer.id,
             start,
             notes: input.notes ?? null,
@@ -280,30 +284,20 @@ export function createPublicBookingService(deps: {
             holdExpiresAt,
           });
           const token = await issueManageLink(tx, tenantId, id, now);
-          return { id, token, holdExpiresAt, settings, serviceName: svc.name };
+          const status = settings.guestAutoConfirm ? 'confirmed' : 'pending';
+          // The guest mail (confirm / manage link) is written with the booking, its token sealed.
+          const jobs = await deps.effects.record(tx, {
+            type: 'reservation.created', tenantId, reservationId: id, actorUserId: null, staffId, customerId: customer.id,
+            start: iso(start), end: iso(start + svc.durationMinutes * MINUTE), channel: 'public', status,
+          }, {
+            kind: 'booking', token, to: input.customer.email.trim(), name: input.customer.name,
+            pendingUntil: holdExpiresAt === null ? null : iso(holdExpiresAt),
+          });
+          return { id, jobs };
         });
+        await deps.effects.dispatch(booked.jobs);
         const r = await withTenant(db, tenantId, (tx) => findReservation(tx, tenantId, booked.id), { readOnly: true });
         const reservation = toReservation(r!);
-        try {
-          const invite = await deps.calendarInvite({ tenantId, reservationId: reservation.id }).catch((err: unknown) => {
-            deps.onMailError(err);
-            return null;
-          });
-          await deps.mail.send(guestBookingMail({
-            to: input.customer.email.trim(),
-            name: input.customer.name,
-            tenantName: t.name,
-            serviceName: booked.serviceName,
-            start: reservation.start,
-            timezone: booked.settings.timezone,
-            token: booked.token,
-            publicUrl: deps.publicUrl,
-            pendingUntil: booked.holdExpiresAt === null ? null : new Date(booked.holdExpiresAt).toISOString(),
-          }, invite));
-        } catch (err) {
-          // The booking stands; an unconfirmed one is released when its hold lapses.
-          deps.onMailError(err);
-        }
         emitCreated(tenantId, reservation, null, caller.meta);
         return { tenantId, reservation };
       } catch (err) {

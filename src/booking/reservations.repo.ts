@@ -44,14 +44,33 @@ export async function insertReservation(
  * expiry without a job queue (ADR 0018). Run in the transaction that is about to take the slot,
  * so the exclusion constraint no longer counts them.
  */
-export async function expireLapsedHolds(tx: Queryable, tenantId: string, q: { staffId: string; start: Date; blockedUntil: Date; now: Date }): Promise<number> {
-  const res = await tx.query(
+export async function expireLapsedHolds(tx: Queryable, tenantId: string, q: { staffId: string; start: Date; blockedUntil: Date; now: Date }): Promise<string[]> {
+  const res = await tx.query<{ id: string }>(
     `UPDATE reservations SET status = 'cancelled', updated_at = now()
       WHERE tenant_id = $1 AND staff_id = $2 AND status = 'pending' AND hold_expires_at IS NOT NULL AND hold_expires_at <= $5
-        AND tstzrange(starts_at, blocked_until, '[)') && tstzrange($3, $4, '[)')`,
+        AND tstzrange(starts_at, blocked_until, '[)') && tstzrange($3, $4, '[)')
+      RETURNING id`,
     [tenantId, q.staffId, q.start, q.blockedUntil, q.now],
   );
-  return res.rowCount;
+  return res.rows.map((r) => r.id);
+}
+
+/** Lapsed guest holds across tenants, ids only (SECURITY DEFINER `lapsed_holds`, migration 017). */
+export async function findLapsedHolds(tx: Queryable, at: Date, limit: number): Promise<Array<{ tenantId: string; reservationId: string }>> {
+  const res = await tx.query<{ tenantId: string; reservationId: string }>(
+    'SELECT tenant_id AS "tenantId", reservation_id AS "reservationId" FROM lapsed_holds($1, $2)', [at, limit]);
+  return res.rows;
+}
+
+/** Cancels those of `ids` that are still lapsed holds at `now` (a confirm may have won); returns them. */
+export async function cancelLapsedHolds(tx: Queryable, tenantId: string, ids: readonly string[], now: Date): Promise<string[]> {
+  const res = await tx.query<{ id: string }>(
+    `UPDATE reservations SET status = 'cancelled', updated_at = now()
+      WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND status = 'pending' AND hold_expires_at IS NOT NULL AND hold_expires_at <= $3
+      RETURNING id`,
+    [tenantId, ids, now],
+  );
+  return res.rows.map((r) => r.id);
 }
 
 export async function findReservation(tx: Queryable, tenantId: string, id: string, opts: { forUpdate?: boolean } = {}): Promise<ReservationRecord | null> {

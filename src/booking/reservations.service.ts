@@ -5,6 +5,7 @@ import type { Actor } from '../access/index.js';
 import { AppError } from '../errors/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { EventHub } from '../shared/events.js';
+import { recordLapsedHolds, type BookingEffects } from './booking-effects.js';
 import { decodeCursor, encodeCursor } from '../shared/pagination.js';
 import { isUuid } from '../shared/ids.js';
 import { checkSlot, type SlotQuery, type SlotRejection, type StaffSchedule } from './availability.core.js';
@@ -119,8 +120,8 @@ export interface ReservationsService {
   update(tenantId: string, actor: Actor, id: string, patch: { status?: ReservationStatus; start?: string }): Promise<WireReservation>;
 }
 
-export function createReservationsService(deps: { db: Database; clock: Clock; events: EventHub }): ReservationsService {
-  const { db, clock, events } = deps;
+export function createReservationsService(deps: { db: Database; clock: Clock; events: EventHub; effects: BookingEffects }): ReservationsService {
+  const { db, clock, events, effects } = deps;
 
   /** Checks one staff member's schedule for the slot; throws the 422 / 409 that explains why not. */
   async function assertBookable(
@@ -181,7 +182,8 @@ export function createReservationsService(deps: { db: Database; clock: Clock; ev
     const end = req.start + req.service.durationMinutes * MINUTE;
     const blockedUntil = new Date(end + req.service.bufferMinutes * MINUTE);
     const blockedFrom = new Date(req.start - req.service.bufferBeforeMinutes * MINUTE);
-    await repo.expireLapsedHolds(tx, tenantId, { staffId: req.staffId, start: new Date(req.start), blockedUntil, now: new Date(clock.now()) });
+    const freed = await repo.expireLapsedHolds(tx, tenantId, { staffId: req.staffId, start: new Date(req.start), blockedUntil, now: new Date(clock.now()) });
+    await recordLapsedHolds(effects, tx, tenantId, freed);
     await repo.insertReservation(tx, tenantId, {
       id,
       serviceId: req.service.id,
@@ -208,7 +210,8 @@ export function createReservationsService(deps: { db: Database; clock: Clock; ev
     await assertBookable(tx, tenantId, settings, { service, staffId: r.staffId, start, excludeReservationId: r.id });
     const end = start + service.durationMinutes * MINUTE;
     const blockedUntil = new Date(end + service.bufferMinutes * MINUTE);
-    await repo.expireLapsedHolds(tx, tenantId, { staffId: r.staffId, start: new Date(start), blockedUntil, now: new Date(clock.now()) });
+    const freed = await repo.expireLapsedHolds(tx, tenantId, { staffId: r.staffId, start: new Date(start), blockedUntil, now: new Date(clock.now()) });
+    await recordLapsedHolds(effects, tx, tenantId, freed);
     const blockedFrom = new Date(start - service.bufferBeforeMinutes * MINUTE);
     await repo.updateTimes(tx, tenantId, r.id, { start: new Date(start), end: new Date(end), blockedUntil, blockedFrom });
     return service;
@@ -272,7 +275,7 @@ export function createReservationsService(deps: { db: Database; clock: Clock; ev
       const start = parseInstant(input.start, 'start');
       let service: ServiceRecord | null = null;
       try {
-        const id = await withTenant(db, tenantId, async (tx) => {
+        const created = await withTenant(db, tenantId, async (tx) => {
           const settings = await findSettings(tx, tenantId);
           service = await findService(tx, tenantId, input.serviceId);
           if (!service) throw notFound('Service', 'serviceId');
@@ -297,7 +300,7 @@ export function createReservationsService(deps: { db: Database; clock: Clock; ev
             }
           }
           if (!staff.active) throw slotUnavailable('staff_inactive', { staffId: staff.id });
-          return book(tx, tenantId, settings, {
+          const booked = await book(tx, tenantId, settings, {
             service,
             staffId: staff.id,
             customerId: customer.id,
@@ -305,7 +308,14 @@ export function createReservationsService(deps: { db: Database; clock: Clock; ev
             notes: input.notes ?? null,
             createdBy: actor.userId,
           });
+          const jobs = await effects.record(tx, {
+            type: 'reservation.created', tenantId, reservationId: booked, actorUserId: actor.userId, staffId: staff.id, customerId: customer.id,
+            start: iso(start), end: iso(start + service.durationMinutes * MINUTE), channel: 'tenant', status: 'pending',
+          });
+          return { id: booked, jobs };
         });
+        await effects.dispatch(created.jobs);
+        const id = created.id;
         const r = await getOne(tenantId, actor, id);
         events.emit('reservation.created', {
           tenantId,
@@ -392,15 +402,21 @@ export function createReservationsService(deps: { db: Database; clock: Clock; ev
               assertBeforeCutoff(r, settings);
             }
             await repo.updateStatus(tx, tenantId, r.id, patch.status);
-            return { previous: r, kind: 'status' as const };
+            const jobs = await effects.record(tx, { type: 'reservation.status_changed', tenantId, reservationId: r.id, actorUserId: actor.userId, from: r.status, to: patch.status });
+            return { previous: r, kind: 'status' as const, jobs };
           }
           // Customers reschedule their own booking up to the cancellation cutoff, like cancelling.
           if (rel === 'customer') assertBeforeCutoff(r, settings);
           const service = await findService(tx, tenantId, r.serviceId);
           if (service) resched = { staffId: r.staffId, service };
-          await reschedule(tx, tenantId, settings, r, newStart!);
-          return { previous: r, kind: 'reschedule' as const };
+          const moved = await reschedule(tx, tenantId, settings, r, newStart!);
+          const jobs = await effects.record(tx, {
+            type: 'reservation.rescheduled', tenantId, reservationId: r.id, actorUserId: actor.userId,
+            from: { start: iso(r.start), end: iso(r.end) }, to: { start: iso(newStart!), end: iso(newStart! + moved.durationMinutes * MINUTE) },
+          });
+          return { previous: r, kind: 'reschedule' as const, jobs };
         });
+        await effects.dispatch(result.jobs);
         const current = await getOne(tenantId, actor, id);
         const { previous } = result;
         if (result.kind === 'status') {

@@ -146,6 +146,11 @@ export interface Config {
     readonly cleanupBatch: number;
     /** Seconds between looks for due booking reminders (each run enqueues at most 100 sends). */
     readonly reminderIntervalSeconds: number;
+    /**
+     * Whether a booking change runs its mail jobs right after its commit (ADR 0024); off: they
+     * wait for a worker's poll. Either way they are in the jobs table before the commit returns.
+     */
+    readonly runAfterCommit: boolean;
   };
   /** Booking webhooks (src/webhooks, ADR 0023). */
   readonly webhooks: {
@@ -318,6 +323,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       cleanupIntervalSeconds: readInt(env, 'CLEANUP_INTERVAL_SECONDS', 600, 10, 86_400),
       cleanupBatch: readInt(env, 'CLEANUP_BATCH', 1000, 1, 10_000),
       reminderIntervalSeconds: readInt(env, 'REMINDER_INTERVAL_SECONDS', 60, 10, 3600),
+      runAfterCommit: readChoice(env, 'JOBS_RUN_AFTER_COMMIT', ['on', 'off'], 'on') === 'on',
     },
     webhooks: {
       timeoutMs: readInt(env, 'WEBHOOK_TIMEOUT_MS', 5000, 100, 30_000),

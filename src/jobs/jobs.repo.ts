@@ -51,6 +51,19 @@ export async function claimDueJobs(tx: Queryable, q: { instance: string; now: Da
   return res.rows;
 }
 
+/** Claims the given queued jobs now, whatever their `run_at` (the outbox's run-after-commit). */
+export async function claimJobsById(tx: Queryable, q: { ids: readonly string[]; instance: string; leaseUntil: Date; names: readonly string[] }): Promise<JobRow[]> {
+  const res = await tx.query<JobRow>(
+    `UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = $3, locked_by = $2
+      WHERE id IN (
+        SELECT id FROM jobs WHERE id = ANY($1::uuid[]) AND status = 'queued' AND name = ANY($4::text[])
+         FOR UPDATE SKIP LOCKED)
+      RETURNING id, name, payload, attempts, max_attempts AS "maxAttempts", singleton_key AS "singletonKey"`,
+    [q.ids, q.instance, q.leaseUntil, q.names],
+  );
+  return res.rows;
+}
+
 /** Ends a claimed job; fenced by (instance, attempts) so a lapsed claim cannot finish it. */
 export async function finishJob(tx: Queryable, q: { id: string; instance: string; attempts: number; status: 'done' | 'failed'; error: string | null; now: Date }): Promise<boolean> {
   const res = await tx.query(

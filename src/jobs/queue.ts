@@ -34,6 +34,12 @@ export interface JobQueue {
   enqueue(name: string, payload: unknown, opts?: EnqueueOptions, tx?: Queryable): Promise<string | null>;
   /** Runs `name` every `everyMs` across the instance group (one live row, singleton key). */
   schedule(name: string, everyMs: number): void;
+  /**
+   * Runs the named jobs now if they are still queued (claimed like a poll would, so a worker
+   * that took one first keeps it). For the outbox: a change commits its jobs, then runs them at
+   * once; whatever fails or never gets here (a crash) stays for the worker. Never throws.
+   */
+  dispatch(ids: readonly string[]): Promise<void>;
   /** One tick: claims at most `batchSize` due jobs and runs them. Returns how many ran. */
   runDue(): Promise<number>;
   start(): Promise<void>;
@@ -106,6 +112,19 @@ export function createJobQueue(opts: JobQueueOptions): JobQueue {
     return jobs.length;
   }
 
+  async function dispatch(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0 || handlers.size === 0) return;
+    try {
+      const now = opts.clock.now();
+      const jobs = await opts.db.transaction((tx) => repo.claimJobsById(tx, {
+        ids, instance: opts.instanceId, leaseUntil: new Date(now + opts.leaseMs), names: [...handlers.keys()],
+      }));
+      for (const job of jobs) await runOne(job);
+    } catch (err) {
+      opts.onError?.('job dispatch failed', err);
+    }
+  }
+
   function loop(): void {
     timer = setTimeout(() => {
       timer = undefined;
@@ -126,6 +145,7 @@ export function createJobQueue(opts: JobQueueOptions): JobQueue {
     schedule(name, everyMs) {
       recurring.set(name, everyMs);
     },
+    dispatch,
     runDue,
     async start() {
       for (const [name] of recurring) {

@@ -4,7 +4,6 @@ import { withTenant, type Database } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import type { MailAttachment, MailTransport } from '../mail/index.js';
 import type { Clock } from '../shared/clock.js';
-import type { EventHub } from '../shared/events.js';
 import { FEED_DAYS, FEED_MAX_EVENTS, feedUrl, formatFeedToken, hashFeedSecret, parseFeedFile } from './feeds.core.js';
 import { buildIcs } from './ics.core.js';
 import * as repo from './notifications.repo.js';
@@ -21,14 +20,11 @@ export interface ReservationRef {
 
 /**
  * Outbound booking effects (issue 17): confirmation, change, cancellation and reminder mails
- * with an .ics attachment, and per-staff / per-customer iCal feeds. Mails are sent after the
- * reservation's transaction committed (the events fire after commit); a failed send is logged
- * and never undoes the booking. `send` / `sendReminder` take only ids, so the job queue can run
- * them later without change.
+ * with an .ics attachment, and per-staff / per-customer iCal feeds. Mails are sent by jobs that
+ * the reservation's transaction wrote (src/notifications/mail-jobs.ts, ADR 0024); a failed send
+ * is retried by the queue and never undoes the booking. `send` / `sendReminder` take only ids.
  */
 export interface NotificationsService {
-  /** Subscribes the mail sender to the reservation events. Call once. */
-  subscribe(events: EventHub): void;
   /** Renders and sends one mail of `kind` to the reservation's customer; false when nothing was sent. */
   send(kind: ReservationMailKind, ref: ReservationRef): Promise<boolean>;
   /** The reservation's .ics (METHOD:REQUEST) as an attachment, for the guest mails booking sends itself. */
@@ -91,32 +87,7 @@ export function createNotificationsService(deps: {
     return deliver(kind, c);
   }
 
-  function later(kind: ReservationMailKind | null, ref: ReservationRef): void {
-    if (!kind) return;
-    send(kind, ref).catch(deps.onMailError);
-  }
-
   return {
-    subscribe(events) {
-      // Guest bookings and manage-link reschedules (actor null) already mail the guest from
-      // src/booking/booking-mail.ts, with the .ics from `invitationFor`: one mail per event.
-      events.on('reservation.created', (e) => {
-        if (e.channel === 'public' && e.actorUserId === null) return;
-        const ref = { tenantId: e.tenantId, reservationId: e.reservationId };
-        load(ref)
-          .then((c) => (c ? deliver(c.status === 'pending' ? 'pending' : 'confirmed', c) : false))
-          .catch(deps.onMailError);
-      });
-      events.on('reservation.status_changed', (e) => {
-        const kind = e.to === 'confirmed' ? 'confirmed' : e.to === 'cancelled' ? 'cancelled' : null;
-        later(kind, { tenantId: e.tenantId, reservationId: e.reservationId });
-      });
-      events.on('reservation.rescheduled', (e) => {
-        if (e.actorUserId === null) return;
-        later('changed', { tenantId: e.tenantId, reservationId: e.reservationId });
-      });
-    },
-
     send,
 
     async invitationFor(ref) {

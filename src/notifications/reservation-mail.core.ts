@@ -1,3 +1,4 @@
+import type { ReservationChange } from '../shared/events.js';
 import { buildIcs, type IcsMethod } from './ics.core.js';
 
 /**
@@ -6,6 +7,25 @@ import { buildIcs, type IcsMethod } from './ics.core.js';
  * or customer is HTML-escaped in `html`; the .ics escapes through ical-generator.
  */
 export type ReservationMailKind = 'pending' | 'confirmed' | 'changed' | 'cancelled' | 'reminder';
+
+/**
+ * Which mail a reservation change sends the customer (docs/booking.md "Who gets what, once"), or
+ * null. Guest bookings and manage-link reschedules (actor null) get booking's own guest mail,
+ * which carries the .ics; a lapsed hold nobody confirmed is released without mail (the guest
+ * mail said it would be, and the address was never proven).
+ */
+export function mailKindForChange(change: ReservationChange): ReservationMailKind | null {
+  switch (change.type) {
+    case 'reservation.created':
+      if (change.channel === 'public' && change.actorUserId === null) return null;
+      return change.status === 'pending' ? 'pending' : 'confirmed';
+    case 'reservation.status_changed':
+      if (change.reason === 'hold_lapsed') return null;
+      return change.to === 'confirmed' ? 'confirmed' : change.to === 'cancelled' ? 'cancelled' : null;
+    case 'reservation.rescheduled':
+      return change.actorUserId === null ? null : 'changed';
+  }
+}
 
 export interface MailReservation {
   readonly id: string;

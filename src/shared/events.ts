@@ -112,6 +112,19 @@ export interface BokaEvents {
   'account.reauthenticated': { userId: string; method: 'password' | 'passkey' | 'recent_sign_in'; outcome: 'success' | 'failure'; meta: RequestMeta };
 }
 
+type WithoutMeta<T> = Omit<T, 'meta'>;
+
+/**
+ * A reservation change as its transaction records it for the outbox (ADR 0024): the event's
+ * fields without request meta. `status` is the new reservation's; `reason: 'hold_lapsed'` marks
+ * the cancellation of a guest hold nobody confirmed (the cleanup job or a booking that needs the
+ * slot).
+ */
+export type ReservationChange =
+  | ({ type: 'reservation.created'; status: 'pending' | 'confirmed' } & WithoutMeta<BokaEvents['reservation.created']>)
+  | ({ type: 'reservation.status_changed'; reason?: 'hold_lapsed' } & WithoutMeta<BokaEvents['reservation.status_changed']>)
+  | ({ type: 'reservation.rescheduled' } & WithoutMeta<BokaEvents['reservation.rescheduled']>);
+
 export interface EventHub {
   emit<K extends keyof BokaEvents>(name: K, payload: BokaEvents[K]): void;
   on<K extends keyof BokaEvents>(name: K, listener: (payload: BokaEvents[K]) => void): void;

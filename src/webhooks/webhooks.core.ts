@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net';
+import type { ReservationChange } from '../shared/events.js';
 
 /** The events a tenant may subscribe to (issue 17). */
 export const WEBHOOK_EVENTS = ['reservation.created', 'reservation.confirmed', 'reservation.rescheduled', 'reservation.cancelled', 'reservation.completed'] as const;
@@ -8,6 +9,23 @@ export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 export function eventForStatus(to: string): WebhookEvent | null {
   if (to === 'confirmed' || to === 'cancelled' || to === 'completed') return `reservation.${to}`;
   return null;
+}
+
+/** The webhook message a reservation change publishes (the same data the events carried), or null. */
+export function webhookMessage(change: ReservationChange): { event: WebhookEvent; data: Record<string, unknown> } | null {
+  switch (change.type) {
+    case 'reservation.created':
+      return {
+        event: 'reservation.created',
+        data: { reservationId: change.reservationId, staffId: change.staffId, customerId: change.customerId, start: change.start, end: change.end, channel: change.channel },
+      };
+    case 'reservation.status_changed': {
+      const event = eventForStatus(change.to);
+      return event ? { event, data: { reservationId: change.reservationId, from: change.from, to: change.to } } : null;
+    }
+    case 'reservation.rescheduled':
+      return { event: 'reservation.rescheduled', data: { reservationId: change.reservationId, from: change.from, to: change.to } };
+  }
 }
 
 // Addresses a webhook may never reach in production (SSRF, OWASP ASVS 4.0.3 12.6.1 / 5.2.6):

@@ -2,12 +2,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { Webhook } from 'standardwebhooks';
 import { decryptAtRest, encryptAtRest } from '../auth/secrets.js';
-import { withTenant, type Database } from '../db/index.js';
+import { withTenant, type Database, type Queryable } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import { planRetry, type JobQueue, type RetryPolicy } from '../jobs/index.js';
 import type { Clock } from '../shared/clock.js';
-import type { EventHub, RequestMeta } from '../shared/events.js';
-import { checkWebhookUrl, eventForStatus, isForbiddenAddress, type WebhookEvent } from './webhooks.core.js';
+import type { EventHub, RequestMeta, ReservationChange } from '../shared/events.js';
+import { checkWebhookUrl, isForbiddenAddress, webhookMessage, type WebhookEvent } from './webhooks.core.js';
 import * as repo from './webhooks.repo.js';
 
 export const DELIVER_JOB = 'webhook.deliver';
@@ -63,8 +63,9 @@ async function resolveSystem(host: string): Promise<string[]> {
 }
 
 /**
- * Tenant webhook endpoints and their signed, retried deliveries (ADR 0023). Reservation events
- * become one `webhook.deliver` job per subscribed endpoint; the job signs per Standard Webhooks
+ * Tenant webhook endpoints and their signed, retried deliveries (ADR 0023). A reservation change
+ * writes one `webhook.deliver` job per subscribed endpoint in its own transaction (`enqueueFor`,
+ * ADR 0024); the job signs per Standard Webhooks
  * and POSTs with a timeout; the job queue retries with backoff; a run of failures disables the
  * endpoint.
  */
@@ -96,30 +97,22 @@ export function createWebhookService(opts: WebhookServiceOptions) {
     if (reason) throw new AppError('webhook_url_refused', `The webhook URL ${reason}`, [{ field: 'url', in: 'body', message: reason }]);
   }
 
-  async function publish(tenantId: string, event: WebhookEvent, data: Record<string, unknown>): Promise<void> {
-    const endpoints = await withTenant(db, tenantId, (tx) => repo.listSubscribed(tx, tenantId, event), { readOnly: true });
-    if (endpoints.length === 0) return;
+  /**
+   * Writes one `webhook.deliver` job per subscribed endpoint inside the reservation change's own
+   * transaction `tx` (tenant-scoped): the transactional outbox of ADR 0024. The message id is
+   * fixed here, before the commit, so every attempt of a message carries the same `webhook-id`
+   * (Standard Webhooks: receivers deduplicate on it), and nothing is sent for a rolled-back change.
+   */
+  async function enqueueFor(tx: Queryable, change: ReservationChange): Promise<void> {
+    const message = webhookMessage(change);
+    if (!message) return;
+    const endpoints = await repo.listSubscribed(tx, change.tenantId, message.event);
     const timestamp = new Date(clock.now()).toISOString();
-    await db.transaction(async (tx) => {
-      for (const e of endpoints) {
-        const job: DeliveryJob = { tenantId, endpointId: e.id, messageId: `msg_${randomUUID()}`, event, timestamp, data };
-        await opts.jobs.enqueue(DELIVER_JOB, job, {}, tx);
-      }
-    });
+    for (const e of endpoints) {
+      const job: DeliveryJob = { tenantId: change.tenantId, endpointId: e.id, messageId: `msg_${randomUUID()}`, event: message.event, timestamp, data: message.data };
+      await opts.jobs.enqueue(DELIVER_JOB, job, {}, tx);
+    }
   }
-
-  function publishLater(tenantId: string, event: WebhookEvent, data: Record<string, unknown>): void {
-    publish(tenantId, event, data).catch((err: unknown) => opts.onError?.('webhook publish failed', err));
-  }
-
-  opts.events.on('reservation.created', (e) =>
-    publishLater(e.tenantId, 'reservation.created', { reservationId: e.reservationId, staffId: e.staffId, customerId: e.customerId, start: e.start, end: e.end, channel: e.channel }));
-  opts.events.on('reservation.status_changed', (e) => {
-    const event = eventForStatus(e.to);
-    if (event) publishLater(e.tenantId, event, { reservationId: e.reservationId, from: e.from, to: e.to });
-  });
-  opts.events.on('reservation.rescheduled', (e) =>
-    publishLater(e.tenantId, 'reservation.rescheduled', { reservationId: e.reservationId, from: e.from, to: e.to }));
 
   async function post(url: string, secret: string, job: DeliveryJob): Promise<{ statusCode: number | null; error: string | null }> {
     const reason = await refusal(url); // again at send time: DNS may have changed since creation
@@ -183,6 +176,7 @@ export function createWebhookService(opts: WebhookServiceOptions) {
   }
 
   return {
+    enqueueFor,
     async create(tenantId: string, actor: { userId: string; meta: RequestMeta }, input: { url: string; events: WebhookEvent[] }) {
       await assertAllowed(input.url);
       const secret = generateWebhookSecret();

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { buildServices } from '../../src/app.js';
 import { withTenant } from '../../src/db/index.js';
 import { CLEANUP_JOB, createJobQueue, registerCleanupJob } from '../../src/jobs/index.js';
 import { createTenant, createTestApp, inviteToken, signUp, uniqueEmail, type TestContext } from '../helpers/app.js';
@@ -22,9 +23,9 @@ after(async () => ctx.close());
 
 const count = async (sql: string, params: unknown[] = []) => (await ctx.database.db.query<{ n: number }>(sql, params)).rows[0]?.n;
 
-function cleanupQueue(batch: number) {
+function cleanupQueue(batch: number, expireHolds?: (at: Date, batch: number) => Promise<number>) {
   const q = createJobQueue({ db: ctx.database.db, clock, instanceId: 'cleanup-test', pollMs: 0, batchSize: 5, leaseMs: 60_000 });
-  registerCleanupJob(q, { db: ctx.database.db, clock, everyMs: 600_000, batch });
+  registerCleanupJob(q, { db: ctx.database.db, clock, everyMs: 600_000, batch, ...(expireHolds ? { expireHolds } : {}) });
   return q;
 }
 
@@ -68,7 +69,18 @@ test('a lapsed guest hold is recorded as cancelled; a live hold and a plain pend
   // Guest holds as ADR 0018 writes them: one lapsed a minute ago, one lapsing in an hour.
   await asOwner(ctx.database, 'UPDATE reservations SET hold_expires_at = $2 WHERE id = $1', [ids[0], new Date(clock.now() - 60_000)]);
   await asOwner(ctx.database, 'UPDATE reservations SET hold_expires_at = $2 WHERE id = $1', [ids[1], new Date(clock.now() + 3_600_000)]);
-  const q = cleanupQueue(100);
+  // The purge function itself leaves reservations alone (migration 017): without booking's hold
+  // sweeper nothing changes; with it (ADR 0024) the lapsed hold is cancelled.
+  const bare = cleanupQueue(100);
+  clock.advance(600_000);
+  await bare.start();
+  assert.equal(await bare.runDue(), 1);
+  await bare.stop();
+  const pending = await withTenant(ctx.database.db, f.tenant.id, async (tx) =>
+    (await tx.query<{ n: number }>("SELECT count(*)::int AS n FROM reservations WHERE id = ANY($1::uuid[]) AND status = 'pending'", [ids])).rows[0]?.n);
+  assert.equal(pending, 3);
+  const services = await buildServices(ctx.config, { db: ctx.database.db, clock });
+  const q = cleanupQueue(100, (at, batch) => services.booking.effects.expireLapsedHolds(at, batch));
   clock.advance(600_000);
   await q.start();
   assert.equal(await q.runDue(), 1);

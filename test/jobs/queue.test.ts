@@ -173,3 +173,44 @@ test('a stopped worker leaves no loop behind', async () => {
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(ran, 0);
 });
+
+describe('dispatch: the outbox runs its jobs right after the commit (ADR 0024)', () => {
+  test('runs the named queued jobs once, even when two instances dispatch and poll them at the same time', async () => {
+    const runs = new Map<number, string[]>();
+    const make = (db: Database, label: string) => {
+      const q = queue(db, { instanceId: label });
+      q.register('outbox', async (payload) => {
+        const n = (payload as { n: number }).n;
+        runs.set(n, [...(runs.get(n) ?? []), label]);
+      });
+      return q;
+    };
+    const a = make(database.db, 'dispatch-a');
+    const b = make(second, 'dispatch-b');
+    // Written in a transaction, like a reservation change writes them; not yet due for a poll.
+    const ids = await database.db.transaction(async (tx) => {
+      const out: string[] = [];
+      for (let n = 0; n < 10; n += 1) out.push((await a.enqueue('outbox', { n }, { runAt: Date.now() + 3_600_000 }, tx))!);
+      return out;
+    });
+    await Promise.all([a.dispatch(ids), b.dispatch(ids), a.dispatch(ids.slice(0, 5)), b.runDue()]);
+    await a.dispatch(ids); // again, after they are done: nothing
+    assert.equal(runs.size, 10);
+    for (const [n, by] of runs) assert.equal(by.length, 1, `job ${n} ran ${by.length} times`);
+    for (const id of ids) assert.equal((await statusOf(id))?.status, 'done');
+  });
+
+  test('a failing job stays queued for the worker with its backoff, and dispatch never throws', async () => {
+    const q = queue(database.db);
+    q.register('outbox-fail', async () => {
+      throw new Error('smtp down');
+    });
+    const id = (await q.enqueue('outbox-fail', {}))!;
+    await q.dispatch([id]);
+    const row = await statusOf(id);
+    assert.equal(row?.status, 'queued');
+    assert.equal(row?.attempts, 1);
+    assert.match(row?.lastError ?? '', /smtp down/);
+    assert.ok(row!.runAt.getTime() > Date.now(), 'retried later by a poll, with backoff');
+  });
+});
