@@ -1,9 +1,9 @@
 import cookie from '@fastify/cookie';
-import cors, { type FastifyCorsOptions, type FastifyCorsOptionsDelegateCallback } from '@fastify/cors';
 import helmet from 'helmet';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyContextConfig, FastifyInstance, FastifyRequest } from 'fastify';
 import { isCanonicalOrigin } from '../shared/origins.js';
+import { installCors, type CorsGrant } from './cors.js';
 
 /** The access layer's public policy, passed in: transport sits below the access layer and cannot import it. */
 type PublicAccess = NonNullable<FastifyContextConfig['access']>;
@@ -70,10 +70,10 @@ export interface BrowserAccessOptions {
  *   headers are read from helmet once (`staticHeadersOf`): @fastify/helmet rebuilt the
  *   middleware (and re-parsed the CSP) on every request, tens of µs of CPU (BENCHMARKS.md);
  * - cookies parsed once (@fastify/cookie) for the cookie session (src/auth/cookie-session.ts);
- * - CORS (@fastify/cors; ASVS 14.5.3): `/api/public/tenants/:slug/*` answers only the tenant's
+ * - CORS (src/http/cors.ts; ASVS 14.5.3): `/api/public/tenants/:slug/*` answers only the tenant's
  *   `allowedOrigins`, never with credentials; every other route answers only `CORS_ORIGINS`,
  *   with credentials. No wildcard is ever sent, `Vary: Origin` always, and an origin that is not
- *   allowed gets no Access-Control-* header at all (its preflight falls through to 404/405).
+ *   allowed gets no Access-Control-* header at all (its preflight falls through to 404).
  */
 export async function installBrowserAccess(app: FastifyInstance, opts: BrowserAccessOptions): Promise<void> {
   const securityHeaders = staticHeadersOf(helmet({
@@ -90,51 +90,37 @@ export async function installBrowserAccess(app: FastifyInstance, opts: BrowserAc
   });
   await app.register(cookie);
 
-  // @fastify/cors registers one `OPTIONS *` route without our `config.access`, which the
-  // pipeline refuses; it is declared public here (the preflight carries no credential, RFC
-  // 9110 §9.3.7 / Fetch §3.2.2) and counts against the per-IP rate limit like any request.
-  app.addHook('onRoute', (route) => {
-    if (route.url === '*' && route.method === 'OPTIONS' && !route.config?.access) {
-      route.config = { ...route.config, access: opts.publicAccess };
-      route.schema = { ...route.schema, hide: true, tags: ['cors'], operationId: 'preflightCors', summary: 'CORS preflight (Fetch §3.2.2)' };
-    }
-  });
-
-  const base = {
-    allowedHeaders: [...CORS_ALLOWED_HEADERS],
-    exposedHeaders: [...CORS_EXPOSED_HEADERS],
-    maxAge: PREFLIGHT_MAX_AGE_SECONDS,
-    strictPreflight: true,
-  } satisfies FastifyCorsOptions;
-  const refuse: FastifyCorsOptions = { origin: false };
-  // Built once per configured origin: most requests are answered without an allocation here.
-  const firstParty = new Map<string, FastifyCorsOptions>(
-    opts.corsOrigins.map((origin) => [origin, { ...base, origin, credentials: true, methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] }]),
+  const firstParty = new Map<string, CorsGrant>(
+    opts.corsOrigins.map((origin) => [origin, { origin, credentials: true, methods: 'GET, HEAD, POST, PUT, PATCH, DELETE' }]),
   );
 
-  async function publicOptions(request: FastifyRequest, origin: string): Promise<FastifyCorsOptions> {
+  async function publicGrant(request: FastifyRequest, origin: string): Promise<CorsGrant | null> {
     const slug = PUBLIC_TENANT_PATH_RE.exec(request.url)?.[1];
-    if (slug === undefined) return refuse;
+    if (slug === undefined) return null;
     let allowed: readonly string[];
     try {
       allowed = await opts.publicOrigins(slug);
     } catch (err) {
       request.log.warn({ err }, 'tenant origins lookup failed: no CORS headers');
-      return refuse;
+      return null;
     }
     // Public routes never take cookies: a widget on a tenant's site calls them anonymously
     // or with a bearer token it holds itself.
-    return allowed.includes(origin) ? { ...base, origin, credentials: false, methods: ['GET', 'HEAD', 'POST'] } : refuse;
+    return allowed.includes(origin) ? { origin, credentials: false, methods: 'GET, HEAD, POST' } : null;
   }
 
-  // The callback form: a request without an allowed Origin (most API traffic) is decided
-  // synchronously, with no promise per request; only a public route's tenant lookup waits.
-  const optionsFor: FastifyCorsOptionsDelegateCallback = (request, answer) => {
-    const origin = request.headers.origin;
-    if (!isCanonicalOrigin(origin)) return answer(null, refuse);
-    if (!request.url.startsWith(PUBLIC_PREFIX)) return answer(null, firstParty.get(origin) ?? refuse);
-    void publicOptions(request, origin).then((o) => answer(null, o));
-  };
-
-  await app.register(cors, { hook: 'onRequest', delegator: optionsFor });
+  // A request without an allowed Origin (most API traffic) is decided synchronously; only a
+  // public route's tenant lookup waits. The preflight route is public: a preflight carries no
+  // credential (RFC 9110 §9.3.7, Fetch §3.2.2) and counts against the per-IP limit.
+  installCors(app, {
+    grant: (request, origin) => {
+      if (!isCanonicalOrigin(origin)) return null;
+      if (!request.url.startsWith(PUBLIC_PREFIX)) return firstParty.get(origin) ?? null;
+      return publicGrant(request, origin);
+    },
+    allowedHeaders: CORS_ALLOWED_HEADERS,
+    exposedHeaders: CORS_EXPOSED_HEADERS,
+    maxAgeSeconds: PREFLIGHT_MAX_AGE_SECONDS,
+    routeConfig: { access: opts.publicAccess },
+  });
 }

@@ -109,6 +109,28 @@ describe('CORS and security headers', () => {
     }
   });
 
+  test('preflight details: max-age, no expose list, the error format without Access-Control-Request-Method, 404 for a refused one', async () => {
+    const ok = await preflight('/api/auth/refresh', APP_ORIGIN, 'POST');
+    assert.equal(ok.headers['access-control-max-age'], '600');
+    assert.equal(ok.headers['access-control-expose-headers'], undefined, 'expose list is for actual requests');
+    assert.equal(ok.body, '');
+    // An allowed origin's OPTIONS that is not a preflight: the one JSON error shape, not text/plain.
+    const bare = await ctx.app.inject({ method: 'OPTIONS', url: '/api/auth/refresh', headers: { origin: APP_ORIGIN } });
+    assert.equal(bare.statusCode, 400);
+    assert.equal(errorBody(bare).code, 'validation_error');
+    assert.equal(bare.headers['access-control-allow-origin'], APP_ORIGIN, 'the page may read the refusal');
+    // A refused preflight falls through to the router: 405 (the path exists for POST) in the
+    // error format, nothing allowed.
+    const refused = await preflight('/api/auth/refresh', 'https://evil.example.test', 'POST');
+    assert.equal(refused.statusCode, 405);
+    assert.equal(errorBody(refused).code, 'method_not_allowed');
+    assert.deepEqual(allowHeaders(refused), []);
+    // A request with no Origin at all still says the answer varies by Origin (Fetch §3.2.5).
+    const plain = await ctx.app.inject({ url: '/api/health' });
+    assert.ok(varyOrigin(plain));
+    assert.deepEqual(allowHeaders(plain), []);
+  });
+
   test('a malformed, null or missing Origin is never reflected and never a 5xx', async () => {
     for (const origin of [undefined, 'null', '*', '', 'https://APP.example.test', `${APP_ORIGIN}/`, `${APP_ORIGIN}:443`, 'javascript:alert(1)', 'x'.repeat(5000), `${WIDGET_ORIGIN}\u0000`]) {
       for (const url of ['/api/auth/refresh', `/api/public/tenants/${tenant.slug}`]) {
