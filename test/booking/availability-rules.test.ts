@@ -162,6 +162,56 @@ describe(`availability rules (${db})`, () => {
     assert.ok((await startsOn(g, '2026-03-26')).includes('08:00'));
   });
 
+  test('a closure given as local dates spans whole days of the tenant zone, DST days included', async () => {
+    type Closure = { id: string; start: string; end: string; reason?: string };
+    const berlin = await createBookingFixture(ctx.app, { timezone: 'Europe/Berlin' }); // 09:00–17:00 local every day
+    const spring = await ok<Closure>(ctx.app, berlin.owner, 'POST', `${berlin.base}/closures`, { date: '2026-03-29', reason: 'Spring' });
+    assert.deepEqual([spring.start, spring.end, spring.reason], ['2026-03-28T23:00:00.000Z', '2026-03-29T22:00:00.000Z', 'Spring'], 'a 23-hour day');
+    const autumn = await ok<Closure>(ctx.app, berlin.owner, 'POST', `${berlin.base}/closures`, { from: '2026-10-24', to: '2026-10-25' });
+    assert.deepEqual([autumn.start, autumn.end], ['2026-10-23T22:00:00.000Z', '2026-10-25T23:00:00.000Z'], 'a 24-hour and a 25-hour day, to included');
+    const localStarts = async (day: string) =>
+      (await ok<{ slots: Slot[] }>(ctx.app, berlin.owner, 'GET', `${berlin.base}/availability?serviceId=${berlin.serviceId}&from=${day}&to=${day}&limit=500`)).slots.map((x) => x.localStart.slice(11, 16));
+    assert.deepEqual(await localStarts('2026-03-29'), []);
+    assert.equal((await localStarts('2026-03-28'))[0], '09:00', 'the day before is open');
+    assert.equal((await localStarts('2026-03-30')).at(-1), '16:30', 'the day after is open');
+    assert.deepEqual(await localStarts('2026-10-25'), []);
+    const refused = await book(berlin, '2026-03-29T07:00:00Z'); // 09:00 CEST
+    assert.deepEqual([refused.status, refused.body.details?.reason], [422, 'time_off']);
+    // Chile moves from 00:00 to 01:00 on 2026-09-06: that day starts at 01:00 local (04:00Z).
+    const santiago = await createBookingFixture(ctx.app, { timezone: 'America/Santiago' });
+    const gap = await ok<Closure>(ctx.app, santiago.owner, 'POST', `${santiago.base}/closures`, { date: '2026-09-06' });
+    assert.deepEqual([gap.start, gap.end], ['2026-09-06T04:00:00.000Z', '2026-09-07T03:00:00.000Z']);
+    const listed = await ok<{ items: Closure[] }>(ctx.app, berlin.owner, 'GET', `${berlin.base}/closures`);
+    assert.deepEqual(listed.items.map((c) => c.id), [spring.id, autumn.id]);
+  });
+
+  test('closure input is strict: one form at a time, real dates, unknown fields refused, each 400 naming the field', async () => {
+    const g = await createBookingFixture(ctx.app);
+    for (const [body, field] of [
+      [{ date: '2026-02-30' }, 'date'],
+      [{ date: '2026-3-29' }, 'date'],
+      [{ date: '2026-03-29T00:00:00Z' }, 'date'],
+      [{ date: '2026-03-29', start: '2026-03-29T00:00:00Z' }, 'start'],
+      [{ date: '2026-03-29', to: '2026-03-30' }, 'to'],
+      [{ from: '2026-03-29' }, 'to'],
+      [{ to: '2026-03-29' }, 'from'],
+      [{ from: '2026-03-30', to: '2026-03-29' }, 'to'],
+      [{ from: '2026-01-01', to: '2027-01-02' }, 'to'],
+      [{ from: '2026-03-29', to: '2026-03-30', end: '2026-03-31T00:00:00Z' }, 'end'],
+      [{ start: '2026-03-29T00:00:00Z' }, 'end'],
+      [{}, 'start'],
+      [{ day: '2026-03-29' }, 'day'],
+    ] as const) {
+      const res = await call<Err & { details: Array<{ field: string }> }>(ctx.app, g.owner, 'POST', `${g.base}/closures`, body);
+      assert.equal(res.status, 400, JSON.stringify(body));
+      assert.equal(res.body.code, 'validation_error', JSON.stringify(body));
+      assert.ok(res.body.details.some((d) => d.field === field), `${JSON.stringify(body)} → ${JSON.stringify(res.body.details)}`);
+    }
+    assert.equal((await call(ctx.app, g.owner, 'POST', `${g.base}/closures`, { from: '2026-01-01', to: '2026-12-31' })).status, 201, '365 days, both included');
+    const list = await ok<{ items: unknown[] }>(ctx.app, g.owner, 'GET', `${g.base}/closures`);
+    assert.equal(list.items.length, 1, 'no refused input left a row');
+  });
+
   test('timeZone renders localStart; date-only from/to are local days in that zone (DST day)', async () => {
     const g = await createBookingFixture(ctx.app); // tenant in UTC
     const slots = await slotsOf(g, 'from=2026-03-29&to=2026-03-29&timeZone=Europe/Berlin');
