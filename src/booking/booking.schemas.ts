@@ -274,6 +274,9 @@ export const AvailabilityResponse = Type.Object({
   nextCursor: Type.Union([Type.String(), Type.Null()], {
     description: 'Pass as `cursor` (same query otherwise) for the next page; null when the range is exhausted. A page may hold fewer than `limit` slots, even none, and still have a next cursor: each request examines a bounded number of candidate slots.',
   }),
+  bookingLimitReached: Type.Optional(Type.Object({ limit: Type.Literal('per_customer'), max: Type.Integer({ minimum: 1 }) }, {
+    description: 'Public route, signed-in user only: they already hold the most future bookings this business allows, so no slot is offered (a booking would be 422 `booking_limit_reached`). Cancelling one frees a place.',
+  })),
 });
 export const AvailabilityQuery = Type.Object(
   {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createTestApp, type TestContext } from '../helpers/app.js';
+import { createTestApp, signUp, type TestContext } from '../helpers/app.js';
 import { onServer } from '../helpers/database.js';
 import { call, createBookingFixture, createTestClock, ok, type BookingFixture } from './helpers.js';
 
@@ -118,6 +118,38 @@ describe(`availability rules (${db})`, () => {
     assert.equal(lost.body.details?.limit, 'per_customer');
     await ok(ctx.app, g.owner, 'PATCH', `${g.base}/reservations/${won[0]!.body.id}`, { status: 'cancelled' });
     assert.equal((await book(g, '2026-03-30T09:00:00Z')).status, 201);
+  });
+
+  test('per-customer limit in availability: a signed-in customer at the limit is offered nothing, marked; guests and others keep the list', async () => {
+    const g = await createBookingFixture(ctx.app);
+    await ok(ctx.app, g.owner, 'PATCH', `${g.base}/settings`, { maxFutureBookingsPerCustomer: 2 });
+    const url = `/api/public/tenants/${g.tenant.slug}/availability?serviceId=${g.serviceId}&from=2026-03-26&to=2026-03-26`;
+    type Page = { slots: Slot[]; nextCursor: string | null; bookingLimitReached?: { limit: string; max: number } };
+    const customer = await signUp(ctx.app, 'regular');
+    const other = await signUp(ctx.app, 'newcomer');
+    const publicBook = (start: string) => call<Err>(ctx.app, customer, 'POST', `/api/public/tenants/${g.tenant.slug}/reservations`, { serviceId: g.serviceId, start });
+    assert.equal((await ok<Page>(ctx.app, customer, 'GET', url)).slots.length, 16, 'no customer record yet: the plain list');
+    assert.equal((await publicBook('2026-03-24T09:00:00Z')).status, 201);
+    const below = await ok<Page>(ctx.app, customer, 'GET', url);
+    assert.equal(below.slots.length, 16);
+    assert.equal(below.bookingLimitReached, undefined);
+    assert.equal((await publicBook('2026-03-25T09:00:00Z')).status, 201);
+    const full = await ok<Page>(ctx.app, customer, 'GET', url);
+    assert.deepEqual(full, { slots: [], nextCursor: null, bookingLimitReached: { limit: 'per_customer', max: 2 } });
+    // What availability hides, booking refuses: the same rule on both sides.
+    const refused = await publicBook('2026-03-26T09:00:00Z');
+    assert.deepEqual([refused.status, refused.body.code, refused.body.details?.limit], [422, 'booking_limit_reached', 'per_customer']);
+    const guest = await ok<Page>(ctx.app, null, 'GET', url);
+    assert.equal(guest.slots.length, 16);
+    assert.equal(guest.bookingLimitReached, undefined);
+    assert.equal((await ok<Page>(ctx.app, other, 'GET', url)).slots.length, 16, 'another signed-in user is not affected');
+    // Bad input keeps its answer for the customer at the limit too.
+    assert.equal((await call(ctx.app, customer, 'GET', `${url}&timeZone=Mars/Olympus`)).status, 400);
+    assert.equal((await call(ctx.app, customer, 'GET', `/api/public/tenants/no-such-tenant-x/availability?serviceId=${g.serviceId}&from=2026-03-26&to=2026-03-26`)).status, 404);
+    const reservations = await ok<{ items: Array<{ id: string; start: string; customerId: string }> }>(ctx.app, g.owner, 'GET', `${g.base}/reservations?from=2026-03-24T00:00:00Z&to=2026-03-26T00:00:00Z`);
+    const first = reservations.items.find((r) => r.start.startsWith('2026-03-24'))!;
+    await ok(ctx.app, g.owner, 'PATCH', `${g.base}/reservations/${first.id}`, { status: 'cancelled' });
+    assert.equal((await ok<Page>(ctx.app, customer, 'GET', url)).slots.length, 16, 'cancelling frees a place');
   });
 
   test('per-date hours add and change hours on one date only', async () => {
