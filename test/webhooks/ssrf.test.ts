@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
+import type { AddressInfo, Server as TcpServer } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
@@ -20,13 +20,11 @@ const listen = <S extends Server | TcpServer>(s: S, host: string) => new Promise
 const portOf = (s: Server | TcpServer) => (s.address() as AddressInfo).port;
 const close = (s: Server | TcpServer) => new Promise((r) => s.close(r));
 
-/** A TCP listener that only counts the connections reaching it. */
+/** A listener that counts the connections reaching it and answers 418, so a request that got there ends (and fails) at once. */
 function connectionCounter() {
   const seen = { count: 0 };
-  const server = createTcpServer((socket) => {
-    seen.count += 1;
-    socket.destroy();
-  });
+  const server = createServer((_req, res) => res.writeHead(418, { connection: 'close' }).end());
+  server.on('connection', () => (seen.count += 1));
   return { server, seen };
 }
 
