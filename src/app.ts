@@ -60,7 +60,7 @@ import { userAdminRoutes } from './admin/user-admin.routes.js';
 import { createUserAdminService } from './admin/user-admin.service.js';
 import { createIdempotencyService, installIdempotency } from './idempotency/index.js';
 import { createJobQueue, registerCleanupJob } from './jobs/index.js';
-import { createWebhookService, webhookRoutes } from './webhooks/index.js';
+import { createWebhookService, webhookRoutes, type ResolveHost } from './webhooks/index.js';
 
 export interface AppDeps {
   db: Database;
@@ -72,6 +72,8 @@ export interface AppDeps {
   mail?: MailTransport;
   /** Overrides where log lines go (tests capture them to check redaction). */
   logStream?: NodeJS.WritableStream;
+  /** Resolves webhook host names (tests play DNS, e.g. a rebinding server); default the system resolver. */
+  resolveHost?: ResolveHost;
 }
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -180,6 +182,7 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
       production: config.env === 'production', timeoutMs: config.webhooks.timeoutMs, disableAfterFailures: config.webhooks.disableAfterFailures,
       retry: { maxAttempts: config.webhooks.maxAttempts, backoffBaseMs: config.webhooks.backoffBaseMs, backoffMaxMs: 3_600_000 },
     },
+    ...(deps.resolveHost ? { resolve: deps.resolveHost } : {}),
     onError: (msg, err) => logError(msg, err),
   });
   // Booking mail with .ics, reminders and iCal feeds (issue 17), sent by jobs the reservation

@@ -7,7 +7,9 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_SLOTS_PER_PAGE, MAX_CANDIDATES_PER_REQUEST, MAX_SLOTS_PER_PAGE, sweepSlots, type SlotPage as CorePage, type SlotPosition } from './availability.core.js';
 import { findService } from './services.repo.js';
-import { findSettings } from './settings.repo.js';
+import { findCustomerByUser } from './customers.repo.js';
+import { countCustomerFutureBookings } from './reservations.repo.js';
+import { findSettings, findTenantBySlug } from './settings.repo.js';
 import { loadSchedules } from './staff.repo.js';
 import { formatLocalDateTime, isValidTimeZone, localToInstant, nextDate, parseLocalDate } from './timezone.core.js';
 import { iso, notFound, parseInstant } from './wire.js';
@@ -97,6 +99,13 @@ export interface AvailabilityService {
    */
   loadIn(tx: Queryable, tenantId: string, q: AvailabilityQuery, range: { from: number; to: number }, activeOnly: boolean): Promise<() => Promise<SlotPage>>;
   slots(tenantId: string, q: AvailabilityQuery, opts?: { activeOnly?: boolean }): Promise<SlotPage>;
+  /**
+   * The per-customer limit as it binds a signed-in user in the tenant named by `slug`: their
+   * customer record (linked by user id) already holds `max` active future bookings, so every
+   * booking would be refused. Null when it does not bind (no limit, no record yet, below it) or
+   * the slug is unknown (the availability page answers that 404).
+   */
+  customerLimitFor(slug: string, userId: string): Promise<{ limit: 'per_customer'; max: number } | null>;
 }
 
 export function createAvailabilityService(deps: { db: Database; clock: Clock }): AvailabilityService {
@@ -170,6 +179,20 @@ export function createAvailabilityService(deps: { db: Database; clock: Clock }):
       const range = parseRange(q);
       const compute = await withTenant(db, tenantId, (tx) => loadIn(tx, tenantId, q, range, opts.activeOnly ?? false), { readOnly: true });
       return compute();
+    },
+    async customerLimitFor(slug, userId) {
+      const tenant = await db.transaction((tx) => findTenantBySlug(tx, slug), undefined, { readOnly: true });
+      if (!tenant) return null;
+      return withTenant(db, tenant.id, async (tx) => {
+        const { maxFutureBookingsPerCustomer: max } = await findSettings(tx, tenant.id);
+        if (max === null) return null;
+        const customer = await findCustomerByUser(tx, tenant.id, userId);
+        if (!customer) return null;
+        // The booking path counts the same rows under a lock; without one this is advisory, and
+        // a booking racing it is still refused there.
+        const n = await countCustomerFutureBookings(tx, tenant.id, { customerId: customer.id, now: new Date(clock.now()) });
+        return n >= max ? { limit: 'per_customer' as const, max } : null;
+      }, { readOnly: true });
     },
   };
 }

@@ -163,9 +163,21 @@ export const TimeOffCreate = Type.Object(
 export const ClosureParams = Type.Object({ tenantId: Id, closureId: Id }, { additionalProperties: false });
 export const ClosureSchema = Type.Object({ id: Uuid, start: IsoDate, end: IsoDate, reason: Type.Optional(Type.String()) });
 export const ClosurePage = pageOf(ClosureSchema);
+const ClosureDay = Type.String({ format: 'date', description: "local date YYYY-MM-DD in the tenant's time zone" });
 export const ClosureCreate = Type.Object(
-  { start: IsoDate, end: IsoDate, reason: Type.Optional(Type.String({ maxLength: 200 })) },
-  { additionalProperties: false, examples: [{ start: '2026-12-24T00:00:00+01:00', end: '2026-12-27T00:00:00+01:00', reason: 'Christmas' }] },
+  {
+    start: Type.Optional({ ...IsoDate, description: 'with `end`: the closed instants `[start, end)`' }),
+    end: Type.Optional(IsoDate),
+    date: Type.Optional({ ...ClosureDay, description: "one whole local day in the tenant's time zone (23 or 25 hours on a DST change)" }),
+    from: Type.Optional({ ...ClosureDay, description: "with `to`: whole local days in the tenant's time zone, `to` included" }),
+    to: Type.Optional(ClosureDay),
+    reason: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  {
+    additionalProperties: false,
+    description: 'exactly one of: `start` + `end` (instants), `date`, or `from` + `to` (local dates)',
+    examples: [{ start: '2026-12-24T00:00:00+01:00', end: '2026-12-27T00:00:00+01:00', reason: 'Christmas' }, { date: '2026-05-01', reason: 'Labour Day' }, { from: '2026-12-24', to: '2026-12-26', reason: 'Christmas' }],
+  },
 );
 
 // Per-date staff hours
@@ -262,6 +274,9 @@ export const AvailabilityResponse = Type.Object({
   nextCursor: Type.Union([Type.String(), Type.Null()], {
     description: 'Pass as `cursor` (same query otherwise) for the next page; null when the range is exhausted. A page may hold fewer than `limit` slots, even none, and still have a next cursor: each request examines a bounded number of candidate slots.',
   }),
+  bookingLimitReached: Type.Optional(Type.Object({ limit: Type.Literal('per_customer'), max: Type.Integer({ minimum: 1 }) }, {
+    description: 'Public route, signed-in user only: they already hold the most future bookings this business allows, so no slot is offered (a booking would be 422 `booking_limit_reached`). Cancelling one frees a place.',
+  })),
 });
 export const AvailabilityQuery = Type.Object(
   {

@@ -29,7 +29,7 @@ export const publicBookingRoutes: FastifyPluginAsyncTypebox<{ services: BookingR
   { services },
 ) => {
   const { booking } = services;
-  const { publicBooking, manage } = booking;
+  const { publicBooking, manage, availability } = booking;
 
   app.get(P, {
     config: { access: PUBLIC },
@@ -42,9 +42,20 @@ export const publicBookingRoutes: FastifyPluginAsyncTypebox<{ services: BookingR
   }, async (request) => publicBooking.services(request.params.slug, request.query));
 
   app.get(`${P}/availability`, {
-    config: { access: PUBLIC, rateLimit: 'availability' },
-    schema: { tags: ['public'], operationId: 'getPublicAvailability', summary: 'Bookable slots of a service, by tenant slug (no account needed)', security: [], params: SlugParams, querystring: AvailabilityQuery, response: { ...errorResponses({ 404: ['not_found'] }), 200: AvailabilityResponse } },
-  }, async (request) => publicBooking.availability(request.params.slug, request.query));
+    config: { access: PUBLIC_OR_SIGNED_IN, rateLimit: 'availability' },
+    schema: {
+      tags: ['public'], operationId: 'getPublicAvailability',
+      summary: 'Bookable slots of a service, by tenant slug (no account needed; a signed-in user at the per-customer limit is offered none)',
+      security: [], params: SlugParams, querystring: AvailabilityQuery,
+      response: { ...errorResponses({ 401: ['invalid_token', 'token_expired'], 404: ['not_found'] }), 200: AvailabilityResponse },
+    },
+  }, async (request) => {
+    const principal = request.auth?.principal;
+    // Only a signed-in user is a known customer; a guest (or an API key) gets the plain list.
+    const reached = principal?.kind === 'user' ? await availability.customerLimitFor(request.params.slug, principal.userId) : null;
+    const page = await publicBooking.availability(request.params.slug, request.query);
+    return reached ? { slots: [], nextCursor: null, bookingLimitReached: reached } : page;
+  });
 
   app.post(`${P}/reservations`, {
     config: { access: PUBLIC_OR_SIGNED_IN, idempotent: true },

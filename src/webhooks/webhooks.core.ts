@@ -30,14 +30,15 @@ export function webhookMessage(change: ReservationChange): { event: WebhookEvent
 
 // Addresses a webhook may never reach in production (SSRF, OWASP ASVS 4.0.3 12.6.1 / 5.2.6):
 // loopback, RFC 1918 / RFC 4193 private, link-local (cloud metadata 169.254.169.254), CGNAT,
-// unspecified, multicast, documentation and IPv4-mapped forms of them.
+// unspecified, multicast, documentation, IPv4-mapped (::ffff:0:0/96, RFC 4291 §2.5.5.2) and the
+// deprecated IPv4-compatible (::/96, §2.5.5.1) forms of them.
 const PRIVATE = new BlockList();
 for (const [net, bits] of [
   ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
   ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24],
   ['224.0.0.0', 4], ['240.0.0.0', 4],
 ] as const) PRIVATE.addSubnet(net, bits, 'ipv4');
-for (const [net, bits] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['2001:db8::', 32], ['64:ff9b::', 96]] as const) {
+for (const [net, bits] of [['::', 96], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['2001:db8::', 32], ['64:ff9b::', 96]] as const) {
   PRIVATE.addSubnet(net, bits, 'ipv6');
 }
 
@@ -56,6 +57,25 @@ export function isForbiddenAddress(ip: string): boolean {
 function isLoopbackHost(host: string): boolean {
   const bare = host.replace(/^\[|\]$/g, '');
   return bare === 'localhost' || bare === '::1' || /^127\.\d+\.\d+\.\d+$/.test(bare);
+}
+
+function isLoopbackAddress(ip: string): boolean {
+  return ip === '::1' || /^127\./.test(ip) || /^::ffff:127\./i.test(ip) || /^::ffff:7f[0-9a-f]{2}:/i.test(ip);
+}
+
+/**
+ * Judges the addresses a webhook host resolved to; null when a connection may go to them. Every
+ * address must pass (one bad answer refuses the lot: the resolver, not us, would pick which one
+ * is used). Outside production a loopback *name* (localhost, 127.x, ::1) may reach loopback, so
+ * a developer can point a hook at a local receiver; any other name never may.
+ */
+export function addressRefusal(host: string, addresses: readonly string[], production: boolean): string | null {
+  if (addresses.length === 0) return 'host does not resolve';
+  const loopbackAllowed = !production && isLoopbackHost(host);
+  for (const a of addresses) {
+    if (isForbiddenAddress(a) && !(loopbackAllowed && isLoopbackAddress(a))) return 'resolves to a private, loopback or link-local address';
+  }
+  return null;
 }
 
 /**
@@ -78,4 +98,17 @@ export function checkWebhookUrl(raw: string, production: boolean): string | null
   }
   if (url.protocol === 'http:' && loopback && !production) return null;
   return 'must use https';
+}
+
+/**
+ * The URL's form (`checkWebhookUrl`), then, when its host is a literal IP, that address
+ * (`addressRefusal`). The URL parser has already made 2130706433, 0177.0.0.1, 0x7f.1 and
+ * [::ffff:127.0.0.1] canonical, so each is judged as the address it is. A host name passes here;
+ * its addresses are judged where it is resolved.
+ */
+export function webhookUrlRefusal(raw: string, production: boolean): string | null {
+  const reason = checkWebhookUrl(raw, production);
+  if (reason) return reason;
+  const host = new URL(raw).hostname.replace(/^\[|\]$/g, '');
+  return isIP(host) ? addressRefusal(host, [host], production) : null;
 }

@@ -1,13 +1,16 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { Webhook } from 'standardwebhooks';
+import { request } from 'undici';
 import { decryptAtRest, encryptAtRest } from '../auth/secrets.js';
 import { withTenant, type Database, type Queryable } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import { planRetry, type JobQueue, type RetryPolicy } from '../jobs/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { EventHub, RequestMeta, ReservationChange } from '../shared/events.js';
-import { checkWebhookUrl, isForbiddenAddress, webhookMessage, type WebhookEvent } from './webhooks.core.js';
+import { addressRefusal, webhookMessage, webhookUrlRefusal, type WebhookEvent } from './webhooks.core.js';
+import { AddressRefusedError, createPinnedDispatcher, type AddressPolicy, type ResolveHost } from './webhooks.dispatcher.js';
 import * as repo from './webhooks.repo.js';
 
 export const DELIVER_JOB = 'webhook.deliver';
@@ -30,7 +33,7 @@ export interface WebhookServiceOptions {
   encryptionKey: Buffer;
   settings: WebhookSettings;
   /** Resolves a host name; injected so tests can play DNS. Default: the system resolver. */
-  resolve?: (host: string) => Promise<string[]>;
+  resolve?: ResolveHost;
   onError?: (msg: string, err: unknown) => void;
 }
 
@@ -73,27 +76,28 @@ export function createWebhookService(opts: WebhookServiceOptions) {
   const { db, clock, settings } = opts;
   const resolve = opts.resolve ?? resolveSystem;
 
-  /** SSRF guard (ASVS 12.6.1): the URL's form, then every address its host resolves to. */
-  async function refusal(raw: string): Promise<string | null> {
-    const reason = checkWebhookUrl(raw, settings.production);
-    if (reason) return reason;
-    const host = new URL(raw).hostname.replace(/^\[|\]$/g, '');
-    let addresses: string[];
+  const policy: AddressPolicy = (host, addresses) => addressRefusal(host, addresses, settings.production);
+
+  /**
+   * SSRF guard (ASVS 4.0.3 12.6.1): the URL's form and a literal IP host (`webhookUrlRefusal`);
+   * a host name is resolved and every answer judged when `resolveName` is set (registration). At
+   * send time the pinned dispatcher's lookup does that instead, on the very answer the socket
+   * then connects to (ADR 0026).
+   */
+  async function refusal(raw: string, resolveName: boolean): Promise<string | null> {
+    const reason = webhookUrlRefusal(raw, settings.production);
+    if (reason || !resolveName) return reason;
+    const host = new URL(raw).hostname;
+    if (host.startsWith('[') || isIP(host)) return null; // a literal IP, judged above
     try {
-      addresses = await resolve(host);
+      return policy(host, await resolve(host));
     } catch {
       return 'host does not resolve';
     }
-    if (addresses.length === 0) return 'host does not resolve';
-    const loopbackAllowed = !settings.production && new URL(raw).protocol !== '' && isLoopbackName(host);
-    for (const a of addresses) {
-      if (isForbiddenAddress(a) && !(loopbackAllowed && isLoopbackAddress(a))) return 'resolves to a private, loopback or link-local address';
-    }
-    return null;
   }
 
   async function assertAllowed(url: string): Promise<void> {
-    const reason = await refusal(url);
+    const reason = await refusal(url, true);
     if (reason) throw new AppError('webhook_url_refused', `The webhook URL ${reason}`, [{ field: 'url', in: 'body', message: reason }]);
   }
 
@@ -115,14 +119,18 @@ export function createWebhookService(opts: WebhookServiceOptions) {
   }
 
   async function post(url: string, secret: string, job: DeliveryJob): Promise<{ statusCode: number | null; error: string | null }> {
-    const reason = await refusal(url); // again at send time: DNS may have changed since creation
+    const reason = await refusal(url, false); // again at send time: the URL rules may have tightened since creation
     if (reason) return { statusCode: null, error: `refused: ${reason}` };
     const body = JSON.stringify({ type: job.event, timestamp: job.timestamp, data: { tenantId: job.tenantId, ...job.data } });
     const signature = new Webhook(secret).sign(job.messageId, new Date(clock.now()), body);
+    // One dispatcher per attempt: every attempt resolves afresh and checks what it connects to
+    // (ADR 0026), and no pooled socket outlives the attempt.
+    const dispatcher = createPinnedDispatcher({ resolve, policy, timeoutMs: settings.timeoutMs });
     try {
-      const res = await fetch(url, {
+      // undici's request never follows redirects: a 3xx (which could lead anywhere) is a failure.
+      const res = await request(url, {
         method: 'POST',
-        redirect: 'manual', // a redirect could lead anywhere (SSRF); it counts as a failure
+        dispatcher,
         signal: AbortSignal.timeout(settings.timeoutMs),
         headers: {
           'content-type': 'application/json',
@@ -133,11 +141,13 @@ export function createWebhookService(opts: WebhookServiceOptions) {
         },
         body,
       });
-      await res.body?.cancel();
-      return { statusCode: res.status, error: res.status >= 200 && res.status < 300 ? null : `HTTP ${res.status}` };
+      await res.body.dump();
+      return { statusCode: res.statusCode, error: res.statusCode >= 200 && res.statusCode < 300 ? null : `HTTP ${res.statusCode}` };
     } catch (err) {
-      const name = err instanceof Error ? err.name : 'Error';
-      return { statusCode: null, error: name === 'TimeoutError' ? 'timed out' : 'connection failed' };
+      if (err instanceof AddressRefusedError) return { statusCode: null, error: err.message };
+      return { statusCode: null, error: isTimeout(err) ? 'timed out' : 'connection failed' };
+    } finally {
+      await dispatcher.destroy();
     }
   }
 
@@ -229,10 +239,8 @@ export function createWebhookService(opts: WebhookServiceOptions) {
 
 export type WebhookService = ReturnType<typeof createWebhookService>;
 
-function isLoopbackName(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
-function isLoopbackAddress(ip: string): boolean {
-  return ip === '::1' || /^127\./.test(ip) || /^::ffff:127\./i.test(ip);
+function isTimeout(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  return err.name === 'TimeoutError' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createTestApp, type TestContext } from '../helpers/app.js';
+import { createTestApp, signUp, type TestContext } from '../helpers/app.js';
 import { onServer } from '../helpers/database.js';
 import { call, createBookingFixture, createTestClock, ok, type BookingFixture } from './helpers.js';
 
@@ -120,6 +120,38 @@ describe(`availability rules (${db})`, () => {
     assert.equal((await book(g, '2026-03-30T09:00:00Z')).status, 201);
   });
 
+  test('per-customer limit in availability: a signed-in customer at the limit is offered nothing, marked; guests and others keep the list', async () => {
+    const g = await createBookingFixture(ctx.app);
+    await ok(ctx.app, g.owner, 'PATCH', `${g.base}/settings`, { maxFutureBookingsPerCustomer: 2 });
+    const url = `/api/public/tenants/${g.tenant.slug}/availability?serviceId=${g.serviceId}&from=2026-03-26&to=2026-03-26`;
+    type Page = { slots: Slot[]; nextCursor: string | null; bookingLimitReached?: { limit: string; max: number } };
+    const customer = await signUp(ctx.app, 'regular');
+    const other = await signUp(ctx.app, 'newcomer');
+    const publicBook = (start: string) => call<Err>(ctx.app, customer, 'POST', `/api/public/tenants/${g.tenant.slug}/reservations`, { serviceId: g.serviceId, start });
+    assert.equal((await ok<Page>(ctx.app, customer, 'GET', url)).slots.length, 16, 'no customer record yet: the plain list');
+    assert.equal((await publicBook('2026-03-24T09:00:00Z')).status, 201);
+    const below = await ok<Page>(ctx.app, customer, 'GET', url);
+    assert.equal(below.slots.length, 16);
+    assert.equal(below.bookingLimitReached, undefined);
+    assert.equal((await publicBook('2026-03-25T09:00:00Z')).status, 201);
+    const full = await ok<Page>(ctx.app, customer, 'GET', url);
+    assert.deepEqual(full, { slots: [], nextCursor: null, bookingLimitReached: { limit: 'per_customer', max: 2 } });
+    // What availability hides, booking refuses: the same rule on both sides.
+    const refused = await publicBook('2026-03-26T09:00:00Z');
+    assert.deepEqual([refused.status, refused.body.code, refused.body.details?.limit], [422, 'booking_limit_reached', 'per_customer']);
+    const guest = await ok<Page>(ctx.app, null, 'GET', url);
+    assert.equal(guest.slots.length, 16);
+    assert.equal(guest.bookingLimitReached, undefined);
+    assert.equal((await ok<Page>(ctx.app, other, 'GET', url)).slots.length, 16, 'another signed-in user is not affected');
+    // Bad input keeps its answer for the customer at the limit too.
+    assert.equal((await call(ctx.app, customer, 'GET', `${url}&timeZone=Mars/Olympus`)).status, 400);
+    assert.equal((await call(ctx.app, customer, 'GET', `/api/public/tenants/no-such-tenant-x/availability?serviceId=${g.serviceId}&from=2026-03-26&to=2026-03-26`)).status, 404);
+    const reservations = await ok<{ items: Array<{ id: string; start: string; customerId: string }> }>(ctx.app, g.owner, 'GET', `${g.base}/reservations?from=2026-03-24T00:00:00Z&to=2026-03-26T00:00:00Z`);
+    const first = reservations.items.find((r) => r.start.startsWith('2026-03-24'))!;
+    await ok(ctx.app, g.owner, 'PATCH', `${g.base}/reservations/${first.id}`, { status: 'cancelled' });
+    assert.equal((await ok<Page>(ctx.app, customer, 'GET', url)).slots.length, 16, 'cancelling frees a place');
+  });
+
   test('per-date hours add and change hours on one date only', async () => {
     const g = await createBookingFixture(ctx.app); // 09:00–17:00 every day
     const set = await ok<{ date: string; hours: unknown }>(ctx.app, g.owner, 'PUT', `${g.base}/staff/${g.staffId}/date-hours/2026-03-25`, {
@@ -160,6 +192,56 @@ describe(`availability rules (${db})`, () => {
     assert.equal((await call(ctx.app, g.owner, 'DELETE', `${g.base}/closures/${closure.body.id}`)).status, 204);
     assert.equal((await call(ctx.app, g.owner, 'DELETE', `${g.base}/closures/${closure.body.id}`)).status, 404);
     assert.ok((await startsOn(g, '2026-03-26')).includes('08:00'));
+  });
+
+  test('a closure given as local dates spans whole days of the tenant zone, DST days included', async () => {
+    type Closure = { id: string; start: string; end: string; reason?: string };
+    const berlin = await createBookingFixture(ctx.app, { timezone: 'Europe/Berlin' }); // 09:00–17:00 local every day
+    const spring = await ok<Closure>(ctx.app, berlin.owner, 'POST', `${berlin.base}/closures`, { date: '2026-03-29', reason: 'Spring' });
+    assert.deepEqual([spring.start, spring.end, spring.reason], ['2026-03-28T23:00:00.000Z', '2026-03-29T22:00:00.000Z', 'Spring'], 'a 23-hour day');
+    const autumn = await ok<Closure>(ctx.app, berlin.owner, 'POST', `${berlin.base}/closures`, { from: '2026-10-24', to: '2026-10-25' });
+    assert.deepEqual([autumn.start, autumn.end], ['2026-10-23T22:00:00.000Z', '2026-10-25T23:00:00.000Z'], 'a 24-hour and a 25-hour day, to included');
+    const localStarts = async (day: string) =>
+      (await ok<{ slots: Slot[] }>(ctx.app, berlin.owner, 'GET', `${berlin.base}/availability?serviceId=${berlin.serviceId}&from=${day}&to=${day}&limit=500`)).slots.map((x) => x.localStart.slice(11, 16));
+    assert.deepEqual(await localStarts('2026-03-29'), []);
+    assert.equal((await localStarts('2026-03-28'))[0], '09:00', 'the day before is open');
+    assert.equal((await localStarts('2026-03-30')).at(-1), '16:30', 'the day after is open');
+    assert.deepEqual(await localStarts('2026-10-25'), []);
+    const refused = await book(berlin, '2026-03-29T07:00:00Z'); // 09:00 CEST
+    assert.deepEqual([refused.status, refused.body.details?.reason], [422, 'time_off']);
+    // Chile moves from 00:00 to 01:00 on 2026-09-06: that day starts at 01:00 local (04:00Z).
+    const santiago = await createBookingFixture(ctx.app, { timezone: 'America/Santiago' });
+    const gap = await ok<Closure>(ctx.app, santiago.owner, 'POST', `${santiago.base}/closures`, { date: '2026-09-06' });
+    assert.deepEqual([gap.start, gap.end], ['2026-09-06T04:00:00.000Z', '2026-09-07T03:00:00.000Z']);
+    const listed = await ok<{ items: Closure[] }>(ctx.app, berlin.owner, 'GET', `${berlin.base}/closures`);
+    assert.deepEqual(listed.items.map((c) => c.id), [spring.id, autumn.id]);
+  });
+
+  test('closure input is strict: one form at a time, real dates, unknown fields refused, each 400 naming the field', async () => {
+    const g = await createBookingFixture(ctx.app);
+    for (const [body, field] of [
+      [{ date: '2026-02-30' }, 'date'],
+      [{ date: '2026-3-29' }, 'date'],
+      [{ date: '2026-03-29T00:00:00Z' }, 'date'],
+      [{ date: '2026-03-29', start: '2026-03-29T00:00:00Z' }, 'start'],
+      [{ date: '2026-03-29', to: '2026-03-30' }, 'to'],
+      [{ from: '2026-03-29' }, 'to'],
+      [{ to: '2026-03-29' }, 'from'],
+      [{ from: '2026-03-30', to: '2026-03-29' }, 'to'],
+      [{ from: '2026-01-01', to: '2027-01-02' }, 'to'],
+      [{ from: '2026-03-29', to: '2026-03-30', end: '2026-03-31T00:00:00Z' }, 'end'],
+      [{ start: '2026-03-29T00:00:00Z' }, 'end'],
+      [{}, 'start'],
+      [{ day: '2026-03-29' }, 'day'],
+    ] as const) {
+      const res = await call<Err & { details: Array<{ field: string }> }>(ctx.app, g.owner, 'POST', `${g.base}/closures`, body);
+      assert.equal(res.status, 400, JSON.stringify(body));
+      assert.equal(res.body.code, 'validation_error', JSON.stringify(body));
+      assert.ok(res.body.details.some((d) => d.field === field), `${JSON.stringify(body)} → ${JSON.stringify(res.body.details)}`);
+    }
+    assert.equal((await call(ctx.app, g.owner, 'POST', `${g.base}/closures`, { from: '2026-01-01', to: '2026-12-31' })).status, 201, '365 days, both included');
+    const list = await ok<{ items: unknown[] }>(ctx.app, g.owner, 'GET', `${g.base}/closures`);
+    assert.equal(list.items.length, 1, 'no refused input left a row');
   });
 
   test('timeZone renders localStart; date-only from/to are local days in that zone (DST day)', async () => {

@@ -50,7 +50,7 @@ const TABLE: ReadonlyArray<readonly [method: string, url: string, access: Permis
   ['DELETE', `${T}/invitations/:id`, 'invitations.delete'],
   ['GET', P, 'public'],
   ['GET', `${P}/services`, 'public'],
-  ['GET', `${P}/availability`, 'public'],
+  ['GET', `${P}/availability`, 'public_or_signed_in'], // a signed-in customer at the per-customer limit is told so
   ['POST', `${P}/reservations`, 'public_or_signed_in'],
   ['POST', '/api/public/manage/reservation', 'public'],
   ['POST', '/api/public/manage/confirm', 'public'],

@@ -737,7 +737,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Bookable slots of a service, by tenant slug (no account needed) */
+        /** Bookable slots of a service, by tenant slug (no account needed; a signed-in user at the per-customer limit is offered none) */
         get: operations["getPublicAvailability"];
         put?: never;
         post?: never;
@@ -6527,20 +6527,32 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description exactly one of: `start` + `end` (instants), `date`, or `from` + `to` (local dates) */
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "start": "2026-12-24T00:00:00+01:00",
-                 *       "end": "2026-12-27T00:00:00+01:00",
-                 *       "reason": "Christmas"
-                 *     }
-                 */
                 "application/json": {
+                    /**
+                     * Format: date-time
+                     * @description with `end`: the closed instants `[start, end)`
+                     */
+                    start?: string;
                     /** Format: date-time */
-                    start: string;
-                    /** Format: date-time */
-                    end: string;
+                    end?: string;
+                    /**
+                     * Format: date
+                     * @description one whole local day in the tenant's time zone (23 or 25 hours on a DST change)
+                     */
+                    date?: string;
+                    /**
+                     * Format: date
+                     * @description with `to`: whole local days in the tenant's time zone, `to` included
+                     */
+                    from?: string;
+                    /**
+                     * Format: date
+                     * @description local date YYYY-MM-DD in the tenant's time zone
+                     */
+                    to?: string;
                     reason?: string;
                 };
             };
@@ -7309,6 +7321,12 @@ export interface operations {
                         }[];
                         /** @description Pass as `cursor` (same query otherwise) for the next page; null when the range is exhausted. A page may hold fewer than `limit` slots, even none, and still have a next cursor: each request examines a bounded number of candidate slots. */
                         nextCursor: string | null;
+                        /** @description Public route, signed-in user only: they already hold the most future bookings this business allows, so no slot is offered (a booking would be 422 `booking_limit_reached`). Cancelling one frees a place. */
+                        bookingLimitReached?: {
+                            /** @enum {string} */
+                            limit: "per_customer";
+                            max: number;
+                        };
                     };
                 };
             };
@@ -8146,11 +8164,35 @@ export interface operations {
                         }[];
                         /** @description Pass as `cursor` (same query otherwise) for the next page; null when the range is exhausted. A page may hold fewer than `limit` slots, even none, and still have a next cursor: each request examines a bounded number of candidate slots. */
                         nextCursor: string | null;
+                        /** @description Public route, signed-in user only: they already hold the most future bookings this business allows, so no slot is offered (a booking would be 422 `booking_limit_reached`). Cancelling one frees a place. */
+                        bookingLimitReached?: {
+                            /** @enum {string} */
+                            limit: "per_customer";
+                            max: number;
+                        };
                     };
                 };
             };
             /** @description validation_error, invalid_request */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description invalid_token, token_expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
