@@ -131,6 +131,8 @@ export function createBookingEffects(deps: {
       let n = 0;
       for (const [tenantId, ids] of byTenant) {
         n += await withTenant(db, tenantId, async (tx) => {
+          // Staff rows first, as every reservation change (`lockReservationForChange`).
+          await repo.lockStaffOfReservations(tx, tenantId, ids);
           const cancelled = await repo.cancelLapsedHolds(tx, tenantId, ids, at);
           await recordLapsedHolds(effects, tx, tenantId, cancelled);
           return cancelled.length;

@@ -9,7 +9,7 @@ import { decideManageAction, hashManageSecret, parseManageToken, type ManageActi
 import { consumeManageLink, findManageLinkById, findTenantFace, type ManageLinkRecord } from './manage-links.repo.js';
 import { issueManageLink } from './public.service.js';
 import { canTransition, isBeforeCutoff } from './reservation-status.core.js';
-import { findReservation, updateStatus, type ReservationRecord } from './reservations.repo.js';
+import { findReservation, lockReservationForChange, updateStatus, type ReservationRecord } from './reservations.repo.js';
 import type { ReservationsService } from './reservations.service.js';
 import { findService, type ServiceRecord } from './services.repo.js';
 import { findSettings, type TenantSettings } from './settings.repo.js';
@@ -102,7 +102,7 @@ export function createManageService(deps: {
     };
   }
 
-  /** Runs a mutation on the link's reservation in one tenant transaction (row locked). */
+  /** Runs a mutation on the link's reservation in one tenant transaction (its staff row, then its row, locked). */
   async function mutate(
     token: string,
     action: Exclude<ManageAction, 'view'>,
@@ -110,7 +110,8 @@ export function createManageService(deps: {
   ): Promise<ManageLinkRecord> {
     const link = await resolveLink(token);
     const jobs = await withTenant(db, link.tenantId, async (tx) => {
-      const r = await findReservation(tx, link.tenantId, link.reservationId, { forUpdate: true });
+      // Staff row, then reservation row: the lock order of every reservation change.
+      const r = await lockReservationForChange(tx, link.tenantId, link.reservationId);
       if (!r) throw unknownLink();
       allowed(link, r, action);
       const settings = await findSettings(tx, link.tenantId);

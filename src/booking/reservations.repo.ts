@@ -73,11 +73,44 @@ export async function cancelLapsedHolds(tx: Queryable, tenantId: string, ids: re
   return res.rows.map((r) => r.id);
 }
 
-export async function findReservation(tx: Queryable, tenantId: string, id: string, opts: { forUpdate?: boolean } = {}): Promise<ReservationRecord | null> {
-  const res = await tx.query<ReservationRecord>(
-    `${SELECT} WHERE r.tenant_id = $1 AND r.id = $2${opts.forUpdate ? ' FOR UPDATE OF r' : ''}`,
+/**
+ * The one lock order of every reservation change: the staff row first, then the reservation
+ * row(s). A booking or reschedule locks its staff member before its checks (the per-day limit,
+ * the buffer before) and then cancels that staff member's lapsed holds; a change that locked a
+ * reservation first and its staff member second could hold a lapsed hold R while waiting for S,
+ * as that booking holds S and waits for R: PostgreSQL aborts one of them (40P01, a 500). So a
+ * change locks the reservation only through this function, which takes S first. `staff_id` is
+ * never updated (a reschedule keeps its staff member), so the unlocked read that finds S stays
+ * true once S is held. Null when no such reservation is visible.
+ */
+export async function lockReservationForChange(tx: Queryable, tenantId: string, id: string): Promise<ReservationRecord | null> {
+  const staff = await tx.query(
+    `SELECT s.id FROM reservations r JOIN staff s ON s.tenant_id = r.tenant_id AND s.id = r.staff_id
+      WHERE r.tenant_id = $1 AND r.id = $2 FOR UPDATE OF s`,
     [tenantId, id],
   );
+  if (staff.rows.length === 0) return null;
+  const res = await tx.query<ReservationRecord>(`${SELECT} WHERE r.tenant_id = $1 AND r.id = $2 FOR UPDATE OF r`, [tenantId, id]);
+  return res.rows[0] ?? null;
+}
+
+/**
+ * Locks the staff rows of `ids` in id order before a batch of them changes (the cleanup's hold
+ * sweeper): the same staff-then-reservation order as `lockReservationForChange`, and the id
+ * order keeps two sweepers from locking two staff members in opposite orders.
+ */
+export async function lockStaffOfReservations(tx: Queryable, tenantId: string, ids: readonly string[]): Promise<void> {
+  await tx.query(
+    `SELECT id FROM staff WHERE tenant_id = $1
+        AND id IN (SELECT staff_id FROM reservations WHERE tenant_id = $1 AND id = ANY($2::uuid[]))
+      ORDER BY id FOR UPDATE`,
+    [tenantId, ids],
+  );
+}
+
+/** Reads without a lock; a change locks through `lockReservationForChange`. */
+export async function findReservation(tx: Queryable, tenantId: string, id: string): Promise<ReservationRecord | null> {
+  const res = await tx.query<ReservationRecord>(`${SELECT} WHERE r.tenant_id = $1 AND r.id = $2`, [tenantId, id]);
   return res.rows[0] ?? null;
 }
 

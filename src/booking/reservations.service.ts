@@ -250,8 +250,9 @@ export function createReservationsService(deps: { db: Database; clock: Clock; ev
     return null;
   }
 
-  async function loadVisible(tx: Queryable, tenantId: string, actor: Actor, id: string, forUpdate = false) {
-    const r = isUuid(id) ? await repo.findReservation(tx, tenantId, id, { forUpdate }) : null;
+  /** `forChange`: locked in the one order, staff row then reservation row (`lockReservationForChange`). */
+  async function loadVisible(tx: Queryable, tenantId: string, actor: Actor, id: string, forChange = false) {
+    const r = !isUuid(id) ? null : forChange ? await repo.lockReservationForChange(tx, tenantId, id) : await repo.findReservation(tx, tenantId, id);
     const rel = r ? relation(actor, r) : null;
     if (!r || !rel) throw notFound('Reservation');
     return { r, rel };
