@@ -421,11 +421,13 @@ export function checkSlot(
   if (!fitting.some((iv) => (start - iv.start) % step === 0)) return { ok: false, reason: 'not_aligned' };
   const off = overlapsAny(start, start + length, schedule.timeOff);
   if (off) return { ok: false, reason: 'time_off', clash: off };
+  // The per-day limit is a rule of the whole date, a clash is about one slot: on a full date no
+  // other slot would do either, so the limit answers first (422, not a 409 that invites a retry).
+  const full = fullDays(schedule.bookingStarts ?? [], query.timeZone, query.maxPerDay).find((d) => d.start <= start && start < d.end);
+  if (full) return { ok: false, reason: 'day_full', clash: full };
   const before = (query.bufferBeforeMinutes ?? 0) * MINUTE;
   const busy = overlapsAny(start - before, start + (query.durationMinutes + query.bufferMinutes) * MINUTE, schedule.busy);
   if (busy) return { ok: false, reason: 'busy', clash: busy };
-  const full = fullDays(schedule.bookingStarts ?? [], query.timeZone, query.maxPerDay).find((d) => d.start <= start && start < d.end);
-  if (full) return { ok: false, reason: 'day_full', clash: full };
   return { ok: true };
 }
 

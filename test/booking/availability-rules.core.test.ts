@@ -58,6 +58,16 @@ describe('availability rules (pure)', () => {
     assert.equal((checkSlot({ ...base, maxPerDay: 1, now: 0 }, staff({ bookingStarts: booked }), at('2026-03-24T09:00:00Z')) as { reason: string }).reason, 'day_full');
   });
 
+  test('per-day limit before a clash: a taken slot on a full date is day_full, on an open date busy', () => {
+    const taken = { start: at('2026-03-24T11:00:00Z'), end: at('2026-03-24T11:40:00Z') };
+    const s = staff({ bookingStarts: [taken.start], busy: [taken] });
+    const reasonAt = (maxPerDay: number | null) =>
+      (checkSlot({ ...base, maxPerDay, now: 0 }, s, taken.start) as { reason: string }).reason;
+    assert.equal(reasonAt(1), 'day_full');
+    assert.equal(reasonAt(2), 'busy');
+    assert.equal(reasonAt(null), 'busy');
+  });
+
   test('property: with interval and buffer before, every offered slot passes checkSlot', () => {
     fc.assert(
       fc.property(
