@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { destination, pino } from 'pino';
+import { destination, pino, type DestinationStream } from 'pino';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppServices } from './app-services.js';
 import { createAccessTokenService } from './auth/access-tokens.service.js';
@@ -70,8 +70,11 @@ export interface AppDeps {
   clock?: Clock;
   events?: EventHub;
   mail?: MailTransport;
-  /** Overrides where log lines go (tests capture them to check redaction). */
-  logStream?: NodeJS.WritableStream;
+  /**
+   * Where log lines go: the server passes its asynchronous stdout destination (ADR 0027), tests a
+   * stream that captures them; default pino's synchronous stdout (short-lived commands).
+   */
+  logStream?: DestinationStream;
   /** Resolves webhook host names (tests play DNS, e.g. a rebinding server); default the system resolver. */
   resolveHost?: ResolveHost;
 }

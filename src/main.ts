@@ -5,11 +5,13 @@ import { buildApp } from './app.js';
 import { createRedisBus } from './cache/redis-bus.js';
 import { loadConfig, type Config } from './config/config.js';
 import { openDatabase, readMigrationStatus } from './db/index.js';
-import { createOps } from './ops/index.js';
+import { closeLogDestination, createLogDestination, createOps } from './ops/index.js';
 import { startInstanceRegistration, type InstanceRegistration } from './ops/instance-registry.service.js';
 import { startMetricsServer } from './ops/metrics.routes.js';
 
 const DEREGISTER_TIMEOUT_MS = 2_000;
+/** How long the exit waits for a slow log reader to take the buffered lines. */
+const LOG_CLOSE_TIMEOUT_MS = 2_000;
 
 /**
  * Reads config, opens the database (applying pending `expand` migrations: ADR 0010), connects the
@@ -18,7 +20,8 @@ const DEREGISTER_TIMEOUT_MS = 2_000;
  *  1. readiness answers 503 at once and every response carries `Connection: close`;
  *  2. after SHUTDOWN_DELAY_MS (time for a load balancer to notice), the listener closes, idle
  *     keep-alive connections are closed, in-flight requests finish;
- *  3. the bus closes, the registry row is deleted, the pool closes. Past SHUTDOWN_TIMEOUT_MS remaining connections are cut.
+ *  3. the bus closes, the registry row is deleted, the pool closes, buffered log lines are
+ *     written out. Past SHUTDOWN_TIMEOUT_MS remaining connections are cut.
  */
 async function main(): Promise<void> {
   // A log collector that went away closes our stdout: writes fail with EPIPE. Logging is lost,
@@ -26,13 +29,15 @@ async function main(): Promise<void> {
   for (const stream of [process.stdout, process.stderr]) stream.on('error', ignoreBrokenPipe);
   const config = loadConfig();
   const ops = createOps(config);
+  // Asynchronous and bounded: a slow stdout reader costs log lines, never requests (ADR 0027).
+  const logStream = createLogDestination({ onDrop: () => ops.metrics.countLogDrop() });
   const db = await openDatabase(config);
   let logBusError = (err: unknown) => console.error('cache bus:', err instanceof Error ? err.message : err);
   const bus = config.redisUrl
     ? createRedisBus({ url: config.redisUrl, channel: config.ops.cacheBusChannel, onError: (err) => logBusError(err) })
     : undefined;
   const busReady = bus ? await bus.waitUntilReady(5_000) : true;
-  const app = await buildApp(config, { db, bus, ops });
+  const app = await buildApp(config, { db, bus, ops, logStream });
   // Redis keeps retrying; log each kind of failure at most every 10 s instead of per attempt.
   let lastBusLog = 0;
   logBusError = (err) => {
@@ -73,9 +78,11 @@ async function main(): Promise<void> {
       ]);
       await db.close();
       app.log.info('shutdown complete');
+      await closeLogDestination(logStream, LOG_CLOSE_TIMEOUT_MS);
       process.exit(0);
     } catch (err) {
       app.log.error({ err }, 'shutdown failed');
+      await closeLogDestination(logStream, LOG_CLOSE_TIMEOUT_MS);
       process.exit(1);
     }
   };

@@ -20,6 +20,8 @@ export interface Metrics {
   observeDbQuery(seconds: number): void;
   countDbError(kind: DbErrorKind): void;
   countApiKeyRequest(result: string): void;
+  /** A log line the stdout buffer had no room for (src/ops/log-destination.ts). */
+  countLogDrop(): void;
   /** Pool gauge source; set once the (instrumented) database exists. */
   watchPool(db: Pick<Database, 'poolStats'>): void;
   /** Synthetic (probe) users: their events never count in business metrics. */
@@ -98,6 +100,11 @@ export function createMetrics(opts: { version: string; defaultMetrics?: boolean 
     help: 'Sessions revoked (logout, admin, idle, expiry, refresh reuse).',
     registers,
   });
+  const logDrops = new Counter({
+    name: 'boka_log_lines_dropped_total',
+    help: 'Log lines dropped because stdout did not keep up and the log buffer was full.',
+    registers,
+  });
   const apiKeyRequests = new Counter({
     name: 'boka_api_key_requests_total',
     help: 'Requests authenticated with an API key, by result.',
@@ -158,6 +165,7 @@ export function createMetrics(opts: { version: string; defaultMetrics?: boolean 
     observeDbQuery: (seconds) => dbDuration.observe(seconds),
     countDbError: (kind) => dbErrors.inc({ kind }),
     countApiKeyRequest: (result) => apiKeyRequests.inc({ result }),
+    countLogDrop: () => logDrops.inc(),
     watchPool(db) {
       pool = db;
     },
