@@ -16,8 +16,12 @@ import type { TenantRoleLookup } from './tenant-roles.js';
  * after authorization with the route's policy and the auth context (null on public and
  * operator routes). Throw an AppError to refuse.
  */
-/** A check after authentication; `reply` lets a step put headers on the answer (e.g. RateLimit-*). */
-export type PipelineStep = (request: FastifyRequest, auth: AuthContext | null, policy: AccessPolicy, reply: FastifyReply) => Promise<void>;
+/**
+ * A check after authentication; `reply` lets a step put headers on the answer (e.g. RateLimit-*).
+ * A step that has nothing to wait for returns (or throws) synchronously: the pipeline then costs
+ * no promise and no microtask turn on that request (issue 16).
+ */
+export type PipelineStep = (request: FastifyRequest, auth: AuthContext | null, policy: AccessPolicy, reply: FastifyReply) => void | Promise<void>;
 
 /** One registered route with its declared policy and rate-limit class; tests walk this to cover every route. */
 export interface RouteEntry {
@@ -148,19 +152,26 @@ export function installPipeline(
     return { principal, tenantId, role: decision.role };
   }
 
-  async function runSteps(request: FastifyRequest, auth: AuthContext | null, policy: AccessPolicy, reply: FastifyReply): Promise<void> {
-    for (const step of steps) await step(request, auth, policy, reply);
+  /** The steps in order, synchronously until one returns a promise. */
+  function runSteps(request: FastifyRequest, auth: AuthContext | null, policy: AccessPolicy, reply: FastifyReply, from = 0): void | Promise<void> {
+    for (let i = from; i < steps.length; i++) {
+      const pending = steps[i]!(request, auth, policy, reply);
+      if (pending) return pending.then(() => runSteps(request, auth, policy, reply, i + 1));
+    }
   }
 
-  app.addHook('onRequest', async (request, reply) => {
+  function authenticated(request: FastifyRequest, policy: AccessPolicy, needs: AccessPolicy, reply: FastifyReply): Promise<void> {
+    return decide(request, needs).then((auth) => {
+      request.auth = auth;
+      return runSteps(request, auth, policy, reply);
+    });
+  }
+
+  function check(request: FastifyRequest, reply: FastifyReply): void | Promise<void> {
     const policy: AccessPolicy | undefined = request.routeOptions.config.access;
     if (!policy) return; // the 404/405 handler
     if ('public' in policy) {
-      if (policy.signedInOptional && extractCredential(request.headers)) {
-        const auth = await decide(request, { authenticated: true });
-        request.auth = auth;
-        return runSteps(request, auth, policy, reply);
-      }
+      if (policy.signedInOptional && extractCredential(request.headers)) return authenticated(request, policy, { authenticated: true }, reply);
       return runSteps(request, null, policy, reply);
     }
     if ('operator' in policy) {
@@ -168,8 +179,20 @@ export function installPipeline(
       if (!decision.allowed) throw new AppError('forbidden', decision.message);
       return runSteps(request, null, policy, reply);
     }
-    const auth = await decide(request, policy);
-    request.auth = auth;
-    await runSteps(request, auth, policy, reply);
+    return authenticated(request, policy, policy, reply);
+  }
+
+  // A callback hook: a public request whose steps have nothing to wait for is decided without a
+  // promise (issue 16); a refusal, thrown or rejected, reaches the error handler through `done`.
+  app.addHook('onRequest', (request, reply, done) => {
+    let pending: void | Promise<void>;
+    try {
+      pending = check(request, reply);
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    if (pending) pending.then(() => done(), done);
+    else done();
   });
 }

@@ -7,7 +7,7 @@ import type { EventHub } from '../shared/events.js';
  * audited (the event is emitted before the handler runs, so a failed action is recorded too).
  */
 export function createSuperadminAuditStep(events: EventHub): PipelineStep {
-  return async (request, auth, policy) => {
+  return (request, auth, policy) => {
     if (!auth || auth.role !== 'superadmin' || auth.principal.kind !== 'user') return;
     if (!('permission' in policy) && !('superadmin' in policy)) return;
     events.emit('superadmin.access', {

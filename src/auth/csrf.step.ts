@@ -11,7 +11,7 @@ import { decideCsrf, needsCsrfCheck } from './csrf.core.js';
  */
 export function createCsrfStep(deps: { allowedOrigins: readonly string[] }): PipelineStep {
   const allowed = new Set(deps.allowedOrigins);
-  return async (request) => {
+  return (request) => {
     const hasCookie = request.cookies[REFRESH_COOKIE] !== undefined;
     const asksCookie = request.headers[SESSION_MODE_HEADER] === 'cookie';
     if (!needsCsrfCheck(request.method, hasCookie, asksCookie)) return;

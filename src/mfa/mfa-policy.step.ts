@@ -1,4 +1,4 @@
-import { hasPermission, type Permission, type PipelineStep } from '../access/index.js';
+import { hasPermission, type AuthContext, type Permission, type PipelineStep, type TenantRole } from '../access/index.js';
 import { AppError } from '../errors/index.js';
 import type { MfaPolicyService } from './mfa-policy.service.js';
 import type { MfaService } from './mfa.service.js';
@@ -23,11 +23,16 @@ function isAdminPermission(permission: Permission): boolean {
  *   admin action).
  */
 export function createMfaPolicyStep(policies: Pick<MfaPolicyService, 'get'>, mfa: Pick<MfaService, 'isEnabled'>): PipelineStep {
-  return async (_request, auth, policy) => {
+  // Synchronous until a tenant admin route needs the tenant's policy (issue 16).
+  return (_request, auth, policy) => {
     if (!auth || !('permission' in policy) || !auth.tenantId) return;
     const role = auth.role;
     if (!role || role === 'superadmin' || !isAdminPermission(policy.permission)) return;
-    const required = await policies.get(auth.tenantId);
+    return enforce(auth, auth.tenantId, role);
+  };
+
+  async function enforce(auth: AuthContext, tenantId: string, role: TenantRole): Promise<void> {
+    const required = await policies.get(tenantId);
     if (!required.includes(role)) return;
     const { principal } = auth;
     // A passkey session (`hwk`, ADR 0016) proved possession of a user-verifying authenticator:
@@ -44,5 +49,5 @@ export function createMfaPolicyStep(policies: Pick<MfaPolicyService, 'get'>, mfa
     }
     if (principal.amr?.includes('otp')) return;
     throw new AppError('mfa_required', 'This session was opened without your second factor; sign in again with it', { role, reason: 'session_without_mfa' }, { status: 403 });
-  };
+  }
 }

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from '../config/config.js';
-import { describePrincipal, type PipelineStep } from '../access/index.js';
+import { describePrincipal, type AuthContext, type PipelineStep } from '../access/index.js';
 import { AppError } from '../errors/index.js';
 import { API_WINDOW_SECONDS, retryAfterSeconds } from './rate-limit.core.js';
 import type { LimiterStore } from './limiter-store.js';
@@ -18,15 +18,20 @@ export function createAvailabilityBudgetStep(store: LimiterStore, config: Pick<C
   const limiters: { name: string; points: number; shared: RateLimiterAbstract; local: RateLimiterAbstract }[] = [];
   if (perCaller > 0) limiters.push({ name: 'caller', points: perCaller, shared: store.create('avail-caller', perCaller, API_WINDOW_SECONDS), local: store.createLocal('avail-caller-local', perCaller, API_WINDOW_SECONDS) });
   if (perTenant > 0) limiters.push({ name: 'tenant', points: perTenant, shared: store.create('avail-tenant', perTenant, API_WINDOW_SECONDS), local: store.createLocal('avail-tenant-local', perTenant, API_WINDOW_SECONDS) });
-  if (limiters.length === 0) return async () => {};
+  if (limiters.length === 0) return () => {};
 
   const refuse = (msBeforeNext: number) =>
     new AppError('quota_exceeded', 'Too many availability requests; try again later', undefined, {
       headers: { 'retry-after': retryAfterSeconds(msBeforeNext) },
     });
 
-  return async (request, auth) => {
+  // Synchronous on every other route class (issue 16).
+  return (request, auth) => {
     if (request.routeOptions.config.rateLimit !== 'availability') return;
+    return spend(request, auth);
+  };
+
+  async function spend(request: FastifyRequest, auth: AuthContext | null): Promise<void> {
     const who = auth ? describePrincipal(auth.principal) : null;
     const keys = {
       caller: who ? `${who.type}:${who.id}` : `ip:${request.ip}`,
@@ -50,7 +55,7 @@ export function createAvailabilityBudgetStep(store: LimiterStore, config: Pick<C
         }
       }
     }
-  };
+  }
 }
 
 /** Slugs match exactly, so other spellings only reach a 404; one key per lower-cased slug keeps them in the same budget anyway. */

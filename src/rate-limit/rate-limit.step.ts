@@ -1,6 +1,7 @@
+import type { FastifyReply } from 'fastify';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from '../config/config.js';
-import { describePrincipal, type PipelineStep } from '../access/index.js';
+import { describePrincipal, type PipelineStep, type RateLimitClass } from '../access/index.js';
 import { AppError } from '../errors/index.js';
 import { API_WINDOW_SECONDS, KEY_LIMIT_COUNTER_POINTS, rateLimitHeaders, retryAfterSeconds } from './rate-limit.core.js';
 import type { LimiterStore } from './limiter-store.js';
@@ -27,16 +28,19 @@ export function createRateLimitStep(store: LimiterStore, config: Pick<Config, 'r
       headers: { ...rateLimitHeaders({ limit, remaining: 0, resetMs: msBeforeNext }, API_WINDOW_SECONDS), 'retry-after': retryAfterSeconds(msBeforeNext) },
     });
 
-  return async (request, auth, _policy, reply) => {
+  // Synchronous when nothing is counted (exempt routes, no limit for this caller): issue 16.
+  return (request, auth, _policy, reply) => {
     // The route's class is declared next to its access policy (src/access/policy.ts).
     const routeClass = request.routeOptions.config.rateLimit ?? 'api';
     if (routeClass === 'exempt') return;
     const principal = auth?.principal;
     const keyLimit = principal?.kind === 'api_key' && principal.rateLimitPerMinute !== null ? Math.min(principal.rateLimitPerMinute, points) : null;
     if (globalPoints === 0 && keyLimit === null) return;
-    const limit = keyLimit ?? points;
     const who = auth ? describePrincipal(auth.principal) : null;
-    const key = who ? `${who.type}:${who.id}` : `ip:${request.ip}`;
+    return count(who ? `${who.type}:${who.id}` : `ip:${request.ip}`, keyLimit ?? points, routeClass, reply);
+  };
+
+  async function count(key: string, limit: number, routeClass: RateLimitClass, reply: FastifyReply): Promise<void> {
     let state: RateLimiterRes;
     try {
       state = await shared.consume(key);
@@ -56,5 +60,5 @@ export function createRateLimitStep(store: LimiterStore, config: Pick<Config, 'r
     }
     if (state.consumedPoints > limit) throw refuse(limit, state.msBeforeNext);
     void reply.headers(rateLimitHeaders({ limit, remaining: limit - state.consumedPoints, resetMs: state.msBeforeNext }, API_WINDOW_SECONDS));
-  };
+  }
 }
