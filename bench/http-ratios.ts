@@ -24,10 +24,11 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-interface Sample { rps: number; p99: number; errors: number; cpuUs: number }
-interface Target { name: string; url: string; pid: number; headers: Record<string, string> }
+export interface Sample { rps: number; p99: number; errors: number; cpuUs: number }
+export interface Target { name: string; url: string; pid: number; headers: Record<string, string> }
 
-async function measure(t: Target): Promise<Sample> {
+/** One settle second, then `BENCH_DURATION` seconds of autocannon; the server's CPU per request from /proc. */
+export async function measure(t: Target): Promise<Sample> {
   await autocannon({ url: t.url, connections: CONNECTIONS, duration: 1, headers: t.headers }); // settle
   const before = cpuSeconds(t.pid);
   const r = await autocannon({ url: t.url, connections: CONNECTIONS, duration: DURATION_S, headers: t.headers });
@@ -38,7 +39,7 @@ function pin(pid: number, cpu: string): void {
   execFileSync('taskset', ['-a', '-p', '-c', cpu, String(pid)], { stdio: 'ignore' });
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const spread = (xs: number[], digits = 0) => {
   const s = [...xs].sort((a, b) => a - b);
   return `${s[0]!.toFixed(digits)} / **${median(xs).toFixed(digits)}** / ${s.at(-1)!.toFixed(digits)}`;

@@ -21,8 +21,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pg from 'pg';
 import { runOpenLoop, type OpenLoopResult } from './open-loop.js';
 
@@ -62,6 +66,7 @@ const { values: args } = parseArgs({
 const connections = Number(args.connections);
 const duration = Math.min(Number(args.duration), 120);
 const children: ChildProcess[] = [];
+const logDir = mkdtempSync(join(tmpdir(), 'boka-bench-load-'));
 process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
 
 /**
@@ -85,29 +90,46 @@ function offeredRate(spec: string, saturatedRps: number): number {
   return Math.round(rate);
 }
 
-function startProcess(script: string[], env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
+/**
+ * Starts a server with its stdout in a file, not a pipe to this process: a pipe would make the
+ * load generator read (and the server wait on) every request line while it measures.
+ */
+function startProcess(script: string[], env: Record<string, string>): Promise<{ url: string; child: ChildProcess; logFile: string }> {
   // --cpu-prof-dir: each server writes a V8 CPU profile there when it exits (open it in Chrome DevTools).
   const profile = args['cpu-prof-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof-dir']}`] : [];
+  const logFile = join(logDir, `${children.length}-${script.join('-').replace(/[^a-z0-9.-]/gi, '_')}.log`);
+  const out = openSync(logFile, 'w');
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', ...script], {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', NODE_ENV: 'development', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', out, 'inherit'],
   });
+  closeSync(out);
   children.push(child);
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script.join(' ')} did not start`)), 30_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
-      const m = /listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(text);
+    const started = performance.now();
+    const poll = setInterval(() => {
+      const m = /listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(readFileSync(logFile, 'utf8'));
       if (m) {
-        clearTimeout(timer);
-        resolve({ url: m[1]!, child });
+        clearInterval(poll);
+        resolve({ url: m[1]!, child, logFile });
+      } else if (performance.now() - started > 30_000) {
+        clearInterval(poll);
+        reject(new Error(`${script.join(' ')} did not start`));
       }
-      // The servers' warnings and errors belong in the report (request lines are level 30).
-      for (const line of text.split('\n')) if (/"level":[4-6]0/.test(line)) console.log(`  [${script.join(' ')}] ${line.slice(0, 300)}`);
+    }, 100);
+    child.on('exit', (code) => {
+      clearInterval(poll);
+      reject(new Error(`${script.join(' ')} exited with ${code}`));
     });
-    child.on('exit', (code) => reject(new Error(`${script.join(' ')} exited with ${code}`)));
   });
+}
+
+/** The servers' warnings and errors belong in the report (request lines are level 30). */
+function printWarnings(logFile: string): void {
+  const lines = readFileSync(logFile, 'utf8').split('\n').filter((line) => /"level":[4-6]0/.test(line));
+  for (const line of lines.slice(0, 20)) console.log(`  [${logFile}] ${line.slice(0, 300)}`);
+  if (lines.length > 20) console.log(`  [${logFile}] … ${lines.length - 20} more warnings or errors`);
 }
 
 function stopChild(child: ChildProcess): Promise<void> {
@@ -133,21 +155,41 @@ async function http(base: string, method: string, path: string, token?: string, 
 
 type CacheCounts = Map<string, { hit: number; miss: number }>;
 
-/** `boka_cache_requests_total` per cache, from /metrics (null if not reachable). */
-async function cacheCounts(base: string): Promise<CacheCounts | null> {
+/** What one /metrics scrape says: cache lookups, and what explains a latency tail. */
+interface Scrape {
+  caches: CacheCounts;
+  /** Event-loop delay since the previous scrape (prom-client resets its histogram on each). */
+  loopP99Ms: number;
+  loopMaxMs: number;
+  /** Cumulative seconds in garbage collection, and how many collections, all kinds. */
+  gcSeconds: number;
+  gcCount: number;
+}
+
+const sample = (text: string, name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+const sumOf = (text: string, name: string) => [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
+
+/** One scrape of /metrics (null if not reachable). */
+async function scrape(base: string): Promise<Scrape | null> {
   const res = await fetch(`${base}/metrics`).catch(() => null);
   if (!res || res.status !== 200) return null;
   const text = await res.text();
-  const counts: CacheCounts = new Map();
+  const caches: CacheCounts = new Map();
   for (const m of text.matchAll(/^boka_cache_requests_total\{([^}]*)\} (\S+)$/gm)) {
     const cache = /cache="([^"]+)"/.exec(m[1]!)?.[1] ?? '?';
     const result = /result="(hit|miss)"/.exec(m[1]!)?.[1] as 'hit' | 'miss' | undefined;
     if (!result) continue;
-    const c = counts.get(cache) ?? { hit: 0, miss: 0 };
+    const c = caches.get(cache) ?? { hit: 0, miss: 0 };
     c[result] += Number(m[2]);
-    counts.set(cache, c);
+    caches.set(cache, c);
   }
-  return counts;
+  return {
+    caches,
+    loopP99Ms: sample(text, 'nodejs_eventloop_lag_p99_seconds') * 1000,
+    loopMaxMs: sample(text, 'nodejs_eventloop_lag_max_seconds') * 1000,
+    gcSeconds: sumOf(text, 'nodejs_gc_duration_seconds_sum'),
+    gcCount: sumOf(text, 'nodejs_gc_duration_seconds_count'),
+  };
 }
 
 /** Hit rate (%) between two scrapes over the named caches (all when `only` is absent). */
@@ -243,7 +285,8 @@ function openMix(sessions: Session[], hasReservations: boolean) {
   const routes = selectedRoutes.filter((r) => r !== 'reservations' || hasReservations) as Array<keyof typeof ROUTES>;
   return (i: number) => {
     const s = sessions[Math.floor(i / routes.length) % sessions.length]!;
-    return { path: ROUTES[routes[i % routes.length]!](s), headers: { authorization: `Bearer ${s.token}` } };
+    const route = routes[i % routes.length]!;
+    return { path: ROUTES[route](s), headers: { authorization: `Bearer ${s.token}` }, route };
   };
 }
 
@@ -278,6 +321,8 @@ function reportOpen(label: string, r: OpenLoopResult): void {
       `p99 ${ms(r.latencyMs.p99)} ms  max ${ms(r.latencyMs.max)} ms  errors ${r.errors}  non-2xx ${r.non2xx}  sent ${r.sent}`,
   );
   if (r.non2xx > 0) console.log(`  non-2xx by status: ${JSON.stringify(r.non2xxByStatus)}`);
+  const routes = Object.entries(r.byRoute).map(([route, x]) => `${route} ${ms(x.p99)} / ${ms(x.max)} ms`);
+  if (routes.length > 0) console.log(`  p99 / max by route: ${routes.join(', ')}`);
 }
 
 function report(label: string, r: AutocannonResult): void {
@@ -291,7 +336,9 @@ function report(label: string, r: AutocannonResult): void {
 const GOALS = { mixP99VsEmpty: 3, openP99Ms: 100, revokeP99Ms: 100, hitRatePercent: 99 } as const;
 const verdict = (ok: boolean | null) => (ok === null ? 'n/a' : ok ? 'met' : '**not met**');
 
-interface PhaseOutcome<R> { result: R; delays: number[]; hitRate: number | null }
+/** What can explain a latency tail during a phase (the server's figures come from /metrics). */
+interface Stalls { serverLoopP99Ms: number; serverLoopMaxMs: number; gcMs: number; gcCount: number; ownLoopP99Ms: number; ownLoopMaxMs: number }
+interface PhaseOutcome<R> { result: R; delays: number[]; hitRate: number | null; stalls: Stalls }
 
 /**
  * The measured phases against `base`: closed loop (saturation), then `--open-runs` consecutive
@@ -303,7 +350,10 @@ async function runPhases(base: string, sessions: Session[], hasReservations: boo
     // The sessions to revoke are signed up (argon2) before the phase, not during it.
     const toRevoke: Session[] = [];
     if (revokeOn) for (let i = 0; i < Number(args['revoke-samples']); i++) toRevoke.push(...(await sessionsOverHttp(revokeOn, 1)));
-    const before = await cacheCounts(base);
+    const before = await scrape(base);
+    // The load generator's own stalls count as latency in the open loop: measure them too.
+    const ownLoop = monitorEventLoopDelay({ resolution: 10 });
+    ownLoop.enable();
     const load = run();
     const delays = revokeOn
       ? await measureRevocation(revokeOn, base, toRevoke, load).catch(async (err: unknown) => {
@@ -312,19 +362,26 @@ async function runPhases(base: string, sessions: Session[], hasReservations: boo
         })
       : [];
     const result = await load;
-    const after = await cacheCounts(base);
+    ownLoop.disable();
+    const after = await scrape(base);
     print(label, result);
     let rate: number | null = null;
+    const stalls: Stalls = { ownLoopMaxMs: ownLoop.max / 1e6, ownLoopP99Ms: ownLoop.percentile(99) / 1e6, serverLoopMaxMs: NaN, serverLoopP99Ms: NaN, gcMs: NaN, gcCount: NaN };
     if (before && after) {
-      const auth = hitRate(before, after, ['session', 'membership', 'api_key']);
+      const auth = hitRate(before.caches, after.caches, ['session', 'membership', 'api_key']);
       rate = auth.percent;
       console.log(`  cache hit rate, session + membership + API key caches: ${auth.text}`);
-      console.log(`  cache hit rate, all caches: ${hitRate(before, after).text}`);
+      console.log(`  cache hit rate, all caches: ${hitRate(before.caches, after.caches).text}`);
+      Object.assign(stalls, { serverLoopMaxMs: after.loopMaxMs, serverLoopP99Ms: after.loopP99Ms, gcMs: (after.gcSeconds - before.gcSeconds) * 1000, gcCount: after.gcCount - before.gcCount });
     } else console.log('  cache hit rate: /metrics not reachable on this URL');
+    console.log(
+      `  stalls: server event-loop delay p99 ${stalls.serverLoopP99Ms.toFixed(1)} ms, max ${stalls.serverLoopMaxMs.toFixed(1)} ms; ` +
+        `server GC ${stalls.gcMs.toFixed(0)} ms in ${stalls.gcCount} collections; load generator's own loop delay p99 ${stalls.ownLoopP99Ms.toFixed(1)} ms, max ${stalls.ownLoopMaxMs.toFixed(1)} ms`,
+    );
     if (delays.length > 0) {
       console.log(`  revoke on B → rejected on A: p50 ${pct(delays, 50).toFixed(1)} ms, p99 ${pct(delays, 99).toFixed(1)} ms (${delays.length} samples)`);
     }
-    return { result, delays, hitRate: rate };
+    return { result, delays, hitRate: rate, stalls };
   };
   const saturated = await phase('boka, closed loop', () => runLoad(base, mixFor(sessions, hasReservations)), report);
   const rate = offeredRate(args.rate, saturated.result.requests.average);
@@ -407,6 +464,8 @@ async function main(): Promise<void> {
   } finally {
     // SIGTERM: the servers drain and exit (writing their CPU profiles); SIGKILL after 10 s.
     await Promise.all(children.map((c) => stopChild(c)));
+    for (const file of readdirSync(logDir)) printWarnings(join(logDir, file));
+    console.log(`server logs: ${logDir}`);
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
   }

@@ -16,8 +16,8 @@ export interface OpenLoopOptions {
   /** Average arrivals per second. */
   rate: number;
   durationSeconds: number;
-  /** The i-th request (0-based). */
-  request(i: number): { path: string; headers: Record<string, string> };
+  /** The i-th request (0-based); `route` groups latencies in `byRoute`. */
+  request(i: number): { path: string; headers: Record<string, string>; route?: string };
 }
 
 export interface OpenLoopResult {
@@ -31,6 +31,8 @@ export interface OpenLoopResult {
   /** Non-2xx answers by status code, e.g. { 429: 12 }. */
   non2xxByStatus: Record<number, number>;
   latencyMs: { p50: number; p90: number; p95: number; p99: number; max: number };
+  /** p99 and max per `route` (answered requests only), to tell which route makes a tail. */
+  byRoute: Record<string, { count: number; p99: number; max: number }>;
 }
 
 const percentile = (sorted: Float64Array, p: number) =>
@@ -44,6 +46,7 @@ export async function runOpenLoop(opts: OpenLoopOptions): Promise<OpenLoopResult
   // Every request sent gets a latency: answered, failed (time to the failure) or, if still
   // unanswered when the phase gives up, the time it had waited by then.
   const latencies: number[] = [];
+  const routeLatencies = new Map<string, number[]>();
   let completed = 0;
   let lastCompletion = 0;
   let sent = 0;
@@ -58,7 +61,7 @@ export async function runOpenLoop(opts: OpenLoopOptions): Promise<OpenLoopResult
 
   const fire = (scheduledAt: number) => {
     const i = sent++;
-    const { path, headers } = opts.request(i);
+    const { path, headers, route } = opts.request(i);
     const request = clients[i % clients.length]!
       .request({ path, method: 'GET', headers })
       .then(async (res) => {
@@ -74,8 +77,15 @@ export async function runOpenLoop(opts: OpenLoopOptions): Promise<OpenLoopResult
         if (!closing) errors++; // requests destroyed at the end are counted as unanswered below
       });
     const done = request.finally(() => {
-      if (!closing) latencies.push(performance.now() - scheduledAt);
       inFlight.delete(entry);
+      if (closing) return;
+      const latency = performance.now() - scheduledAt;
+      latencies.push(latency);
+      if (route !== undefined) {
+        const list = routeLatencies.get(route) ?? [];
+        list.push(latency);
+        routeLatencies.set(route, list);
+      }
     });
     const entry = { done, scheduledAt };
     inFlight.add(entry);
@@ -105,6 +115,11 @@ export async function runOpenLoop(opts: OpenLoopOptions): Promise<OpenLoopResult
   const elapsed = (Math.max(end, lastCompletion) - start) / 1000;
 
   const sorted = Float64Array.from(latencies).sort();
+  const byRoute: OpenLoopResult['byRoute'] = {};
+  for (const [route, list] of routeLatencies) {
+    const s = Float64Array.from(list).sort();
+    byRoute[route] = { count: s.length, p99: percentile(s, 99), max: percentile(s, 100) };
+  }
   return {
     rate: opts.rate,
     sent,
@@ -120,5 +135,6 @@ export async function runOpenLoop(opts: OpenLoopOptions): Promise<OpenLoopResult
       p99: percentile(sorted, 99),
       max: percentile(sorted, 100),
     },
+    byRoute,
   };
 }

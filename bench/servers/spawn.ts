@@ -10,9 +10,12 @@ export async function spawnServer<T>(script: string, env: Record<string, string>
   const lines = createInterface({ input: child.stdout! });
   const info = await new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${script} did not start in 60 s`)), 60_000);
-    lines.once('line', (line) => {
+    // The first JSON line that is not a log line (a warning can come first, e.g. on PostgreSQL).
+    lines.on('line', (line) => {
+      const info = JSON.parse(line) as T & { level?: unknown };
+      if (info.level !== undefined) return;
       clearTimeout(timer);
-      resolve(JSON.parse(line) as T);
+      resolve(info);
     });
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
   });
