@@ -12,7 +12,8 @@
  *     independently, latency from each request's scheduled arrival.
  * `--routes me,tenant,reservations` picks the mix; `--skip-baseline` skips the empty route;
  * `--open-runs N` repeats the open-loop phase (default 5: issue 16 asks every run to pass);
- * `--cpu-prof-dir DIR` makes the Boka servers write V8 CPU profiles there.
+ * `--cpu-prof-dir DIR` makes the Boka servers write V8 CPU profiles there; `--pool N` sets each
+ * instance's DATABASE_POOL_MAX (default 20).
  * Everything is bounded by --duration (seconds per phase).
  *
  *   npm run bench:load -- --connections 1000 --duration 30
@@ -61,6 +62,7 @@ const { values: args } = parseArgs({
     'cpu-prof-dir': { type: 'string' },
     rate: { type: 'string', default: '50%' },
     'open-runs': { type: 'string', default: '5' },
+    pool: { type: 'string', default: '20' },
   },
 });
 const connections = Number(args.connections);
@@ -161,9 +163,10 @@ interface Scrape {
   /** Event-loop delay since the previous scrape (prom-client resets its histogram on each). */
   loopP99Ms: number;
   loopMaxMs: number;
-  /** Cumulative seconds in garbage collection, and how many collections, all kinds. */
+  /** Cumulative seconds in garbage collection, how many collections, and how many took over 100 ms (all kinds). */
   gcSeconds: number;
   gcCount: number;
+  gcOver100ms: number;
 }
 
 const sample = (text: string, name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
@@ -189,6 +192,7 @@ async function scrape(base: string): Promise<Scrape | null> {
     loopMaxMs: sample(text, 'nodejs_eventloop_lag_max_seconds') * 1000,
     gcSeconds: sumOf(text, 'nodejs_gc_duration_seconds_sum'),
     gcCount: sumOf(text, 'nodejs_gc_duration_seconds_count'),
+    gcOver100ms: sumOf(text, 'nodejs_gc_duration_seconds_count') - [...text.matchAll(/^nodejs_gc_duration_seconds_bucket\{le="0\.1",[^}]*\} (\S+)$/gm)].reduce((a, m) => a + Number(m[1]), 0),
   };
 }
 
@@ -337,7 +341,21 @@ const GOALS = { mixP99VsEmpty: 3, openP99Ms: 100, revokeP99Ms: 100, hitRatePerce
 const verdict = (ok: boolean | null) => (ok === null ? 'n/a' : ok ? 'met' : '**not met**');
 
 /** What can explain a latency tail during a phase (the server's figures come from /metrics). */
-interface Stalls { serverLoopP99Ms: number; serverLoopMaxMs: number; gcMs: number; gcCount: number; ownLoopP99Ms: number; ownLoopMaxMs: number }
+interface Stalls { serverLoopP99Ms: number; serverLoopMaxMs: number; gcMs: number; gcCount: number; gcLong: number; ownLoopP99Ms: number; ownLoopMaxMs: number; runQueueMs: number; phaseMs: number }
+
+/**
+ * Time the server's main thread spent runnable but waiting for a CPU (Linux schedstat, ns): on a
+ * small machine shared with the database and the load generator this is the event loop's delay
+ * that no code change removes. NaN where /proc is not readable (another OS, a remote --url).
+ */
+function runQueueWaitMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
+  } catch {
+    return NaN;
+  }
+}
 interface PhaseOutcome<R> { result: R; delays: number[]; hitRate: number | null; stalls: Stalls }
 
 /**
@@ -345,7 +363,22 @@ interface PhaseOutcome<R> { result: R; delays: number[]; hitRate: number | null;
  * open-loop runs at `--rate`. With `revokeOn` (another instance sharing the bus), revocation
  * delays are sampled in each. Prints the goals of issue 16 with met / not met at the end.
  */
-async function runPhases(base: string, sessions: Session[], hasReservations: boolean, revokeOn: string | null, empty: AutocannonResult | null): Promise<void> {
+/** The database's own background work: checkpoints (instance-wide) and autovacuum/autoanalyze runs (this database). */
+async function databaseWork(db: pg.Client): Promise<{ checkpoints: number; buffers: number; autovacuums: number }> {
+  const bg = await db.query<{ c: string; b: string }>('SELECT checkpoints_timed + checkpoints_req AS c, buffers_checkpoint AS b FROM pg_stat_bgwriter');
+  const av = await db.query<{ v: string }>('SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0) AS v FROM pg_stat_all_tables');
+  return { checkpoints: Number(bg.rows[0]!.c), buffers: Number(bg.rows[0]!.b), autovacuums: Number(av.rows[0]!.v) };
+}
+
+async function runPhases(
+  base: string,
+  sessions: Session[],
+  hasReservations: boolean,
+  revokeOn: string | null,
+  empty: AutocannonResult | null,
+  local?: { pid: number; db: pg.Client },
+): Promise<void> {
+  const serverPid = local?.pid;
   const phase = async <R>(label: string, run: () => Promise<R>, print: (label: string, r: R) => void): Promise<PhaseOutcome<R>> => {
     // The sessions to revoke are signed up (argon2) before the phase, not during it.
     const toRevoke: Session[] = [];
@@ -354,6 +387,9 @@ async function runPhases(base: string, sessions: Session[], hasReservations: boo
     // The load generator's own stalls count as latency in the open loop: measure them too.
     const ownLoop = monitorEventLoopDelay({ resolution: 10 });
     ownLoop.enable();
+    const waitedBefore = runQueueWaitMs(serverPid);
+    const dbBefore = local ? await databaseWork(local.db) : null;
+    const startedAt = performance.now();
     const load = run();
     const delays = revokeOn
       ? await measureRevocation(revokeOn, base, toRevoke, load).catch(async (err: unknown) => {
@@ -362,22 +398,32 @@ async function runPhases(base: string, sessions: Session[], hasReservations: boo
         })
       : [];
     const result = await load;
+    const runQueueMs = runQueueWaitMs(serverPid) - waitedBefore;
+    const dbAfter = local ? await databaseWork(local.db) : null;
+    const phaseMs = performance.now() - startedAt;
     ownLoop.disable();
     const after = await scrape(base);
     print(label, result);
     let rate: number | null = null;
-    const stalls: Stalls = { ownLoopMaxMs: ownLoop.max / 1e6, ownLoopP99Ms: ownLoop.percentile(99) / 1e6, serverLoopMaxMs: NaN, serverLoopP99Ms: NaN, gcMs: NaN, gcCount: NaN };
+    const stalls: Stalls = { ownLoopMaxMs: ownLoop.max / 1e6, ownLoopP99Ms: ownLoop.percentile(99) / 1e6, serverLoopMaxMs: NaN, serverLoopP99Ms: NaN, gcMs: NaN, gcCount: NaN, gcLong: NaN, runQueueMs, phaseMs };
     if (before && after) {
       const auth = hitRate(before.caches, after.caches, ['session', 'membership', 'api_key']);
       rate = auth.percent;
       console.log(`  cache hit rate, session + membership + API key caches: ${auth.text}`);
       console.log(`  cache hit rate, all caches: ${hitRate(before.caches, after.caches).text}`);
-      Object.assign(stalls, { serverLoopMaxMs: after.loopMaxMs, serverLoopP99Ms: after.loopP99Ms, gcMs: (after.gcSeconds - before.gcSeconds) * 1000, gcCount: after.gcCount - before.gcCount });
+      Object.assign(stalls, { serverLoopMaxMs: after.loopMaxMs, serverLoopP99Ms: after.loopP99Ms, gcMs: (after.gcSeconds - before.gcSeconds) * 1000, gcCount: after.gcCount - before.gcCount, gcLong: after.gcOver100ms - before.gcOver100ms });
     } else console.log('  cache hit rate: /metrics not reachable on this URL');
     console.log(
       `  stalls: server event-loop delay p99 ${stalls.serverLoopP99Ms.toFixed(1)} ms, max ${stalls.serverLoopMaxMs.toFixed(1)} ms; ` +
-        `server GC ${stalls.gcMs.toFixed(0)} ms in ${stalls.gcCount} collections; load generator's own loop delay p99 ${stalls.ownLoopP99Ms.toFixed(1)} ms, max ${stalls.ownLoopMaxMs.toFixed(1)} ms`,
+        `server GC ${stalls.gcMs.toFixed(0)} ms in ${stalls.gcCount} collections (${stalls.gcLong} over 100 ms); server main thread waiting for a CPU ${stalls.runQueueMs.toFixed(0)} ms ` +
+        `(${((100 * stalls.runQueueMs) / stalls.phaseMs).toFixed(1)} % of the phase); load generator's own loop delay p99 ${stalls.ownLoopP99Ms.toFixed(1)} ms, max ${stalls.ownLoopMaxMs.toFixed(1)} ms`,
     );
+    if (dbBefore && dbAfter) {
+      console.log(
+        `  database: ${dbAfter.checkpoints - dbBefore.checkpoints} checkpoints (${dbAfter.buffers - dbBefore.buffers} buffers written), ` +
+          `${dbAfter.autovacuums - dbBefore.autovacuums} autovacuum/autoanalyze runs during the phase`,
+      );
+    }
     if (delays.length > 0) {
       console.log(`  revoke on B → rejected on A: p50 ${pct(delays, 50).toFixed(1)} ms, p99 ${pct(delays, 99).toFixed(1)} ms (${delays.length} samples)`);
     }
@@ -440,12 +486,12 @@ async function main(): Promise<void> {
       DATABASE_URL: url.toString(),
       BOKA_SECRET_KEY: secret,
       BOKA_VERSION: 'bench',
-      DATABASE_POOL_MAX: '20',
+      DATABASE_POOL_MAX: args.pool,
       ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL, CACHE_BUS_CHANNEL: `bench:${name}` } : {}),
     };
     const empty = await startProcess(['bench/empty-server.ts'], {});
     const a = await startProcess(['src/main.ts'], { ...env, LOG_LEVEL: 'info' });
-    // (LOG_LEVEL=info only so the "listening at" line can be read; request lines go to a pipe.)
+    // (LOG_LEVEL=info only so the "listening at" line can be read; request lines go to a file.)
     const sessions = await sessionsInProcess(url.toString(), secret, Number(args.sessions || Math.min(connections, 1000)));
     const hasReservations = (await http(a.url, 'GET', `/api/tenants/${sessions[0]!.tenantId}/reservations`, sessions[0]!.token)).status === 200;
     console.log(`${sessions.length} distinct sessions; routes: ${selectedRoutes.filter((r) => r !== 'reservations' || hasReservations).join(', ')}`);
@@ -460,7 +506,13 @@ async function main(): Promise<void> {
     }
     // Revocations are issued on B (when a bus connects the instances) and observed on A.
     const b = process.env.REDIS_URL ? await startProcess(['src/main.ts'], { ...env, LOG_LEVEL: 'info' }) : null;
-    await runPhases(a.url, sessions, hasReservations, b?.url ?? null, emptyResult);
+    const stats = new pg.Client({ connectionString: url.toString() });
+    await stats.connect();
+    try {
+      await runPhases(a.url, sessions, hasReservations, b?.url ?? null, emptyResult, { pid: a.child.pid!, db: stats });
+    } finally {
+      await stats.end();
+    }
   } finally {
     // SIGTERM: the servers drain and exit (writing their CPU profiles); SIGKILL after 10 s.
     await Promise.all(children.map((c) => stopChild(c)));
