@@ -3,4 +3,4 @@ export { instrumentDatabase } from './instrumented-database.js';
 export { createDrainState, type DrainState } from './drain.js';
 export { createMetrics, type Metrics } from './metrics.js';
 export { createOps, type Ops } from './ops.js';
-export { closeLogDestination, createLogDestination, LOG_BUFFER_MAX_BYTES } from './log-destination.js';
+export { closeLogDestination, createLogDestination } from './log-destination.js';

@@ -9,15 +9,15 @@ export const LOG_BUFFER_MAX_BYTES = 16 * 1024 * 1024;
  * pino's default destination writes synchronously. When stdout is a pipe whose reader falls
  * behind (a log collector, `npm start | tee`, a container's log driver) a write fails with
  * EAGAIN and sonic-boom then sleeps 100 ms, blocking the event loop, and retries until the pipe
- * drains: every request on the instance stalls for as long as the reader is slow (issue 16 found
- * 100–550 ms latency tails). Here the write is asynchronous: lines wait in memory, up to
+ * drains: every request on the instance stalls for as long as the reader is slow. Here the
+ * write is asynchronous: lines wait in memory, up to
  * `maxBytes`, and past it they are dropped with `onDrop` called once per dropped line, so a
  * stuck reader costs log lines (counted in `boka_log_lines_dropped_total`), never requests.
  * The server (src/main.ts) writes out what is buffered with `closeLogDestination` before it exits;
  * short-lived commands keep pino's synchronous default.
  */
-export function createLogDestination(opts: { fd?: number; maxBytes?: number; onDrop: () => void }) {
-  const stream = destination({ dest: opts.fd ?? 1, sync: false, maxLength: opts.maxBytes ?? LOG_BUFFER_MAX_BYTES });
+export function createLogDestination(opts: { maxBytes?: number; onDrop: () => void }) {
+  const stream = destination({ dest: 1, sync: false, maxLength: opts.maxBytes ?? LOG_BUFFER_MAX_BYTES });
   stream.on('drop', opts.onDrop);
   return stream;
 }
