@@ -344,9 +344,10 @@ const verdict = (ok: boolean | null) => (ok === null ? 'n/a' : ok ? 'met' : '**n
 interface Stalls { serverLoopP99Ms: number; serverLoopMaxMs: number; gcMs: number; gcCount: number; gcLong: number; ownLoopP99Ms: number; ownLoopMaxMs: number; runQueueMs: number; phaseMs: number }
 
 /**
- * Time the server's main thread spent runnable but waiting for a CPU (Linux schedstat, ns): on a
- * small machine shared with the database and the load generator this is the event loop's delay
- * that no code change removes. NaN where /proc is not readable (another OS, a remote --url).
+ * Time the server's main thread spent runnable but waiting for a CPU (Linux schedstat, ns): the
+ * part of the event loop's delay that comes from sharing the machine with the database and the
+ * load generator, not from the server's own code. NaN where /proc is not readable (another OS,
+ * a remote --url).
  */
 function runQueueWaitMs(pid: number | undefined): number {
   if (pid === undefined) return NaN;
