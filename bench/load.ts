@@ -96,7 +96,7 @@ function offeredRate(spec: string, saturatedRps: number): number {
  * Starts a server with its stdout in a file, not a pipe to this process: a pipe would make the
  * load generator read (and the server wait on) every request line while it measures.
  */
-function startProcess(script: string[], env: Record<string, string>): Promise<{ url: string; child: ChildProcess; logFile: string }> {
+function startProcess(script: string[], env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
   // --cpu-prof-dir: each server writes a V8 CPU profile there when it exits (open it in Chrome DevTools).
   const profile = args['cpu-prof-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof-dir']}`] : [];
   const logFile = join(logDir, `${children.length}-${script.join('-').replace(/[^a-z0-9.-]/gi, '_')}.log`);
@@ -114,7 +114,7 @@ function startProcess(script: string[], env: Record<string, string>): Promise<{ 
       const m = /listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(readFileSync(logFile, 'utf8'));
       if (m) {
         clearInterval(poll);
-        resolve({ url: m[1]!, child, logFile });
+        resolve({ url: m[1]!, child });
       } else if (performance.now() - started > 30_000) {
         clearInterval(poll);
         reject(new Error(`${script.join(' ')} did not start`));
@@ -357,7 +357,7 @@ function runQueueWaitMs(pid: number | undefined): number {
     return NaN;
   }
 }
-interface PhaseOutcome<R> { result: R; delays: number[]; hitRate: number | null; stalls: Stalls }
+interface PhaseOutcome<R> { result: R; delays: number[]; hitRate: number | null }
 
 /**
  * The measured phases against `base`: closed loop (saturation), then `--open-runs` consecutive
@@ -428,7 +428,7 @@ async function runPhases(
     if (delays.length > 0) {
       console.log(`  revoke on B → rejected on A: p50 ${pct(delays, 50).toFixed(1)} ms, p99 ${pct(delays, 99).toFixed(1)} ms (${delays.length} samples)`);
     }
-    return { result, delays, hitRate: rate, stalls };
+    return { result, delays, hitRate: rate };
   };
   const saturated = await phase('boka, closed loop', () => runLoad(base, mixFor(sessions, hasReservations)), report);
   const rate = offeredRate(args.rate, saturated.result.requests.average);
