@@ -10,14 +10,11 @@
  * Refresh the patch when the hooks it edits move (`git apply` fails loudly when it no longer fits).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { measure, median, type Sample, type Target } from './http-ratios.js';
+import { bokaTargets, measure, median, type BokaServerInfo, type Sample, type Target } from './http-ratios.js';
 import { spawnServer, stopServer } from './servers/spawn.js';
+import { ROOT, withWorktree } from './worktree.js';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const FEATURES = {
   reqid: 'x-request-id and cache-control headers (onRequest)',
@@ -31,52 +28,45 @@ const FEATURES = {
 } as const;
 const VARIANTS: Array<[string, string]> = [['none', ''], ...Object.keys(FEATURES).map((f): [string, string] => [f, f]), ['all', Object.keys(FEATURES).join(',')]];
 
-const tree = mkdtempSync(join(tmpdir(), 'boka-ablation-'));
-execFileSync('git', ['worktree', 'add', '--detach', tree, 'HEAD'], { cwd: ROOT, stdio: 'ignore' });
-const servers: Array<Awaited<ReturnType<typeof spawnServer>>> = [];
-try {
-  execFileSync('git', ['apply', join(ROOT, 'bench/ablation.patch')], { cwd: tree, stdio: 'inherit' });
-  symlinkSync(join(ROOT, 'node_modules'), join(tree, 'node_modules'));
-  // One key for every server: on a shared DATABASE_URL each must read the others' signing keys.
-  const secret = Buffer.alloc(32, 7).toString('base64url');
-  const empty = await spawnServer<{ port: number }>('./empty-server.ts');
-  servers.push(empty);
-  const targets: Array<{ variant: string; health: Target; tenant: Target }> = [];
-  for (const [variant, ablate] of VARIANTS) {
-    const s = await spawnServer<{ port: number; token: string; tenantId: string }>(join(tree, 'bench/servers/boka-server.ts'), { BOKA_BENCH_ABLATE: ablate, BOKA_SECRET_KEY: secret });
-    servers.push(s);
-    const base = `http://127.0.0.1:${s.info.port}`;
-    targets.push({
-      variant,
-      health: { name: 'health', url: `${base}/api/health`, pid: s.child.pid!, headers: {} },
-      tenant: { name: 'tenant', url: `${base}/api/tenants/${s.info.tenantId}`, pid: s.child.pid!, headers: { authorization: `Bearer ${s.info.token}` } },
-    });
-  }
-  const emptyTarget: Target = { name: 'empty', url: `http://127.0.0.1:${empty.info.port}/empty`, pid: empty.child.pid!, headers: {} };
-  const samples = new Map<string, Sample[]>();
-  const add = (key: string, s: Sample) => samples.set(key, [...(samples.get(key) ?? []), s]);
-  for (let round = 0; round < ROUNDS; round++) {
-    add('empty', await measure(emptyTarget));
-    for (const t of targets) {
-      add(`health ${t.variant}`, await measure(t.health));
-      add(`tenant ${t.variant}`, await measure(t.tenant));
+await withWorktree('HEAD', async (tree) => {
+  const servers: Array<Awaited<ReturnType<typeof spawnServer>>> = [];
+  try {
+    execFileSync('git', ['apply', join(ROOT, 'bench/ablation.patch')], { cwd: tree, stdio: 'inherit' });
+    // One key for every server: on a shared DATABASE_URL each must read the others' signing keys.
+    const secret = Buffer.alloc(32, 7).toString('base64url');
+    const empty = await spawnServer<{ port: number }>('./empty-server.ts');
+    servers.push(empty);
+    const targets: Array<{ variant: string; health: Target; tenant: Target }> = [];
+    for (const [variant, ablate] of VARIANTS) {
+      const s = await spawnServer<BokaServerInfo>(join(tree, 'bench/servers/boka-server.ts'), { BOKA_BENCH_ABLATE: ablate, BOKA_SECRET_KEY: secret });
+      servers.push(s);
+      targets.push({ variant, ...bokaTargets(s) });
     }
+    const emptyTarget: Target = { name: 'empty', url: `http://127.0.0.1:${empty.info.port}/empty`, pid: empty.child.pid!, headers: {} };
+    const samples = new Map<string, Sample[]>();
+    const add = (key: string, s: Sample) => samples.set(key, [...(samples.get(key) ?? []), s]);
+    for (let round = 0; round < ROUNDS; round++) {
+      add('empty', await measure(emptyTarget));
+      for (const t of targets) {
+        add(`health ${t.variant}`, await measure(t.health));
+        add(`tenant ${t.variant}`, await measure(t.tenant));
+      }
+    }
+    const cpu = (key: string) => median(samples.get(key)!.map((s) => s.cpuUs));
+    const errors = (key: string) => samples.get(key)!.reduce((a, s) => a + s.errors, 0);
+    const emptyCpu = cpu('empty');
+    console.log(`### Ablation: server CPU µs per request, medians of ${ROUNDS} rounds (empty Fastify route: ${emptyCpu.toFixed(1)} µs)\n`);
+    console.log('| left out | `GET /api/health` | saves | `GET /api/tenants/:id` | saves |');
+    console.log('| --- | ---: | ---: | ---: | ---: |');
+    for (const [variant] of VARIANTS) {
+      const h = cpu(`health ${variant}`);
+      const t = cpu(`tenant ${variant}`);
+      const label = variant === 'none' ? 'nothing (Boka as shipped)' : variant === 'all' ? '**all of the above**' : `${variant}: ${FEATURES[variant as keyof typeof FEATURES]}`;
+      const saves = (x: number, base: number) => (variant === 'none' ? '—' : (base - x).toFixed(1));
+      const flag = errors(`health ${variant}`) + errors(`tenant ${variant}`) > 0 ? ' (non-2xx answers!)' : '';
+      console.log(`| ${label}${flag} | ${h.toFixed(1)} (${(h / emptyCpu).toFixed(2)}×) | ${saves(h, cpu('health none'))} | ${t.toFixed(1)} (${(t / emptyCpu).toFixed(2)}×) | ${saves(t, cpu('tenant none'))} |`);
+    }
+  } finally {
+    await Promise.all(servers.map((s) => stopServer(s.child)));
   }
-  const cpu = (key: string) => median(samples.get(key)!.map((s) => s.cpuUs));
-  const errors = (key: string) => samples.get(key)!.reduce((a, s) => a + s.errors, 0);
-  const emptyCpu = cpu('empty');
-  console.log(`### Ablation: server CPU µs per request, medians of ${ROUNDS} rounds (empty Fastify route: ${emptyCpu.toFixed(1)} µs)\n`);
-  console.log('| left out | `GET /api/health` | saves | `GET /api/tenants/:id` | saves |');
-  console.log('| --- | ---: | ---: | ---: | ---: |');
-  for (const [variant] of VARIANTS) {
-    const h = cpu(`health ${variant}`);
-    const t = cpu(`tenant ${variant}`);
-    const label = variant === 'none' ? 'nothing (Boka as shipped)' : variant === 'all' ? '**all of the above**' : `${variant}: ${FEATURES[variant as keyof typeof FEATURES]}`;
-    const saves = (x: number, base: number) => (variant === 'none' ? '—' : (base - x).toFixed(1));
-    const flag = errors(`health ${variant}`) + errors(`tenant ${variant}`) > 0 ? ' (non-2xx answers!)' : '';
-    console.log(`| ${label}${flag} | ${h.toFixed(1)} (${(h / emptyCpu).toFixed(2)}×) | ${saves(h, cpu('health none'))} | ${t.toFixed(1)} (${(t / emptyCpu).toFixed(2)}×) | ${saves(t, cpu('tenant none'))} |`);
-  }
-} finally {
-  await Promise.all(servers.map((s) => stopServer(s.child)));
-  execFileSync('git', ['worktree', 'remove', '--force', tree], { cwd: ROOT, stdio: 'ignore' });
-}
+});

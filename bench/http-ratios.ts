@@ -46,6 +46,18 @@ const spread = (xs: number[], digits = 0) => {
 };
 const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
 
+/** What bench/servers/boka-server.ts prints once it listens. */
+export interface BokaServerInfo { port: number; token: string; tenantId: string }
+
+/** The public and the authenticated route of one running benchmark server. */
+export function bokaTargets(s: { info: BokaServerInfo; child: { pid?: number } }): { health: Target; tenant: Target } {
+  const base = `http://127.0.0.1:${s.info.port}`;
+  return {
+    health: { name: 'health', url: `${base}/api/health`, pid: s.child.pid!, headers: {} },
+    tenant: { name: 'tenant', url: `${base}/api/tenants/${s.info.tenantId}`, pid: s.child.pid!, headers: { authorization: `Bearer ${s.info.token}` } },
+  };
+}
+
 export async function benchHttpRatios(): Promise<string[]> {
   const empty = await spawnServer<{ port: number }>('./empty-server.ts');
   const boka = await spawnServer<{ port: number; token: string; tenantId: string }>('./boka-server.ts');

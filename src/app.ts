@@ -17,6 +17,7 @@ import { createMailTransport, type MailTransport } from './mail/index.js';
 import { handleFrameworkError, installErrorHandling } from './http/error-handler.js';
 import { installInputGuards } from './http/input-guard.js';
 import { installBrowserAccess } from './http/browser-access.js';
+import { installResponseHeaders } from './http/response-headers.js';
 import { lazyRequestLogger } from './http/request-logger.js';
 import { createCsrfStep } from './auth/csrf.step.js';
 import { buildSchemaController } from './http/validation.js';
@@ -290,11 +291,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Synchronous hooks on the per-request path: an async hook costs a promise and a microtask turn
-  // on every request (issue 16). `nosniff` and the other security headers: src/http/browser-access.ts.
-  app.addHook('onRequest', (request, reply, done) => {
-    void reply.header('x-request-id', request.id).header('cache-control', 'no-store');
-    done();
-  });
+  // on every request (issue 16). First: the request id and the security headers, on every answer.
+  installResponseHeaders(app);
   // The request line goes through the root logger with `reqId` spelled out, so no per-request
   // child logger is built for it (src/http/request-logger.ts); same fields as before.
   const requestLog = services.logger;

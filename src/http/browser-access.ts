@@ -1,6 +1,4 @@
 import cookie from '@fastify/cookie';
-import helmet from 'helmet';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyContextConfig, FastifyInstance, FastifyRequest } from 'fastify';
 import { isCanonicalOrigin } from '../shared/origins.js';
 import { installCors, type CorsGrant } from './cors.js';
@@ -24,32 +22,6 @@ const PREFLIGHT_MAX_AGE_SECONDS = 600;
 const PUBLIC_TENANT_PATH_RE = /^\/api\/public\/tenants\/([a-z0-9-]{1,63})(?:[/?]|$)/;
 const PUBLIC_PREFIX = '/api/public/';
 
-/**
- * The headers a helmet middleware sets, read once. With a static CSP (no nonce) they are the same
- * on every response, so they are applied as one object per request instead of running helmet's
- * dozen middlewares (BENCHMARKS.md, issue 16). Helmet stays the source of every name and value.
- */
-export function staticHeadersOf(
-  middleware: (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void,
-): Readonly<Record<string, string>> {
-  const headers: Record<string, string> = {};
-  const res = {
-    setHeader(name: string, value: unknown) {
-      headers[name.toLowerCase()] = String(value);
-    },
-    removeHeader(name: string) {
-      delete headers[name.toLowerCase()];
-    },
-  };
-  let finished = false;
-  middleware({} as IncomingMessage, res as unknown as ServerResponse, (err) => {
-    if (err) throw err instanceof Error ? err : new Error(String(err));
-    finished = true;
-  });
-  if (!finished) throw new Error('the security-header middleware did not finish synchronously');
-  return Object.freeze(headers);
-}
-
 export interface BrowserAccessOptions {
   readonly publicAccess: PublicAccess;
   /** First-party origins (`CORS_ORIGINS`): CORS with credentials on every non-public route. */
@@ -65,10 +37,6 @@ export interface BrowserAccessOptions {
  * The transport side of browser access (ADR 0014), installed before the access pipeline so its
  * `onRequest` hooks run first: a refused request (401, 403, 429) still carries the CORS headers
  * the browser needs to let the page read it.
- * - security headers (helmet; ASVS 14.4): an API-only CSP (`default-src 'none'`), HSTS,
- *   `nosniff`, `frame-ancestors 'none'`; Swagger UI sets its own static CSP on /docs. The
- *   headers are read from helmet once (`staticHeadersOf`): @fastify/helmet rebuilt the
- *   middleware (and re-parsed the CSP) on every request, tens of µs of CPU (BENCHMARKS.md);
  * - cookies parsed once (@fastify/cookie) for the cookie session (src/auth/cookie-session.ts);
  * - CORS (src/http/cors.ts; ASVS 14.5.3): `/api/public/tenants/:slug/*` answers only the tenant's
  *   `allowedOrigins`, never with credentials; every other route answers only `CORS_ORIGINS`,
@@ -76,18 +44,6 @@ export interface BrowserAccessOptions {
  *   allowed gets no Access-Control-* header at all (its preflight falls through to 404).
  */
 export async function installBrowserAccess(app: FastifyInstance, opts: BrowserAccessOptions): Promise<void> {
-  const securityHeaders = staticHeadersOf(helmet({
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: { defaultSrc: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"], frameAncestors: ["'none'"] },
-    },
-    // JSON answers are never framed; the legacy header says the same as frame-ancestors.
-    frameguard: { action: 'deny' },
-  }));
-  app.addHook('onRequest', (_request, reply, done) => {
-    void reply.headers(securityHeaders);
-    done();
-  });
   await app.register(cookie);
 
   const firstParty = new Map<string, CorsGrant>(

@@ -1,4 +1,5 @@
 import type { FastifyContextConfig, FastifyInstance } from 'fastify';
+import { DOCUMENT_HEADERS } from './response-headers.js';
 
 type PublicAccess = NonNullable<FastifyContextConfig['access']>;
 
@@ -93,7 +94,7 @@ export function installLinkPages(app: FastifyInstance, opts: { publicAccess: Pub
         security: [],
         response: { 200: { description: 'the page; its script reads `#token=` from the fragment', content: { 'text/html': { schema: { type: 'string' } } } } },
       },
-    }, async (_request, reply) => reply.header('content-security-policy', LINK_PAGE_CSP).type('text/html; charset=utf-8').send(html));
+    }, async (_request, reply) => reply.headers(DOCUMENT_HEADERS).header('content-security-policy', LINK_PAGE_CSP).type('text/html; charset=utf-8').send(html));
   }
   app.get(SCRIPT_PATH, {
     config: { access: opts.publicAccess },

@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyContextConfig, FastifyInstance, FastifySchema, RouteOptions } from 'fastify';
 import type { ErrorCode } from '../errors/index.js';
+import { DOCUMENT_HEADERS } from './response-headers.js';
 import { ErrorResponse } from './schemas.js';
 
 /** The access layer's policy shape, passed in: transport sits below the access layer and cannot import it. */
@@ -165,6 +166,11 @@ async function docsUi(docs: FastifyInstance, { publicAccess }: { publicAccess: A
   docs.route = function publicRoute(this: FastifyInstance, opts: RouteOptions) {
     return original.call(this, { ...opts, config: { ...opts.config, access: publicAccess } });
   } as typeof docs.route;
+  // The pages are documents: helmet's document-only headers too (src/http/response-headers.ts).
+  docs.addHook('onRequest', (_request, reply, done) => {
+    void reply.headers(DOCUMENT_HEADERS);
+    done();
+  });
   await docs.register(swaggerUi, {
     routePrefix: DOCS_PREFIX,
     uiConfig: { deepLinking: true },
