@@ -17,9 +17,8 @@ import { ROOT, withWorktree } from './worktree.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const FEATURES = {
-  reqid: 'x-request-id and cache-control headers (onRequest)',
   log: 'the request log line (onResponse; at LOG_LEVEL=warn only its object is built)',
-  helmet: "helmet's 13 security headers (onRequest)",
+  headers: 'the response headers: request id, security headers, no-store (onRequest; ADR 0028)',
   cors: 'the CORS hook and the preflight route',
   guard: 'the input guard: canonical ids, no NUL (preValidation)',
   metrics: 'HTTP metrics: counter + histogram (onResponse)',
