@@ -2,7 +2,7 @@ import { decryptAtRest, encryptAtRest } from '../auth/secrets.js';
 import { withTenant, type Database, type Queryable } from '../db/index.js';
 import type { JobQueue } from '../jobs/index.js';
 import type { MailTransport } from '../mail/index.js';
-import type { ReservationChange } from '../shared/events.js';
+import type { ReservationChange } from '../shared/reservation-change.js';
 import { guestBookingMail, guestRescheduledMail, type CalendarInvite } from './booking-mail.js';
 import { findTenantFace } from './manage-links.repo.js';
 import * as repo from './reservations.repo.js';

@@ -79,7 +79,7 @@ export function createBookingServices(services: {
     db, jobs: services.jobs, secretKey: services.secretKey, record: services.recordEffects, runAfterCommit: services.runAfterCommit,
     mail, publicUrl, calendarInvite, onMailError,
   });
-  const reservations = createReservationsService({ db, clock, events, effects });
+  const reservations = createReservationsService({ db, clock, effects });
   return {
     settings: createSettingsService({ db, bus }),
     catalog: createServicesService({ db }),
@@ -90,7 +90,7 @@ export function createBookingServices(services: {
     publicBooking: createPublicBookingService({
       db, clock, events, memberships: services.memberships, availability, reservations, effects, spendGuestBooking: services.spendGuestBooking,
     }),
-    manage: createManageService({ db, clock, events, reservations, effects }),
+    manage: createManageService({ db, clock, reservations, effects }),
     publicOrigins: createPublicOrigins({ db, bus, clock, ttlSeconds: services.cacheTtlSeconds ?? 60, max: 10_000 }),
     closures: createClosuresService({ db }),
     effects,

@@ -3,7 +3,6 @@ import { withTenant, type Database } from '../db/index.js';
 import { digestsEqual } from '../access/index.js';
 import { AppError } from '../errors/index.js';
 import type { Clock } from '../shared/clock.js';
-import type { EventHub, RequestMeta } from '../shared/events.js';
 import { guestRecipient, type BookingEffects } from './booking-effects.js';
 import { decideManageAction, hashManageSecret, parseManageToken, type ManageAction } from './manage-links.core.js';
 import { consumeManageLink, findManageLinkById, findTenantFace, type ManageLinkRecord } from './manage-links.repo.js';
@@ -29,10 +28,10 @@ export interface ManagedReservationView {
  */
 export interface ManageService {
   view(token: string): Promise<ManagedReservationView>;
-  confirm(token: string, meta: RequestMeta): Promise<ManagedReservationView>;
-  cancel(token: string, meta: RequestMeta): Promise<ManagedReservationView>;
+  confirm(token: string): Promise<ManagedReservationView>;
+  cancel(token: string): Promise<ManagedReservationView>;
   /** Consumes the link, moves the booking in one UPDATE, mails a fresh link. */
-  reschedule(token: string, start: string, meta: RequestMeta): Promise<ManagedReservationView>;
+  reschedule(token: string, start: string): Promise<ManagedReservationView>;
 }
 
 const unknownLink = () => new AppError('not_found', 'This link is not valid');
@@ -40,7 +39,6 @@ const unknownLink = () => new AppError('not_found', 'This link is not valid');
 export function createManageService(deps: {
   db: Database;
   clock: Clock;
-  events: EventHub;
   reservations: ReservationsService;
   effects: BookingEffects;
 }): ManageService {
@@ -142,8 +140,7 @@ export function createManageService(deps: {
       return render(await resolveLink(token));
     },
 
-    async confirm(token, meta) {
-      let changed = false;
+    async confirm(token) {
       const link = await mutate(token, 'confirm', async ({ tx, r, link }) => {
         if (r.status === 'confirmed') return; // following the link twice is fine
         if (r.status !== 'pending' || isLapsed(r, clock.now())) {
@@ -153,15 +150,12 @@ export function createManageService(deps: {
           });
         }
         await updateStatus(tx, link.tenantId, r.id, 'confirmed');
-        changed = true;
         return deps.effects.record(tx, { type: 'reservation.status_changed', tenantId: link.tenantId, reservationId: r.id, actorUserId: null, from: 'pending', to: 'confirmed' });
       });
-      if (changed) deps.events.emit('reservation.status_changed', { tenantId: link.tenantId, reservationId: link.reservationId, actorUserId: null, from: 'pending', to: 'confirmed', meta });
       return render(link);
     },
 
-    async cancel(token, meta) {
-      let from: string | null = null;
+    async cancel(token) {
       const link = await mutate(token, 'cancel', async ({ tx, r, settings, link }) => {
         if (!canTransition(r.status, 'cancelled') || isLapsed(r, clock.now())) {
           throw new AppError('invalid_state', `A ${r.status} reservation cannot be cancelled`, { from: r.status, to: 'cancelled' });
@@ -169,16 +163,13 @@ export function createManageService(deps: {
         assertCutoff(r, settings);
         await consume(tx, link);
         await updateStatus(tx, link.tenantId, r.id, 'cancelled');
-        from = r.status;
         return deps.effects.record(tx, { type: 'reservation.status_changed', tenantId: link.tenantId, reservationId: r.id, actorUserId: null, from: r.status, to: 'cancelled' });
       });
-      if (from) deps.events.emit('reservation.status_changed', { tenantId: link.tenantId, reservationId: link.reservationId, actorUserId: null, from, to: 'cancelled', meta });
       return render({ ...link, usedAt: new Date(clock.now()) });
     },
 
-    async reschedule(token, startText, meta) {
+    async reschedule(token, startText) {
       const start = parseInstant(startText, 'start');
-      let moved: { previous: ReservationRecord; to: { start: string; end: string } } | null = null;
       let staff: { staffId: string; service: ServiceRecord | null } | null = null;
       let link: ManageLinkRecord;
       try {
@@ -190,7 +181,6 @@ export function createManageService(deps: {
           const service = await deps.reservations.reschedule(tx, link.tenantId, settings, r, start);
           const fresh = await issueManageLink(tx, link.tenantId, r.id, clock.now());
           const to = { start: iso(start), end: iso(start + service.durationMinutes * 60_000) };
-          moved = { previous: r, to };
           // The new link goes out in a guest mail written with the move, its token sealed.
           const recipient = await guestRecipient(tx, link.tenantId, r.customerId);
           return deps.effects.record(
@@ -208,15 +198,6 @@ export function createManageService(deps: {
         }
         throw err;
       }
-      const m = moved as unknown as { previous: ReservationRecord; to: { start: string; end: string } };
-      deps.events.emit('reservation.rescheduled', {
-        tenantId: link.tenantId,
-        reservationId: link.reservationId,
-        actorUserId: null,
-        from: { start: iso(m.previous.start), end: iso(m.previous.end) },
-        to: m.to,
-        meta,
-      });
       // The old link is used up (`can` all false); the new one went to the guest's mailbox.
       return render({ ...link, usedAt: new Date(clock.now()) });
     },

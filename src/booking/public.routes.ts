@@ -86,7 +86,7 @@ export const publicBookingRoutes: FastifyPluginAsyncTypebox<{ services: BookingR
     if (!customer) {
       throw new AppError('validation_error', undefined, [{ field: 'customer', in: 'body', message: 'is required without a sign-in (guest booking)' }]);
     }
-    const { reservation } = await publicBooking.bookAsGuest(request.params.slug, { ip: request.ip, meta }, { ...rest, customer });
+    const { reservation } = await publicBooking.bookAsGuest(request.params.slug, { ip: request.ip }, { ...rest, customer });
     return reply.code(201).send(reservation);
   });
 
@@ -108,7 +108,7 @@ export const publicBookingRoutes: FastifyPluginAsyncTypebox<{ services: BookingR
       tags: ['public'], security: [], operationId: 'confirmManagedReservation', summary: 'Confirm a pending guest booking',
       body: ManageTokenBody, response: { 200: ManagedReservation, ...manageErrors, ...errorResponses({ 422: ['invalid_state'] }) },
     },
-  }, async (request) => manage.confirm(request.body.token, requestMeta(request)));
+  }, async (request) => manage.confirm(request.body.token));
 
   app.post(`${M}/cancel`, {
     config: { access: PUBLIC, rateLimit: 'auth' },
@@ -116,7 +116,7 @@ export const publicBookingRoutes: FastifyPluginAsyncTypebox<{ services: BookingR
       tags: ['public'], security: [], operationId: 'cancelManagedReservation', summary: 'Cancel a guest booking (uses up the link)',
       body: ManageTokenBody, response: { 200: ManagedReservation, ...manageErrors, ...errorResponses({ 422: ['invalid_state'] }) },
     },
-  }, async (request) => manage.cancel(request.body.token, requestMeta(request)));
+  }, async (request) => manage.cancel(request.body.token));
 
   app.post(`${M}/reschedule`, {
     config: { access: PUBLIC, rateLimit: 'auth' },
@@ -125,5 +125,5 @@ export const publicBookingRoutes: FastifyPluginAsyncTypebox<{ services: BookingR
       body: ManageRescheduleBody,
       response: { 200: ManagedReservation, ...manageErrors, ...errorResponses({ 409: ['conflict'], 422: ['invalid_state', 'slot_unavailable', 'outside_booking_window', 'booking_limit_reached'] }) },
     },
-  }, async (request) => manage.reschedule(request.body.token, request.body.start, requestMeta(request)));
+  }, async (request) => manage.reschedule(request.body.token, request.body.start));
 };

@@ -36,7 +36,7 @@ export interface PublicBookingService {
   availability(slug: string, q: AvailabilityQuery): Promise<SlotPage>;
   /**
    * Books for the signed-in user, who becomes (or is matched to) a customer and gets the
-   * `customer` role if not yet a member; emits reservation.created (channel `public`).
+   * `customer` role if not yet a member; records reservation.created (channel `public`).
    */
   book(
     slug: string,
@@ -47,11 +47,11 @@ export interface PublicBookingService {
    * Books without an account (ADR 0018): the guest's customer record is matched by email or
    * created; the booking is `pending` with a hold of `guestHoldMinutes` until the guest follows
    * the emailed link, or `confirmed` at once when `guestAutoConfirm` is set. Mails a manage link.
-   * Budgets per client IP and per guest email; emits reservation.created (channel `public`).
+   * Budgets per client IP and per guest email; records reservation.created (channel `public`).
    */
   bookAsGuest(
     slug: string,
-    caller: { ip: string; meta: RequestMeta },
+    caller: { ip: string },
     input: { serviceId: string; staffId?: string; start: string; notes?: string; customer: { name: string; email: string; phone?: string } },
   ): Promise<{ tenantId: string; reservation: WireReservation }>;
 }
@@ -154,14 +154,6 @@ export function createPublicBookingService(deps: {
     });
   }
 
-  /** `reservation.created` for a booking made on the public routes (after its commit). */
-  function emitCreated(tenantId: string, reservation: WireReservation, actorUserId: string | null, meta: RequestMeta): void {
-    deps.events.emit('reservation.created', {
-      tenantId, reservationId: reservation.id, actorUserId, staffId: reservation.staffId, customerId: reservation.customerId,
-      start: reservation.start, end: reservation.end, channel: 'public', meta,
-    });
-  }
-
   return {
     async tenant(slug: string) {
       const t = await resolve(slug);
@@ -234,9 +226,7 @@ export function createPublicBookingService(deps: {
           deps.events.emit('customer.linked', { tenantId, customerId: claimedCustomer, actorUserId: user.id, from: null, to: user.id, meta: caller.meta });
         }
         const r = await withTenant(db, tenantId, (tx) => findReservation(tx, tenantId, id), { readOnly: true });
-        const reservation = toReservation(r!);
-        emitCreated(tenantId, reservation, user.id, caller.meta);
-        return { tenantId, reservation };
+        return { tenantId, reservation: toReservation(r!) };
       } catch (err) {
         if (service && chosen && isExclusionViolation(err)) return deps.reservations.explainExclusion(err, tenantId, chosen, start, service);
         throw err;
@@ -297,9 +287,7 @@ export function createPublicBookingService(deps: {
         });
         await deps.effects.dispatch(booked.jobs);
         const r = await withTenant(db, tenantId, (tx) => findReservation(tx, tenantId, booked.id), { readOnly: true });
-        const reservation = toReservation(r!);
-        emitCreated(tenantId, reservation, null, caller.meta);
-        return { tenantId, reservation };
+        return { tenantId, reservation: toReservation(r!) };
       } catch (err) {
         const svc = service as ServiceRecord | null;
         if (svc && chosen && isExclusionViolation(err)) return deps.reservations.explainExclusion(err, tenantId, chosen, start, svc);

@@ -4,7 +4,6 @@ import { withTenant, type Database, type Queryable } from '../db/index.js';
 import type { Actor } from '../access/index.js';
 import { AppError } from '../errors/index.js';
 import type { Clock } from '../shared/clock.js';
-import type { EventHub } from '../shared/events.js';
 import { recordLapsedHolds, type BookingEffects } from './booking-effects.js';
 import { decodeCursor, encodeCursor } from '../shared/pagination.js';
 import { isUuid } from '../shared/ids.js';
@@ -100,8 +99,8 @@ export type ReservationListQuery = {
 
 /**
  * Reservations inside a tenant. Staff see what is assigned to them, customers their own,
- * managers everything (`Actor.can`). Changes emit reservation.created / .status_changed /
- * .rescheduled.
+ * managers everything (`Actor.can`). Every change records its `ReservationChange` in its own
+ * transaction (`BookingEffects.record`, ADR 0024 / 0029).
  */
 export interface ReservationsService {
   /** Inserts one booking inside a caller's transaction (public booking reuses the rules). */
@@ -120,8 +119,8 @@ export interface ReservationsService {
   update(tenantId: string, actor: Actor, id: string, patch: { status?: ReservationStatus; start?: string }): Promise<WireReservation>;
 }
 
-export function createReservationsService(deps: { db: Database; clock: Clock; events: EventHub; effects: BookingEffects }): ReservationsService {
-  const { db, clock, events, effects } = deps;
+export function createReservationsService(deps: { db: Database; clock: Clock; effects: BookingEffects }): ReservationsService {
+  const { db, clock, effects } = deps;
 
   /** Checks one staff member's schedule for the slot; throws the 422 / 409 that explains why not. */
   async function assertBookable(
@@ -316,20 +315,7 @@ export function createReservationsService(deps: { db: Database; clock: Clock; ev
           return { id: booked, jobs };
         });
         await effects.dispatch(created.jobs);
-        const id = created.id;
-        const r = await getOne(tenantId, actor, id);
-        events.emit('reservation.created', {
-          tenantId,
-          reservationId: r.id,
-          actorUserId: actor.userId,
-          staffId: r.staffId,
-          customerId: r.customerId,
-          start: r.start,
-          end: r.end,
-          channel: 'tenant',
-          meta: actor.meta,
-        });
-        return r;
+        return await getOne(tenantId, actor, created.id);
       } catch (err) {
         if (service) return explainExclusion(err, tenantId, input.staffId, start, service);
         throw err;
@@ -373,7 +359,7 @@ export function createReservationsService(deps: { db: Database; clock: Clock; ev
 
     /**
      * `{status}` moves along the status machine; `{start}` reschedules (same rules as create).
-     * Emits `reservation.status_changed` or `reservation.rescheduled`.
+     * Records `reservation.status_changed` or `reservation.rescheduled`.
      */
     async update(tenantId: string, actor: Actor, id: string, patch: { status?: ReservationStatus; start?: string }) {
       if ((patch.status === undefined) === (patch.start === undefined)) {
@@ -382,7 +368,7 @@ export function createReservationsService(deps: { db: Database; clock: Clock; ev
       const newStart = patch.start === undefined ? null : parseInstant(patch.start, 'start');
       let resched: { staffId: string; service: ServiceRecord } | null = null;
       try {
-        const result = await withTenant(db, tenantId, async (tx) => {
+        const jobs = await withTenant(db, tenantId, async (tx) => {
           const { r, rel } = await loadVisible(tx, tenantId, actor, id, true);
           const settings = await findSettings(tx, tenantId);
           if (rel === 'manager' && !actor.can('reservations.write') && !(patch.status === 'cancelled' && actor.can('reservations.cancel'))) {
@@ -403,38 +389,20 @@ export function createReservationsService(deps: { db: Database; clock: Clock; ev
               assertBeforeCutoff(r, settings);
             }
             await repo.updateStatus(tx, tenantId, r.id, patch.status);
-            const jobs = await effects.record(tx, { type: 'reservation.status_changed', tenantId, reservationId: r.id, actorUserId: actor.userId, from: r.status, to: patch.status });
-            return { previous: r, kind: 'status' as const, jobs };
+            return effects.record(tx, { type: 'reservation.status_changed', tenantId, reservationId: r.id, actorUserId: actor.userId, from: r.status, to: patch.status });
           }
           // Customers reschedule their own booking up to the cancellation cutoff, like cancelling.
           if (rel === 'customer') assertBeforeCutoff(r, settings);
           const service = await findService(tx, tenantId, r.serviceId);
           if (service) resched = { staffId: r.staffId, service };
           const moved = await reschedule(tx, tenantId, settings, r, newStart!);
-          const jobs = await effects.record(tx, {
+          return effects.record(tx, {
             type: 'reservation.rescheduled', tenantId, reservationId: r.id, actorUserId: actor.userId,
             from: { start: iso(r.start), end: iso(r.end) }, to: { start: iso(newStart!), end: iso(newStart! + moved.durationMinutes * MINUTE) },
           });
-          return { previous: r, kind: 'reschedule' as const, jobs };
         });
-        await effects.dispatch(result.jobs);
-        const current = await getOne(tenantId, actor, id);
-        const { previous } = result;
-        if (result.kind === 'status') {
-          events.emit('reservation.status_changed', {
-            tenantId, reservationId: id, actorUserId: actor.userId, from: previous.status, to: current.status, meta: actor.meta,
-          });
-        } else {
-          events.emit('reservation.rescheduled', {
-            tenantId,
-            reservationId: id,
-            actorUserId: actor.userId,
-            from: { start: iso(previous.start), end: iso(previous.end) },
-            to: { start: current.start, end: current.end },
-            meta: actor.meta,
-          });
-        }
-        return current;
+        await effects.dispatch(jobs);
+        return await getOne(tenantId, actor, id);
       } catch (err) {
         const r = resched as { staffId: string; service: ServiceRecord } | null;
         if (r && newStart !== null) return explainExclusion(err, tenantId, r.staffId, newStart, r.service);

@@ -18,6 +18,11 @@ export interface Config {
   /** Directory of migration files (`NNN.do.name.sql`); undefined = the ones shipped with the build. */
   readonly migrationsDir?: string | undefined;
   readonly databasePoolMax: number;
+  /**
+   * How long a request waits for a pooled server connection (all busy) before 503 "The database
+   * is busy"; also bounds opening a new connection. Ignored by the embedded database.
+   */
+  readonly databasePoolWaitMs: number;
   /** Named (prepared) statements on the server; off behind a proxy that cannot keep them (ADR 0006). */
   readonly databasePreparedStatements: boolean;
   readonly redisUrl: string | undefined;
@@ -252,6 +257,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     databaseUrl,
     migrationsDir: env.BOKA_MIGRATIONS_DIR || undefined,
     databasePoolMax: readInt(env, 'DATABASE_POOL_MAX', 10, 1, 500),
+    databasePoolWaitMs: readInt(env, 'DATABASE_POOL_WAIT_MS', 2_000, 100, 60_000),
     databasePreparedStatements: readChoice(env, 'DATABASE_PREPARED_STATEMENTS', ['on', 'off'], 'on') === 'on',
     redisUrl: readSecret(env, 'REDIS_URL'),
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),

@@ -30,7 +30,8 @@ export { acquireDataDirLock, DataDirLockedError, type DataDirLock, type LockOwne
  * the non-superuser application role.
  */
 export async function openDatabase(
-  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolMax'> & Partial<Pick<Config, 'databasePreparedStatements' | 'migrationsDir'>>,
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolMax'> &
+    Partial<Pick<Config, 'databasePoolWaitMs' | 'databasePreparedStatements' | 'migrationsDir'>>,
   opts: { migrate?: boolean } = {},
 ): Promise<Database> {
   const migrate = opts.migrate ?? true;
@@ -47,6 +48,7 @@ export async function openDatabase(
     return createPostgresDatabase({
       url: config.databaseUrl,
       max: config.databasePoolMax,
+      connectTimeoutMs: config.databasePoolWaitMs,
       preparedStatements: config.databasePreparedStatements ?? true,
     });
   }

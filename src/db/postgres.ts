@@ -9,7 +9,12 @@ export interface PostgresOptions {
   preparedStatements?: boolean;
   /** Connect as the migration role without switching to the application role. */
   asOwner?: boolean;
-  /** Give up connecting after this long (an unreachable server must not hang requests). Default 2 s. */
+  /**
+   * DATABASE_POOL_WAIT_MS: how long a checkout waits for a pooled connection when all are busy
+   * (then "timeout exceeded when trying to connect": pool_wait, 503 "The database is busy"), and
+   * how long opening a new connection may take (a server that does not answer must not hang
+   * requests): pg-pool has one setting for both. Default 2 s.
+   */
   connectTimeoutMs?: number;
   /** Server-side statement_timeout; the client gives up 1 s later if the server is silent. Default 5 s. */
   statementTimeoutMs?: number;

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/index.js';
 import type { JobQueue } from '../jobs/index.js';
-import type { ReservationChange } from '../shared/events.js';
+import type { ReservationChange } from '../shared/reservation-change.js';
 import type { NotificationsService } from './notifications.service.js';
 import { mailKindForChange, type ReservationMailKind } from './reservation-mail.core.js';
 

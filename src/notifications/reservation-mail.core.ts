@@ -1,4 +1,4 @@
-import type { ReservationChange } from '../shared/events.js';
+import type { ReservationChange } from '../shared/reservation-change.js';
 import { buildIcs, type IcsMethod } from './ics.core.js';
 
 /**

@@ -30,28 +30,8 @@ export interface BokaEvents {
   'member.added': { tenantId: string; actorUserId: string; userId: string; role: string; meta: RequestMeta };
   'member.role_change': { tenantId: string; actorUserId: string; userId: string; from: string; to: string; meta: RequestMeta };
   'member.removed': { tenantId: string; actorUserId: string; userId: string; meta: RequestMeta };
-  // Booking: reservations and invitations. Instants are UTC ISO strings.
-  'reservation.created': {
-    tenantId: string;
-    reservationId: string;
-    /** null: a guest (no account) or a manage link acted. */
-    actorUserId: string | null;
-    staffId: string;
-    customerId: string;
-    start: string;
-    end: string;
-    channel: 'tenant' | 'public';
-    meta: RequestMeta;
-  };
-  'reservation.status_changed': { tenantId: string; reservationId: string; actorUserId: string | null; from: string; to: string; meta: RequestMeta };
-  'reservation.rescheduled': {
-    tenantId: string;
-    reservationId: string;
-    actorUserId: string | null;
-    from: { start: string; end: string };
-    to: { start: string; end: string };
-    meta: RequestMeta;
-  };
+  // Booking: customer records and invitations. A reservation change is recorded in its own
+  // transaction, not emitted: ReservationChange (src/shared/reservation-change.ts, ADR 0029).
   /** A customer record's user account changed (null: unlinked); who may then act on its reservations. */
   'customer.linked': { tenantId: string; customerId: string; actorUserId: string; from: string | null; to: string | null; meta: RequestMeta };
   'invitation.created': { tenantId: string; invitationId: string; actorUserId: string; email: string; role: string; meta: RequestMeta };
@@ -111,19 +91,6 @@ export interface BokaEvents {
   /** A re-authentication before a sensitive account change (ADR 0021): which proof, and whether it held. */
   'account.reauthenticated': { userId: string; method: 'password' | 'passkey' | 'recent_sign_in'; outcome: 'success' | 'failure'; meta: RequestMeta };
 }
-
-type WithoutMeta<T> = Omit<T, 'meta'>;
-
-/**
- * A reservation change as its transaction records it for the outbox (ADR 0024): the event's
- * fields without request meta. `status` is the new reservation's; `reason: 'hold_lapsed'` marks
- * the cancellation of a guest hold nobody confirmed (the cleanup job or a booking that needs the
- * slot).
- */
-export type ReservationChange =
-  | ({ type: 'reservation.created'; status: 'pending' | 'confirmed' } & WithoutMeta<BokaEvents['reservation.created']>)
-  | ({ type: 'reservation.status_changed'; reason?: 'hold_lapsed' } & WithoutMeta<BokaEvents['reservation.status_changed']>)
-  | ({ type: 'reservation.rescheduled' } & WithoutMeta<BokaEvents['reservation.rescheduled']>);
 
 export interface EventHub {
   emit<K extends keyof BokaEvents>(name: K, payload: BokaEvents[K]): void;

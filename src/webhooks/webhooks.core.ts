@@ -1,5 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import type { ReservationChange } from '../shared/events.js';
+import type { ReservationChange } from '../shared/reservation-change.js';
 
 /** The events a tenant may subscribe to (issue 17). */
 export const WEBHOOK_EVENTS = ['reservation.created', 'reservation.confirmed', 'reservation.rescheduled', 'reservation.cancelled', 'reservation.completed'] as const;
@@ -11,7 +11,7 @@ export function eventForStatus(to: string): WebhookEvent | null {
   return null;
 }
 
-/** The webhook message a reservation change publishes (the same data the events carried), or null. */
+/** The webhook message a reservation change publishes, or null. */
 export function webhookMessage(change: ReservationChange): { event: WebhookEvent; data: Record<string, unknown> } | null {
   switch (change.type) {
     case 'reservation.created':

@@ -1,23 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { addMember, createTenant, signUp, type TestContext, createTestApp } from '../helpers/app.js';
-import { createEventHub } from '../../src/shared/events.js';
-import { call, createBookingFixture, createTestClock, ok, type BookingFixture } from './helpers.js';
+import { WEBHOOK_EVENTS } from '../../src/webhooks/webhooks.core.js';
+import { call, createBookingFixture, createTestClock, ok, recordedEffects, type BookingFixture } from './helpers.js';
 
 type Err = { code: string; details?: Record<string, unknown> | Array<Record<string, unknown>> };
 type Reservation = { id: string; start: string; end: string; status: string; staffId: string; customerId: string };
 
 const clock = createTestClock(); // Monday 2026-03-23 06:00 UTC
-const events = createEventHub();
-const seen: Array<{ name: string; channel?: string }> = [];
-events.on('reservation.created', (e) => seen.push({ name: 'reservation.created', channel: e.channel }));
-events.on('reservation.status_changed', () => seen.push({ name: 'reservation.status_changed' }));
-events.on('reservation.rescheduled', () => seen.push({ name: 'reservation.rescheduled' }));
 let ctx: TestContext;
 let f: BookingFixture;
 
 before(async () => {
-  ctx = await createTestApp({ deps: { clock, events } });
+  ctx = await createTestApp({ deps: { clock } });
   f = await createBookingFixture(ctx.app);
 });
 after(async () => ctx.close());
@@ -429,8 +424,38 @@ describe('public booking and tenant isolation', () => {
   });
 });
 
-test('reservation domain events are emitted for the audit log', () => {
-  const names = new Set(seen.map((e) => e.name));
-  for (const n of ['reservation.created', 'reservation.status_changed', 'reservation.rescheduled']) assert.ok(names.has(n), n);
-  assert.ok(seen.some((e) => e.channel === 'public') && seen.some((e) => e.channel === 'tenant'));
+describe('each reservation change is recorded in its own transaction (ADR 0024, 0029)', () => {
+  // No job worker runs here (JOBS_POLL_MS=0), so webhook messages stay queued where the
+  // change wrote them; customer mail jobs run after the commit and stay as rows.
+  test('tenant booking, confirm, reschedule, cancel; a signed-in public booking', async () => {
+    const g = await createBookingFixture(ctx.app);
+    await ok(ctx.app, g.owner, 'POST', `${g.base}/webhooks`, { url: 'http://127.0.0.1:9/hook', events: WEBHOOK_EVENTS });
+    const r = await ok<Reservation>(ctx.app, g.owner, 'POST', `${g.base}/reservations`, { serviceId: g.serviceId, staffId: g.staffId, customerId: g.customerId, start: '2026-03-24T09:00:00Z' });
+    const url = `${g.base}/reservations/${r.id}`;
+    await ok(ctx.app, g.owner, 'PATCH', url, { status: 'confirmed' });
+    await ok(ctx.app, g.owner, 'PATCH', url, { start: '2026-03-24T11:00:00Z' });
+    await ok(ctx.app, g.owner, 'PATCH', url, { status: 'cancelled' });
+    const at9 = { start: '2026-03-24T09:00:00.000Z', end: '2026-03-24T09:30:00.000Z' };
+    const at11 = { start: '2026-03-24T11:00:00.000Z', end: '2026-03-24T11:30:00.000Z' };
+    assert.deepEqual(await recordedEffects(ctx.database.db, r.id), [
+      { job: 'reservation.mail', kind: 'cancelled' },
+      { job: 'reservation.mail', kind: 'changed' },
+      { job: 'reservation.mail', kind: 'confirmed' },
+      { job: 'reservation.mail', kind: 'pending' },
+      { job: 'webhook.deliver', event: 'reservation.cancelled', data: { reservationId: r.id, from: 'confirmed', to: 'cancelled' } },
+      { job: 'webhook.deliver', event: 'reservation.confirmed', data: { reservationId: r.id, from: 'pending', to: 'confirmed' } },
+      { job: 'webhook.deliver', event: 'reservation.created', data: { reservationId: r.id, staffId: g.staffId, customerId: g.customerId, ...at9, channel: 'tenant' } },
+      { job: 'webhook.deliver', event: 'reservation.rescheduled', data: { reservationId: r.id, from: at9, to: at11 } },
+    ]);
+
+    const visitor = await signUp(ctx.app, 'recorded');
+    const p = await ok<Reservation>(ctx.app, visitor, 'POST', `/api/public/tenants/${g.tenant.slug}/reservations`, { serviceId: g.serviceId, start: '2026-03-24T13:00:00Z' });
+    assert.deepEqual(await recordedEffects(ctx.database.db, p.id), [
+      { job: 'reservation.mail', kind: 'pending' },
+      {
+        job: 'webhook.deliver', event: 'reservation.created',
+        data: { reservationId: p.id, staffId: g.staffId, customerId: p.customerId, start: '2026-03-24T13:00:00.000Z', end: '2026-03-24T13:30:00.000Z', channel: 'public' },
+      },
+    ]);
+  });
 });

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Queryable } from '../../src/db/index.js';
 import type { Clock } from '../../src/shared/clock.js';
 import { addMember, bearer, createTenant, signUp, type SignedInUser } from '../helpers/app.js';
 
@@ -72,4 +73,29 @@ export async function createBookingFixture(app: FastifyInstance, opts: { timezon
   });
   const customer = await ok<{ id: string }>(app, owner, 'POST', `${base}/customers`, { name: 'Casey', email: `casey-${tenant.slug}@example.test` });
   return { owner, tenant, base, serviceId: service.id, staffId: staff.id, customerId: customer.id };
+}
+
+export type RecordedEffect =
+  | { job: 'webhook.deliver'; event: string; data: Record<string, unknown> }
+  | { job: 'reservation.mail'; kind: string }
+  | { job: 'booking.guest_mail'; kind: string };
+
+/**
+ * What the outbox holds for one reservation (ADR 0024): the jobs its changes wrote in their own
+ * transactions, whatever their state since, ordered by job name, then event or mail kind. The
+ * jobs table is where a reservation change is described (ADR 0029).
+ */
+export async function recordedEffects(db: Queryable, reservationId: string): Promise<RecordedEffect[]> {
+  const rows = (await db.query<{ name: string; payload: Record<string, unknown> }>(
+    `SELECT name, payload FROM jobs
+      WHERE name IN ('webhook.deliver', 'reservation.mail', 'booking.guest_mail')
+        AND $1 IN (payload->>'reservationId', payload->'data'->>'reservationId')`,
+    [reservationId],
+  )).rows;
+  const effects = rows.map(({ name, payload: p }): RecordedEffect =>
+    name === 'webhook.deliver'
+      ? { job: name, event: p.event as string, data: p.data as Record<string, unknown> }
+      : { job: name as 'reservation.mail' | 'booking.guest_mail', kind: p.kind as string });
+  const key = (e: RecordedEffect) => `${e.job} ${'event' in e ? e.event : e.kind}`;
+  return effects.sort((a, b) => key(a).localeCompare(key(b)));
 }

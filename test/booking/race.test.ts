@@ -9,7 +9,11 @@ import { call, createBookingFixture, createTestClock, ok, type BookingFixture } 
 let ctx: TestContext;
 let f: BookingFixture;
 before(async () => {
-  ctx = await createTestApp({ deps: { clock: createTestClock() } });
+  // The 100 requests take the staff row lock in turn, each holding one of the server pool's 10
+  // connections meanwhile, so the last ones wait for a connection while about 90 bookings run.
+  // Under machine load the default 2 s pool wait turns some of them into 503 "The database is
+  // busy"; this test checks the race, not the machine's speed, so they may wait up to 60 s.
+  ctx = await createTestApp({ deps: { clock: createTestClock() }, env: { DATABASE_POOL_WAIT_MS: '60000' } });
   f = await createBookingFixture(ctx.app);
 });
 after(async () => ctx.close());

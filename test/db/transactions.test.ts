@@ -76,7 +76,8 @@ describe('transactions on one pooled PostgreSQL connection', { skip: !onServer &
   let one: Database;
   before(async () => {
     t = await createTestDatabase();
-    one = await openDatabase({ databaseUrl: t.url, dataDir: 'memory', databasePoolMax: 1 }, { migrate: false });
+    // DATABASE_POOL_WAIT_MS past the 2 s default, for the last test.
+    one = await openDatabase({ databaseUrl: t.url, dataDir: 'memory', databasePoolMax: 1, databasePoolWaitMs: 5_000 }, { migrate: false });
   });
   after(async () => {
     await one.close();
@@ -104,5 +105,15 @@ describe('transactions on one pooled PostgreSQL connection', { skip: !onServer &
     }
     const status = await one.query<{ transaction_read_only: string }>('SHOW transaction_read_only');
     assert.equal(status.rows[0]!.transaction_read_only, 'off', 'no read-only transaction is left open');
+  });
+
+  test('a checkout waits for the busy connection as long as DATABASE_POOL_WAIT_MS says', async () => {
+    let release!: () => void;
+    const held = one.transaction(() => new Promise<void>((resolve) => (release = resolve)));
+    // Queued behind the transaction: the pool is full (one connection, checked out above).
+    const waiting = one.query<{ ok: number }>('SELECT 1 AS ok');
+    setTimeout(() => release(), 2_500);
+    assert.equal((await waiting).rows[0]!.ok, 1, 'with the 2 s default this wait would end in pool_wait');
+    await held;
   });
 });

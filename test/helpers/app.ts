@@ -15,8 +15,7 @@ export interface TestContext {
 
 /** The real app on a fresh database (PGlite in memory, or the server when DATABASE_URL is set). */
 export async function createTestApp(opts: { env?: Record<string, string>; deps?: Partial<AppDeps> } = {}): Promise<TestContext> {
-  const database = await createTestDatabase();
-  const config = loadConfig({
+  const env = {
     NODE_ENV: 'test',
     BOKA_DATA_DIR: 'memory',
     BOKA_SECRET_KEY: randomBytes(32).toString('base64url'),
@@ -26,7 +25,11 @@ export async function createTestApp(opts: { env?: Record<string, string>; deps?:
     // No background worker unless a test asks for one (tests of src/jobs drive it themselves).
     JOBS_POLL_MS: '0',
     ...opts.env,
-  }, { databaseUrl: database.url });
+  };
+  // The pool is opened before the config that names its database exists: the pool's own
+  // settings (DATABASE_POOL_WAIT_MS) come from the same environment, validated the same way.
+  const database = await createTestDatabase(loadConfig(env));
+  const config = loadConfig(env, { databaseUrl: database.url });
   const app = await buildApp(config, { db: database.db, ...opts.deps });
   await app.ready();
   return {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import type { Config } from '../../src/config/config.js';
 import { openDatabase, type Database, type Queryable } from '../../src/db/index.js';
 
 /**
@@ -16,7 +17,8 @@ export interface TestDatabase {
 
 export const onServer = Boolean(process.env.DATABASE_URL);
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** `settings.databasePoolWaitMs` (DATABASE_POOL_WAIT_MS) applies to the server pool only. */
+export async function createTestDatabase(settings: Partial<Pick<Config, 'databasePoolWaitMs'>> = {}): Promise<TestDatabase> {
   const serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) {
     const db = await openDatabase({ databaseUrl: undefined, dataDir: 'memory', databasePoolMax: 1 });
@@ -29,7 +31,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await admin.end();
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  const db = await openDatabase({ databaseUrl: url.toString(), dataDir: 'memory', databasePoolMax: 10 });
+  const db = await openDatabase({ databaseUrl: url.toString(), dataDir: 'memory', databasePoolMax: 10, databasePoolWaitMs: settings.databasePoolWaitMs });
   return {
     db,
     url: url.toString(),
