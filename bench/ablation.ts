@@ -11,7 +11,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { bokaTargets, measure, median, type BokaServerInfo, type Sample, type Target } from './http-ratios.js';
+import { bokaTargets, emptyTarget, measureInterleaved, median, type BokaServerInfo, type Target } from './http-ratios.js';
 import { spawnServer, stopServer } from './servers/spawn.js';
 import { ROOT, withWorktree } from './worktree.js';
 
@@ -35,22 +35,13 @@ await withWorktree('HEAD', async (tree) => {
     const secret = Buffer.alloc(32, 7).toString('base64url');
     const empty = await spawnServer<{ port: number }>('./empty-server.ts');
     servers.push(empty);
-    const targets: Array<{ variant: string; health: Target; tenant: Target }> = [];
+    const targets: Array<{ label: string; health: Target; tenant: Target }> = [];
     for (const [variant, ablate] of VARIANTS) {
       const s = await spawnServer<BokaServerInfo>(join(tree, 'bench/servers/boka-server.ts'), { BOKA_BENCH_ABLATE: ablate, BOKA_SECRET_KEY: secret });
       servers.push(s);
-      targets.push({ variant, ...bokaTargets(s) });
+      targets.push({ label: variant, ...bokaTargets(s) });
     }
-    const emptyTarget: Target = { name: 'empty', url: `http://127.0.0.1:${empty.info.port}/empty`, pid: empty.child.pid!, headers: {} };
-    const samples = new Map<string, Sample[]>();
-    const add = (key: string, s: Sample) => samples.set(key, [...(samples.get(key) ?? []), s]);
-    for (let round = 0; round < ROUNDS; round++) {
-      add('empty', await measure(emptyTarget));
-      for (const t of targets) {
-        add(`health ${t.variant}`, await measure(t.health));
-        add(`tenant ${t.variant}`, await measure(t.tenant));
-      }
-    }
+    const samples = await measureInterleaved(emptyTarget(empty), targets, ROUNDS);
     const cpu = (key: string) => median(samples.get(key)!.map((s) => s.cpuUs));
     const errors = (key: string) => samples.get(key)!.reduce((a, s) => a + s.errors, 0);
     const emptyCpu = cpu('empty');

@@ -7,7 +7,7 @@
  * figure from another day on a shared host.
  */
 import { join } from 'node:path';
-import { bokaTargets, measure, median, type BokaServerInfo, type Sample, type Target } from './http-ratios.js';
+import { bokaTargets, emptyTarget, measureInterleaved, median, type BokaServerInfo, type Target } from './http-ratios.js';
 import { spawnServer, stopServer } from './servers/spawn.js';
 import { ROOT, withWorktree } from './worktree.js';
 
@@ -22,22 +22,13 @@ await withWorktree(ref, async (tree) => {
     const empty = await spawnServer<{ port: number }>('./empty-server.ts');
     servers.push(empty);
     const trees: Array<[string, string]> = [[ref, tree], ['working tree', ROOT]];
-    const targets: Array<{ tree: string; health: Target; tenant: Target }> = [];
+    const targets: Array<{ label: string; health: Target; tenant: Target }> = [];
     for (const [name, dir] of trees) {
       const s = await spawnServer<BokaServerInfo>(join(dir, 'bench/servers/boka-server.ts'), { BOKA_SECRET_KEY: secret });
       servers.push(s);
-      targets.push({ tree: name, ...bokaTargets(s) });
+      targets.push({ label: name, ...bokaTargets(s) });
     }
-    const emptyTarget: Target = { name: 'empty', url: `http://127.0.0.1:${empty.info.port}/empty`, pid: empty.child.pid!, headers: {} };
-    const samples = new Map<string, Sample[]>();
-    const add = (key: string, s: Sample) => samples.set(key, [...(samples.get(key) ?? []), s]);
-    for (let round = 0; round < ROUNDS; round++) {
-      add('empty', await measure(emptyTarget));
-      for (const t of targets) {
-        add(`health ${t.tree}`, await measure(t.health));
-        add(`tenant ${t.tree}`, await measure(t.tenant));
-      }
-    }
+    const samples = await measureInterleaved(emptyTarget(empty), targets, ROUNDS);
     const cpus = (key: string) => samples.get(key)!.map((s) => s.cpuUs);
     const show = (key: string) => {
       const xs = [...cpus(key)].sort((a, b) => a - b);
@@ -49,9 +40,9 @@ await withWorktree(ref, async (tree) => {
     console.log('| tree | `GET /api/health` | × empty | `GET /api/tenants/:id` | × empty |');
     console.log('| --- | ---: | ---: | ---: | ---: |');
     for (const t of targets) {
-      const h = median(cpus(`health ${t.tree}`));
-      const n = median(cpus(`tenant ${t.tree}`));
-      console.log(`| ${t.tree} | ${show(`health ${t.tree}`)} | ${(h / emptyCpu).toFixed(2)}× | ${show(`tenant ${t.tree}`)} | ${(n / emptyCpu).toFixed(2)}× |`);
+      const h = median(cpus(`health ${t.label}`));
+      const n = median(cpus(`tenant ${t.label}`));
+      console.log(`| ${t.label} | ${show(`health ${t.label}`)} | ${(h / emptyCpu).toFixed(2)}× | ${show(`tenant ${t.label}`)} | ${(n / emptyCpu).toFixed(2)}× |`);
     }
     const delta = (route: string) => (median(cpus(`${route} working tree`)) - median(cpus(`${route} ${ref}`))).toFixed(1);
     console.log(`\nDifference of medians (working tree − ${ref}): health ${delta('health')} µs, tenant ${delta('tenant')} µs.`);

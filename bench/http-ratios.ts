@@ -58,6 +58,32 @@ export function bokaTargets(s: { info: BokaServerInfo; child: { pid?: number } }
   };
 }
 
+/**
+ * Measures the empty route and each labelled Boka server's two routes, interleaved over `rounds`
+ * (empty, A health, A tenant, B health, …, then again): samples by `empty`, `health <label>`
+ * and `tenant <label>`.
+ */
+export function emptyTarget(s: { info: { port: number }; child: { pid?: number } }): Target {
+  return { name: 'empty', url: `http://127.0.0.1:${s.info.port}/empty`, pid: s.child.pid!, headers: {} };
+}
+
+export async function measureInterleaved(
+  empty: Target,
+  servers: ReadonlyArray<{ label: string; health: Target; tenant: Target }>,
+  rounds: number,
+): Promise<Map<string, Sample[]>> {
+  const samples = new Map<string, Sample[]>();
+  const add = (key: string, s: Sample) => samples.set(key, [...(samples.get(key) ?? []), s]);
+  for (let round = 0; round < rounds; round++) {
+    add('empty', await measure(empty));
+    for (const t of servers) {
+      add(`health ${t.label}`, await measure(t.health));
+      add(`tenant ${t.label}`, await measure(t.tenant));
+    }
+  }
+  return samples;
+}
+
 export async function benchHttpRatios(): Promise<string[]> {
   const empty = await spawnServer<{ port: number }>('./empty-server.ts');
   const boka = await spawnServer<{ port: number; token: string; tenantId: string }>('./boka-server.ts');
