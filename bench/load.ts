@@ -14,7 +14,8 @@
  * `--open-runs N` repeats the open-loop phase (default 5: issue 16 asks every run to pass);
  * `--cpu-prof-dir DIR` makes the Boka servers write V8 CPU profiles there; `--pool N` sets each
  * instance's DATABASE_POOL_MAX (default 20).
- * Everything is bounded by --duration (seconds per phase).
+ * At the end, each server's slow seconds (server-side p99 over 100 ms, from its own request lines)
+ * are listed with the phase they fell in (`server-timeline.ts`). Everything is bounded by --duration (seconds per phase).
  *
  *   npm run bench:load -- --connections 1000 --duration 30
  *   npm run bench:load -- --url http://127.0.0.1:3000 --sessions 50 --connections 100 --duration 10
@@ -30,6 +31,7 @@ import { parseArgs } from 'node:util';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pg from 'pg';
 import { runOpenLoop, type OpenLoopResult } from './open-loop.js';
+import { printSlowSeconds, type PhaseWindow } from './server-timeline.js';
 
 interface AutocannonResult {
   requests: { average: number; total: number };
@@ -358,6 +360,8 @@ function runQueueWaitMs(pid: number | undefined): number {
   }
 }
 interface PhaseOutcome<R> { result: R; delays: number[]; hitRate: number | null }
+/** Every measured phase's window, to place the servers' slow seconds (bench/server-timeline.ts). */
+const phaseWindows: PhaseWindow[] = [];
 
 /**
  * The measured phases against `base`: closed loop (saturation), then `--open-runs` consecutive
@@ -365,10 +369,12 @@ interface PhaseOutcome<R> { result: R; delays: number[]; hitRate: number | null 
  * delays are sampled in each. Prints the goals of issue 16 with met / not met at the end.
  */
 /** The database's own background work: checkpoints (instance-wide) and autovacuum/autoanalyze runs (this database). */
-async function databaseWork(db: pg.Client): Promise<{ checkpoints: number; buffers: number; autovacuums: number }> {
+async function databaseWork(db: pg.Client): Promise<{ checkpoints: number; buffers: number; autovacuums: number; sessionWrites: number }> {
   const bg = await db.query<{ c: string; b: string }>('SELECT checkpoints_timed + checkpoints_req AS c, buffers_checkpoint AS b FROM pg_stat_bgwriter');
   const av = await db.query<{ v: string }>('SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0) AS v FROM pg_stat_all_tables');
-  return { checkpoints: Number(bg.rows[0]!.c), buffers: Number(bg.rows[0]!.b), autovacuums: Number(av.rows[0]!.v) };
+  // Session rows updated: last-seen writes (one per session per minute at most), revocations.
+  const sw = await db.query<{ u: string }>("SELECT coalesce(sum(n_tup_upd), 0) AS u FROM pg_stat_all_tables WHERE relname = 'sessions'");
+  return { checkpoints: Number(bg.rows[0]!.c), buffers: Number(bg.rows[0]!.b), autovacuums: Number(av.rows[0]!.v), sessionWrites: Number(sw.rows[0]!.u) };
 }
 
 async function runPhases(
@@ -391,6 +397,8 @@ async function runPhases(
     const waitedBefore = runQueueWaitMs(serverPid);
     const dbBefore = local ? await databaseWork(local.db) : null;
     const startedAt = performance.now();
+    const window: PhaseWindow = { label, from: Date.now(), to: Date.now() };
+    phaseWindows.push(window);
     const load = run();
     const delays = revokeOn
       ? await measureRevocation(revokeOn, base, toRevoke, load).catch(async (err: unknown) => {
@@ -399,6 +407,7 @@ async function runPhases(
         })
       : [];
     const result = await load;
+    window.to = Date.now();
     const runQueueMs = runQueueWaitMs(serverPid) - waitedBefore;
     const dbAfter = local ? await databaseWork(local.db) : null;
     const phaseMs = performance.now() - startedAt;
@@ -422,7 +431,7 @@ async function runPhases(
     if (dbBefore && dbAfter) {
       console.log(
         `  database: ${dbAfter.checkpoints - dbBefore.checkpoints} checkpoints (${dbAfter.buffers - dbBefore.buffers} buffers written), ` +
-          `${dbAfter.autovacuums - dbBefore.autovacuums} autovacuum/autoanalyze runs during the phase`,
+          `${dbAfter.autovacuums - dbBefore.autovacuums} autovacuum/autoanalyze runs, ${dbAfter.sessionWrites - dbBefore.sessionWrites} session row updates during the phase`,
       );
     }
     if (delays.length > 0) {
@@ -517,7 +526,10 @@ async function main(): Promise<void> {
   } finally {
     // SIGTERM: the servers drain and exit (writing their CPU profiles); SIGKILL after 10 s.
     await Promise.all(children.map((c) => stopChild(c)));
-    for (const file of readdirSync(logDir)) printWarnings(join(logDir, file));
+    for (const file of readdirSync(logDir)) {
+      printWarnings(join(logDir, file));
+      if (file.includes('src_main')) printSlowSeconds(join(logDir, file), phaseWindows);
+    }
     console.log(`server logs: ${logDir}`);
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
