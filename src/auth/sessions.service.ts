@@ -10,7 +10,11 @@ import { findByToken, issueToken } from './one-time-tokens.js';
 import * as repo from './sessions.repo.js';
 
 const REFRESH_PREFIX = 'rt_';
-/** Persist last-seen at most this often per session: idle tracking without a write per request. */
+/**
+ * Persist last-seen at most this often per session: idle tracking without a write per request.
+ * Never more than a quarter of the idle timeout, so the row another instance reads cold is never
+ * old enough for it to judge a session in use idle (the timeout may be as short as 60 s).
+ */
 const TOUCH_INTERVAL_MS = 60_000;
 
 export interface SessionState {
@@ -100,6 +104,7 @@ export function createSessionService(opts: SessionServiceOptions): SessionServic
     onLookup: opts.onCacheLookup,
   });
   const idleMs = opts.idleTimeoutSeconds * 1000;
+  const touchIntervalMs = Math.min(TOUCH_INTERVAL_MS, idleMs / 4);
   // Last-seen writes in flight, so a reload of the same session waits for them.
   const touching = new Map<string, Promise<void>>();
 
@@ -215,7 +220,7 @@ export function createSessionService(opts: SessionServiceOptions): SessionServic
         return verdict;
       }
       state.lastSeenAt = now;
-      if (now - state.persistedLastSeenAt >= TOUCH_INTERVAL_MS) {
+      if (now - state.persistedLastSeenAt >= touchIntervalMs) {
         state.persistedLastSeenAt = now;
         const touch = repo
           .touchSession(opts.db, sessionId, new Date(now))

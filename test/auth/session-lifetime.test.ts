@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { createInProcessBus } from '../../src/cache/in-process-bus.js';
 import type { Clock } from '../../src/shared/clock.js';
 import { bearer, createTestApp, errorBody, signUp, TEST_PASSWORD, type TestContext } from '../helpers/app.js';
 
@@ -66,5 +69,51 @@ describe('session lifetime', () => {
     const res = await me(user.accessToken);
     assert.equal(res.statusCode, 401);
     assert.equal(errorBody(res).code, 'token_expired');
+  });
+});
+
+/**
+ * The shortest idle timeout (60 s) across instances: the last-seen time an instance persists
+ * must never lag far enough behind for another instance, reading it cold from the database, to
+ * judge a session idle that is in use (ASVS 3.3.2 asks for an idle timeout, not for revoking an
+ * active session). Before the fix the write happened at most once a minute whatever the timeout,
+ * and instance B revoked a session used on A a second earlier.
+ */
+describe('session idle timeout across instances', () => {
+  let ctx: TestContext;
+  let b: FastifyInstance;
+  let nowMs = Date.now();
+  const clock: Clock = { now: () => nowMs };
+
+  before(async () => {
+    const bus = createInProcessBus();
+    ctx = await createTestApp({ env: { SESSION_IDLE_TIMEOUT_SECONDS: '60', ACCESS_TOKEN_TTL_SECONDS: '600' }, deps: { clock, bus } });
+    b = await buildApp(ctx.config, { db: ctx.database.db, clock, bus });
+    await b.ready();
+  });
+  after(async () => {
+    await b.close();
+    await ctx.close();
+  });
+
+  const me = (app: FastifyInstance, token: string) => app.inject({ url: '/api/auth/me', headers: bearer(token) });
+  const persistedLastSeen = async (sessionId: string) =>
+    (await ctx.database.db.query<{ t: Date }>('SELECT last_seen_at AS t FROM sessions WHERE id = $1', [sessionId])).rows[0]!.t.getTime();
+
+  test('a session used on A a moment ago is live on a cold instance B', async () => {
+    const user = await signUp(ctx.app, 'idle-two-instances');
+    const signedUpAt = nowMs;
+    // In use on A every 20 s; B has never seen it.
+    for (const seconds of [20, 40, 59]) {
+      nowMs = signedUpAt + seconds * 1000;
+      assert.equal((await me(ctx.app, user.accessToken)).statusCode, 200, `A at +${seconds} s`);
+    }
+    // A persists last-seen in the background: wait until its write for the last request lands
+    // (or give up after 2 s and let B judge whatever the row says).
+    for (let i = 0; i < 40 && (await persistedLastSeen(user.sessionId)) < signedUpAt + 45_000; i++) await new Promise((r) => setTimeout(r, 50));
+    nowMs = signedUpAt + 60_500;
+    const res = await me(b, user.accessToken);
+    assert.equal(res.statusCode, 200, `B revoked a session used 1.5 s ago: ${res.body}`);
+    assert.equal((await me(ctx.app, user.accessToken)).statusCode, 200);
   });
 });
