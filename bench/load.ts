@@ -169,10 +169,18 @@ interface Scrape {
   gcSeconds: number;
   gcCount: number;
   gcOver100ms: number;
+  /** Database statements the server timed (top-level ones include the wait for a pooled connection). */
+  dbStatements: number;
+  dbOver100ms: number;
+  dbOver1s: number;
 }
 
 const sample = (text: string, name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
 const sumOf = (text: string, name: string) => [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
+
+/** A histogram's cumulative count at bucket `le` (summed over its label sets). */
+const bucket = (text: string, name: string, le: string) =>
+  [...text.matchAll(new RegExp(`^${name}_bucket\\{(?:[^}]*,)?le="${le.replace('.', '\\.')}"[^}]*\\} (\\S+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
 
 /** One scrape of /metrics (null if not reachable). */
 async function scrape(base: string): Promise<Scrape | null> {
@@ -195,6 +203,9 @@ async function scrape(base: string): Promise<Scrape | null> {
     gcSeconds: sumOf(text, 'nodejs_gc_duration_seconds_sum'),
     gcCount: sumOf(text, 'nodejs_gc_duration_seconds_count'),
     gcOver100ms: sumOf(text, 'nodejs_gc_duration_seconds_count') - [...text.matchAll(/^nodejs_gc_duration_seconds_bucket\{le="0\.1",[^}]*\} (\S+)$/gm)].reduce((a, m) => a + Number(m[1]), 0),
+    dbStatements: sumOf(text, 'boka_db_query_duration_seconds_count'),
+    dbOver100ms: sumOf(text, 'boka_db_query_duration_seconds_count') - bucket(text, 'boka_db_query_duration_seconds', '0.1'),
+    dbOver1s: sumOf(text, 'boka_db_query_duration_seconds_count') - bucket(text, 'boka_db_query_duration_seconds', '1'),
   };
 }
 
@@ -428,6 +439,12 @@ async function runPhases(
         `server GC ${stalls.gcMs.toFixed(0)} ms in ${stalls.gcCount} collections (${stalls.gcLong} over 100 ms); server main thread waiting for a CPU ${stalls.runQueueMs.toFixed(0)} ms ` +
         `(${((100 * stalls.runQueueMs) / stalls.phaseMs).toFixed(1)} % of the phase); load generator's own loop delay p99 ${stalls.ownLoopP99Ms.toFixed(1)} ms, max ${stalls.ownLoopMaxMs.toFixed(1)} ms`,
     );
+    if (before && after) {
+      console.log(
+        `  database statements timed by the server: ${after.dbStatements - before.dbStatements}, ` +
+          `${after.dbOver100ms - before.dbOver100ms} over 100 ms, ${after.dbOver1s - before.dbOver1s} over 1 s`,
+      );
+    }
     if (dbBefore && dbAfter) {
       console.log(
         `  database: ${dbAfter.checkpoints - dbBefore.checkpoints} checkpoints (${dbAfter.buffers - dbBefore.buffers} buffers written), ` +
