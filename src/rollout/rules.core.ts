@@ -98,7 +98,10 @@ function judgeThreshold(rule: Rule, window: Evidence, pooled: Evidence, min: num
     }
   }
   const via = onWindow.crosses ? 'window' : onStep.crosses ? 'step' : null;
-  return { crosses: via !== null, passes, bound: onStep.bound ?? onWindow.bound, estimate, via };
+  // The bound reported is the deciding evidence's: a window that crosses while the step's pooled
+  // evidence does not yet must not report the step's (inside) bound as the reason.
+  const bound = via === 'window' ? onWindow.bound : (onStep.bound ?? onWindow.bound);
+  return { crosses: via !== null, passes, bound, estimate, via };
 }
 
 /** How much worse green is than blue, as a lower confidence bound (rates) or the plain difference (point metrics). */
@@ -173,11 +176,12 @@ export function evaluateRule(
   const [g, b] = judged.via === 'window' ? [windowEvidence, blue ? toEvidence(rule.metric, blue) : NONE] : [pooled, blueAcc.pooled];
   const compared = rule.compareWithBlue !== null && b.n >= min && g.n > 0;
   const diff = compared ? worseThanBlueBy(rule, g, b, ctx) : null;
+  // The figures the judgement rests on: the window's when the window decided, else the step's.
   const stats: RuleStats = {
-    samples: pooled.n,
+    samples: g.n,
     blueSamples: compared ? b.n : 0,
     minSamples: min,
-    estimate: judged.estimate,
+    estimate: judged.via === 'window' ? g.sum / g.n : judged.estimate,
     bound: judged.bound,
     confidence: ctx.confidence,
     blueDiffBound: diff,
@@ -188,7 +192,7 @@ export function evaluateRule(
   if (judged.crosses) {
     const margin = rule.compareWithBlue?.margin ?? 0;
     if (compared && diff !== null && !(diff > margin)) {
-      const why = `past ${rule.op} ${show(m, rule.threshold)} (${describeEvidence(m, pooled.n, judged)}) but not worse than blue by more than ${show(m, margin)} (bound ${show(m, diff)})`;
+      const why = `past ${rule.op} ${show(m, rule.threshold)} (${describeEvidence(m, g.n, { ...judged, estimate: stats.estimate })}) but not worse than blue by more than ${show(m, margin)} (bound ${show(m, diff)})`;
       return build(out, 'excused', why, { compared: true, stats, since: null, firstBad: null });
     }
     const since = out.since ?? observation.at;

@@ -85,6 +85,21 @@ describe('evaluateRule', () => {
     assert.equal(samples, 200);
   });
 
+  it('a window that breaches alone reports its own evidence, not the step\'s', () => {
+    // A clean step, then one bad window: the window's bound is past 1 %, the step's pooled one
+    // (40 errors in 10 200) is not. The decision rests on the window, and so must the figures
+    // the dashboard and the report show: a breach whose recorded bound sits inside the threshold
+    // reads as a rollback without evidence (a rollout e2e test caught it under load).
+    let track: RuleTrack | undefined;
+    for (let i = 1; i <= 5; i++) track = evaluateRule(errorRule, observe(i * 60_000, { requests: 2000, errorRate: 0 }, { requests: 2000, errorRate: 0.001 }), ctx, track).track;
+    const { evaluation } = evaluateRule(errorRule, observe(6 * 60_000, { requests: 200, errorRate: 0.2 }, { requests: 2000, errorRate: 0.001 }), ctx, track);
+    assert.equal(evaluation.status, 'breached');
+    const stats = evaluation.stats!;
+    assert.equal(stats.samples, 200);
+    assert.ok(stats.estimate !== null && Math.abs(stats.estimate - 0.2) < 1e-9, `estimate ${stats.estimate}`);
+    assert.ok(stats.bound !== null && stats.bound > 0.01, `bound ${stats.bound}`);
+  });
+
   it('records the statistics and why for the dashboard', () => {
     const { evaluation } = evaluateRule(errorRule, observe(60_000, { requests: 1000, errorRate: 0.05 }, { requests: 1000, errorRate: 0.01 }), ctx, undefined);
     const stats = evaluation.stats;
