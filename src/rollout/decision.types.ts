@@ -125,7 +125,7 @@ export type RuleStatus =
 
 /** The statistics behind one rule's judgement (docs/adr/0102), for the event log and dashboard. */
 export interface RuleStats {
-  /** Green events the judgement is based on (accumulated over the step, see ADR 0102). */
+  /** Green events the judgement is based on: the window's when it crossed alone, else the step's pool (ADR 0102). */
   readonly samples: number;
   /** Blue events compared against (0 when not compared). */
   readonly blueSamples: number;
