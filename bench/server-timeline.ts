@@ -29,7 +29,7 @@ export function printSlowSeconds(logFile: string, phases: readonly PhaseWindow[]
     if (p99 <= thresholdMs) continue;
     const at = second * 1000;
     const phase = phases.find((p) => at >= p.from - 1000 && at <= p.to);
-    const where = phase ? `${phase.label}, +${Math.round((at - phase.from) / 1000)} s` : 'between phases';
+    const where = phase ? `${phase.label}, +${Math.max(0, Math.round((at - phase.from) / 1000))} s` : 'between phases';
     slow.push(`${new Date(at).toISOString().slice(11, 19)} (${where}): ${durations.length} answers, server-side p99 ${p99.toFixed(0)} ms`);
   }
   if (bySecond.size === 0) return;
