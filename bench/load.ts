@@ -202,7 +202,7 @@ async function scrape(base: string): Promise<Scrape | null> {
     loopMaxMs: sample(text, 'nodejs_eventloop_lag_max_seconds') * 1000,
     gcSeconds: sumOf(text, 'nodejs_gc_duration_seconds_sum'),
     gcCount: sumOf(text, 'nodejs_gc_duration_seconds_count'),
-    gcOver100ms: sumOf(text, 'nodejs_gc_duration_seconds_count') - [...text.matchAll(/^nodejs_gc_duration_seconds_bucket\{le="0\.1",[^}]*\} (\S+)$/gm)].reduce((a, m) => a + Number(m[1]), 0),
+    gcOver100ms: sumOf(text, 'nodejs_gc_duration_seconds_count') - bucket(text, 'nodejs_gc_duration_seconds', '0.1'),
     dbStatements: sumOf(text, 'boka_db_query_duration_seconds_count'),
     dbOver100ms: sumOf(text, 'boka_db_query_duration_seconds_count') - bucket(text, 'boka_db_query_duration_seconds', '0.1'),
     dbOver1s: sumOf(text, 'boka_db_query_duration_seconds_count') - bucket(text, 'boka_db_query_duration_seconds', '1'),
@@ -374,20 +374,20 @@ interface PhaseOutcome<R> { result: R; delays: number[]; hitRate: number | null 
 /** Every measured phase's window, to place the servers' slow seconds (bench/server-timeline.ts). */
 const phaseWindows: PhaseWindow[] = [];
 
+/** The database's own background work: checkpoints (instance-wide) and autovacuum/autoanalyze runs (this database). */
+async function databaseWork(db: pg.Client): Promise<{ checkpoints: number; buffers: number; autovacuums: number; sessionWrites: number }> {
+  const bg = await db.query<{ c: string; b: string }>('SELECT checkpoints_timed + checkpoints_req AS c, buffers_checkpoint AS b FROM pg_stat_bgwriter');
+  const av = await db.query<{ v: string }>('SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0) AS v FROM pg_stat_all_tables');
+  // Session rows updated: last-seen writes (at most one per session per minute), revocations.
+  const sw = await db.query<{ u: string }>("SELECT coalesce(sum(n_tup_upd), 0) AS u FROM pg_stat_all_tables WHERE relname = 'sessions'");
+  return { checkpoints: Number(bg.rows[0]!.c), buffers: Number(bg.rows[0]!.b), autovacuums: Number(av.rows[0]!.v), sessionWrites: Number(sw.rows[0]!.u) };
+}
+
 /**
  * The measured phases against `base`: closed loop (saturation), then `--open-runs` consecutive
  * open-loop runs at `--rate`. With `revokeOn` (another instance sharing the bus), revocation
  * delays are sampled in each. Prints the goals of issue 16 with met / not met at the end.
  */
-/** The database's own background work: checkpoints (instance-wide) and autovacuum/autoanalyze runs (this database). */
-async function databaseWork(db: pg.Client): Promise<{ checkpoints: number; buffers: number; autovacuums: number; sessionWrites: number }> {
-  const bg = await db.query<{ c: string; b: string }>('SELECT checkpoints_timed + checkpoints_req AS c, buffers_checkpoint AS b FROM pg_stat_bgwriter');
-  const av = await db.query<{ v: string }>('SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0) AS v FROM pg_stat_all_tables');
-  // Session rows updated: last-seen writes (one per session per minute at most), revocations.
-  const sw = await db.query<{ u: string }>("SELECT coalesce(sum(n_tup_upd), 0) AS u FROM pg_stat_all_tables WHERE relname = 'sessions'");
-  return { checkpoints: Number(bg.rows[0]!.c), buffers: Number(bg.rows[0]!.b), autovacuums: Number(av.rows[0]!.v), sessionWrites: Number(sw.rows[0]!.u) };
-}
-
 async function runPhases(
   base: string,
   sessions: Session[],
