@@ -32,6 +32,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pg from 'pg';
 import { runOpenLoop, type OpenLoopResult } from './open-loop.js';
 import { printSlowSeconds, type PhaseWindow } from './server-timeline.js';
+import { samplePgWaits, type PgWaits } from './pg-waits.js';
 
 interface AutocannonResult {
   requests: { average: number; total: number };
@@ -312,21 +313,34 @@ function openMix(sessions: Session[], hasReservations: boolean) {
  * it (the bus delay plus B's response time under load). Stops early when `until` settles, so
  * every sample is taken under the load.
  */
-async function measureRevocation(a: string, b: string, sessions: readonly Session[], until: Promise<unknown>): Promise<number[]> {
+interface RevocationDelays {
+  /** Logout sent → rejected on the loaded instance (what the goal judges). */
+  total: number[];
+  /** Of which: the logout's own answer (the revoking instance's write and publish). */
+  logout: number[];
+}
+
+async function measureRevocation(a: string, b: string, sessions: readonly Session[], until: Promise<unknown>): Promise<RevocationDelays> {
   let loadOver = false;
   void until.finally(() => (loadOver = true));
-  const delays: number[] = [];
+  const delays: RevocationDelays = { total: [], logout: [] };
   for (const s of sessions) {
     if (loadOver) break;
     for (let k = 0; k < 2; k++) await http(b, 'GET', '/api/auth/me', s.token);
     const start = performance.now();
     await http(a, 'POST', '/api/auth/logout', s.token);
+    const loggedOut = performance.now();
     while ((await http(b, 'GET', '/api/auth/me', s.token)).status !== 401) {
       if (performance.now() - start > 5_000) throw new Error('revocation never reached B');
     }
-    if (!loadOver) delays.push(performance.now() - start);
+    if (!loadOver) {
+      delays.total.push(performance.now() - start);
+      delays.logout.push(loggedOut - start);
+    }
   }
-  return delays.sort((x, y) => x - y);
+  delays.total.sort((x, y) => x - y);
+  delays.logout.sort((x, y) => x - y);
+  return delays;
 }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
@@ -371,6 +385,7 @@ function runQueueWaitMs(pid: number | undefined): number {
   }
 }
 interface PhaseOutcome<R> { result: R; delays: number[]; hitRate: number | null }
+const NO_DELAYS: RevocationDelays = { total: [], logout: [] };
 /** Every measured phase's window, to place the servers' slow seconds (bench/server-timeline.ts). */
 const phaseWindows: PhaseWindow[] = [];
 
@@ -394,7 +409,7 @@ async function runPhases(
   hasReservations: boolean,
   revokeOn: string | null,
   empty: AutocannonResult | null,
-  local?: { pid: number; db: pg.Client },
+  local?: { pid: number; db: pg.Client; waits: PgWaits },
 ): Promise<void> {
   const serverPid = local?.pid;
   const phase = async <R>(label: string, run: () => Promise<R>, print: (label: string, r: R) => void): Promise<PhaseOutcome<R>> => {
@@ -416,7 +431,7 @@ async function runPhases(
           await load;
           throw err;
         })
-      : [];
+      : NO_DELAYS;
     const result = await load;
     window.to = Date.now();
     const runQueueMs = runQueueWaitMs(serverPid) - waitedBefore;
@@ -450,11 +465,16 @@ async function runPhases(
         `  database: ${dbAfter.checkpoints - dbBefore.checkpoints} checkpoints (${dbAfter.buffers - dbBefore.buffers} buffers written), ` +
           `${dbAfter.autovacuums - dbBefore.autovacuums} autovacuum/autoanalyze runs, ${dbAfter.sessionWrites - dbBefore.sessionWrites} session row updates during the phase`,
       );
+      console.log(`  PostgreSQL, sampled every 100 ms: ${local!.waits.summary(window.from, window.to)}`);
     }
-    if (delays.length > 0) {
-      console.log(`  revoke on B → rejected on A: p50 ${pct(delays, 50).toFixed(1)} ms, p99 ${pct(delays, 99).toFixed(1)} ms (${delays.length} samples)`);
+    if (delays.total.length > 0) {
+      const { total, logout } = delays;
+      console.log(
+        `  revoke on B → rejected on A: p50 ${pct(total, 50).toFixed(1)} ms, p99 ${pct(total, 99).toFixed(1)} ms (${total.length} samples); ` +
+          `of which the logout's answer on B: p50 ${pct(logout, 50).toFixed(1)} ms, p99 ${pct(logout, 99).toFixed(1)} ms`,
+      );
     }
-    return { result, delays, hitRate: rate };
+    return { result, delays: delays.total, hitRate: rate };
   };
   const saturated = await phase('boka, closed loop', () => runLoad(base, mixFor(sessions, hasReservations)), report);
   const rate = offeredRate(args.rate, saturated.result.requests.average);
@@ -508,6 +528,7 @@ async function main(): Promise<void> {
   const url = new URL(server);
   url.pathname = `/${name}`;
   const secret = randomBytes(32).toString('base64url');
+  let waits: PgWaits | undefined;
   try {
     const env = {
       DATABASE_URL: url.toString(),
@@ -535,9 +556,12 @@ async function main(): Promise<void> {
     const b = process.env.REDIS_URL ? await startProcess(['src/main.ts'], { ...env, LOG_LEVEL: 'info' }) : null;
     const stats = new pg.Client({ connectionString: url.toString() });
     await stats.connect();
+    waits = samplePgWaits(url.toString(), name);
+    await waits.start();
     try {
-      await runPhases(a.url, sessions, hasReservations, b?.url ?? null, emptyResult, { pid: a.child.pid!, db: stats });
+      await runPhases(a.url, sessions, hasReservations, b?.url ?? null, emptyResult, { pid: a.child.pid!, db: stats, waits });
     } finally {
+      await waits.stop();
       await stats.end();
     }
   } finally {
@@ -545,7 +569,7 @@ async function main(): Promise<void> {
     await Promise.all(children.map((c) => stopChild(c)));
     for (const file of readdirSync(logDir)) {
       printWarnings(join(logDir, file));
-      if (file.includes('src_main')) printSlowSeconds(join(logDir, file), phaseWindows);
+      if (file.includes('src_main')) printSlowSeconds(join(logDir, file), phaseWindows, waits && ((at) => waits!.summary(at, at + 1000, 3)));
     }
     console.log(`server logs: ${logDir}`);
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

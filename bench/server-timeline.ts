@@ -9,9 +9,16 @@ export interface PhaseWindow { label: string; from: number; to: number }
  * wall-clock second with at least `minRequests` answers, the p99 of those durations; the
  * seconds over `thresholdMs` are printed with the phase they fell in. A tail that the client
  * saw but the server did not is the client's or the network's; a run of slow seconds at the same
- * offset in every invocation points at something periodic in the server.
+ * offset in every invocation points at something periodic in the server. `describe` adds what
+ * else is known about that second (bench:load: what PostgreSQL's backends were waiting on).
  */
-export function printSlowSeconds(logFile: string, phases: readonly PhaseWindow[], thresholdMs = 100, minRequests = 50): void {
+export function printSlowSeconds(
+  logFile: string,
+  phases: readonly PhaseWindow[],
+  describe?: (epochMs: number) => string,
+  thresholdMs = 100,
+  minRequests = 50,
+): void {
   const bySecond = new Map<number, number[]>();
   for (const line of readFileSync(logFile, 'utf8').split('\n')) {
     if (!line.includes('"msg":"request"')) continue;
@@ -30,7 +37,8 @@ export function printSlowSeconds(logFile: string, phases: readonly PhaseWindow[]
     const at = second * 1000;
     const phase = phases.find((p) => at >= p.from - 1000 && at <= p.to);
     const where = phase ? `${phase.label}, +${Math.max(0, Math.round((at - phase.from) / 1000))} s` : 'between phases';
-    slow.push(`${new Date(at).toISOString().slice(11, 19)} (${where}): ${durations.length} answers, server-side p99 ${p99.toFixed(0)} ms`);
+    const context = describe ? `; PostgreSQL: ${describe(at)}` : '';
+    slow.push(`${new Date(at).toISOString().slice(11, 19)} (${where}): ${durations.length} answers, server-side p99 ${p99.toFixed(0)} ms${context}`);
   }
   if (bySecond.size === 0) return;
   console.log(`  seconds with a server-side p99 over ${thresholdMs} ms [${logFile}]: ${slow.length === 0 ? 'none' : ''}`);

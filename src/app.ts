@@ -121,6 +121,7 @@ export async function buildServices(config: Config, deps: AppDeps): Promise<AppS
     cacheTtlSeconds: config.session.cacheTtlSeconds,
     cacheMax: config.session.cacheMax,
     onCacheLookup: (result) => ops.metrics.countCacheLookup('session', result),
+    onTouchError: (err) => logger.error({ err }, 'session last-seen write failed'),
   });
   const memberships = createMembershipResolver({
     db: deps.db,
@@ -362,6 +363,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   app.addHook('onClose', async () => {
     await services.jobs.stop();
     await services.apiKeys.close();
+    await services.sessions.close();
     await services.audit.flush();
     await services.rateLimits.close();
     await services.bus.close();

@@ -9,6 +9,7 @@ import type { Clock } from '../shared/clock.js';
 import type { EventHub, RequestMeta } from '../shared/events.js';
 import { decodeCursor, toPage } from '../shared/pagination.js';
 import { isUuid } from '../shared/ids.js';
+import { createWriteBehind } from '../shared/write-behind.js';
 import * as repo from './api-keys.repo.js';
 import { GRACE_SECONDS, KEY_RATE_LIMIT_CAP, matchSecret, mayStandBehind, minimalCeiling, planKeyScope, rotationBlockedUntil } from './api-keys.core.js';
 
@@ -134,8 +135,14 @@ export function createApiKeyService(opts: ApiKeyServiceOptions): ApiKeyService {
     ttlSeconds: opts.cacheTtlSeconds,
     onLookup: opts.onCacheLookup,
   });
-  const lastUsed = new Map<string, { tenantId: string; at: Date }>();
   const stats = { cacheHits: 0, dbReads: 0, lastUsedWrites: 0 };
+  // Uses recorded in memory, written per tenant in batches (ADR 0030).
+  const lastUsed = createWriteBehind<{ tenantId: string; at: Date }>({
+    intervalMs: opts.flushIntervalMs ?? 30_000,
+    write: writeLastUsed,
+    newer: (a, b) => (b.at >= a.at ? b : a),
+    onError: (err) => opts.onFlushError?.(err),
+  });
 
   opts.bus.subscribe((m) => {
     if (m.kind === 'api_key') cache.delete(m.keyId);
@@ -144,21 +151,14 @@ export function createApiKeyService(opts: ApiKeyServiceOptions): ApiKeyService {
     if (m.kind === 'tenant') cache.deleteWhere((_id, key) => key.tenantId === m.tenantId);
   });
 
-  async function flushLastUsed(): Promise<void> {
-    if (lastUsed.size === 0) return;
+  async function writeLastUsed(batch: ReadonlyMap<string, { tenantId: string; at: Date }>): Promise<void> {
     const byTenant = new Map<string, Array<{ id: string; at: Date }>>();
-    for (const [id, u] of lastUsed) byTenant.set(u.tenantId, [...(byTenant.get(u.tenantId) ?? []), { id, at: u.at }]);
-    lastUsed.clear();
+    for (const [id, u] of batch) byTenant.set(u.tenantId, [...(byTenant.get(u.tenantId) ?? []), { id, at: u.at }]);
     for (const [tenantId, uses] of byTenant) {
       await withTenant(opts.db, tenantId, (tx) => repo.touchApiKeys(tx, tenantId, uses));
       stats.lastUsedWrites += 1;
     }
   }
-
-  const timer = setInterval(() => {
-    flushLastUsed().catch((err: unknown) => opts.onFlushError?.(err));
-  }, opts.flushIntervalMs ?? 30_000);
-  timer.unref();
 
   function deny(key: repo.ApiKeyRecord, reason: 'revoked' | 'expired' | 'invalid_secret', meta: RequestMeta | null): never {
     opts.events.emit('apikey.use_denied', { tenantId: key.tenantId, keyId: key.id, reason, meta });
@@ -279,13 +279,9 @@ export function createApiKeyService(opts: ApiKeyServiceOptions): ApiKeyService {
       }
     },
 
-    flushLastUsed,
+    flushLastUsed: () => lastUsed.flush(),
     stats: () => ({ ...stats, pendingLastUsed: lastUsed.size }),
-
-    async close(): Promise<void> {
-      clearInterval(timer);
-      await flushLastUsed();
-    },
+    close: () => lastUsed.close(),
   };
 
   /** Credential → principal. Cache hit: one SHA-256 and no database read. */

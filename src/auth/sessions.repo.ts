@@ -102,6 +102,30 @@ export async function touchSession(db: Queryable, id: string, at: Date): Promise
   await db.query(`UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $2`, [id, at]);
 }
 
+/** Rows per statement when last-seen values are written in a batch. */
+const TOUCH_BATCH_ROWS = 500;
+
+/**
+ * Last-seen values of many sessions (ms since the epoch), one statement per 500. A row another
+ * transaction holds locked (its revocation, another instance's batch) is skipped rather than
+ * waited for: the batch never waits on a lock, so it can neither stall behind a revocation nor
+ * deadlock with another instance's batch that locks the same rows in another order. A skipped
+ * value is advisory (the next use records a fresh one, a quarter of the idle timeout later).
+ */
+export async function touchSessions(db: Queryable, lastSeen: ReadonlyMap<string, number>): Promise<void> {
+  const entries = [...lastSeen];
+  for (let i = 0; i < entries.length; i += TOUCH_BATCH_ROWS) {
+    const chunk = entries.slice(i, i + TOUCH_BATCH_ROWS);
+    await db.query(
+      `UPDATE sessions AS s SET last_seen_at = v.at
+         FROM unnest($1::uuid[], $2::timestamptz[]) AS v(id, at)
+        WHERE s.id = v.id AND s.last_seen_at < v.at
+          AND s.id IN (SELECT id FROM sessions WHERE id = ANY($1::uuid[]) FOR UPDATE SKIP LOCKED)`,
+      [chunk.map(([id]) => id), chunk.map(([, at]) => new Date(at))],
+    );
+  }
+}
+
 export interface RefreshTokenRecord {
   id: string;
   sessionId: string;

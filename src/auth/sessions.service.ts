@@ -5,6 +5,7 @@ import type { Database } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { EventHub, RequestMeta } from '../shared/events.js';
+import { createWriteBehind } from '../shared/write-behind.js';
 import type { AccessTokenService } from './access-tokens.service.js';
 import { findByToken, issueToken } from './one-time-tokens.js';
 import * as repo from './sessions.repo.js';
@@ -16,6 +17,8 @@ const REFRESH_PREFIX = 'rt_';
  * old enough for it to judge a session in use idle (the timeout may be as short as 60 s).
  */
 const TOUCH_INTERVAL_MS = 60_000;
+/** Last-seen values due are written together once a second (ADR 0030), not one statement each. */
+const LAST_SEEN_FLUSH_MS = 1_000;
 
 export interface SessionState {
   readonly id: string;
@@ -55,7 +58,10 @@ export interface SessionServiceOptions {
   cacheTtlSeconds: number;
   cacheMax: number;
   onCacheLookup?: (result: 'hit' | 'miss') => void;
+  /** A batch of last-seen writes failed (they are dropped; the next use records a fresh one). */
   onTouchError?: (err: unknown) => void;
+  /** How long due last-seen values wait to be written together (default 1 s). */
+  lastSeenFlushMs?: number;
 }
 
 export type SessionCheck =
@@ -93,6 +99,10 @@ export interface SessionService {
   find(sessionId: string): Promise<repo.SessionRecord | null>;
   /** Creation and expiry of a session, from the cache when it is there. */
   describe(sessionId: string): Promise<{ id: string; createdAt: Date; expiresAt: Date } | null>;
+  /** Writes the last-seen values waiting for their batch now. */
+  flushLastSeen(): Promise<void>;
+  /** Stops the batch timer and writes what waits (shutdown). */
+  close(): Promise<void>;
 }
 
 export function createSessionService(opts: SessionServiceOptions): SessionService {
@@ -105,8 +115,13 @@ export function createSessionService(opts: SessionServiceOptions): SessionServic
   });
   const idleMs = opts.idleTimeoutSeconds * 1000;
   const touchIntervalMs = Math.min(TOUCH_INTERVAL_MS, idleMs / 4);
-  // Last-seen writes in flight, so a reload of the same session waits for them.
-  const touching = new Map<string, Promise<void>>();
+  // Last-seen values not yet in the database (ms since the epoch), written in batches.
+  const lastSeen = createWriteBehind<number>({
+    intervalMs: opts.lastSeenFlushMs ?? LAST_SEEN_FLUSH_MS,
+    write: (batch) => repo.touchSessions(opts.db, batch),
+    newer: Math.max,
+    onError: (err) => opts.onTouchError?.(err),
+  });
 
   opts.bus.subscribe((message) => {
     if (message.kind === 'session') cache.delete(message.sessionId);
@@ -197,18 +212,17 @@ export function createSessionService(opts: SessionServiceOptions): SessionServic
       const now = opts.clock.now();
       let missing: 'unknown' | 'revoked' | null = null; // set when this call's own load ran
       const state = await cache.getOrLoad(sessionId, async () => {
-        await touching.get(sessionId); // read this instance's own last-seen write, not the row before it
         const row = await repo.findSession(opts.db, sessionId);
         missing = row ? 'revoked' : 'unknown';
         // A disabled or deleted account's sessions die here, whatever their own state says.
         if (!row || row.revokedAt || row.userBlocked) return undefined;
         // A background refresh must not lose the activity recorded on the entry it replaces.
+        // Nor the last-seen value this instance has recorded but not yet written.
         const fresh = toState(row);
         const current = cache.peek(sessionId);
-        if (current) {
-          fresh.lastSeenAt = Math.max(fresh.lastSeenAt, current.lastSeenAt);
-          fresh.persistedLastSeenAt = Math.max(fresh.persistedLastSeenAt, current.persistedLastSeenAt);
-        }
+        const waiting = lastSeen.get(sessionId) ?? 0;
+        fresh.lastSeenAt = Math.max(fresh.lastSeenAt, current?.lastSeenAt ?? 0, waiting);
+        fresh.persistedLastSeenAt = Math.max(fresh.persistedLastSeenAt, current?.persistedLastSeenAt ?? 0, waiting);
         return fresh;
       });
       // A caller that joined another request's load learns the reason with one more read.
@@ -222,13 +236,7 @@ export function createSessionService(opts: SessionServiceOptions): SessionServic
       state.lastSeenAt = now;
       if (now - state.persistedLastSeenAt >= touchIntervalMs) {
         state.persistedLastSeenAt = now;
-        const touch = repo
-          .touchSession(opts.db, sessionId, new Date(now))
-          .catch((err: unknown) => opts.onTouchError?.(err))
-          .finally(() => {
-            if (touching.get(sessionId) === touch) touching.delete(sessionId);
-          });
-        touching.set(sessionId, touch);
+        lastSeen.set(sessionId, now);
       }
       return verdict;
     },
@@ -293,6 +301,9 @@ export function createSessionService(opts: SessionServiceOptions): SessionServic
       const s = cached ? { createdAt: new Date(cached.createdAt), expiresAt: new Date(cached.expiresAt) } : await repo.findSession(opts.db, sessionId);
       return s ? { id: sessionId, createdAt: s.createdAt, expiresAt: s.expiresAt } : null;
     },
+
+    flushLastSeen: () => lastSeen.flush(),
+    close: () => lastSeen.close(),
   };
 }
 
