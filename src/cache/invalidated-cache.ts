@@ -6,6 +6,15 @@ import type { CacheBus } from './invalidation-bus.js';
 export const DEGRADED_TTL_MS = 5_000;
 /** A hit in the last fifth of an entry's TTL reloads it in the background (refresh-ahead). */
 const REFRESH_AHEAD_FRACTION = 0.2;
+/**
+ * Background reloads in flight at once, per cache. Entries filled together (a cold start, a
+ * deploy) come due for refresh together; unbounded, their reloads would take the pooled
+ * connections the requests themselves need (issue 16: a wave of membership reloads held a
+ * quarter of the pool and the reservation list queued behind it for a second). A hit that finds
+ * no free slot serves its entry and leaves the reload to a later hit; an entry nobody reloads in
+ * time expires and its next request loads it, as without refresh-ahead.
+ */
+const MAX_BACKGROUND_REFRESHES = 2;
 
 export interface InvalidatedCache<V extends object> {
   get(key: string): V | undefined;
@@ -46,7 +55,11 @@ export function createInvalidatedCache<V extends object>(opts: {
   onLookup?: (result: 'hit' | 'miss') => void;
   /** Source of the TTL spread, 0–1 (default Math.random; 0.5 means exactly `ttlSeconds`). */
   random?: () => number;
+  /** Background reloads in flight at once (default MAX_BACKGROUND_REFRESHES). */
+  maxBackgroundRefreshes?: number;
 }): InvalidatedCache<V> {
+  const maxRefreshes = opts.maxBackgroundRefreshes ?? MAX_BACKGROUND_REFRESHES;
+  let refreshing = 0;
   const random = opts.random ?? Math.random;
   const ttlMs = opts.ttlSeconds * 1000;
   // TTLs run on the injected clock, like every other time rule (tests drive it by hand).
@@ -111,9 +124,12 @@ export function createInvalidatedCache<V extends object>(opts: {
     async getOrLoad(key, load) {
       const hit = lookup(key);
       if (hit) {
-        if (opts.clock.now() >= hit.refreshAt && !flights.has(key)) {
+        if (opts.clock.now() >= hit.refreshAt && !flights.has(key) && refreshing < maxRefreshes) {
           // A failed refresh changes nothing: the entry simply expires as it would have.
-          startLoad(key, load).promise.catch(() => {});
+          refreshing += 1;
+          startLoad(key, load)
+            .promise.catch(() => {})
+            .finally(() => (refreshing -= 1));
         }
         return hit.value;
       }

@@ -143,6 +143,24 @@ describe('bus cache read-through (getOrLoad)', () => {
     assert.equal(cache.get('a'), undefined);
   });
 
+  test('refresh-ahead runs at most two background reloads at once; the rest wait for a later hit', async () => {
+    const { cache, clock } = newCache(60);
+    for (const key of ['a', 'b', 'c']) await cache.getOrLoad(key, () => Promise.resolve({ v: 1 }));
+    clock.at += 50_000; // all three due together, like entries filled by one cold start
+    const held = gated({ v: 2 });
+    for (const key of ['a', 'b', 'c']) assert.deepEqual(await cache.getOrLoad(key, held.load), { v: 1 });
+    assert.equal(held.calls(), 2, 'a third reload would take a third pooled connection');
+    held.release();
+    await settle();
+    assert.deepEqual([cache.peek('a'), cache.peek('b'), cache.peek('c')], [{ v: 2 }, { v: 2 }, { v: 1 }]);
+    const later = gated({ v: 3 });
+    assert.deepEqual(await cache.getOrLoad('c', later.load), { v: 1 }, 'served at once');
+    later.release();
+    await settle();
+    assert.equal(later.calls(), 1, 'a slot is free again: the next hit reloads');
+    assert.deepEqual(cache.peek('c'), { v: 3 });
+  });
+
   test('refresh-ahead that finds the thing gone removes the entry', async () => {
     const { cache, clock } = newCache(60);
     await cache.getOrLoad('a', () => Promise.resolve({ v: 1 }));
