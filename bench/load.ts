@@ -318,24 +318,29 @@ interface RevocationDelays {
   total: number[];
   /** Of which: the logout's own answer (the revoking instance's write and publish). */
   logout: number[];
+  /** Samples whose first request after the logout's answer was already rejected. */
+  firstPoll: number;
 }
 
 async function measureRevocation(a: string, b: string, sessions: readonly Session[], until: Promise<unknown>): Promise<RevocationDelays> {
   let loadOver = false;
   void until.finally(() => (loadOver = true));
-  const delays: RevocationDelays = { total: [], logout: [] };
+  const delays: RevocationDelays = { total: [], logout: [], firstPoll: 0 };
   for (const s of sessions) {
     if (loadOver) break;
     for (let k = 0; k < 2; k++) await http(b, 'GET', '/api/auth/me', s.token);
     const start = performance.now();
     await http(a, 'POST', '/api/auth/logout', s.token);
     const loggedOut = performance.now();
+    let polls = 1;
     while ((await http(b, 'GET', '/api/auth/me', s.token)).status !== 401) {
       if (performance.now() - start > 5_000) throw new Error('revocation never reached B');
+      polls += 1;
     }
     if (!loadOver) {
       delays.total.push(performance.now() - start);
       delays.logout.push(loggedOut - start);
+      if (polls === 1) delays.firstPoll += 1;
     }
   }
   delays.total.sort((x, y) => x - y);
@@ -385,7 +390,7 @@ function runQueueWaitMs(pid: number | undefined): number {
   }
 }
 interface PhaseOutcome<R> { result: R; delays: number[]; hitRate: number | null }
-const NO_DELAYS: RevocationDelays = { total: [], logout: [] };
+const NO_DELAYS: RevocationDelays = { total: [], logout: [], firstPoll: 0 };
 /** Every measured phase's window, to place the servers' slow seconds (bench/server-timeline.ts). */
 const phaseWindows: PhaseWindow[] = [];
 
@@ -471,7 +476,8 @@ async function runPhases(
       const { total, logout } = delays;
       console.log(
         `  revoke on B → rejected on A: p50 ${pct(total, 50).toFixed(1)} ms, p99 ${pct(total, 99).toFixed(1)} ms (${total.length} samples); ` +
-          `of which the logout's answer on B: p50 ${pct(logout, 50).toFixed(1)} ms, p99 ${pct(logout, 99).toFixed(1)} ms`,
+          `of which the logout's answer on B: p50 ${pct(logout, 50).toFixed(1)} ms, p99 ${pct(logout, 99).toFixed(1)} ms; ` +
+          `rejected by the first request after it in ${delays.firstPoll} of ${total.length}`,
       );
     }
     return { result, delays: delays.total, hitRate: rate };

@@ -213,10 +213,10 @@ export function createPublicBookingService(deps: {
             createdBy: user.id,
           });
           const jobs = await deps.effects.record(tx, {
-            type: 'reservation.created', tenantId, reservationId: booked, actorUserId: user.id, staffId, customerId: customer.id,
-            start: iso(start), end: iso(start + service.durationMinutes * MINUTE), channel: 'public', status: 'pending',
+            type: 'reservation.created', tenantId, reservationId: booked.id, actorUserId: user.id, staffId, customerId: customer.id,
+            start: iso(start), end: iso(start + service.durationMinutes * MINUTE), channel: 'public', status: booked.status,
           });
-          return { id: booked, jobs };
+          return { id: booked.id, jobs };
         });
         await deps.effects.dispatch(created.jobs);
         const id = created.id;
@@ -263,7 +263,7 @@ export function createPublicBookingService(deps: {
           chosen = staffId;
           const now = clock.now();
           const holdExpiresAt = settings.guestAutoConfirm ? null : now + settings.guestHoldMinutes * MINUTE;
-          const id = await deps.reservations.book(tx, tenantId, settings, {
+          const { id, status } = await deps.reservations.book(tx, tenantId, settings, {
             service: svc,
             staffId,
             customerId: customer.id,
@@ -274,7 +274,6 @@ export function createPublicBookingService(deps: {
             holdExpiresAt,
           });
           const token = await issueManageLink(tx, tenantId, id, now);
-          const status = settings.guestAutoConfirm ? 'confirmed' : 'pending';
           // The guest mail (confirm / manage link) is written with the booking, its token sealed.
           const jobs = await deps.effects.record(tx, {
             type: 'reservation.created', tenantId, reservationId: id, actorUserId: null, staffId, customerId: customer.id,

@@ -86,6 +86,12 @@ export interface BookingRequest {
   holdExpiresAt?: number | null;
 }
 
+/** What `book` saved: the new reservation's id and status. */
+export interface BookedReservation {
+  id: string;
+  status: 'pending' | 'confirmed';
+}
+
 /** Reservations: create, reschedule, status changes, own-only visibility. */
 export type ReservationListQuery = {
   cursor?: string;
@@ -104,7 +110,7 @@ export type ReservationListQuery = {
  */
 export interface ReservationsService {
   /** Inserts one booking inside a caller's transaction (public booking reuses the rules). */
-  book(tx: Queryable, tenantId: string, settings: TenantSettings, req: BookingRequest): Promise<string>;
+  book(tx: Queryable, tenantId: string, settings: TenantSettings, req: BookingRequest): Promise<BookedReservation>;
   /**
    * Moves an active reservation to `start` inside the caller's transaction (same staff, service
    * and rules as create): one UPDATE, so the old slot is freed exactly when the new one is taken.
@@ -170,14 +176,16 @@ export function createReservationsService(deps: { db: Database; clock: Clock; ef
   }
 
   /**
-   * Validates and inserts in the caller's transaction. The exclusion constraint is the real
-   * guard against double booking: the pre-check only gives better messages.
+   * Validates and inserts in the caller's transaction; returns the new id and the status it was
+   * saved with (what the caller records). The exclusion constraint is the real guard against
+   * double booking: the pre-check only gives better messages.
    */
-  async function book(tx: Queryable, tenantId: string, settings: TenantSettings, req: BookingRequest): Promise<string> {
+  async function book(tx: Queryable, tenantId: string, settings: TenantSettings, req: BookingRequest): Promise<BookedReservation> {
     if (!req.service.active) throw slotUnavailable('service_inactive', { serviceId: req.service.id });
     await assertBookable(tx, tenantId, settings, { service: req.service, staffId: req.staffId, start: req.start });
     await assertCustomerLimit(tx, tenantId, settings, req.customerId);
     const id = randomUUID();
+    const status = req.status ?? 'pending';
     const end = req.start + req.service.durationMinutes * MINUTE;
     const blockedUntil = new Date(end + req.service.bufferMinutes * MINUTE);
     const blockedFrom = new Date(req.start - req.service.bufferBeforeMinutes * MINUTE);
@@ -191,13 +199,13 @@ export function createReservationsService(deps: { db: Database; clock: Clock; ef
       start: new Date(req.start),
       end: new Date(end),
       blockedUntil,
-      status: req.status ?? 'pending',
+      status,
       notes: req.notes,
       createdBy: req.createdBy,
       holdExpiresAt: req.holdExpiresAt == null ? null : new Date(req.holdExpiresAt),
       blockedFrom,
     });
-    return id;
+    return { id, status };
   }
 
   async function reschedule(tx: Queryable, tenantId: string, settings: TenantSettings, r: ReservationRecord, start: number): Promise<ServiceRecord> {
@@ -309,10 +317,10 @@ export function createReservationsService(deps: { db: Database; clock: Clock; ef
             createdBy: actor.userId,
           });
           const jobs = await effects.record(tx, {
-            type: 'reservation.created', tenantId, reservationId: booked, actorUserId: actor.userId, staffId: staff.id, customerId: customer.id,
-            start: iso(start), end: iso(start + service.durationMinutes * MINUTE), channel: 'tenant', status: 'pending',
+            type: 'reservation.created', tenantId, reservationId: booked.id, actorUserId: actor.userId, staffId: staff.id, customerId: customer.id,
+            start: iso(start), end: iso(start + service.durationMinutes * MINUTE), channel: 'tenant', status: booked.status,
           });
-          return { id: booked, jobs };
+          return { id: booked.id, jobs };
         });
         await effects.dispatch(created.jobs);
         return await getOne(tenantId, actor, created.id);
