@@ -14,8 +14,10 @@
  * `--open-runs N` repeats the open-loop phase (default 5: issue 16 asks every run to pass);
  * `--cpu-prof-dir DIR` makes the Boka servers write V8 CPU profiles there; `--pool N` sets each
  * instance's DATABASE_POOL_MAX (default 20).
- * At the end, each server's slow seconds (server-side p99 over 100 ms, from its own request lines)
- * are listed with the phase they fell in (`server-timeline.ts`). Everything is bounded by --duration (seconds per phase).
+ * Each phase also prints what PostgreSQL's backends for the scratch database were waiting on
+ * (`pg_stat_activity` every 100 ms, `pg-waits.ts`). At the end, each server's slow seconds
+ * (server-side p99 over 100 ms, from its own request lines) are listed with the phase they fell
+ * in and those waits (`server-timeline.ts`). Everything is bounded by --duration (seconds per phase).
  *
  *   npm run bench:load -- --connections 1000 --duration 30
  *   npm run bench:load -- --url http://127.0.0.1:3000 --sessions 50 --connections 100 --duration 10

@@ -10,9 +10,9 @@ const REFRESH_AHEAD_FRACTION = 0.2;
  * Background reloads in flight at once, per cache. Entries filled together (a cold start, a
  * deploy) come due for refresh together; unbounded, their reloads would take the pooled
  * connections the requests themselves need (ADR 0030: a wave of membership reloads held a
- * quarter of the pool and the reservation list queued behind it for a second). A hit that finds
- * no free slot serves its entry and leaves the reload to a later hit; an entry nobody reloads in
- * time expires and its next request loads it, as without refresh-ahead.
+ * quarter of the busy connections and the reservation list queued behind it for a second).
+ * A hit that finds no free slot serves its entry and leaves the reload to a later hit; an entry
+ * nobody reloads in time expires and its next request loads it, as without refresh-ahead.
  */
 const MAX_BACKGROUND_REFRESHES = 2;
 
