@@ -116,4 +116,15 @@ describe('session idle timeout across instances', () => {
     assert.equal(res.statusCode, 200, `B revoked a session used 1.5 s ago: ${res.body}`);
     assert.equal((await me(ctx.app, user.accessToken)).statusCode, 200);
   });
+
+  test('an instance that shuts down writes the last-seen values still waiting for their batch', async () => {
+    const user = await signUp(ctx.app, 'idle-shutdown');
+    const c = await buildApp(ctx.config, { db: ctx.database.db, clock, bus: createInProcessBus() });
+    await c.ready();
+    nowMs += 16_000; // past the touch interval (a quarter of 60 s)
+    assert.equal((await me(c, user.accessToken)).statusCode, 200);
+    const usedAt = nowMs;
+    await c.close(); // SIGTERM's drain ends in app.close(): the batch is written, not dropped
+    assert.equal(await persistedLastSeen(user.sessionId), usedAt);
+  });
 });
