@@ -65,9 +65,11 @@ describe('rollout CLI', () => {
         try {
           const res = await request(`http://127.0.0.1:${port}/api/bookings`, { dispatcher: agent });
           await res.body.dump();
-          if (statusCode === 0) {
+          // The router takes traffic before the control API listens (the controller is wired
+          // between the two), so the first calls may find nothing there yet: ask until it answers.
+          if (statusCode !== 200) {
             const s = await runCli(['rollout', 'status', '--controller', `http://127.0.0.1:${controlPort}`]);
-            statusCode = s === 0 ? 200 : -1;
+            if (s === 0) statusCode = 200;
           }
         } catch {
           await new Promise((r) => setTimeout(r, 20));
