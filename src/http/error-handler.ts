@@ -119,7 +119,11 @@ export function installErrorHandling(app: FastifyInstance, hooks: { onError?: (e
 
   app.setErrorHandler((err, request, reply) => {
     const appErr = toAppError(err);
-    if (appErr.status >= 500) request.log.error({ err: appErr.cause ?? err, code: appErr.code }, 'request failed');
+    // A full pool is overload, not a fault: under it every refused request would log pg-pool's
+    // stack at error level, costing CPU when there is none to spare. It gets a one-line warning;
+    // boka_db_errors_total{kind="pool_wait"} counts it (docs/operations.md).
+    if (isPoolWaitTimeout(appErr.cause)) request.log.warn({ code: appErr.code, dbError: 'pool_wait' }, 'database busy: no pooled connection came free in time');
+    else if (appErr.status >= 500) request.log.error({ err: appErr.cause ?? err, code: appErr.code }, 'request failed');
     // A 4xx that still carries a cause is the safety net catching what a boundary check missed.
     else if (appErr.cause) request.log.warn({ err: appErr.cause, code: appErr.code }, 'database refused client input');
     hooks.onError?.(appErr, request);

@@ -1,4 +1,5 @@
 /** Test doubles for ports (clock, mail) and polling for work done after a response. */
+import { Writable } from 'node:stream';
 import type { MailMessage, MailTransport } from '../../src/mail/index.js';
 
 /** A settable clock, so TOTP steps and token expiry can be crossed without waiting. */
@@ -30,4 +31,16 @@ export async function waitFor<T>(probe: () => Promise<T | null | undefined | fal
     await new Promise((r) => setTimeout(r, 10));
   }
   throw new Error('condition not reached');
+}
+
+/** A log destination (the app's `logStream`) that keeps every JSON line it is given, parsed. */
+export function captureLogLines(): { lines: Array<Record<string, unknown>>; stream: Writable } {
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { lines, stream };
 }

@@ -1,20 +1,9 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import { lazyRequestLogger } from '../../src/http/request-logger.js';
 import { createTestApp, type TestContext } from '../helpers/app.js';
-
-function capture(): { lines: Array<Record<string, unknown>>; stream: Writable } {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { lines, stream };
-}
+import { captureLogLines as capture } from '../helpers/doubles.js';
 
 // The per-request logger is built lazily (issue 16); what it writes must not change.
 describe('request logger', () => {

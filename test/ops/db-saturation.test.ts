@@ -4,7 +4,9 @@ import type { Database } from '../../src/db/index.js';
 import { createPostgresDatabase } from '../../src/db/postgres.js';
 import { toAppError } from '../../src/http/error-handler.js';
 import { classifyDbError } from '../../src/ops/instrumented-database.js';
+import { createTestApp, uniqueEmail, TEST_PASSWORD } from '../helpers/app.js';
 import { createTestDatabase, onServer, type TestDatabase } from '../helpers/database.js';
+import { captureLogLines } from '../helpers/doubles.js';
 
 /**
  * A saturated pool is not a lost server: both answer 503 `database_error`, but the metric kind
@@ -40,6 +42,30 @@ describe('database saturation vs outage', { skip: !onServer && 'needs DATABASE_U
     assert.equal((await one.query<{ ok: number }>('SELECT 1 AS ok')).rows[0]!.ok, 1, 'the pool serves again once the connection is free');
   });
 
+  it('in the app, a request refused for a full pool logs one warning without a stack, not an error', async () => {
+    const { lines, stream } = captureLogLines();
+    const ctx = await createTestApp({ env: { LOG_LEVEL: 'info', DATABASE_POOL_WAIT_MS: '100' }, deps: { logStream: stream } });
+    const releases: Array<() => void> = [];
+    const held: Array<Promise<void>> = [];
+    try {
+      // The test pool has 10 connections: hold them all.
+      for (let i = 0; i < 10; i += 1) held.push(ctx.database.db.transaction(() => new Promise<void>((resolve) => releases.push(resolve))));
+      await waitForHeld(releases, 10);
+      const res = await ctx.app.inject({ method: 'POST', url: '/api/auth/signup', payload: { email: uniqueEmail('busy'), password: TEST_PASSWORD, name: 'busy' } });
+      const body = res.json<{ code: string; message: string }>();
+      assert.deepEqual([res.statusCode, body.code, body.message, res.headers['retry-after']], [503, 'database_error', 'The database is busy', '1']);
+      const ours = lines.filter((l) => l.reqId === res.headers['x-request-id']);
+      const busy = ours.filter((l) => l.msg === 'database busy: no pooled connection came free in time');
+      assert.equal(busy.length, 1, JSON.stringify(ours));
+      assert.deepEqual([busy[0]!.level, busy[0]!.dbError, busy[0]!.err], [40, 'pool_wait', undefined]);
+      assert.deepEqual(ours.filter((l) => (l.level as number) >= 50), [], 'no error-level line for overload');
+    } finally {
+      for (const release of releases) release();
+      await Promise.all(held);
+      await ctx.close();
+    }
+  });
+
   it('a server that refuses connections is a connection error, 503 with Retry-After: 5', async () => {
     const url = new URL(t.url!);
     url.port = '1'; // nothing listens there
@@ -57,3 +83,9 @@ describe('database saturation vs outage', { skip: !onServer && 'needs DATABASE_U
     }
   });
 });
+
+/** Transactions start asynchronously: wait until each holds its connection (bounded, not timed). */
+async function waitForHeld(releases: ReadonlyArray<unknown>, n: number): Promise<void> {
+  for (let i = 0; i < 500 && releases.length < n; i += 1) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(releases.length, n, 'every connection is held');
+}
