@@ -9,7 +9,8 @@ import { closeLogDestination, createLogDestination, createOps } from './ops/inde
 import { startInstanceRegistration, type InstanceRegistration } from './ops/instance-registry.service.js';
 import { startMetricsServer } from './ops/metrics.routes.js';
 
-const DEREGISTER_TIMEOUT_MS = 2_000;
+/** Bounds a registration still under way at the signal plus the delete of its row. */
+const DEREGISTER_TIMEOUT_MS = 5_000;
 /** How long the exit waits for a slow log reader to take the buffered lines. */
 const LOG_CLOSE_TIMEOUT_MS = 2_000;
 
@@ -53,7 +54,9 @@ async function main(): Promise<void> {
       : await startMetricsServer(ops.metrics, { host: config.host, port: config.ops.metricsPort, token: config.ops.metricsToken });
 
   let closing = false;
-  let registration: InstanceRegistration | undefined = undefined;
+  // Set once listening. A signal can arrive while it is still registering: the drain waits for it
+  // (bounded), so the row it writes is the row it deletes, and the pool is not closed under it.
+  let registering: Promise<InstanceRegistration | undefined> = Promise.resolve(undefined);
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
@@ -73,7 +76,7 @@ async function main(): Promise<void> {
       await metricsServer?.close();
       // Bounded: an unreachable database must not hold the exit; the row then goes stale by itself.
       await Promise.race([
-        registration?.stop().catch((err: unknown) => app.log.warn({ err }, 'instance deregistration failed')),
+        registering.then((registration) => registration?.stop()).catch((err: unknown) => app.log.warn({ err }, 'instance deregistration failed')),
         sleep(DEREGISTER_TIMEOUT_MS, undefined, { ref: false }),
       ]);
       await db.close();
@@ -105,14 +108,20 @@ async function main(): Promise<void> {
   if (metricsServer) app.log.info({ port: metricsServer.port }, 'metrics listening');
   // Registered once serving: `boka db migrate` refuses a contract migration this build predates
   // while this row is alive (ADR 0010). Deregistered in shutdown, after in-flight requests finish.
-  registration = await startInstanceRegistration(db, {
-    version: config.version,
-    schemaLevel: (await readMigrationStatus(db)).latest,
-    heartbeatSeconds: config.ops.instanceHeartbeatSeconds,
-    staleAfterBeats: config.ops.instanceStaleAfterBeats,
-    onError: (err) => app.log.warn({ err }, 'instance registry heartbeat failed'),
+  registering = readMigrationStatus(db).then((status) =>
+    startInstanceRegistration(db, {
+      version: config.version,
+      schemaLevel: status.latest,
+      heartbeatSeconds: config.ops.instanceHeartbeatSeconds,
+      staleAfterBeats: config.ops.instanceStaleAfterBeats,
+      onError: (err) => app.log.warn({ err }, 'instance registry heartbeat failed'),
+    }),
+  );
+  // A registration cut short by a drain is the drain's business (it logs it), not a failed start.
+  await registering.catch((err: unknown) => {
+    if (!closing) throw err;
   });
-  logReady(app, config);
+  if (!closing) logReady(app, config);
 }
 
 /** One line an operator can act on: where the API and its docs are, which database, which key. */

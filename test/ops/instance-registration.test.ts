@@ -7,7 +7,8 @@ import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { createPgliteDatabase } from '../../src/db/pglite.js';
 import { listInstances, MIGRATIONS_DIR, type Queryable, type RegisteredInstance } from '../../src/db/index.js';
-import { killAll, spawnBoka } from './helpers/processes.js';
+import { createTestDatabase } from '../helpers/database.js';
+import { killAll, spawnBoka, waitForLog } from './helpers/processes.js';
 
 /** The schema level a build reports: its newest shipped migration. */
 const NEWEST = Math.max(...readdirSync(MIGRATIONS_DIR).map((f) => Number(/^(\d+)\.do\./.exec(f)?.[1] ?? 0)));
@@ -58,6 +59,29 @@ describe('a running instance in the registry', () => {
       await owner.end().catch(() => {});
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();
+    }
+  });
+
+  it('PostgreSQL: SIGTERM while it is still registering waits for the registration, deletes its row and exits 0', { skip: serverUrl ? false : 'needs DATABASE_URL' }, async () => {
+    const t = await createTestDatabase();
+    const holder = new pg.Client({ connectionString: t.url });
+    await holder.connect();
+    try {
+      // Registration runs after "listening": with the registry locked, the signal lands in it.
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE boka_instances IN ACCESS EXCLUSIVE MODE');
+      const p = await spawnBoka({ DATABASE_URL: t.url!, BOKA_SECRET_KEY: randomBytes(32).toString('base64url'), BOKA_VERSION: '6.6.6-e2e' }, 60_000);
+      p.kill('SIGTERM');
+      await waitForLog(p, '"msg":"draining"');
+      await holder.query('COMMIT');
+      assert.equal(await p.exited, 0, p.logs.slice(-5).join('\n'));
+      assert.ok(p.logs.some((l) => l.includes('shutdown complete')), 'a full drain');
+      assert.ok(!p.logs.some((l) => l.includes('ready at')), 'never announced ready while draining');
+      const rows = await holder.query<{ version: string }>('SELECT version FROM boka_instances');
+      assert.deepEqual(rows.rows, [], 'no row left behind');
+    } finally {
+      await holder.end().catch(() => {});
+      await t.drop();
     }
   });
 

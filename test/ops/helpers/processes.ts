@@ -82,6 +82,15 @@ export async function spawnBoka(env: Record<string, string>, timeoutMs = 20_000,
   };
 }
 
+/** Waits until the process has logged a line containing `text` (bounded by `ms`, then fails). */
+export async function waitForLog(p: BokaProcess, text: string, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!p.logs.some((l) => l.includes(text))) {
+    if (Date.now() > deadline) throw new Error(`no log line with ${text} within ${ms} ms:\n${p.logs.slice(-5).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 export async function killAll(): Promise<void> {
   const waits = [...live].map((child) => {
     child.kill('SIGKILL');
