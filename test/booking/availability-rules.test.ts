@@ -16,7 +16,7 @@ type Slot = { start: string; end: string; staffId: string; localStart: string; l
 const clock = createTestClock(); // Monday 2026-03-23 06:00 UTC
 let ctx: TestContext;
 before(async () => {
-  ctx = await createTestApp({ deps: { clock }, env: { GUEST_BOOKINGS_PER_EMAIL_PER_HOUR: '0', GUEST_BOOKINGS_PER_IP_PER_HOUR: '0' } });
+  ctx = await createTestApp({ deps: { clock }, env: { GUEST_BOOKINGS_PER_EMAIL_PER_HOUR: '0', GUEST_BOOKINGS_PER_IP_PER_HOUR: '0', DATABASE_POOL_WAIT_MS: '60000' } });
 });
 after(async () => ctx.close());
 

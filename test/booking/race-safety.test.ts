@@ -12,7 +12,9 @@ const where = onServer ? 'PostgreSQL server' : 'PGlite';
 let ctx: TestContext;
 let f: BookingFixture;
 before(async () => {
-  ctx = await createTestApp({ deps: { clock: createTestClock() } });
+  // Concurrent requests queue on one staff row lock: on a loaded machine the last ones would
+  // outwait the default 2 s pool wait and get 503 "busy" (as race.test.ts did).
+  ctx = await createTestApp({ deps: { clock: createTestClock() }, env: { DATABASE_POOL_WAIT_MS: '60000' } });
   f = await createBookingFixture(ctx.app);
 });
 after(async () => ctx.close());

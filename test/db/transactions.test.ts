@@ -16,7 +16,8 @@ describe('transactions', () => {
   let t: TestDatabase;
   let db: Database;
   before(async () => {
-    t = await createTestDatabase();
+    // 60 concurrent transactions on a 10-connection pool: the last may wait past the 2 s default.
+    t = await createTestDatabase({ databasePoolWaitMs: 60_000 });
     db = t.db;
   });
   after(() => t.drop());

@@ -22,9 +22,9 @@ export function createMailbox(): MailTransport & { messages: MailMessage[]; last
 
 /**
  * Polls `probe` until it returns a value (audit rows are written after the response). Bounded
- * by attempts, not by a timing assertion.
+ * by attempts (10 s by default: only a broken test waits that long), not by a timing assertion.
  */
-export async function waitFor<T>(probe: () => Promise<T | null | undefined | false>, attempts = 200): Promise<T> {
+export async function waitFor<T>(probe: () => Promise<T | null | undefined | false>, attempts = 1_000): Promise<T> {
   for (let i = 0; i < attempts; i += 1) {
     const value = await probe();
     if (value) return value;

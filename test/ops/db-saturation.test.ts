@@ -18,6 +18,7 @@ describe('database saturation vs outage', { skip: !onServer && 'needs DATABASE_U
   before(async () => {
     t = await createTestDatabase();
     one = createPostgresDatabase({ url: t.url!, max: 1, connectTimeoutMs: 200 });
+    await fillPool(one, 1);
   });
   after(async () => {
     await one.close();
@@ -48,7 +49,8 @@ describe('database saturation vs outage', { skip: !onServer && 'needs DATABASE_U
     const releases: Array<() => void> = [];
     const held: Array<Promise<void>> = [];
     try {
-      // The test pool has 10 connections: hold them all.
+      // The test pool has 10 connections: open them (the short wait also bounds opening one), then hold them all.
+      await fillPool(ctx.database.db, 10);
       for (let i = 0; i < 10; i += 1) held.push(ctx.database.db.transaction(() => new Promise<void>((resolve) => releases.push(resolve))));
       await waitForHeld(releases, 10);
       const res = await ctx.app.inject({ method: 'POST', url: '/api/auth/signup', payload: { email: uniqueEmail('busy'), password: TEST_PASSWORD, name: 'busy' } });
@@ -83,6 +85,17 @@ describe('database saturation vs outage', { skip: !onServer && 'needs DATABASE_U
     }
   });
 });
+
+/**
+ * Opens `n` pooled connections before a test holds them. The short pool wait under test also
+ * bounds opening a connection (pg-pool), which a loaded machine can miss: try again, bounded.
+ */
+async function fillPool(db: Database, n: number): Promise<void> {
+  for (let i = 0; i < 50 && db.poolStats().total < n; i += 1) {
+    await Promise.allSettled(Array.from({ length: n }, () => db.transaction(() => new Promise((r) => setTimeout(r, 50)))));
+  }
+  assert.equal(db.poolStats().total, n, 'every pooled connection is open');
+}
 
 /** Transactions start asynchronously: wait until each holds its connection (bounded, not timed). */
 async function waitForHeld(releases: ReadonlyArray<unknown>, n: number): Promise<void> {

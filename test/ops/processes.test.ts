@@ -81,6 +81,9 @@ describe('multi-process operations', { skip: SKIP }, () => {
     BOKA_VERSION: version,
     CACHE_BUS_CHANNEL: channel,
     SHUTDOWN_TIMEOUT_MS: '10000',
+    // The drain test's workers send as fast as the machine allows: a faster machine (or a longer
+    // drain) would meet the 1 000/min per-user limit, which is not what these tests are about.
+    RATE_LIMIT_PER_PRINCIPAL_PER_MINUTE: '0',
     ...(redisOk ? { REDIS_URL } : {}),
     ...extra,
   });
@@ -98,8 +101,9 @@ describe('multi-process operations', { skip: SKIP }, () => {
     database = await createTestDatabase();
     redisOk = await redisReachable();
     // A drains like a production instance behind a load balancer: SHUTDOWN_DELAY_MS keeps it
-    // serving (readiness 503, `Connection: close`) while the balancer stops sending to it.
-    [a, b] = await Promise.all([spawnBoka(env('A', { SHUTDOWN_DELAY_MS: '500' })), spawnBoka(env('B'))]);
+    // serving (readiness 503, `Connection: close`) while the balancer stops sending to it. 3 s,
+    // not less: the test's readiness probe must land inside that window on a loaded machine.
+    [a, b] = await Promise.all([spawnBoka(env('A', { SHUTDOWN_DELAY_MS: '3000' })), spawnBoka(env('B'))]);
   });
 
   after(async () => {

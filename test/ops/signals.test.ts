@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { TEST_PASSWORD } from '../helpers/app.js';
-import { killAll, ROOT, spawnBoka, type BokaProcess } from './helpers/processes.js';
+import { killAll, ROOT, spawnBoka, waitForLog, type BokaProcess } from './helpers/processes.js';
 
 /**
  * The drain must start when the operator signals whatever wraps the server: `npm start`, or
@@ -53,11 +53,11 @@ describe('signals reach the server', () => {
   after(() => killAll());
 
   it('node dist/main.js: one drain; a second SIGTERM and a SIGINT during it cut no request; exit 0', async () => {
-    const p = await spawnBoka(env({ SHUTDOWN_DELAY_MS: '1500' }), 60_000, { command: [process.execPath, 'dist/main.js'] });
+    const p = await spawnBoka(env({ SHUTDOWN_DELAY_MS: '3000' }), 60_000, { command: [process.execPath, 'dist/main.js'] });
     const email = `sig-${process.pid}@example.test`;
     assert.equal(await post(p.url, '/api/auth/signup', { email, password: TEST_PASSWORD, name: 'Sig' }), 201);
     p.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 200));
+    await waitForLog(p, '"msg":"draining"');
     // Slow requests (argon2 password checks), accepted while the delay keeps the listener open.
     const logins = [0, 1, 2, 3].map(() => post(p.url, '/api/auth/login', { email, password: TEST_PASSWORD }));
     p.kill('SIGTERM');

@@ -55,7 +55,9 @@ describe('rollout CLI', () => {
     const adminPort = await freePort();
     const controlPort = await freePort();
     const plan = join(dir, 'fast.yaml');
-    writeFileSync(plan, 'interval: 100ms\nwindow: 2s\nminSamples: 5\nsteps: [{ weight: 50, duration: 300ms, progressDeadline: 2m }, { weight: 100 }]\nbake: { duration: 200ms, interval: 100ms }\n');
+    // No p95 success criterion (the default's 150 ms would judge this machine's speed, and a slow
+    // moment would hold the promotion for an operator instead of ending the test).
+    writeFileSync(plan, 'interval: 100ms\nwindow: 2s\nminSamples: 5\nsuccessCriteria: [{ metric: error_rate, op: "<", threshold: 0.1% }]\nsteps: [{ weight: 50, duration: 300ms, progressDeadline: 2m }, { weight: 100 }]\nbake: { duration: 200ms, interval: 100ms }\n');
     const agent = new Agent();
     let stop = false;
     let statusCode = 0;

@@ -29,7 +29,7 @@ window: 3s
 minSamples: 10
 preflight: { smoke: false, timeout: 20s }
 steps:
-  - { weight: 25, duration: 2s }
+  - { weight: 25, duration: 2s, progressDeadline: 60s }
   - { weight: 50, duration: 30s }
   - { weight: 100 }
 rules:

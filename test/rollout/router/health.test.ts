@@ -8,7 +8,9 @@ import { createRouter, type Router } from '../../../src/rollout/router/router.js
 import { startBackend, type Backend } from '../helpers/backends.js';
 
 const agent = new Agent({ connections: 32 });
-const FAST_CHECKS = { path: '/api/health/ready', intervalMs: 50, timeoutMs: 500 };
+// Dead upstreams here refuse connections (ejected at once); a timeout would only count event-loop
+// stalls of a loaded machine as soft failures, so it is generous.
+const FAST_CHECKS = { path: '/api/health/ready', intervalMs: 50, timeoutMs: 5_000 };
 
 async function send(url: string, init: { method?: 'GET' | 'POST' | 'HEAD'; headers?: Record<string, string>; body?: string } = {}) {
   const res = await request(url, { method: init.method ?? 'GET', headers: init.headers, body: init.body ?? null, dispatcher: agent });
