@@ -29,7 +29,7 @@ window: 2s
 minSamples: 5
 drainTimeout: 2s
 preflight: { smoke: false }
-steps: [{ weight: 30, duration: 300ms, gate: manual }, { weight: 100 }]
+steps: [{ weight: 30, duration: 300ms, gate: manual, progressDeadline: 2m }, { weight: 100 }]
 rules:
   - { name: error-rate, metric: error_rate, op: ">", threshold: 50%, action: rollback }
 bake: { duration: 300ms, interval: 100ms }
