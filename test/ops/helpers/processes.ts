@@ -30,7 +30,7 @@ export interface SpawnOptions {
  * resolves once it listens. Every process started here is SIGKILLed by `killAll` (call it in
  * `after`) or at exit.
  */
-export async function spawnBoka(env: Record<string, string>, timeoutMs = 20_000, opts: SpawnOptions = {}): Promise<BokaProcess> {
+export async function spawnBoka(env: Record<string, string>, timeoutMs = 60_000, opts: SpawnOptions = {}): Promise<BokaProcess> {
   const [file, ...args] = opts.command ?? [process.execPath, '--import', 'tsx', 'src/main.ts'];
   const child = spawn(file, args, {
     cwd: ROOT,

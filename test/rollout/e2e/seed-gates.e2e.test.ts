@@ -20,7 +20,7 @@ import { startTraffic } from '../../../src/rollout/demo/traffic.js';
 import type { RolloutStatus } from '../../../src/rollout/controller.service.js';
 import { finished, plan, readEvents } from './helpers.js';
 
-async function until<T>(what: string, probe: () => T | null | undefined, limitMs = 60_000): Promise<T> {
+async function until<T>(what: string, probe: () => T | null | undefined, limitMs = 120_000): Promise<T> {
   const deadline = Date.now() + limitMs;
   for (;;) {
     const value = probe();
