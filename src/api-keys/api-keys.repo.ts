@@ -115,10 +115,11 @@ export function findApiKeyForAuth(db: Database, id: string): Promise<ApiKeyRecor
 
 /** Batched last-use write for one tenant's keys; never moves a timestamp backwards. */
 export async function touchApiKeys(tx: Queryable, tenantId: string, uses: ReadonlyArray<{ id: string; at: Date }>): Promise<void> {
-  for (const u of uses) {
-    await tx.query(
-      `UPDATE api_keys SET last_used_at = GREATEST(COALESCE(last_used_at, $3), $3) WHERE tenant_id = $1 AND id = $2`,
-      [tenantId, u.id, u.at],
-    );
-  }
+  // One statement for the tenant's batch (ids are distinct: one value per key), as touchSessions.
+  await tx.query(
+    `UPDATE api_keys AS k SET last_used_at = GREATEST(COALESCE(k.last_used_at, v.at), v.at)
+       FROM unnest($2::uuid[], $3::timestamptz[]) AS v(id, at)
+      WHERE k.tenant_id = $1 AND k.id = v.id`,
+    [tenantId, uses.map((u) => u.id), uses.map((u) => u.at)],
+  );
 }

@@ -153,7 +153,11 @@ export function createApiKeyService(opts: ApiKeyServiceOptions): ApiKeyService {
 
   async function writeLastUsed(batch: ReadonlyMap<string, { tenantId: string; at: Date }>): Promise<void> {
     const byTenant = new Map<string, Array<{ id: string; at: Date }>>();
-    for (const [id, u] of batch) byTenant.set(u.tenantId, [...(byTenant.get(u.tenantId) ?? []), { id, at: u.at }]);
+    for (const [id, u] of batch) {
+      const uses = byTenant.get(u.tenantId);
+      if (uses) uses.push({ id, at: u.at });
+      else byTenant.set(u.tenantId, [{ id, at: u.at }]);
+    }
     for (const [tenantId, uses] of byTenant) {
       await withTenant(opts.db, tenantId, (tx) => repo.touchApiKeys(tx, tenantId, uses));
       stats.lastUsedWrites += 1;

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { touchApiKeys } from '../../src/api-keys/api-keys.repo.js';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
+import { withTenant } from '../../src/db/index.js';
 import { addMember, bearer, createTenant, errorBody, signUp, type SignedInUser } from '../helpers/app.js';
 import { countingDatabase, createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { waitFor } from '../helpers/doubles.js';
@@ -119,6 +121,21 @@ describe('API keys (tenant-owned, hashed, cached, least privilege)', () => {
     const list = await app.inject({ method: 'GET', url: `/api/tenants/${tenant.id}/api-keys`, headers: bearer(owner.accessToken) });
     const item = list.json().items.find((k: { id: string }) => k.id === id);
     assert.ok(item.lastUsedAt, 'lastUsedAt reflects unflushed uses');
+  });
+
+  test("a tenant's batch of last uses is one statement and never moves a timestamp backwards", async () => {
+    const ids = [(await createKey(owner, ['tenant.read'])).json().id as string, (await createKey(owner, ['tenant.read'])).json().id as string];
+    const later = new Date('2031-01-01T00:00:00Z');
+    const earlier = new Date('2030-01-01T00:00:00Z');
+    counter.reset();
+    await withTenant(counter.db, tenant.id, (tx) => touchApiKeys(tx, tenant.id, ids.map((id) => ({ id, at: later }))));
+    assert.equal(counter.count(), 1, 'one UPDATE for both keys');
+    await withTenant(counter.db, tenant.id, (tx) => touchApiKeys(tx, tenant.id, [{ id: ids[0]!, at: earlier }]));
+    // Another tenant's batch naming these ids changes nothing.
+    await withTenant(counter.db, other.id, (tx) => touchApiKeys(tx, other.id, [{ id: ids[1]!, at: new Date('2032-01-01T00:00:00Z') }]));
+    const rows = await withTenant(database.db, tenant.id, (tx) =>
+      tx.query<{ id: string; last_used_at: Date }>('SELECT id, last_used_at FROM api_keys WHERE id = ANY($1::uuid[])', [ids]));
+    assert.deepEqual(ids.map((id) => rows.rows.find((r) => r.id === id)?.last_used_at.toISOString()), [later.toISOString(), later.toISOString()]);
   });
 
   test('revocation takes effect on the very next request, with a cached key', async () => {
